@@ -1,0 +1,365 @@
+"""The scenario schema: every model parameter is declared here once, with its unit, default, bounds and meaning.
+
+The dashboard, the sweep designs and the docs read parameters from this schema rather than repeating them.
+Defaults follow ``shared/design.md`` and the sourced figures in ``shared/calibration.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+SEGMENTS = ("startup", "enterprise", "regulated", "platform")
+CLOSED_LABS = ("openai", "anthropic", "google")
+STRATEGIES = ("open", "closed", "absent")
+
+# Hard limits that keep a hostile or mistaken file from exhausting memory or time.
+MAX_POPULATION = 20_000_000
+MAX_HORIZON = 600
+MAX_LIST = 1_000
+
+
+def _check_year_month(value: str) -> str:
+    if not re.fullmatch(r"\d{4}-\d{2}", value) or not 1 <= int(value[5:]) <= 12:
+        raise ValueError(f"date must be YYYY-MM, got {value!r}")
+    return value
+
+
+YearMonth = Annotated[str, AfterValidator(_check_year_month)]
+
+
+def month_index(start: str, date: str) -> int:
+    """Months from ``start`` to ``date`` (both YYYY-MM); negative when ``date`` is earlier."""
+    return (int(date[:4]) - int(start[:4])) * 12 + int(date[5:]) - int(start[5:])
+
+
+class Section(BaseModel):
+    """Base of every schema block: unknown keys and wrong types are errors; event edits are re-validated."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, validate_assignment=True)
+
+
+def _f(default, lo=None, hi=None, unit="", doc=""):
+    """A float field with bounds; ``unit`` and ``doc`` land in the JSON schema for docs and the dashboard."""
+    return Field(default, ge=lo, le=hi, description=f"{doc} [{unit}]" if unit else doc)
+
+
+class SegmentShares(Section):
+    startup: float = _f(0.60, 0, 1, "share", "small teams and start-ups")
+    enterprise: float = _f(0.25, 0, 1, "share", "established firms")
+    regulated: float = _f(0.08, 0, 1, "share", "government, health and finance")
+    platform: float = _f(0.07, 0, 1, "share", "consumer apps and platforms")
+
+    @model_validator(mode="after")
+    def _sum_to_one(self):
+        if abs(sum(self.model_dump().values()) - 1.0) > 1e-6:
+            raise ValueError("segment shares must sum to 1")
+        return self
+
+
+class PerSegment(Section):
+    """One number per developer segment."""
+
+    startup: float = Field(0.0, ge=-50, le=50)
+    enterprise: float = Field(0.0, ge=-50, le=50)
+    regulated: float = Field(0.0, ge=-50, le=50)
+    platform: float = Field(0.0, ge=-50, le=50)
+
+
+class BetaParams(Section):
+    a: float = Field(2.0, gt=0, le=1000)
+    b: float = Field(2.0, gt=0, le=1000)
+
+
+class SensitivityBySegment(Section):
+    """Beta(a, b) of data sensitivity per segment: regulated firms care most about where their data goes."""
+
+    startup: BetaParams = BetaParams(a=2.0, b=5.0)
+    enterprise: BetaParams = BetaParams(a=3.0, b=3.0)
+    regulated: BetaParams = BetaParams(a=6.0, b=2.0)
+    platform: BetaParams = BetaParams(a=3.0, b=3.0)
+
+
+class Giant(Section):
+    name: str
+    mau: float = _f(1e9, 0, 1e11, "users/month")
+
+
+DEFAULT_GIANTS = [  # calibration.md: firms above 700M MAU in 2023
+    Giant(name="Google", mau=3.0e9),
+    Giant(name="Apple", mau=2.0e9),
+    Giant(name="Microsoft", mau=1.5e9),
+    Giant(name="ByteDance", mau=1.5e9),
+    Giant(name="Tencent", mau=1.3e9),
+    Giant(name="Snap", mau=7.5e8),
+]
+
+
+class Population(Section):
+    n: int = Field(50_000, ge=1, le=MAX_POPULATION, description="simulated developers (firms or teams)")
+    represents: float = _f(3.0e6, 1, 1e9, "firms", "real developer firms the population stands for (OpenAI: 2-3M devs)")
+    segments: SegmentShares = SegmentShares()
+    mau_min: float = _f(1_000.0, 1, 1e9, "users/month", "Pareto scale of firm size")
+    mau_tail: float = _f(1.0, 0.3, 5, "", "Pareto tail exponent of firm size (Zipf: 1, Axtell 2001)")
+    mau_cap: float = _f(5.0e8, 1, 1e11, "users/month", "cap of drawn firm sizes; named giants come on top")
+    giants: list[Giant] = Field(default_factory=lambda: list(DEFAULT_GIANTS), max_length=MAX_LIST)
+    tokens_per_mau: float = _f(0.02, 0, 1e6, "M tokens/month", "token volume scale: tokens = scale * mau^eta")
+    tokens_exponent: float = _f(0.8, 0, 2, "", "eta, elasticity of tokens to MAU")
+    tokens_sigma: float = _f(1.0, 0, 5, "", "lognormal noise of token volume")
+    sensitivity: SensitivityBySegment = SensitivityBySegment()
+    capability_base: PerSegment = PerSegment(startup=0.25, enterprise=0.35, regulated=0.3, platform=0.45)
+    capability_per_decade: float = _f(0.06, 0, 1, "per 10x MAU", "ML capability rises with size")
+    capability_noise: float = _f(0.15, 0, 2, "", "std of ML capability noise")
+
+
+class Adoption(Section):
+    bass_p: float = _f(0.03, 0, 12, "per year", "Bass innovation coefficient (Bass 1969: 0.01-0.03)")
+    bass_q: float = _f(0.38, 0, 12, "per year", "Bass imitation coefficient (0.3-0.5)")
+    initial_adopted: float = _f(0.05, 0, 1, "share", "developers already building on LLMs at the start")
+    rechoice_rate: float = _f(0.15, 0, 1, "per month", "share of adopters who reconsider their provider")
+
+
+class Choice(Section):
+    """Coefficients of the developer's utility (design.md section 8)."""
+
+    beta_quality: float = _f(1.5, 0, 100, "per 100 Elo", "value of model quality")
+    alpha_price: float = _f(1.5, 0, 1000, "per budget", "disutility of monthly cost relative to budget")
+    budget_per_mtok: float = _f(10.0, 0.001, 1e6, "$/M tokens", "budget_i = tokens_i x this")
+    gamma_network: float = _f(0.3, 0, 100, "", "ecosystem (network) effect of last month's family share")
+    network_s0: float = _f(0.05, 1e-6, 1, "share", "share scale of the network term ln(1 + s/s0)")
+    beta_ownership: float = _f(1.0, 0, 100, "", "value of owning weights, x data sensitivity (open options)")
+    hosted_ownership: float = _f(0.5, 0, 1, "fraction", "share of the ownership value a hosted open model keeps")
+    beta_leak: float = _f(1.0, 0, 100, "", "cost of giving data to a closed API, x data sensitivity")
+    switching_cost: float = _f(1.0, 0, 100, "", "S: cost of moving off the current option")
+    noise_scale: float = _f(1.0, 1e-3, 100, "", "mu: scale of the Gumbel taste shock")
+    selfhost_capability: float = _f(0.5, 0, 1.01, "", "ML capability needed to self-host")
+    meta_trust_penalty: PerSegment = PerSegment(regulated=0.8, enterprise=0.1)
+    brand: dict[str, float] = Field(
+        default_factory=lambda: {"openai": 0.5, "anthropic": 0.2, "google": 0.1,
+                                 "open_hosted": -0.2, "open_self": -0.2},
+        description="option -> brand constant (options not named get 0)",
+    )
+
+    @model_validator(mode="after")
+    def _known_options(self):
+        from sim.options import OPTIONS
+
+        unknown = sorted(set(self.brand) - set(OPTIONS))
+        if unknown:
+            raise ValueError(f"brand: unknown option(s) {unknown}; options are {list(OPTIONS)}")
+        return self
+
+
+class GapPoint(Section):
+    date: YearMonth
+    elo: float = _f(0.0, -1000, 2000, "Elo")
+
+
+class Market(Section):
+    frontier_start_elo: float = _f(1250.0, 0, 5000, "Elo", "frontier quality at the start (GPT-4, early 2023)")
+    frontier_growth: float = _f(8.0, -100, 500, "Elo/month", "how fast the frontier rises")
+    open_gap: list[GapPoint] = Field(
+        default_factory=lambda: [
+            GapPoint(date="2023-01", elo=190.0),
+            GapPoint(date="2023-11", elo=130.0),
+            GapPoint(date="2024-12", elo=60.0),
+        ],
+        min_length=1,
+        max_length=MAX_LIST,
+        description="open-model gap behind the frontier; linear between points, flat outside (Arena history)",
+    )
+    serving_cost_ref: float = _f(6.0, 0, 1e4, "$/M tokens", "serving cost of a frontier-class model at the start")
+    cost_decline_per_year: float = _f(10.0, 1, 1e4, "x per year", "cost fall at constant capability (LLMflation)")
+    cost_per_100_elo: float = _f(4.0, 1, 1e3, "x per 100 Elo", "how much more a better model costs to serve")
+    discount_rate: float = _f(0.10, 0, 1, "per year", "NPV discount rate")
+    amortization_months: int = Field(12, ge=1, le=240, description="months over which a release's training is paid")
+    ai_is_the_product: bool = Field(False, description="value moves from platforms to model owners")
+
+
+class PricePoint(Section):
+    date: YearMonth
+    price: float = _f(1.0, 0, 1e5, "$/M tokens")
+
+
+class Pricing(Section):
+    """A closed API's price: a dated schedule, or the logit-Nash best response p = c + 1/(a (1 - s))."""
+
+    mode: Literal["schedule", "best_response"] = "schedule"
+    schedule: list[PricePoint] = Field(default_factory=lambda: [PricePoint(date="2023-01", price=10.0)],
+                                       min_length=1, max_length=MAX_LIST)
+    trend_per_year: float = _f(0.6, 0.001, 10, "x per year", "price multiplier per year after the last point")
+    reprice_every: int = Field(3, ge=1, le=120, description="months between best-response repricing")
+    multiplier: float = _f(1.0, 0, 1e3, "", "scales the price (events use it for price cuts)")
+
+
+class Flywheel(Section):
+    """Closed labs learn from the usage data they capture: + strength * (1 - exp(-D / d0))."""
+
+    strength: float = _f(40.0, 0, 1000, "Elo", "kappa_data, the most the data flywheel can add")
+    d0: float = _f(2.0e7, 1, 1e15, "M tokens", "captured data at which 63% of the gain is reached")
+
+
+class PrivateTier(Section):
+    enabled: bool = False
+    price_premium: float = _f(0.3, 0, 10, "fraction", "price premium of the private / customized tier")
+
+
+class ClosedLabParams(Section):
+    enabled: bool = True
+    lead: float = _f(0.0, -1000, 1000, "Elo", "quality at a release relative to the frontier")
+    cadence_months: int = Field(6, ge=1, le=240)
+    jitter_months: int = Field(1, ge=0, le=24)
+    first_release: YearMonth = "2023-03"
+    quality_bonus: float = _f(0.0, -5000, 5000, "Elo", "added to quality (events: GPT-5-class leaps)")
+    serving_efficiency: float = _f(1.0, 0.01, 100, "", "serving cost multiplier")
+    training_cost: float = _f(1.0e8, 0, 1e12, "$", "training cost per release")
+    price: Pricing = Pricing()
+    flywheel: Flywheel = Flywheel()
+    private_tier: PrivateTier = PrivateTier()
+    consumer_revenue_per_year: float = _f(0.0, 0, 1e12, "$/year", "consumer product revenue at full closed share")
+
+
+def _lab(lead, cadence, first, prices, training, consumer):
+    return ClosedLabParams(
+        lead=lead, cadence_months=cadence, first_release=first, training_cost=training,
+        price=Pricing(schedule=[PricePoint(date=d, price=p) for d, p in prices]),
+        consumer_revenue_per_year=consumer,
+    )
+
+
+class OpenRivalParams(Section):
+    """Mistral, DeepSeek, Qwen... aggregated: free weights, hosted by clouds or self-hosted."""
+
+    enabled: bool = True
+    offset: float = _f(-30.0, -1000, 1000, "Elo", "quality at a release relative to frontier - gap")
+    cadence_months: int = Field(4, ge=1, le=240)
+    jitter_months: int = Field(1, ge=0, le=24)
+    first_release: YearMonth = "2023-03"
+    quality_bonus: float = _f(0.0, -5000, 5000, "Elo")
+    training_cost: float = _f(2.0e7, 0, 1e12, "$", "training cost per release")
+
+
+class CloudHostParams(Section):
+    margin: float = _f(0.3, 0, 10, "fraction", "host price = serving cost x (1 + margin)")
+    meta_revenue_share: float = _f(0.1, 0, 1, "fraction", "share of Llama hosting revenue paid to Meta")
+
+
+class SelfHost(Section):
+    fixed_cost: float = _f(8_000.0, 0, 1e9, "$/month", "GPUs + engineering; breakeven ~1.6B tokens/month vs GPT-4o")
+    capability_discount: float = _f(0.5, 0, 1, "fraction", "fixed cost falls by this x ML capability")
+    variable_cost_multiplier: float = _f(1.0, 0, 100, "", "self-host cost per token / host serving cost")
+
+
+class Providers(Section):
+    openai: ClosedLabParams = _lab(40.0, 6, "2023-03",
+                                   [("2023-01", 20.0), ("2023-03", 8.0), ("2023-11", 5.0), ("2024-05", 3.5),
+                                    ("2024-08", 2.5)], 1.0e8, 0.0)
+    anthropic: ClosedLabParams = _lab(20.0, 5, "2023-03",
+                                      [("2023-01", 12.0), ("2023-07", 8.0), ("2024-03", 6.0), ("2024-06", 4.0)],
+                                      6.0e7, 0.0)
+    google: ClosedLabParams = _lab(0.0, 6, "2023-05",
+                                   [("2023-01", 4.0), ("2023-12", 2.0), ("2024-05", 2.5)], 1.0e8, 0.0)
+    open_rival: OpenRivalParams = OpenRivalParams()
+    cloud_host: CloudHostParams = CloudHostParams()
+    selfhost: SelfHost = SelfHost()
+
+
+class Community(Section):
+    """Open weights attract fine-tunes, tooling and efficiency work: + strength * ln(1 + devs / (n0 N))."""
+
+    strength: float = _f(25.0, 0, 1000, "Elo", "kappa_comm")
+    n0_share: float = _f(0.02, 1e-6, 1, "share of developers", "community size scale")
+    cost_cut: float = _f(0.15, 0, 0.95, "fraction", "Meta serving-cost cut per unit of ln(1 + devs / n0)")
+    cost_cut_max: float = _f(0.5, 0, 0.95, "fraction", "largest community cut of serving cost")
+
+
+class Release(Section):
+    date: YearMonth
+    name: str = ""
+    offset: float = _f(0.0, -1000, 1000, "Elo", "quality relative to frontier - gap")
+
+
+class MetaLedger(Section):
+    """Meta's value lines (design.md section 9); sources in calibration.md."""
+
+    ad_revenue_per_year: float = _f(1.32e11, 0, 1e13, "$/year", "Meta advertising revenue, 2023 (10-K)")
+    ad_growth_per_year: float = _f(0.15, -0.9, 5, "per year", "growth of ad revenue ($132B 2023 -> $161B 2024)")
+    leak_per_100_elo: float = _f(0.02, 0, 1, "fraction",
+                                 "ad revenue leaking per 100 Elo of closed lead, at 100% closed consumer share")
+    leak_max: float = _f(0.2, 0, 1, "fraction", "largest attention-leak rate")
+    support_revenue_per_dev: float = _f(2_000.0, 0, 1e9, "$/month",
+                                        "add-on revenue per enterprise/regulated Llama firm")
+    talent_value_per_year: float = _f(2.0e9, 0, 1e12, "$/year", "value of talent at 100% Llama developer mindshare")
+    own_tokens_per_month: float = _f(5.0e7, 0, 1e15, "M tokens/month", "tokens Meta's own products use")
+    rd_cost_per_year: float = _f(2.0e9, 0, 1e12, "$/year", "ongoing model R&D spend")
+    ai_product_multiplier: float = _f(2.0, 1, 100, "", "attention term multiplier when AI is the product")
+
+
+class MetaParams(Section):
+    """Meta: ``open`` (Llama weights, licence clause, hosted and self-hosted), ``closed`` (its own API), ``absent``."""
+
+    strategy: Literal["open", "closed", "absent"] = "open"
+    releases: list[Release] = Field(
+        default_factory=lambda: [
+            Release(date="2023-07", name="Llama 2", offset=0.0),
+            Release(date="2024-04", name="Llama 3", offset=10.0),
+            Release(date="2024-07", name="Llama 3.1", offset=25.0),
+        ],
+        max_length=MAX_LIST,
+    )
+    cadence_after: int = Field(9, ge=1, le=240, description="months between releases after the listed ones")
+    offset_after: float = _f(25.0, -1000, 1000, "Elo", "offset of releases after the listed ones")
+    quality_bonus: float = _f(0.0, -5000, 5000, "Elo")
+    serving_efficiency: float = _f(1.0, 0.01, 100, "", "serving cost multiplier")
+    training_cost: float = _f(8.0e7, 0, 1e12, "$", "training cost per Llama release (405B: $60-90M, model card)")
+    price: Pricing = Pricing(schedule=[PricePoint(date="2023-01", price=3.0)])
+    flywheel: Flywheel = Flywheel()
+    ledger: MetaLedger = MetaLedger()
+
+
+class License(Section):
+    """Llama's clause: firms above the MAU threshold in the month before a release need Meta's approval."""
+
+    enabled: bool = True
+    mau_threshold: float = _f(7.0e8, 0, 1e12, "users/month")
+    approval_probability: float = _f(0.2, 0, 1, "probability", "chance Meta approves a firm above the threshold")
+
+
+class Regulation(Section):
+    open_extra_cost: float = _f(0.0, 0, 1e4, "$/M tokens", "safety-compliance cost added to open options")
+    open_banned: bool = False
+
+
+class Outputs(Section):
+    surplus_sample: int = Field(2_000, ge=1, le=1_000_000, description="developers in the fixed surplus sample")
+
+
+class Event(Section):
+    """A dated change of any parameter: ``set``, ``add`` to or ``multiply`` a dotted path at the start of a month."""
+
+    date: YearMonth
+    description: str = ""
+    set: dict[str, float | int | bool | str] = Field(default_factory=dict, max_length=100)
+    add: dict[str, float | int] = Field(default_factory=dict, max_length=100)
+    multiply: dict[str, float | int] = Field(default_factory=dict, max_length=100)
+
+
+class Scenario(Section):
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(min_length=1, max_length=20_000)
+    seed: int = Field(ge=0, le=2**63 - 1)
+    start: YearMonth = "2023-01"
+    horizon_months: int = Field(60, ge=1, le=MAX_HORIZON)
+    population: Population = Population()
+    adoption: Adoption = Adoption()
+    choice: Choice = Choice()
+    market: Market = Market()
+    providers: Providers = Providers()
+    meta: MetaParams = MetaParams()
+    community: Community = Community()
+    license: License = License()
+    regulation: Regulation = Regulation()
+    outputs: Outputs = Outputs()
+    events: list[Event] = Field(default_factory=list, max_length=MAX_LIST)

@@ -1,0 +1,300 @@
+"""YAML -> validated Scenario: safe parsing, ``extends`` with deep merge, ``--set`` overrides, dated events.
+
+Every failure becomes a :class:`ConfigError` naming the file and the field path, so the CLI prints one line, exit 2.
+Hostile files are rejected fast: size is capped before parsing, YAML tags other than the standard ones fail in
+``safe_load``'s loader, and the expanded size of the document (alias bombs) is counted with a budget before use.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from sim.config import Event, Scenario
+
+PRESET_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+MAX_FILE_BYTES = 1 << 20  # 1 MiB
+MAX_NODES = 200_000  # scalars + containers after alias expansion
+MAX_DEPTH = 64
+MAX_EXTENDS = 32
+
+
+class ConfigError(Exception):
+    """A bad input file: ``file: field.path: message`` on one line."""
+
+    def __init__(self, file: str | Path, path: str, message: str):
+        self.file, self.path, self.message = str(file), path, " ".join(str(message).split())
+        super().__init__(f"{self.file}: {self.path}: {self.message}" if path else f"{self.file}: {self.message}")
+
+
+def format_loc(loc: tuple) -> str:
+    """Pydantic's error location as a dotted path with [i] for list items."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def raise_validation(file, err: ValidationError, prefix: str = ""):
+    first = err.errors()[0]
+    path = format_loc(tuple(first["loc"]))
+    path = f"{prefix}.{path}" if prefix and path else (prefix or path)
+    more = err.error_count() - 1
+    message = first["msg"] + (f" (and {more} more error{'s' * (more > 1)})" if more else "")
+    raise ConfigError(file, path or "(document)", message) from None
+
+
+def _count_nodes(obj: Any, file) -> None:
+    """Walk the parsed document with a budget; aliases make a DAG whose expansion can be exponential."""
+    budget = MAX_NODES
+    stack = [(obj, 0)]
+    while stack:
+        item, depth = stack.pop()
+        budget -= 1
+        if budget < 0:
+            raise ConfigError(file, "(document)", f"document too large after alias expansion (> {MAX_NODES} nodes)")
+        if depth > MAX_DEPTH:
+            raise ConfigError(file, "(document)", f"document nested deeper than {MAX_DEPTH} levels")
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+            stack.extend((k, depth + 1) for k in item.keys())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+
+
+def parse_yaml_text(text: str, file) -> Any:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(document)"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(file, where, f"invalid YAML: {problem}") from None
+    except RecursionError:
+        raise ConfigError(file, "(document)", "invalid YAML: nested too deeply") from None
+    _count_nodes(data, file)
+    return data
+
+
+def read_yaml_mapping(path: Path) -> dict:
+    """Read one YAML file that must hold a mapping, with size and structure limits."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ConfigError(path, "(document)", f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise ConfigError(path, "", "file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(path, "", "is a directory, not a YAML file") from None
+    except UnicodeDecodeError:
+        raise ConfigError(path, "(document)", "file is not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(path, "", exc.strerror or str(exc)) from None
+    data = parse_yaml_text(text, path)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(path, "(document)", f"top level must be a mapping, got {type(data).__name__}")
+    bad = [k for k in data if not isinstance(k, str)]
+    if bad:
+        raise ConfigError(path, str(bad[0]), "keys must be strings")
+    return data
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    """Mappings merge key by key; anything else (lists included) in ``override`` replaces ``base``."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def resolve_scenario_path(ref: str, relative_to: Path | None = None) -> Path:
+    """A preset's name (``baseline``) or a path; relative paths are taken from the extending file's folder."""
+    candidate = Path(ref)
+    if relative_to is not None and not candidate.is_absolute():
+        near = relative_to.parent / candidate
+        if near.exists() or near.suffix in (".yaml", ".yml"):
+            return near
+    if candidate.suffix in (".yaml", ".yml") or candidate.exists() or "/" in ref:
+        return candidate
+    return PRESET_DIR / f"{ref}.yaml"
+
+
+def load_merged_dict(path: Path, _chain: tuple = ()) -> dict:
+    """The file's mapping with its ``extends`` chain merged underneath it."""
+    real = path.resolve()
+    if real in _chain:
+        cycle = " -> ".join(p.name for p in (*_chain, real))
+        raise ConfigError(path, "extends", f"cyclic extends: {cycle}")
+    if len(_chain) >= MAX_EXTENDS:
+        raise ConfigError(path, "extends", f"extends chain longer than {MAX_EXTENDS}")
+    data = read_yaml_mapping(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str) or not parent:
+        raise ConfigError(path, "extends", "must be a scenario name or a path")
+    parent_path = resolve_scenario_path(parent, relative_to=path)
+    if not parent_path.exists():
+        raise ConfigError(path, "extends", f"no scenario {parent!r} (looked for {parent_path})")
+    try:
+        base = load_merged_dict(parent_path, (*_chain, real))
+    except ConfigError as exc:
+        if exc.file == str(path):
+            raise
+        raise ConfigError(path, "extends", f"in {exc.file}: {exc.path}: {exc.message}") from None
+    return deep_merge(base, data)
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """``dotted.path=value`` with the value read as a YAML scalar (so 3, 0.5, true, open all work)."""
+    if "=" not in text:
+        raise ConfigError("--set", text, "expected dotted.path=value")
+    key, raw = text.split("=", 1)
+    key = key.strip()
+    if not key:
+        raise ConfigError("--set", text, "empty field path")
+    value = parse_yaml_text(raw, "--set") if raw.strip() else ""
+    if isinstance(value, (dict, list)):
+        raise ConfigError("--set", key, "value must be a scalar")
+    return key, value
+
+
+def set_in_dict(data: dict, dotted: str, value: Any, source: str) -> None:
+    """Write ``value`` at a dotted path of a plain mapping, creating mappings as needed (the schema judges later)."""
+    parts = dotted.split(".")
+    node = data
+    for i, part in enumerate(parts[:-1]):
+        if isinstance(node, list):
+            try:
+                node = node[int(part)]
+            except (ValueError, IndexError):
+                raise ConfigError(source, ".".join(parts[: i + 1]), "no such list item") from None
+            continue
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        if not isinstance(child, (dict, list)):
+            raise ConfigError(source, ".".join(parts[: i + 1]), "is a value, not a section")
+        node = child
+    if isinstance(node, list):
+        try:
+            node[int(parts[-1])] = value
+        except (ValueError, IndexError):
+            raise ConfigError(source, dotted, "no such list item") from None
+    else:
+        node[parts[-1]] = value
+
+
+def load_scenario(ref: str | Path, overrides: list[str] | tuple = (), population: int | None = None,
+                  seed: int | None = None) -> Scenario:
+    """Load, merge, override and validate a scenario; raises ConfigError on any bad input."""
+    path = resolve_scenario_path(str(ref))
+    data = load_merged_dict(path)
+    for text in overrides:
+        key, value = parse_assignment(text)
+        set_in_dict(data, key, value, "--set")
+    if population is not None:
+        set_in_dict(data, "population.n", population, "--population")
+    if seed is not None:
+        set_in_dict(data, "seed", seed, "--seed")
+    return validate_scenario(data, path)
+
+
+def validate_scenario(data: dict, file="(scenario)") -> Scenario:
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as err:
+        raise_validation(file, err)
+    check_events(scenario, file)
+    return scenario
+
+
+# --- events -------------------------------------------------------------------------------------------------------
+
+
+def _walk(root: BaseModel, dotted: str):
+    """(parent, key) for a dotted path into the live scenario objects; KeyError when the path does not exist."""
+    parts = dotted.split(".")
+    node: Any = root
+    for part in parts[:-1]:
+        if isinstance(node, BaseModel) and part in type(node).model_fields:
+            node = getattr(node, part)
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            raise KeyError(dotted)
+    return node, parts[-1]
+
+
+def _get(parent, key):
+    if isinstance(parent, BaseModel) and key in type(parent).model_fields:
+        return getattr(parent, key)
+    if isinstance(parent, dict):
+        return parent.get(key, 0.0)
+    if isinstance(parent, list) and key.isdigit() and int(key) < len(parent):
+        return parent[int(key)]
+    raise KeyError(key)
+
+
+def _put(root: BaseModel, dotted: str, value: Any) -> None:
+    parent, key = _walk(root, dotted)
+    if isinstance(parent, BaseModel) and key in type(parent).model_fields:
+        setattr(parent, key, value)  # validate_assignment checks type and bounds
+    elif isinstance(parent, dict):
+        # Re-assign the whole mapping so the owning model validates it.
+        owner, owner_key = _walk(root, dotted.rsplit(".", 1)[0])
+        setattr(owner, owner_key, {**parent, key: value})
+    else:
+        raise KeyError(dotted)
+
+
+def apply_event(scenario: Scenario, event: Event) -> None:
+    """Apply one event's set/add/multiply edits in place; raises KeyError, TypeError or ValidationError."""
+    for dotted, value in event.set.items():
+        _put(scenario, dotted, value)
+    for op, edits in (("add", event.add), ("multiply", event.multiply)):
+        for dotted, value in edits.items():
+            parent, key = _walk(scenario, dotted)
+            current = _get(parent, key)
+            if isinstance(current, bool) or not isinstance(current, (int, float)):
+                raise TypeError(f"{op} needs a number, the field holds {type(current).__name__}")
+            new = current + value if op == "add" else current * value
+            if isinstance(current, int) and float(new).is_integer():
+                new = int(new)
+            _put(scenario, dotted, new)
+
+
+def check_events(scenario: Scenario, file) -> None:
+    """Dry-run every event in date order on a copy, so a bad path or value fails at load time, not mid-run."""
+    trial = scenario.model_copy(deep=True)
+    order = sorted(range(len(scenario.events)), key=lambda i: scenario.events[i].date)
+    for i in order:
+        event = scenario.events[i]
+        try:
+            apply_event(trial, event)
+        except KeyError as exc:
+            raise ConfigError(file, f"events[{i}]", f"no such field {exc.args[0]!r}") from None
+        except TypeError as exc:
+            raise ConfigError(file, f"events[{i}]", str(exc)) from None
+        except ValidationError as err:
+            raise_validation(file, err, prefix=f"events[{i}]")
+
+
+def scenario_copy(scenario: Scenario) -> Scenario:
+    """A deep copy the model can mutate with events without touching the caller's config."""
+    return copy.deepcopy(scenario)

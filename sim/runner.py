@@ -1,0 +1,89 @@
+"""Run a scenario: each Meta strategy x replicate, paired on the same seeds, into tidy tables.
+
+``timeseries``: one row per scenario x strategy x replicate x month. ``summary``: one row per strategy x replicate with
+NPVs (discounted monthly profit) and final shares. Both have stable column names; plots and reports only read them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+
+from sim.config import STRATEGIES, Scenario
+from sim.model import LLMMarket
+from sim.options import OPTIONS, PROVIDERS
+from sim.providers import META_LINES
+
+ID_COLUMNS = ["scenario", "strategy", "replicate", "seed", "month", "date"]
+SEED_MASK = (1 << 63) - 1
+
+
+def derive_seed(*keys: int) -> int:
+    """A run seed from integer keys (scenario seed, replicate, ...) via SeedSequence: independent, order-free."""
+    return int(np.random.SeedSequence([int(k) for k in keys]).generate_state(1, np.uint64)[0]) & SEED_MASK
+
+
+def month_dates(start: str, horizon: int) -> pd.DatetimeIndex:
+    return pd.date_range(pd.Timestamp(f"{start}-01"), periods=horizon, freq="MS")
+
+
+def simulate(scenario: Scenario, strategy: str, seed: int, on_step: Callable[[], object] | None = None) -> pd.DataFrame:
+    """One run: the model's monthly records as a DataFrame (no id columns)."""
+    model = LLMMarket(scenario, strategy=strategy, seed=seed)
+    return pd.DataFrame.from_records(model.run(on_step))
+
+
+def run_once(scenario: Scenario, strategy: str, replicate: int, seed: int,
+             on_step: Callable[[], object] | None = None) -> pd.DataFrame:
+    """One run with its id columns, in the timeseries layout."""
+    df = simulate(scenario, strategy, seed, on_step)
+    ids = pd.DataFrame({
+        "scenario": scenario.name, "strategy": strategy, "replicate": replicate, "seed": seed,
+    }, index=df.index)
+    df = pd.concat([ids, df], axis=1)
+    df.insert(5, "date", month_dates(scenario.start, len(df)))
+    return df
+
+
+def discount_factors(months: np.ndarray, annual_rate: float) -> np.ndarray:
+    return (1.0 + annual_rate) ** (-np.asarray(months, dtype=float) / 12.0)
+
+
+def summarize(run: pd.DataFrame, annual_rate: float) -> dict:
+    """One run's key outcomes: NPV of each provider and of each Meta line, final and month-24 shares."""
+    disc = discount_factors(run["month"].to_numpy(), annual_rate)
+    out: dict = {c: run[c].iloc[0] for c in ("scenario", "strategy", "replicate", "seed")}
+    for p in PROVIDERS:
+        out[f"npv.{p}"] = float((run[f"profit.{p}"].to_numpy() * disc).sum())
+        out[f"revenue_total.{p}"] = float(run[f"revenue.{p}"].sum())
+    for line in META_LINES:
+        out[f"npv.meta.{line}"] = float((run[f"meta.{line}"].to_numpy() * disc).sum())
+    last = run.iloc[-1]
+    for o in OPTIONS:
+        out[f"final_share_users.{o}"] = float(last[f"share_users.{o}"])
+        out[f"final_share_tokens.{o}"] = float(last[f"share_tokens.{o}"])
+    m24 = run.iloc[min(24, len(run) - 1)]
+    out["llama_token_share_m24"] = float(m24["share_tokens.llama_hosted"] + m24["share_tokens.llama_self"])
+    out["final_adopted_frac"] = float(last["adopted_frac"])
+    out["final_commoditization"] = float(last["commoditization"])
+    out["mean_dev_surplus"] = float(run["dev_surplus"].mean())
+    out["mean_avg_price_paid"] = float(run["avg_price_paid"].mean())
+    return out
+
+
+def run_scenario(scenario: Scenario, strategies: Iterable[str] = STRATEGIES, replications: int = 1,
+                 progress: Callable[[], object] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """All strategies x replicates; replicate r of every strategy uses the same seed (paired counterfactuals).
+    ``progress`` is called once per simulated month."""
+    strategies = list(strategies)
+    runs, rows = [], []
+    for r in range(replications):
+        seed = derive_seed(scenario.seed, r)
+        for strategy in strategies:
+            run = run_once(scenario, strategy, r, seed, progress)
+            runs.append(run)
+            rows.append(summarize(run, scenario.market.discount_rate))
+    timeseries = pd.concat(runs, ignore_index=True)
+    return timeseries, pd.DataFrame(rows)

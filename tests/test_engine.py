@@ -1,0 +1,174 @@
+"""The market engine: accounting, reproducibility, pairing, the licence clause, trust, Bass adoption."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.choice import Coefficients, OptionTable, bernoulli_indices, gumbel, logit_probabilities, sample_choices
+from sim.cli import main
+from sim.model import LLMMarket
+from sim.options import IS_LLAMA, IS_META, OPTIONS, K
+from sim.population import SEGMENT_CODE
+from sim.runner import run_scenario
+from tests.helpers import run_model, small
+
+
+@pytest.fixture(scope="module")
+def baseline_runs():
+    return run_scenario(small(n=4000, horizon=30), replications=2)
+
+
+def test_user_shares_sum_to_one_and_users_sum_to_n(baseline_runs):
+    ts, _ = baseline_runs
+    shares = ts[[f"share_users.{o}" for o in OPTIONS]].sum(axis=1)
+    adopted = ts["adopted_frac"] > 0
+    assert np.allclose(shares[adopted], 1.0)
+    tokens = ts[[f"share_tokens.{o}" for o in OPTIONS]].sum(axis=1)
+    assert np.allclose(tokens[adopted], 1.0)
+    users = ts[[f"users.{o}" for o in OPTIONS] + ["users.none"]].sum(axis=1)
+    assert (users == 4000).all()
+
+
+def test_unavailable_options_have_zero_share(baseline_runs):
+    ts, _ = baseline_runs
+    assert (ts.loc[ts.strategy != "closed", "share_users.meta_api"] == 0).all()
+    assert (ts.loc[ts.strategy != "open", ["share_users.llama_hosted", "share_users.llama_self"]] == 0).all().all()
+    assert (ts.loc[ts.strategy == "open", "share_users.llama_hosted"].iloc[-1] > 0)
+
+
+def test_profit_is_the_sum_of_meta_lines_and_npv_discounts_it(baseline_runs):
+    ts, summary = baseline_runs
+    lines = [c for c in ts.columns if c.startswith("meta.")]
+    assert np.allclose(ts[lines].sum(axis=1), ts["profit.meta"])
+    run = ts[(ts.strategy == "open") & (ts.replicate == 0)]
+    rate = small().market.discount_rate
+    npv = (run["profit.meta"] * (1 + rate) ** (-run["month"] / 12)).sum()
+    got = summary[(summary.strategy == "open") & (summary.replicate == 0)]["npv.meta"].iloc[0]
+    assert got == pytest.approx(npv, rel=1e-9)
+
+
+def test_revenue_is_price_times_tokens_for_closed_labs(baseline_runs):
+    ts, _ = baseline_runs
+    for lab in ("openai", "anthropic", "google"):
+        expected = ts[f"price.{lab}"] * ts[f"tokens.{lab}"]
+        assert np.allclose(ts[f"revenue.{lab}"], expected, rtol=1e-9)
+
+
+def test_same_seed_gives_identical_parquet(tmp_path):
+    args = ["run", "baseline", "--population", "1500", "--set", "horizon_months=12", "--strategies", "open,absent"]
+    assert main(args + ["--out", str(tmp_path / "a")]) == 0
+    assert main(args + ["--out", str(tmp_path / "b")]) == 0
+    a = pd.read_parquet(tmp_path / "a" / "timeseries.parquet")
+    b = pd.read_parquet(tmp_path / "b" / "timeseries.parquet")
+    pd.testing.assert_frame_equal(a, b)
+    assert set(a.columns) >= {"scenario", "strategy", "replicate", "seed", "month", "date", "adopted_frac",
+                              "commoditization", "dev_surplus", "profit.meta", "revenue.cloud_host"}
+    for name in ("summary.csv", "adoption.png", "scenario.yaml"):
+        assert (tmp_path / "a" / name).stat().st_size > 0
+    assert not list((tmp_path / "a").glob("*.tmp"))
+    c = main(args + ["--out", str(tmp_path / "c"), "--seed", "99"])
+    assert c == 0
+    assert not pd.read_parquet(tmp_path / "c" / "timeseries.parquet").equals(a)
+
+
+def test_paired_strategies_share_the_population_and_draws():
+    s = small(n=2000, horizon=6)
+    models = {k: LLMMarket(s, k, seed=7) for k in ("open", "closed", "absent")}
+    ref = models["open"].devs
+    for m in models.values():
+        for field in ("segment", "mau", "tokens", "sensitivity", "capability"):
+            assert np.array_equal(getattr(m.devs, field), getattr(ref, field))
+    for m in models.values():
+        while m.running:
+            m.step()
+    # Bass adoption does not depend on the options, so adopters coincide month by month.
+    adopted = [m.devs.choice >= 0 for m in models.values()]
+    assert all(np.array_equal(a, adopted[0]) for a in adopted)
+
+
+def test_license_clause_keeps_unapproved_giants_off_llama():
+    s = small(n=3000, horizon=30, license__mau_threshold=2e4, license__approval_probability=0.3,
+              adoption__rechoice_rate=0.5)
+    state = {"approved_on_llama": 0}
+
+    def check(m):
+        above = m.devs.mau > s.license.mau_threshold
+        on_llama = IS_LLAMA[m.devs.choice] & (m.devs.choice >= 0)
+        assert not (on_llama & above & ~m.approved).any()
+        state["approved_on_llama"] += int((on_llama & above & m.approved).sum())
+
+    model = run_model(s, "open", each_month=check)
+    assert (model.devs.mau > s.license.mau_threshold).sum() > 100
+    assert state["approved_on_llama"] > 0  # approvals do let firms through
+
+    off = small(n=3000, horizon=30, license__enabled=False, license__mau_threshold=2e4)
+    m_off = run_model(off, "open")
+    above = m_off.devs.mau > 2e4
+    assert (IS_LLAMA[m_off.devs.choice] & (m_off.devs.choice >= 0) & above).sum() > 0
+
+
+def _one_option_table(quality_llama=1300.0):
+    base = np.zeros(K, dtype=np.float32)
+    base[IS_LLAMA] = 0.5
+    return OptionTable(base=base, price=np.ones(K, dtype=np.float32), fixed_cost=np.zeros(K, dtype=np.float32),
+                       ownership=np.zeros(K, dtype=np.float32), leak=np.zeros(K, dtype=np.float32),
+                       private_cap=np.full(K, np.inf, dtype=np.float32), available=np.ones(K, dtype=bool))
+
+
+def test_regulated_firm_picks_llama_less_often_than_identical_startup(rng):
+    """GAO chose other models over Llama: the Meta trust penalty of the regulated segment."""
+    m = 40_000
+    seg = np.where(np.arange(m) < m // 2, SEGMENT_CODE["startup"], SEGMENT_CODE["regulated"]).astype(np.int8)
+    trust = np.zeros(4, dtype=np.float32)
+    trust[SEGMENT_CODE["regulated"]] = 0.8
+    co = Coefficients(alpha=1.0, budget_per_mtok=10.0, beta_own=0, beta_leak=0, switching_cost=0, mu=1.0,
+                      selfhost_capability=0.0, capability_discount=0.0, trust_by_segment=trust)
+    from sim.choice import utilities
+
+    v = utilities(_one_option_table(), co, np.full(m, 100, np.float32), np.full(m, .5, np.float32),
+                  np.full(m, .9, np.float32), seg, np.full(m, -1, np.int8), np.zeros(m, bool))
+    picks = sample_choices(v, 1.0, gumbel(rng, v.shape))
+    llama = IS_LLAMA[picks]
+    start, reg = llama[: m // 2].mean(), llama[m // 2:].mean()
+    p = logit_probabilities(v, 1.0)
+    assert p[0, IS_LLAMA].sum() > p[-1, IS_LLAMA].sum()
+    assert reg < start - 0.05
+    assert (p[-1, IS_META] < p[0, IS_META]).all()
+
+
+def test_regulated_segment_uses_llama_less_in_the_market():
+    s = small(n=6000, horizon=30, choice__meta_trust_penalty__regulated=2.0)
+    m = run_model(s, "open")
+    d = m.devs
+    on = (d.choice >= 0)
+    llama = IS_LLAMA[d.choice] & on
+    startup = d.segment == SEGMENT_CODE["startup"]
+    regulated = d.segment == SEGMENT_CODE["regulated"]
+    assert llama[regulated].sum() / on[regulated].sum() < llama[startup].sum() / on[startup].sum()
+
+
+def test_bass_adoption_in_expectation():
+    """With choices irrelevant, the mean adoption path follows F' = F + (p + q F)(1 - F) (monthly rates)."""
+    p, q, f0 = 0.3, 1.2, 0.05
+    s = small(n=5000, horizon=36, adoption__bass_p=p, adoption__bass_q=q, adoption__initial_adopted=f0)
+    paths = []
+    for seed in range(20):
+        m = run_model(s, "absent", seed=seed)
+        paths.append([r["adopted_frac"] for r in m.rows])
+    mean = np.mean(paths, axis=0)
+    f, expected = f0, []
+    for _ in range(36):
+        expected.append(f)
+        f = f + (p + q * f) / 12.0 * (1 - f)
+    se = np.sqrt(np.array(expected) * (1 - np.array(expected)) / (5000 * 20))
+    assert np.all(np.abs(mean - expected) < 4 * se + 0.004)
+
+
+def test_bernoulli_indices_rate(rng):
+    counts = [bernoulli_indices(rng, 10_000, 0.1).size for _ in range(200)]
+    assert abs(np.mean(counts) - 1000) < 3 * np.sqrt(10_000 * 0.09 / 200)
+    idx = bernoulli_indices(rng, 1000, 0.5)
+    assert np.all(np.diff(idx) > 0) and idx.max() < 1000
+    assert bernoulli_indices(rng, 100, 1.0).size == 100 and bernoulli_indices(rng, 100, 0.0).size == 0

@@ -1,0 +1,160 @@
+"""Scenario files: every bad input is one clean error naming the file and field; hostile files fail fast."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim.cli import main
+from sim.config import Scenario
+from sim.loading import ConfigError, load_scenario
+from tests.helpers import run_model, write
+
+MINIMAL = "name: t\ndescription: a test\nseed: 1\n"
+
+
+def cli_error(capsys, args) -> str:
+    code = main(args)
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert "\n" not in err and "Traceback" not in err
+    return err
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ("populaton: {n: 10}\n", "populaton"),
+        ("population: {n: ten}\n", "population.n"),
+        ("population: {n: -5}\n", "population.n"),
+        ("start: 2023-13\n", "start"),
+        ("start: January\n", "start"),
+        ("adoption: {bass_p: -1}\n", "adoption.bass_p"),
+        ("license: {enabled: maybe}\n", "license.enabled"),
+        ("meta: {strategy: sometimes}\n", "meta.strategy"),
+        ("events: [{date: 2024-01, add: {providers.openai.nonexistent: 5}}]\n", "events[0]"),
+        ("events: [{date: 2024-01, set: {adoption.rechoice_rate: 7}}]\n", "events[0].rechoice_rate"),
+        ("horizon_months: 100000\n", "horizon_months"),
+    ],
+)
+def test_bad_fields_give_one_line_naming_the_field(tmp_path, capsys, body, field):
+    path = write(tmp_path, "bad.yaml", MINIMAL + body)
+    err = cli_error(capsys, ["validate", str(path)])
+    assert err.startswith(f"{path}: {field}")
+
+
+def test_missing_required_key(tmp_path, capsys):
+    path = write(tmp_path, "bad.yaml", "name: t\nseed: 1\n")
+    assert "description" in cli_error(capsys, ["validate", str(path)])
+
+
+def test_missing_extends_target(tmp_path, capsys):
+    path = write(tmp_path, "child.yaml", MINIMAL + "extends: no_such_scenario_anywhere\n")
+    err = cli_error(capsys, ["validate", str(path)])
+    assert err.startswith(f"{path}: extends:") and "no_such_scenario_anywhere" in err
+
+
+def test_cyclic_extends(tmp_path, capsys):
+    write(tmp_path, "a.yaml", MINIMAL + "extends: b.yaml\n")
+    write(tmp_path, "b.yaml", MINIMAL + "extends: a.yaml\n")
+    err = cli_error(capsys, ["validate", str(tmp_path / "a.yaml")])
+    assert "extends" in err and "cyclic" in err
+
+
+def test_extends_deep_merges_and_lists_replace(tmp_path):
+    path = write(tmp_path, "child.yaml", "extends: baseline\nname: child\npopulation: {n: 1234}\n"
+                                         "market: {open_gap: [{date: 2023-01, elo: 10}]}\n")
+    s = load_scenario(path)
+    base = load_scenario("baseline")
+    assert s.population.n == 1234 and s.population.represents == base.population.represents
+    assert len(s.market.open_gap) == 1 and s.description == base.description
+
+
+def test_malformed_yaml_and_non_mapping(tmp_path, capsys):
+    assert "line" in cli_error(capsys, ["validate", str(write(tmp_path, "m.yaml", "a: [1, 2\n"))])
+    assert "mapping" in cli_error(capsys, ["validate", str(write(tmp_path, "l.yaml", "- 1\n- 2\n"))])
+
+
+def test_custom_tags_are_rejected(tmp_path, capsys):
+    path = write(tmp_path, "tag.yaml", MINIMAL + "x: !!python/object/apply:os.system ['echo pwned']\n")
+    assert "invalid YAML" in cli_error(capsys, ["validate", str(path)])
+
+
+def test_alias_bomb_is_rejected_fast(tmp_path, capsys):
+    lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    for i in range(1, 10):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i-1}"] * 10) + "]")
+    path = write(tmp_path, "bomb.yaml", MINIMAL + "\n".join(lines) + "\n")
+    t0 = time.perf_counter()
+    err = cli_error(capsys, ["validate", str(path)])
+    assert "alias expansion" in err and time.perf_counter() - t0 < 5
+
+
+def test_huge_file_and_huge_population_are_rejected(tmp_path, capsys):
+    big = write(tmp_path, "big.yaml", MINIMAL + "description: '" + "x" * (2 << 20) + "'\n")
+    assert "limit" in cli_error(capsys, ["validate", str(big)])
+    path = write(tmp_path, "pop.yaml", MINIMAL + "population: {n: 10000000000}\n")
+    assert "population.n" in cli_error(capsys, ["validate", str(path)])
+
+
+def test_bad_set_override_and_strategy(capsys):
+    assert "adoption.bass_q" in cli_error(capsys, ["run", "baseline", "--set", "adoption.bass_q=-3"])
+    assert "--strategies" in cli_error(capsys, ["run", "baseline", "--strategies", "open,sideways"])
+
+
+def test_module_entry_point_exits_2_without_traceback(tmp_path):
+    path = write(tmp_path, "bad.yaml", MINIMAL + "population: {n: -1}\n")
+    proc = subprocess.run([sys.executable, "-m", "sim", "validate", str(path)], capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "population.n" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_events_are_applied_in_their_month(tmp_path):
+    path = write(tmp_path, "leap.yaml", "extends: baseline\nhorizon_months: 14\npopulation: {n: 500}\n"
+                                        "events: [{date: 2024-01, add: {providers.openai.quality_bonus: 300}}]\n")
+    s = load_scenario(path)
+    seen = []
+    run_model(s, "open", each_month=lambda m: seen.append(m.labs[0].quality - m.labs[0].release_quality))
+    assert max(seen[:12]) < 150 <= min(seen[12:])
+
+
+# ---- fuzzing ------------------------------------------------------------------------------------------------------
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12), st.floats(allow_nan=True),
+                    st.text(max_size=20))
+keys = st.sampled_from(["name", "description", "seed", "start", "horizon_months", "population", "n", "adoption",
+                        "bass_p", "bass_q", "license", "enabled", "meta", "strategy", "events", "date", "extends",
+                        "choice", "brand", "openai", "set", "add", "x"]) | st.text(max_size=8)
+documents = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=5),
+                         max_leaves=25)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(doc=documents)
+def test_random_documents_give_clean_error_or_valid_config(tmp_path, doc):
+    if isinstance(doc, dict) and "extends" in doc:
+        doc["extends"] = "baseline" if isinstance(doc["extends"], str) else doc["extends"]
+    path = tmp_path / "fuzz.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    try:
+        assert isinstance(load_scenario(path), Scenario)
+    except ConfigError as exc:
+        assert str(exc).startswith(str(path)) and "\n" not in str(exc)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=200))
+def test_random_text_gives_clean_error_or_valid_config(tmp_path, text):
+    path = tmp_path / "fuzz.yaml"
+    path.write_text(text, encoding="utf-8")
+    try:
+        assert isinstance(load_scenario(path), Scenario)
+    except ConfigError as exc:
+        assert "\n" not in str(exc)
