@@ -95,11 +95,16 @@ def preset_paths() -> list[Path]:
     return sorted(PRESET_DIR.glob("*.yaml"))
 
 
+def one_line(text: str, width: int = 90) -> str:
+    """The first sentence of a description, cut to ``width`` characters."""
+    first = " ".join(text.split()).split(". ")[0].rstrip(".")
+    return first if len(first) <= width else first[: width - 1].rstrip() + "…"
+
+
 def cmd_list(args) -> int:
     for path in preset_paths():
         scenario = load_scenario(path)
-        first = scenario.description.strip().splitlines()[0]
-        print(f"{path.stem:28s} {first}")
+        print(f"{path.stem:28s} {one_line(scenario.description)}")
     return 0
 
 

@@ -218,7 +218,8 @@ class ClosedLabParams(Section):
     price: Pricing = Pricing()
     flywheel: Flywheel = Flywheel()
     private_tier: PrivateTier = PrivateTier()
-    consumer_revenue_per_year: float = _f(0.0, 0, 1e12, "$/year", "consumer product revenue at full closed share")
+    consumer_revenue_per_year: float = _f(0.0, 0, 1e12, "$/year",
+                                          "consumer-product revenue at 100% of consumer AI use (ai_is_the_product)")
 
 
 def _lab(lead, cadence, first, prices, training, consumer):
@@ -255,12 +256,12 @@ class SelfHost(Section):
 class Providers(Section):
     openai: ClosedLabParams = _lab(40.0, 6, "2023-03",
                                    [("2023-01", 20.0), ("2023-03", 8.0), ("2023-11", 5.0), ("2024-05", 3.5),
-                                    ("2024-08", 2.5)], 1.0e8, 0.0)
+                                    ("2024-08", 2.5)], 1.0e8, 3.0e10)
     anthropic: ClosedLabParams = _lab(20.0, 5, "2023-03",
                                       [("2023-01", 12.0), ("2023-07", 8.0), ("2024-03", 6.0), ("2024-06", 4.0)],
-                                      6.0e7, 0.0)
+                                      6.0e7, 1.0e10)
     google: ClosedLabParams = _lab(0.0, 6, "2023-05",
-                                   [("2023-01", 4.0), ("2023-12", 2.0), ("2024-05", 2.5)], 1.0e8, 0.0)
+                                   [("2023-01", 4.0), ("2023-12", 2.0), ("2024-05", 2.5)], 1.0e8, 2.0e10)
     open_rival: OpenRivalParams = OpenRivalParams()
     cloud_host: CloudHostParams = CloudHostParams()
     selfhost: SelfHost = SelfHost()

@@ -8,6 +8,7 @@ Hostile files are rejected fast: size is capped before parsing, YAML tags other 
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,18 @@ MAX_FILE_BYTES = 1 << 20  # 1 MiB
 MAX_NODES = 200_000  # scalars + containers after alias expansion
 MAX_DEPTH = 64
 MAX_EXTENDS = 32
+
+
+class SafeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, plus YAML 1.2 floats: ``1e6`` and ``7.0e8`` are numbers, not strings (YAML 1.1 wants
+    a dot and a signed exponent, which surprises everyone who writes a token count)."""
+
+
+SafeLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*\.?[0-9_]*|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
 
 
 class ConfigError(Exception):
@@ -71,7 +84,7 @@ def _count_nodes(obj: Any, file) -> None:
 
 def parse_yaml_text(text: str, file) -> Any:
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=SafeLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(document)"
@@ -213,9 +226,20 @@ def load_scenario(ref: str | Path, overrides: list[str] | tuple = (), population
     return validate_scenario(data, path)
 
 
+def default_tree() -> dict:
+    """Every defaulted field of the schema as plain data, so a partial section in a file (``providers: {openai:
+    {flywheel: {strength: 0}}}``) overrides only what it names instead of resetting its siblings to class defaults."""
+    tree = {}
+    for name, field in Scenario.model_fields.items():
+        if not field.is_required():
+            value = field.get_default(call_default_factory=True)
+            tree[name] = value.model_dump() if isinstance(value, BaseModel) else copy.deepcopy(value)
+    return tree
+
+
 def validate_scenario(data: dict, file="(scenario)") -> Scenario:
     try:
-        scenario = Scenario.model_validate(data)
+        scenario = Scenario.model_validate(deep_merge(default_tree(), data))
     except ValidationError as err:
         raise_validation(file, err)
     check_events(scenario, file)

@@ -311,7 +311,18 @@ class LLMMarket(mesa.Model):
 
         row = self.record(t, users, users_seg, tokens, share_users, share_tokens, best_closed, best_open, opt)
         row["closed_consumer_share"] = closed_consumer
+        row.update(self.lab_ledger_columns())
         return row
+
+    def lab_ledger_columns(self) -> dict:
+        """Each closed lab's ledger lines (API and consumer revenue, serving and training cost) and gross margin."""
+        out = {}
+        for lab in self.labs:
+            for line, value in lab.ledger.items():
+                out[f"{line}.{lab.key}"] = float(value)
+            api = lab.ledger["api_revenue"]
+            out[f"gross_margin.{lab.key}"] = (api + lab.ledger["serving_cost"]) / api if api > 0 else np.nan
+        return out
 
     def record(self, t, users, users_seg, tokens, share_users, share_tokens, best_closed, best_open, opt) -> dict:
         n = self.devs.n

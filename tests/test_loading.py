@@ -158,3 +158,19 @@ def test_random_text_gives_clean_error_or_valid_config(tmp_path, text):
         assert isinstance(load_scenario(path), Scenario)
     except ConfigError as exc:
         assert "\n" not in str(exc)
+
+
+def test_partial_section_keeps_sibling_defaults(tmp_path):
+    """Deep merge reaches the schema's defaults: overriding one flywheel number keeps OpenAI's own price path."""
+    path = write(tmp_path, "fw.yaml", MINIMAL + "providers: {openai: {flywheel: {strength: 0}}}\n"
+                                               "choice: {brand: {google: -1}}\n")
+    s, default = load_scenario(path), Scenario(name="d", description="d", seed=1)
+    assert s.providers.openai.flywheel.strength == 0
+    assert s.providers.openai.price == default.providers.openai.price
+    assert s.providers.openai.lead == default.providers.openai.lead
+    assert s.choice.brand["google"] == -1 and s.choice.brand["openai"] == default.choice.brand["openai"]
+
+
+def test_yaml_12_floats(tmp_path):
+    s = load_scenario(write(tmp_path, "f.yaml", MINIMAL + "license: {mau_threshold: 1e7}\n"))
+    assert s.license.mau_threshold == 1e7
