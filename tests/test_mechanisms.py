@@ -1,0 +1,180 @@
+"""Every mechanism moves outcomes in the direction the documents argue; each test fails if its mechanism is removed.
+
+Direction tests compare paired runs (same seeds) on small populations over several seeds and test the mean
+difference, so they are about the mechanism, not one lucky draw.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.cli import main, preset_paths
+from sim.config import month_index
+from sim.loading import load_scenario
+from sim.options import IS_OPEN, OPTIONS
+from sim.runner import simulate
+from tests.helpers import run_model, small
+
+SEEDS = (1, 2, 3)
+N = 3000
+
+
+def runs(preset: str, strategy: str = "open", n: int = N, horizon: int = 60, seeds=SEEDS, **sets) -> list[pd.DataFrame]:
+    scenario = small(preset, n=n, horizon=horizon, **sets)
+    return [simulate(scenario, strategy, seed) for seed in seeds]
+
+
+def mean_of(dfs, fn) -> float:
+    return float(np.mean([fn(df) for df in dfs]))
+
+
+def closed_user_share(df, months=slice(-12, None)) -> float:
+    return float(df[[f"share_users.{o}" for o in ("openai", "anthropic", "google")]].sum(axis=1).iloc[months].mean())
+
+
+def llama_tokens(df) -> float:
+    return float((df["share_tokens.llama_hosted"] + df["share_tokens.llama_self"]).iloc[24])
+
+
+# ---- direction tests named in the issue ---------------------------------------------------------------------------
+
+
+def test_open_model_lowers_closed_prices_under_best_response():
+    """price_war: logit-Nash markups 1/(a(1-s)) shrink when a free open model takes share."""
+    open_, absent = runs("price_war", "open"), runs("price_war", "absent")
+    for lab in ("openai", "anthropic", "google"):
+        late = lambda df, lab=lab: df[f"price.{lab}"].iloc[-24:].mean()  # noqa: E731
+        assert mean_of(open_, late) < mean_of(absent, late)
+
+
+def test_llama_share_higher_without_license_than_strict_license():
+    """The clause keeps large firms (most tokens) off Llama; with no clause they may use it."""
+    assert mean_of(runs("license_none"), llama_tokens) > mean_of(runs("license_strict"), llama_tokens)
+
+
+def test_strong_flywheel_raises_closed_share():
+    assert mean_of(runs("flywheel_strong"), closed_user_share) > mean_of(runs("flywheel_weak"), closed_user_share)
+
+
+def test_openai_share_rises_after_gpt5_leap():
+    start = load_scenario("gpt5_leap").start
+    event = month_index(start, load_scenario("gpt5_leap").events[0].date)
+    leap, base = runs("gpt5_leap"), runs("baseline")
+    after = lambda df: df["share_users.openai"].iloc[event + 6: event + 18].mean()  # noqa: E731
+    before = lambda df: df["share_users.openai"].iloc[event - 1]  # noqa: E731
+    assert mean_of(leap, after) > mean_of(leap, before) + 0.02
+    assert mean_of(leap, after) > mean_of(base, after) + 0.02
+    assert mean_of(leap, lambda df: df["quality_lead"].iloc[event + 1]) > mean_of(
+        base, lambda df: df["quality_lead"].iloc[event + 1]) + 100
+
+
+def test_attention_protection_higher_with_meta_open_than_absent():
+    """The complement argument: an open Llama narrows the closed lead and closed share of consumer AI use."""
+    total = lambda df: df["meta.attention"].sum()  # noqa: E731
+    assert mean_of(runs("baseline", "open"), total) > mean_of(runs("baseline", "absent"), total)
+
+
+def test_government_distrust_lowers_llama_among_regulated_firms():
+    late = lambda df: df["llama_share_regulated"].iloc[-12:].mean()  # noqa: E731
+    assert mean_of(runs("government_distrust", n=6000), late) < mean_of(runs("baseline", n=6000), late) - 0.01
+
+
+# ---- each mechanism -----------------------------------------------------------------------------------------------
+
+
+def test_data_flywheel_adds_quality_with_captured_data():
+    m = run_model(small(n=N, horizon=36), "absent", seed=1)
+    lab = m.labs[0]
+    assert lab.captured > 0
+    assert lab.quality - lab.release_quality - lab.params().quality_bonus == pytest.approx(
+        lab.params().flywheel.strength * (1 - np.exp(-lab.captured / lab.params().flywheel.d0)))
+    off = run_model(small(n=N, horizon=36, providers__openai__flywheel__strength=0), "absent", seed=1)
+    assert off.labs[0].quality == pytest.approx(off.labs[0].release_quality)
+
+
+def test_community_raises_llama_quality_and_cuts_its_cost():
+    on, off = runs("baseline", horizon=36), runs("baseline", horizon=36, community__strength=0, community__cost_cut=0)
+    assert mean_of(on, lambda df: df["quality.llama_hosted"].iloc[-1]) > mean_of(
+        off, lambda df: df["quality.llama_hosted"].iloc[-1]) + 5
+    assert mean_of(on, lambda df: df["price.llama_hosted"].iloc[-1]) < mean_of(
+        off, lambda df: df["price.llama_hosted"].iloc[-1])
+    assert mean_of(on, lambda df: df["meta.community_savings"].sum()) > 0
+    assert mean_of(off, lambda df: df["meta.community_savings"].sum()) == 0
+    assert mean_of(runs("community_boom"), llama_tokens) > mean_of(runs("baseline"), llama_tokens)
+
+
+def test_private_tiers_win_sensitive_firms_and_cut_captured_data():
+    private, base = runs("enterprise_private_models"), runs("baseline")
+    captured = lambda df: df["data_captured.openai"].iloc[-12:].sum()  # noqa: E731
+    assert mean_of(private, captured) < mean_of(base, captured)
+    assert mean_of(private, closed_user_share) > mean_of(base, closed_user_share)
+
+
+def test_ai_is_the_product_adds_consumer_revenue_and_raises_attention_loss():
+    product, base = runs("ai_is_the_product"), runs("baseline")
+    assert mean_of(product, lambda df: df["consumer_revenue.openai"].sum()) > 0
+    assert mean_of(base, lambda df: df["consumer_revenue.openai"].sum()) == 0
+    attention = lambda df: df["meta.attention"].sum()  # noqa: E731
+    assert mean_of(product, attention) < mean_of(base, attention)
+
+
+def test_open_model_regulation_adds_cost_then_bans():
+    scenario = load_scenario("open_model_regulation")
+    cost_m, ban_m = (month_index(scenario.start, e.date) for e in scenario.events)
+    reg, base = runs("open_model_regulation", seeds=(1,))[0], runs("baseline", seeds=(1,))[0]
+    assert reg["price.open_hosted"].iloc[cost_m] == pytest.approx(base["price.open_hosted"].iloc[cost_m] + 1.0,
+                                                                  rel=0.05)
+    open_cols = [f"share_users.{o}" for o, is_open in zip(OPTIONS, IS_OPEN, strict=True) if is_open]
+    assert (reg[open_cols].iloc[ban_m:] == 0).all().all()
+    assert (reg[open_cols].iloc[ban_m - 1].sum()) > 0
+
+
+def test_meta_strategies_change_who_sells_what():
+    closed, open_ = runs("baseline", "closed", seeds=(1,))[0], runs("baseline", "open", seeds=(1,))[0]
+    assert closed["share_users.meta_api"].iloc[-1] > 0 and closed["meta.api_revenue"].sum() > 0
+    assert closed["meta.host_revenue_share"].sum() == 0 and closed["meta.talent_value"].sum() == 0
+    assert open_["meta.host_revenue_share"].sum() > 0 and open_["meta.talent_value"].sum() > 0
+    assert open_["meta.api_revenue"].sum() == 0
+    share = load_scenario("baseline").providers.cloud_host.meta_revenue_share
+    host_revenue = open_["price.llama_hosted"].fillna(0) * open_["tokens.llama_hosted"]
+    assert np.allclose(open_["meta.host_revenue_share"], share * host_revenue)
+
+
+def test_data_ownership_value_draws_firms_to_open_weights():
+    share_open = lambda df: df[[f"share_users.{o}" for o in OPTIONS[4:]]].sum(axis=1).iloc[-12:].mean()  # noqa: E731
+    assert mean_of(runs("baseline", choice__beta_ownership=3.0), share_open) > mean_of(
+        runs("baseline", choice__beta_ownership=0.0), share_open)
+
+
+def test_switching_cost_keeps_developers_on_their_choice():
+    def mean_tenure(**sets):
+        return np.mean([run_model(small(n=N, horizon=36, **sets), "open", seed=s).devs.months_on_choice.mean()
+                        for s in SEEDS])
+
+    assert mean_tenure(choice__switching_cost=3.0) > mean_tenure(choice__switching_cost=0.0) + 0.5
+
+
+def test_network_effect_concentrates_the_market():
+    hhi = lambda df: (df[[f"share_users.{o}" for o in OPTIONS]] ** 2).sum(axis=1).iloc[-1]  # noqa: E731
+    assert mean_of(runs("baseline", choice__gamma_network=1.5), hhi) > mean_of(
+        runs("baseline", choice__gamma_network=0.0), hhi)
+
+
+def test_market_indicators_are_consistent():
+    df = runs("baseline", seeds=(1,))[0]
+    assert df["commoditization"].between(0, 1).all()
+    assert (df["avg_price_paid"].dropna() > 0).all() and np.isfinite(df["dev_surplus"]).all()
+    # An extra free, better option cannot lower the developers' expected best utility.
+    absent = runs("baseline", "absent", seeds=(1,))[0]
+    assert df["dev_surplus"].iloc[-12:].mean() > absent["dev_surplus"].iloc[-12:].mean()
+
+
+@pytest.mark.parametrize("path", preset_paths(), ids=lambda p: p.stem)
+def test_every_preset_validates_and_runs(path, tmp_path):
+    assert main(["validate", str(path)]) == 0
+    assert main(["run", str(path), "--population", "400", "--out", str(tmp_path)]) == 0
+    ts = pd.read_parquet(tmp_path / "timeseries.parquet")
+    assert set(ts["strategy"]) == {"open", "closed", "absent"}
+    assert len(ts) == 3 * load_scenario(path).horizon_months
