@@ -114,6 +114,20 @@ def cmd_show(args) -> int:
     return 0
 
 
+def cmd_params(args) -> int:
+    from sim.params import catalogue, markdown_table
+
+    rows = [p for p in catalogue(load_scenario(args.scenario) if args.scenario else None)
+            if not args.filter or args.filter in p.path]
+    if args.markdown:
+        print(markdown_table(rows), end="")
+    else:
+        for p in rows:
+            rng = "" if p.low is None and p.high is None else f"[{p.low}, {p.high}]"
+            print(f"{p.path:48s} {str(p.default):>14s} {rng:>22s} {p.unit:>16s}  {p.meaning}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sim", description="Strategy simulator of the LLM market (open vs closed).")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -137,6 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario")
     add_scenario_options(p)
     p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("params", help="list every parameter: path, default, range, unit, meaning")
+    p.add_argument("scenario", nargs="?", help="show this scenario's values instead of the schema defaults")
+    p.add_argument("--filter", help="only paths containing this text")
+    p.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    p.set_defaults(func=cmd_params)
 
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)

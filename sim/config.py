@@ -69,8 +69,8 @@ class PerSegment(Section):
 
 
 class BetaParams(Section):
-    a: float = Field(2.0, gt=0, le=1000)
-    b: float = Field(2.0, gt=0, le=1000)
+    a: float = Field(2.0, gt=0, le=1000, description="Beta shape a (higher: more sensitive)")
+    b: float = Field(2.0, gt=0, le=1000, description="Beta shape b (higher: less sensitive)")
 
 
 class SensitivityBySegment(Section):
@@ -104,12 +104,14 @@ class Population(Section):
     mau_min: float = _f(1_000.0, 1, 1e9, "users/month", "Pareto scale of firm size")
     mau_tail: float = _f(1.0, 0.3, 5, "", "Pareto tail exponent of firm size (Zipf: 1, Axtell 2001)")
     mau_cap: float = _f(5.0e8, 1, 1e11, "users/month", "cap of drawn firm sizes; named giants come on top")
-    giants: list[Giant] = Field(default_factory=lambda: list(DEFAULT_GIANTS), max_length=MAX_LIST)
+    giants: list[Giant] = Field(default_factory=lambda: list(DEFAULT_GIANTS), max_length=MAX_LIST,
+                                description="named platforms above 700M MAU (2023), each one firm")
     tokens_per_mau: float = _f(0.02, 0, 1e6, "M tokens/month", "token volume scale: tokens = scale * mau^eta")
     tokens_exponent: float = _f(0.8, 0, 2, "", "eta, elasticity of tokens to MAU")
     tokens_sigma: float = _f(1.0, 0, 5, "", "lognormal noise of token volume")
-    sensitivity: SensitivityBySegment = SensitivityBySegment()
-    capability_base: PerSegment = PerSegment(startup=0.25, enterprise=0.35, regulated=0.3, platform=0.45)
+    sensitivity: SensitivityBySegment = Field(SensitivityBySegment(), description="data sensitivity ~ Beta(a, b)")
+    capability_base: PerSegment = Field(PerSegment(startup=0.25, enterprise=0.35, regulated=0.3, platform=0.45),
+                                        description="ML capability of a 1-MAU firm, before the size term")
     capability_per_decade: float = _f(0.06, 0, 1, "per 10x MAU", "ML capability rises with size")
     capability_noise: float = _f(0.15, 0, 2, "", "std of ML capability noise")
 
@@ -135,7 +137,8 @@ class Choice(Section):
     switching_cost: float = _f(1.0, 0, 100, "", "S: cost of moving off the current option")
     noise_scale: float = _f(1.0, 1e-3, 100, "", "mu: scale of the Gumbel taste shock")
     selfhost_capability: float = _f(0.5, 0, 1.01, "", "ML capability needed to self-host")
-    meta_trust_penalty: PerSegment = PerSegment(regulated=0.8, enterprise=0.1)
+    meta_trust_penalty: PerSegment = Field(PerSegment(regulated=0.8, enterprise=0.1),
+                                           description="disutility of a Meta product (GAO chose other models)")
     brand: dict[str, float] = Field(
         default_factory=lambda: {"openai": 0.5, "anthropic": 0.2, "google": 0.1,
                                  "open_hosted": -0.2, "open_self": -0.2},
@@ -186,9 +189,10 @@ class PricePoint(Section):
 class Pricing(Section):
     """A closed API's price: a dated schedule, or the logit-Nash best response p = c + 1/(a (1 - s))."""
 
-    mode: Literal["schedule", "best_response"] = "schedule"
+    mode: Literal["schedule", "best_response"] = Field("schedule", description="schedule or best_response")
     schedule: list[PricePoint] = Field(default_factory=lambda: [PricePoint(date="2023-01", price=10.0)],
-                                       min_length=1, max_length=MAX_LIST)
+                                       min_length=1, max_length=MAX_LIST,
+                                       description="dated list prices, $/M tokens blended (step function)")
     trend_per_year: float = _f(0.6, 0.001, 10, "x per year", "price multiplier per year after the last point")
     reprice_every: int = Field(3, ge=1, le=120, description="months between best-response repricing")
     multiplier: float = _f(1.0, 0, 1e3, "", "scales the price (events use it for price cuts)")
@@ -202,16 +206,16 @@ class Flywheel(Section):
 
 
 class PrivateTier(Section):
-    enabled: bool = False
+    enabled: bool = Field(False, description="a private tier keeps the developer's data out of the flywheel")
     price_premium: float = _f(0.3, 0, 10, "fraction", "price premium of the private / customized tier")
 
 
 class ClosedLabParams(Section):
-    enabled: bool = True
+    enabled: bool = Field(True, description="the lab's API is offered")
     lead: float = _f(0.0, -1000, 1000, "Elo", "quality at a release relative to the frontier")
-    cadence_months: int = Field(6, ge=1, le=240)
-    jitter_months: int = Field(1, ge=0, le=24)
-    first_release: YearMonth = "2023-03"
+    cadence_months: int = Field(6, ge=1, le=240, description="months between releases [months]")
+    jitter_months: int = Field(1, ge=0, le=24, description="releases come up to this early or late [months]")
+    first_release: YearMonth = Field("2023-03", description="first release in the horizon (YYYY-MM)")
     quality_bonus: float = _f(0.0, -5000, 5000, "Elo", "added to quality (events: GPT-5-class leaps)")
     serving_efficiency: float = _f(1.0, 0.01, 100, "", "serving cost multiplier")
     training_cost: float = _f(1.0e8, 0, 1e12, "$", "training cost per release")
@@ -233,12 +237,12 @@ def _lab(lead, cadence, first, prices, training, consumer):
 class OpenRivalParams(Section):
     """Mistral, DeepSeek, Qwen... aggregated: free weights, hosted by clouds or self-hosted."""
 
-    enabled: bool = True
+    enabled: bool = Field(True, description="other open-weight models are offered")
     offset: float = _f(-30.0, -1000, 1000, "Elo", "quality at a release relative to frontier - gap")
-    cadence_months: int = Field(4, ge=1, le=240)
-    jitter_months: int = Field(1, ge=0, le=24)
-    first_release: YearMonth = "2023-03"
-    quality_bonus: float = _f(0.0, -5000, 5000, "Elo")
+    cadence_months: int = Field(4, ge=1, le=240, description="months between releases [months]")
+    jitter_months: int = Field(1, ge=0, le=24, description="releases come up to this early or late [months]")
+    first_release: YearMonth = Field("2023-03", description="first release in the horizon (YYYY-MM)")
+    quality_bonus: float = _f(0.0, -5000, 5000, "Elo", "added to quality (events: a DeepSeek-style release)")
     training_cost: float = _f(2.0e7, 0, 1e12, "$", "training cost per release")
 
 
@@ -301,7 +305,7 @@ class MetaLedger(Section):
 class MetaParams(Section):
     """Meta: ``open`` (Llama weights, licence clause, hosted and self-hosted), ``closed`` (its own API), ``absent``."""
 
-    strategy: Literal["open", "closed", "absent"] = "open"
+    strategy: Literal["open", "closed", "absent"] = Field("open", description="open, closed or absent")
     releases: list[Release] = Field(
         default_factory=lambda: [
             Release(date="2023-07", name="Llama 2", offset=0.0),
@@ -309,10 +313,11 @@ class MetaParams(Section):
             Release(date="2024-07", name="Llama 3.1", offset=25.0),
         ],
         max_length=MAX_LIST,
+        description="dated Llama releases (Llama 2, 3, 3.1)",
     )
     cadence_after: int = Field(9, ge=1, le=240, description="months between releases after the listed ones")
     offset_after: float = _f(25.0, -1000, 1000, "Elo", "offset of releases after the listed ones")
-    quality_bonus: float = _f(0.0, -5000, 5000, "Elo")
+    quality_bonus: float = _f(0.0, -5000, 5000, "Elo", "added to Llama's quality (events)")
     serving_efficiency: float = _f(1.0, 0.01, 100, "", "serving cost multiplier")
     training_cost: float = _f(8.0e7, 0, 1e12, "$", "training cost per Llama release (405B: $60-90M, model card)")
     price: Pricing = Pricing(schedule=[PricePoint(date="2023-01", price=3.0)])
@@ -323,14 +328,14 @@ class MetaParams(Section):
 class License(Section):
     """Llama's clause: firms above the MAU threshold in the month before a release need Meta's approval."""
 
-    enabled: bool = True
-    mau_threshold: float = _f(7.0e8, 0, 1e12, "users/month")
+    enabled: bool = Field(True, description="the MAU clause applies")
+    mau_threshold: float = _f(7.0e8, 0, 1e12, "users/month", "firms above it need Meta's approval")
     approval_probability: float = _f(0.2, 0, 1, "probability", "chance Meta approves a firm above the threshold")
 
 
 class Regulation(Section):
     open_extra_cost: float = _f(0.0, 0, 1e4, "$/M tokens", "safety-compliance cost added to open options")
-    open_banned: bool = False
+    open_banned: bool = Field(False, description="open-weight models may not be used commercially")
 
 
 class Outputs(Section):
@@ -348,11 +353,11 @@ class Event(Section):
 
 
 class Scenario(Section):
-    name: str = Field(min_length=1, max_length=200)
-    description: str = Field(min_length=1, max_length=20_000)
-    seed: int = Field(ge=0, le=2**63 - 1)
-    start: YearMonth = "2023-01"
-    horizon_months: int = Field(60, ge=1, le=MAX_HORIZON)
+    name: str = Field(min_length=1, max_length=200, description="short name, used for output folders")
+    description: str = Field(min_length=1, max_length=20_000, description="the story this scenario tells")
+    seed: int = Field(ge=0, le=2**63 - 1, description="base seed; replicate seeds derive from it")
+    start: YearMonth = Field("2023-01", description="first simulated month (YYYY-MM)")
+    horizon_months: int = Field(60, ge=1, le=MAX_HORIZON, description="months simulated [months]")
     population: Population = Population()
     adoption: Adoption = Adoption()
     choice: Choice = Choice()
@@ -363,4 +368,5 @@ class Scenario(Section):
     license: License = License()
     regulation: Regulation = Regulation()
     outputs: Outputs = Outputs()
-    events: list[Event] = Field(default_factory=list, max_length=MAX_LIST)
+    events: list[Event] = Field(default_factory=list, max_length=MAX_LIST,
+                                description="dated set/add/multiply edits of any market parameter")

@@ -287,8 +287,22 @@ def _put(root: BaseModel, dotted: str, value: Any) -> None:
         raise KeyError(dotted)
 
 
+# What a dated event may change: the market and its players, not the run's set-up or Meta's strategy (which
+# defines the counterfactual being compared).
+EVENT_ROOTS = ("adoption", "choice", "market", "providers", "meta", "community", "license", "regulation")
+FIXED_FOR_A_RUN = ("meta.strategy", "meta.releases")
+
+
+def check_event_path(dotted: str) -> None:
+    if dotted.split(".")[0] not in EVENT_ROOTS or dotted.startswith(FIXED_FOR_A_RUN):
+        raise TypeError(f"{dotted!r} cannot change during a run; events may edit {', '.join(EVENT_ROOTS)} "
+                        f"(except {', '.join(FIXED_FOR_A_RUN)})")
+
+
 def apply_event(scenario: Scenario, event: Event) -> None:
     """Apply one event's set/add/multiply edits in place; raises KeyError, TypeError or ValidationError."""
+    for dotted in (*event.set, *event.add, *event.multiply):
+        check_event_path(dotted)
     for dotted, value in event.set.items():
         _put(scenario, dotted, value)
     for op, edits in (("add", event.add), ("multiply", event.multiply)):

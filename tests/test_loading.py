@@ -174,3 +174,21 @@ def test_partial_section_keeps_sibling_defaults(tmp_path):
 def test_yaml_12_floats(tmp_path):
     s = load_scenario(write(tmp_path, "f.yaml", MINIMAL + "license: {mau_threshold: 1e7}\n"))
     assert s.license.mau_threshold == 1e7
+
+
+@pytest.mark.parametrize("path", ["meta.strategy", "population.n", "seed", "horizon_months"])
+def test_events_cannot_change_the_set_up_of_a_run(tmp_path, capsys, path):
+    body = MINIMAL + f"events: [{{date: 2024-01, set: {{{path}: 3}}}}]\n"
+    err = cli_error(capsys, ["validate", str(write(tmp_path, "e.yaml", body))])
+    assert err.startswith(f"{tmp_path / 'e.yaml'}: events[0]") and "cannot change" in err
+
+
+def test_parameter_catalogue_documents_every_parameter(capsys):
+    from sim.params import catalogue, numeric_parameter
+
+    rows = catalogue()
+    assert len(rows) > 100 and all(p.meaning for p in rows)
+    thr = numeric_parameter("license.mau_threshold")
+    assert thr.default == 7e8 and thr.unit == "users/month" and thr.low == 0
+    assert main(["params", "baseline", "--filter", "bass_p"]) == 0
+    assert "adoption.bass_p" in capsys.readouterr().out

@@ -1,0 +1,86 @@
+"""The parameter catalogue, read from the schema: dotted path, type, default, bounds, unit and meaning.
+
+``sim params`` prints it; sweeps, the dashboard and the docs use it instead of repeating bounds and units.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from annotated_types import Ge, Gt, Le, Lt
+from pydantic import BaseModel
+
+from sim.config import Scenario
+
+
+@dataclass(frozen=True)
+class Parameter:
+    path: str
+    type: str
+    default: object
+    low: float | None
+    high: float | None
+    unit: str
+    meaning: str
+
+
+def _bounds(field) -> tuple[float | None, float | None]:
+    low = high = None
+    for m in field.metadata:
+        if isinstance(m, (Ge, Gt)):
+            low = m.ge if isinstance(m, Ge) else m.gt
+        if isinstance(m, (Le, Lt)):
+            high = m.le if isinstance(m, Le) else m.lt
+    return low, high
+
+
+def _split_description(text: str | None) -> tuple[str, str]:
+    text = text or ""
+    m = re.search(r"\s*\[([^\]]*)\]$", text)
+    return (m.group(1), text[: m.start()].strip()) if m else ("", text.strip())
+
+
+def catalogue(model: BaseModel | None = None, prefix: str = "", context: str = "") -> list[Parameter]:
+    """Every leaf parameter of the scenario schema with its default (from ``model``, else the schema's defaults);
+    a leaf without a meaning of its own (a segment of a per-segment table) takes its section's."""
+    if model is None:
+        model = Scenario(name="defaults", description="schema defaults", seed=0)
+    rows = []
+    for name, field in type(model).model_fields.items():
+        value = getattr(model, name)
+        path = f"{prefix}{name}"
+        unit, meaning = _split_description(field.description)
+        if isinstance(value, BaseModel):
+            rows.extend(catalogue(value, path + ".", meaning or context))
+            continue
+        meaning = meaning or context
+        low, high = _bounds(field)
+        kind = type(value).__name__ if not isinstance(value, list) else "list"
+        rows.append(Parameter(path, kind, value if not isinstance(value, list) else f"[{len(value)} items]",
+                              low, high, unit, meaning))
+    return rows
+
+
+def numeric_parameter(path: str) -> Parameter:
+    """The catalogue entry of a numeric parameter (for sliders and sweep bounds); KeyError if there is none."""
+    for p in catalogue():
+        if p.path == path and p.type in ("float", "int"):
+            return p
+    raise KeyError(path)
+
+
+def markdown_table(rows: list[Parameter]) -> str:
+    lines = ["| parameter | type | default | range | unit | meaning |", "|---|---|---|---|---|---|"]
+    for p in rows:
+        rng = "" if p.low is None and p.high is None else f"{_fmt(p.low)} … {_fmt(p.high)}"
+        lines.append(f"| `{p.path}` | {p.type} | {_fmt(p.default)} | {rng} | {p.unit} | {p.meaning} |")
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v).replace("|", "/")
