@@ -7,7 +7,7 @@ works() { "$1" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)
 
 find_python() {
   local c
-  for c in "${PYTHON:-}" python3.13 python3.12; do
+  for c in "${PYTHON:-}" python3.12 python3.13; do
     [ -n "$c" ] && command -v "$c" >/dev/null 2>&1 && works "$c" && { command -v "$c"; return; }
   done
   if command -v pyenv >/dev/null 2>&1; then
@@ -22,7 +22,7 @@ find_python() {
 if [ -x .venv/bin/python ] && works .venv/bin/python; then
   py=.venv/bin/python
 else
-  base=$(find_python) || { echo "setup: no Python >= 3.12 found (tried \$PYTHON, python3.13, python3.12, pyenv versions, python3); install one, e.g. 'pyenv install 3.12'" >&2; exit 1; }
+  base=$(find_python) || { echo "setup: no Python >= 3.12 found (tried \$PYTHON, python3.12, python3.13, pyenv versions, python3); install one, e.g. 'pyenv install 3.12'" >&2; exit 1; }
   echo "setup: creating .venv with $base" >&2
   rm -rf .venv
   "$base" -m venv .venv

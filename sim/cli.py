@@ -14,7 +14,7 @@ from sim.loading import PRESET_DIR, ConfigError, load_scenario
 
 # Modules that add sub-commands of their own, each with ``register(subparsers)``.
 COMMAND_MODULES: tuple[str, ...] = ()
-MAX_DEV_STEPS = 2e11  # refuse work that would run for many hours on one machine
+MAX_DEV_STEPS = 5e10  # ~15 min of engine time: more belongs in `sim sweep`, which can resume
 
 
 class UsageError(ConfigError):
