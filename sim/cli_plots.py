@@ -101,21 +101,26 @@ def cmd_compare(args) -> int:
                 raise UsageError("--replications", f"{work:.2g} developer-months for {ref} is more than this tool "
                                                    f"runs at once ({MAX_DEV_STEPS:.0g})")
             plan.append((ref, scenario))
-    runs, names = [], set()
-    for _ref, item in plan:
+    runs: list = []
+    used: set[str] = set()
+
+    def unique(name: str) -> str:
+        while name in used:
+            name += "_"
+        used.add(name)
+        return name
+
+    for ref, item in plan:
         if isinstance(item, RunResults):
-            run = item
-        else:
-            months = len(strategies) * args.replications * item.horizon_months
-            with progress_bar(months, item.name) as bar:
-                ts, summary = run_scenario(item, strategies, args.replications, progress=bar.update)
-            run = RunResults(ts, summary, item.model_dump(mode="json"))
-            name = item.name
-            while name in names:
-                name += "_"
-            write_run_folder(out / name, item, ts, summary)
-        names.add(run.name)
-        runs.append(run)
+            item.label = unique(Path(ref).resolve().name)  # a folder is known by its name (results/strict)
+            runs.append(item)
+            continue
+        months = len(strategies) * args.replications * item.horizon_months
+        with progress_bar(months, item.name) as bar:
+            ts, summary = run_scenario(item, strategies, args.replications, progress=bar.update)
+        label = unique(item.name)
+        write_run_folder(out / label, item, ts, summary)
+        runs.append(RunResults(ts, summary, item.model_dump(mode="json"), out / label, label))
     save_both(comparison_figure(runs), out / "comparison", args.dpi)
     table = comparison_table(runs)
     write_csv(table, out / "comparison.csv")

@@ -25,7 +25,7 @@ from matplotlib.patches import Patch  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from sim.io import save_figure  # noqa: E402
-from sim.loading import ConfigError  # noqa: E402
+from sim.loading import ConfigError, read_yaml_mapping  # noqa: E402
 from sim.options import OPTIONS, PROVIDERS  # noqa: E402
 from sim.providers import META_LINES  # noqa: E402
 from sim.style import OPTION_COLORS, OPTION_LABELS, STRATEGY_LABELS  # noqa: E402
@@ -66,10 +66,15 @@ class RunResults:
     summary: pd.DataFrame
     scenario: dict
     folder: Path | None = None
+    label: str | None = None  # how figures name this run when several are shown (default: the scenario's name)
 
     @property
     def name(self) -> str:
         return str(self.scenario.get("name") or self.timeseries["scenario"].iloc[0])
+
+    @property
+    def title(self) -> str:
+        return self.label or self.name
 
     @classmethod
     def read(cls, folder: str | Path) -> RunResults:
@@ -84,8 +89,6 @@ class RunResults:
             raise ConfigError(folder, "timeseries.parquet/summary.csv", f"cannot be read: {exc}") from None
         scenario: dict = {}
         if (folder / "scenario.yaml").is_file():
-            from sim.loading import read_yaml_mapping
-
             scenario = read_yaml_mapping(folder / "scenario.yaml")
         missing = {"strategy", "replicate", "date"} - set(ts.columns)
         if missing or ts.empty:
@@ -490,11 +493,12 @@ def comparison_figure(runs: list[RunResults]) -> Figure:
         color, ls = OKABE_ITO[i % len(OKABE_ITO)], styles[(i // len(OKABE_ITO)) % len(styles)]
         strategy = own_strategy(run)
         sub = with_derived(run.timeseries[run.timeseries["strategy"] == strategy])
-        label = f"{run.name} ({strategy})"
+        label = f"{run.title} ({strategy})"
         _line_band(ax_llama, sub, "llama_token_share", color, label, ls=ls)
         _line_band(ax_rev, sub, "closed_revenue", color, label, 1e-9, ls=ls)
         _line_band(ax_comm, sub, "commoditization", color, label, ls=ls)
-    strategies = list(dict.fromkeys(s for run in runs for s in strategies_of(run.summary)))
+    present = {s for run in runs for s in strategies_of(run.summary)}
+    strategies = [s for s in ("open", "closed", "absent") if s in present] + sorted(present - set(STRATEGY_COLORS))
     width = 0.8 / max(len(strategies), 1)
     for i, run in enumerate(runs):
         for k, strategy in enumerate(strategies):
@@ -507,7 +511,7 @@ def comparison_figure(runs: list[RunResults]) -> Figure:
                        label=STRATEGY_LABELS.get(strategy, strategy))
             if hi > lo:
                 ax_npv.errorbar(x, m, yerr=[[m - lo], [hi - m]], fmt="none", ecolor="0.2", capsize=3, lw=1)
-    ax_npv.set_xticks(range(len(runs)), [run.name for run in runs], rotation=20, ha="right")
+    ax_npv.set_xticks(range(len(runs)), [run.title for run in runs], rotation=20, ha="right")
     ax_npv.axhline(0, color="0.3", lw=0.8)
     ax_npv.set_ylabel("Meta NPV ($ billion)")
     ax_npv.set_title("Meta's NPV by strategy (95% CI)")
@@ -537,7 +541,7 @@ def comparison_table(runs: list[RunResults]) -> pd.DataFrame:
         last = ts[ts["month"] == ts["month"].max()] if "month" in ts else ts.groupby(["strategy", "replicate"]).tail(1)
         for strategy in strategies_of(run.summary):
             s = run.summary[run.summary["strategy"] == strategy]
-            row = {"scenario": run.name, "strategy": strategy, "replicates": len(s)}
+            row = {"scenario": run.title, "strategy": strategy, "replicates": len(s)}
             for col in ("npv.meta", "npv.openai", "npv.anthropic", "npv.google", "llama_token_share_m24",
                         "final_commoditization"):
                 if col in s:

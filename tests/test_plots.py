@@ -186,8 +186,12 @@ def test_sim_plot_bad_input_is_one_line_exit_2(tmp_path, run_dir, capsys):
     assert main(["plot", str(tmp_path / "missing")]) == 2
 
 
-def test_run_figures_registry_matches_cli_kinds():
-    assert list(RUN_FIGURES) == RUN_KINDS
+def test_kind_lists_of_the_cli_match_the_figure_registries():
+    from sim import cli_plots
+    from sim.sweep_plots import SWEEP_KINDS
+
+    assert list(RUN_FIGURES) == RUN_KINDS == list(cli_plots.RUN_KINDS)
+    assert cli_plots.SWEEP_KINDS == SWEEP_KINDS
 
 
 # --- sweeps (synthetic tables following the sim sweep schema) ------------------------------------------------------
@@ -330,7 +334,7 @@ def test_compare_runs_and_reads_scenarios(tmp_path, run_dir, capsys):
     for name in ("comparison.png", "comparison.svg", "comparison.csv", "no_meta_model/timeseries.parquet"):
         assert (out / name).is_file() and (out / name).stat().st_size > 0
     table = pd.read_csv(out / "comparison.csv")
-    assert set(table["scenario"]) == {"no_meta_model", "baseline"} and len(table) == 6
+    assert set(table["scenario"]) == {"no_meta_model", run_dir.name} and len(table) == 6
     runs = [RunResults.read(out / "no_meta_model"), RunResults.read(run_dir)]
     fig = comparison_figure(runs)
     assert len(fig.axes) == 4
@@ -339,6 +343,14 @@ def test_compare_runs_and_reads_scenarios(tmp_path, run_dir, capsys):
     assert len(npv_ax.patches) == 2 * 3  # a bar per scenario and strategy
     # no_meta_model runs under its own strategy (absent): Llama never serves a token there.
     assert np.all(data_lines(llama_ax)[0].get_ydata() == 0)
+
+
+def test_compare_names_repeated_scenarios_apart(tmp_path, run_dir):
+    out = tmp_path / "cmp"
+    assert main(["compare", "baseline", "baseline", "--population", "300", "--replications", "1",
+                 "--strategies", "open", "--set", "horizon_months=6", "--out", str(out), "--dpi", "40"]) == 0
+    assert (out / "baseline").is_dir() and (out / "baseline_").is_dir()
+    assert list(pd.read_csv(out / "comparison.csv")["scenario"]) == ["baseline", "baseline_"]
 
 
 def test_compare_checks_every_scenario_before_running(tmp_path, capsys):

@@ -23,8 +23,14 @@ def solara_environment() -> dict[str, str]:
 
 def serve(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = False) -> int:
     """Run the dashboard's web server in this process until interrupted."""
+    import importlib.util
+    import sys
+
     for key, value in solara_environment().items():
         os.environ.setdefault(key, value)
+    if importlib.util.find_spec("solara_assets") is None:
+        print("sim dashboard: solara-assets is not installed; the page will fetch its front end from a CDN",
+              file=sys.stderr)
     from solara.__main__ import run  # imported after the environment is set: solara reads it on import
 
     args = [APP, "--host", host, "--port", str(port), "--production", "--no-check-version",
