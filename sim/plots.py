@@ -1,18 +1,168 @@
-"""Figures as functions of the result tables (they never run the model)."""
+"""Figures of one ``sim run`` folder, as functions of its result tables (they never run the model).
+
+Every figure function takes the tidy tables (``timeseries``, ``summary``) and returns a matplotlib Figure, so tests
+inspect axes and artists instead of pixels and the report, the CLI and the dashboard share one drawing code.
+Colours come from :mod:`sim.style` (Okabe-Ito): an option, provider or strategy has one colour in every figure.
+"""
 
 from __future__ import annotations
+
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+from scipy import stats  # noqa: E402
 
-from sim.options import OPTIONS  # noqa: E402
-from sim.style import OPTION_COLORS, OPTION_LABELS, STRATEGY_LABELS  # noqa: E402
+from sim.io import save_figure  # noqa: E402
+from sim.loading import ConfigError, read_yaml_mapping  # noqa: E402
+from sim.options import OPTIONS, PROVIDERS  # noqa: E402
+from sim.providers import META_LINES  # noqa: E402
+from sim.style import (  # noqa: E402
+    OPTION_COLORS,
+    OPTION_LABELS,
+    STRATEGY_COLORS,
+    STRATEGY_LABELS,
+    STRATEGY_STYLES,
+)
 
 BAND = (0.05, 0.95)
+# Meta's strategies take the colour of the Meta product they put on the market (Llama green, Meta API purple).
+PROVIDER_LABELS = {"openai": "OpenAI", "anthropic": "Anthropic", "google": "Google", "meta": "Meta",
+                   "open_rival": "Other open-model makers", "cloud_host": "Cloud hosts"}
+LEDGER_LABELS = {
+    "api_revenue": "Meta API revenue",
+    "host_revenue_share": "Cloud-host revenue share",
+    "support_revenue": "Support and add-ons",
+    "talent_value": "Talent attracted",
+    "avoided_api_spend": "Avoided API spend",
+    "community_savings": "Community savings",
+    "attention": "Attention (ad revenue leak)",
+    "serving_cost": "Serving cost",
+    "training_cost": "Training cost",
+    "rd_cost": "Model R&D",
+}
+GAIN_COLOR, LOSS_COLOR, TOTAL_COLOR = "#0072B2", "#D55E00", "#000000"
+# Quality is a property of a model, not of how it is served: one line per model family.
+QUALITY_OPTIONS = {"openai": "OpenAI", "anthropic": "Anthropic", "google": "Google", "meta_api": "Meta API",
+                   "llama_hosted": "Llama", "open_hosted": "Other open models"}
+RELEASE_JUMP_ELO = 20.0  # month-on-month quality rise above which a step is a release (flywheel/community add < 20)
+PANEL_W, PANEL_H = 4.6, 3.4
+
+# --- reading a run folder ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunResults:
+    """The tables a ``sim run`` folder holds."""
+
+    timeseries: pd.DataFrame
+    summary: pd.DataFrame
+    scenario: dict
+    folder: Path | None = None
+    label: str | None = None  # how figures name this run when several are shown (default: the scenario's name)
+
+    @property
+    def name(self) -> str:
+        return str(self.scenario.get("name") or self.timeseries["scenario"].iloc[0])
+
+    @property
+    def title(self) -> str:
+        return self.label or self.name
+
+    @classmethod
+    def read(cls, folder: str | Path) -> RunResults:
+        folder = Path(folder)
+        for needed in ("timeseries.parquet", "summary.csv"):
+            if not (folder / needed).is_file():
+                raise ConfigError(folder, needed, "not found; is this a `sim run` output folder?")
+        try:
+            ts = pd.read_parquet(folder / "timeseries.parquet")
+            summary = pd.read_csv(folder / "summary.csv")
+        except Exception as exc:  # pyarrow and pandas raise many types for a damaged file
+            raise ConfigError(folder, "timeseries.parquet/summary.csv", f"cannot be read: {exc}") from None
+        scenario: dict = {}
+        if (folder / "scenario.yaml").is_file():
+            scenario = read_yaml_mapping(folder / "scenario.yaml")
+        missing = {"strategy", "replicate", "date"} - set(ts.columns)
+        if missing or ts.empty:
+            raise ConfigError(folder / "timeseries.parquet", ",".join(sorted(missing)) or "(rows)",
+                              "missing; not a `sim run` timeseries")
+        return cls(ts, summary, scenario, folder)
+
+
+# --- parameters, described by the schema ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One schema parameter as figures and the dashboard need it: meaning, unit, bounds, default."""
+
+    path: str
+    description: str
+    unit: str
+    lo: float | None
+    hi: float | None
+    default: Any
+    annotation: Any
+
+    @property
+    def label(self) -> str:
+        text = self.description or self.path.rsplit(".", 1)[-1].replace("_", " ")
+        return f"{text} ({self.unit})" if self.unit else text
+
+
+def schema_field(dotted: str) -> FieldSpec:
+    """The :mod:`sim.config` declaration of a dotted parameter path (``providers.openai.flywheel.strength``,
+    ``market.open_gap.0.elo``), so labels and ranges are read from the schema, never repeated."""
+    from pydantic import BaseModel
+
+    from sim.config import Scenario
+
+    node: Any = Scenario
+    info = None
+    for part in dotted.split("."):
+        origin = typing.get_origin(node)
+        if origin is list and part.isdigit():
+            node, info = typing.get_args(node)[0], None
+        elif origin is dict:
+            node, info = typing.get_args(node)[1], None
+        elif isinstance(node, type) and issubclass(node, BaseModel) and part in node.model_fields:
+            info = node.model_fields[part]
+            node = info.annotation
+        else:
+            raise KeyError(dotted)
+    text, unit = (info.description or "").strip() if info else "", ""
+    if text.endswith("]") and "[" in text:
+        text, unit = text[: text.rindex("[")].strip(), text[text.rindex("[") + 1 : -1]
+    lo = next((getattr(m, a) for m in (info.metadata if info else ()) for a in ("ge", "gt")
+               if getattr(m, a, None) is not None), None)
+    hi = next((getattr(m, a) for m in (info.metadata if info else ()) for a in ("le", "lt")
+               if getattr(m, a, None) is not None), None)
+    return FieldSpec(dotted, text, unit, lo, hi, info.default if info else None, node)
+
+
+def param_label(path: str) -> str:
+    """An axis label for a dotted parameter path: the schema's meaning and unit when it declares one."""
+    path = path.removeprefix("param.")
+    try:
+        spec = schema_field(path)
+    except KeyError:
+        return path
+    return f"{path}\n{spec.label}" if spec.description else (f"{path} ({spec.unit})" if spec.unit else path)
+
+
+# --- statistics ----------------------------------------------------------------------------------------------------
 
 
 def band_stats(df: pd.DataFrame, by: list[str], column: str) -> pd.DataFrame:
@@ -21,39 +171,387 @@ def band_stats(df: pd.DataFrame, by: list[str], column: str) -> pd.DataFrame:
     return pd.DataFrame({"mean": g.mean(), "lo": g.quantile(BAND[0]), "hi": g.quantile(BAND[1])}).reset_index()
 
 
-def adoption_figure(ts: pd.DataFrame):
+def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and Student-t confidence interval of the mean across replicates (the mean itself when n < 2)."""
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return np.nan, np.nan, np.nan
+    m = float(x.mean())
+    if x.size < 2:
+        return m, m, m
+    half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
+    return m, m - half, m + half
+
+
+def strategies_of(df: pd.DataFrame) -> list[str]:
+    return list(dict.fromkeys(df["strategy"]))
+
+
+def detect_releases(quality: pd.Series, min_jump: float = RELEASE_JUMP_ELO) -> np.ndarray:
+    """Months (positions) where a model is released: it becomes available, or its quality jumps by > ``min_jump``.
+
+    Between releases quality only drifts (data flywheel, community fine-tunes); a release resets it to the frontier
+    plus the lab's lead, a jump of about cadence x frontier growth, which is what this detects."""
+    q = quality.to_numpy(dtype=float)
+    prev = np.concatenate([[np.nan], q[:-1]])
+    appears = np.isfinite(q) & ~np.isfinite(prev)
+    appears[0] = False  # available from the start is not a release seen in the data
+    jumps = np.isfinite(q) & np.isfinite(prev) & (q - prev > min_jump)
+    return np.flatnonzero(appears | jumps)
+
+
+# --- shared decoration ---------------------------------------------------------------------------------------------
+
+
+def _panels(n: int, rows: int = 1, sharey: bool | str = True, sharex: bool | str = False, w=PANEL_W, h=PANEL_H):
+    fig = Figure(figsize=(w * n + 2.4, h * rows + 0.8), layout="constrained")
+    axes = fig.subplots(rows, n, sharey=sharey, sharex=sharex, squeeze=False)
+    return fig, axes
+
+
+def date_axis(ax) -> None:
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.set_xlabel("Date (month)")
+
+
+def legend_outside(fig: Figure, axes, title: str | None = None, extra: list | None = None) -> None:
+    """One legend for the whole figure, right of the panels (never over the data); labels seen once."""
+    handles: dict = {}
+    for ax in np.ravel(axes):
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            if not lab.startswith("_"):
+                handles.setdefault(lab, h)
+    for h in extra or []:
+        handles[h.get_label()] = h
+    if handles:
+        fig.legend(list(handles.values()), list(handles), loc="outside right center", frameon=False, title=title)
+
+
+def row_legend(row, title: str, extra: list | None = None) -> None:
+    """A legend for one row of panels, right of its last panel (for figures whose rows show different series)."""
+    handles: dict = {}
+    for ax in row:
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            if not lab.startswith("_"):
+                handles.setdefault(lab, h)
+    for h in extra or []:
+        handles[h.get_label()] = h
+    row[-1].legend(list(handles.values()), list(handles), loc="center left", bbox_to_anchor=(1.02, 0.5),
+                   frameon=False, title=title)
+
+
+def _title(fig: Figure, what: str, ts: pd.DataFrame) -> None:
+    n = ts["replicate"].nunique()
+    scenario = ts["scenario"].iloc[0] if "scenario" in ts else ""
+    band = f"; mean and 90% band of {n} replicates" if n > 1 else ""
+    fig.suptitle(f"{what} — scenario {scenario}{band}")
+
+
+def _line_band(ax, sub: pd.DataFrame, column: str, color: str, label: str, scale: float = 1.0, **kw):
+    stats_ = band_stats(sub.assign(_v=sub[column] * scale), ["date"], "_v")
+    ax.plot(stats_["date"], stats_["mean"], color=color, label=label, lw=1.8, **kw)
+    if sub["replicate"].nunique() > 1:
+        ax.fill_between(stats_["date"], stats_["lo"], stats_["hi"], color=color, alpha=0.18, lw=0)
+    return stats_
+
+
+# --- run figures ---------------------------------------------------------------------------------------------------
+
+
+def adoption_figure(ts: pd.DataFrame) -> Figure:
     """Share of all developers on each option over time, one panel per Meta strategy (mean, 90% band if R > 1)."""
-    strategies = list(dict.fromkeys(ts["strategy"]))
-    fig, axes = plt.subplots(1, len(strategies), figsize=(5.2 * len(strategies) + 2.2, 4.2), sharey=True,
-                             squeeze=False)
+    strategies = strategies_of(ts)
+    fig, axes = _panels(len(strategies))
     n_dev = ts[[c for c in ts.columns if c.startswith("users.")]].iloc[0].sum()
-    replicated = ts["replicate"].nunique() > 1
     for ax, strategy in zip(axes[0], strategies, strict=True):
         sub = ts[ts["strategy"] == strategy]
         for option in OPTIONS:
-            col = f"users.{option}"
-            if sub[col].max() == 0:
-                continue
-            sub = sub.assign(_frac=sub[col] / n_dev)
-            stats = band_stats(sub, ["date"], "_frac")
-            ax.plot(stats["date"], stats["mean"], color=OPTION_COLORS[option], label=OPTION_LABELS[option], lw=1.8)
-            if replicated:
-                ax.fill_between(stats["date"], stats["lo"], stats["hi"], color=OPTION_COLORS[option], alpha=0.2,
-                                lw=0)
+            if sub[f"users.{option}"].max() > 0:
+                _line_band(ax, sub, f"users.{option}", OPTION_COLORS[option], OPTION_LABELS[option], 1.0 / n_dev)
         ax.set_title(STRATEGY_LABELS.get(strategy, strategy))
-        ax.set_xlabel("Date")
-        ax.xaxis.set_major_locator(mdates.YearLocator())
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+        date_axis(ax)
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("Share of all developers (fraction)")
-    handles, labels = {}, {}
-    for ax in axes[0]:
-        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
-            handles.setdefault(lab, h)
-    labels = list(handles)
-    fig.legend([handles[k] for k in labels], labels, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
-    scenario = ts["scenario"].iloc[0]
-    suffix = f", mean and 90% band of {ts['replicate'].nunique()} replicates" if replicated else ""
-    fig.suptitle(f"Adoption by option — {scenario}{suffix}")
-    fig.tight_layout()
+    legend_outside(fig, axes, "Option")
+    _title(fig, "Adoption by option", ts)
     return fig
+
+
+def token_share_figure(ts: pd.DataFrame) -> Figure:
+    """Who serves the tokens: stacked share of all tokens by option, one panel per strategy (replicate mean)."""
+    strategies = strategies_of(ts)
+    fig, axes = _panels(len(strategies))
+    for ax, strategy in zip(axes[0], strategies, strict=True):
+        sub = ts[ts["strategy"] == strategy]
+        options = [o for o in OPTIONS if sub[f"share_tokens.{o}"].max() > 0]
+        mean = sub.groupby("date", sort=True)[[f"share_tokens.{o}" for o in options]].mean()
+        if options:
+            ax.stackplot(mean.index, mean.to_numpy().T, colors=[OPTION_COLORS[o] for o in options],
+                         labels=[OPTION_LABELS[o] for o in options], alpha=0.9, lw=0)
+        ax.set_ylim(0, 1)
+        ax.set_title(STRATEGY_LABELS.get(strategy, strategy))
+        date_axis(ax)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("Share of tokens served (fraction)")
+    legend_outside(fig, axes, "Option")
+    n = ts["replicate"].nunique()
+    fig.suptitle(f"Token share by option — scenario {ts['scenario'].iloc[0]}"
+                 + (f"; mean of {n} replicates" if n > 1 else ""))
+    return fig
+
+
+def prices_quality_figure(ts: pd.DataFrame, min_jump: float = RELEASE_JUMP_ELO) -> Figure:
+    """Per-token prices (log scale) and model quality (Arena Elo) over time, releases marked; one column per
+    strategy. Releases are detected as jumps in ``quality.<option>`` of the first replicate."""
+    strategies = strategies_of(ts)
+    fig, axes = _panels(len(strategies), rows=2, sharey="row", sharex="col")
+    first = ts["replicate"].min()
+    for col, strategy in enumerate(strategies):
+        sub = ts[ts["strategy"] == strategy]
+        ax_p, ax_q = axes[0][col], axes[1][col]
+        for option in OPTIONS:
+            if sub[f"price.{option}"].notna().any():
+                _line_band(ax_p, sub, f"price.{option}", OPTION_COLORS[option], OPTION_LABELS[option])
+        for option, label in QUALITY_OPTIONS.items():
+            column = f"quality.{option}"
+            if not sub[column].notna().any():
+                continue
+            line = _line_band(ax_q, sub, column, OPTION_COLORS[option], label)
+            rep = sub[sub["replicate"] == first].sort_values("date")
+            at = rep["date"].iloc[detect_releases(rep[column], min_jump)]
+            y = line.set_index("date")["mean"].reindex(at)
+            ax_q.plot(at, y, ls="none", marker="^", ms=6, mfc=OPTION_COLORS[option], mec="white", mew=0.6,
+                      label="_release")
+        ax_p.set_yscale("log")
+        ax_p.set_title(STRATEGY_LABELS.get(strategy, strategy))
+        ax_p.grid(alpha=0.3, which="both")
+        ax_q.grid(alpha=0.3)
+        date_axis(ax_q)
+    axes[0][0].set_ylabel("Price ($ per million tokens, log)")
+    axes[1][0].set_ylabel("Quality (Arena Elo)")
+    marker = Line2D([], [], ls="none", marker="^", color="0.3", label=f"release (replicate {first})")
+    row_legend(axes[0], "Price of option")
+    row_legend(axes[1], "Quality of model", extra=[marker])
+    _title(fig, "Prices and quality", ts)
+    return fig
+
+
+def profits_figure(ts: pd.DataFrame) -> Figure:
+    """Monthly profit of each company, one panel per company, one line per Meta strategy (mean, 90% band)."""
+    strategies = strategies_of(ts)
+    fig = Figure(figsize=(3 * PANEL_W + 2.2, 2 * PANEL_H + 0.9), layout="constrained")
+    axes = fig.subplots(2, 3, sharex=True, squeeze=False)
+    for ax, provider in zip(np.ravel(axes), PROVIDERS, strict=True):
+        for strategy in strategies:
+            sub = ts[ts["strategy"] == strategy]
+            _line_band(ax, sub, f"profit.{provider}", STRATEGY_COLORS.get(strategy, "0.5"),
+                       STRATEGY_LABELS.get(strategy, strategy), 1e-6, ls=STRATEGY_STYLES.get(strategy, "-"))
+        ax.axhline(0, color="0.4", lw=0.8)
+        ax.set_title(PROVIDER_LABELS[provider])
+        ax.grid(alpha=0.3)
+        ax.set_ylabel("Profit ($M per month)")
+    for ax in axes[1]:
+        date_axis(ax)
+    legend_outside(fig, axes, "Meta's strategy")
+    _title(fig, "Monthly profit by company", ts)
+    return fig
+
+
+def _ledger_values(summary: pd.DataFrame) -> tuple[list[str], dict[str, dict[str, float]]]:
+    strategies = strategies_of(summary)
+    means = {s: {line: float(summary.loc[summary["strategy"] == s, f"npv.meta.{line}"].mean()) / 1e9
+                 for line in META_LINES} for s in strategies}
+    lines = [line for line in META_LINES if any(abs(means[s][line]) > 0 for s in strategies)]
+    return lines, means
+
+
+def draw_waterfall(ax, values: list[float], labels: list[str], total_label: str = "Total",
+                   total_ci: tuple[float, float] | None = None) -> None:
+    """Horizontal waterfall: each line a bar from the running total, then the total from zero (top to bottom)."""
+    running = 0.0
+    y = np.arange(len(values) + 1)
+    for i, v in enumerate(values):
+        ax.barh(y[i], v, left=running, color=GAIN_COLOR if v >= 0 else LOSS_COLOR, height=0.7)
+        if i:
+            ax.plot([running, running], [y[i - 1] + 0.35, y[i] - 0.35], color="0.5", lw=0.7)
+        running += v
+    ax.barh(y[-1], running, color=TOTAL_COLOR, height=0.7)
+    if total_ci is not None and np.isfinite(total_ci[0]) and total_ci[1] > total_ci[0]:
+        ax.errorbar(running, y[-1], xerr=[[running - total_ci[0]], [total_ci[1] - running]], fmt="none",
+                    ecolor="0.5", capsize=4, lw=1.2)
+    ax.set_yticks(y, [*labels, total_label])
+    ax.use_sticky_edges = False  # bars stick to their base; keep a margin so no bar ends on the frame
+    ax.margins(x=0.05)
+    ax.autoscale_view()
+    if not ax.yaxis_inverted():
+        ax.invert_yaxis()
+    ax.axvline(0, color="0.3", lw=0.8)
+    ax.grid(alpha=0.3, axis="x")
+
+
+def ledger_waterfall_figure(summary: pd.DataFrame) -> Figure:
+    """Meta's NPV built up line by line (discounted at the scenario's rate), one panel per strategy."""
+    lines, means = _ledger_values(summary)
+    strategies = list(means)
+    fig, axes = _panels(len(strategies), sharex=True, w=PANEL_W + 0.4, h=PANEL_H + 0.4)
+    for ax, strategy in zip(axes[0], strategies, strict=True):
+        npv = summary.loc[summary["strategy"] == strategy, "npv.meta"] / 1e9
+        _, lo, hi = mean_ci(npv)
+        draw_waterfall(ax, [means[strategy][line] for line in lines], [LEDGER_LABELS[line] for line in lines],
+                       "Meta NPV", (lo, hi))
+        ax.set_title(STRATEGY_LABELS.get(strategy, strategy))
+        ax.set_xlabel("NPV ($ billion)")
+    handles = [Patch(color=c, label=lab) for c, lab in
+               ((GAIN_COLOR, "adds value"), (LOSS_COLOR, "costs"), (TOTAL_COLOR, "total (95% CI)"))]
+    fig.legend(handles=handles, loc="outside right center", frameon=False)
+    n = summary["replicate"].nunique()
+    fig.suptitle(f"Meta's ledger, NPV by line — scenario {summary['scenario'].iloc[0]}"
+                 + (f"; mean of {n} replicates" if n > 1 else ""))
+    return fig
+
+
+def strategy_comparison_figure(summary: pd.DataFrame) -> Figure:
+    """NPV of Meta and of each closed lab under each Meta strategy, mean and 95% CI across replicates."""
+    strategies = strategies_of(summary)
+    companies = [p for p in ("meta", "openai", "anthropic", "google") if f"npv.{p}" in summary]
+    fig, axes = _panels(len(companies), sharey=False, w=3.4)
+    for ax, company in zip(axes[0], companies, strict=True):
+        for i, strategy in enumerate(strategies):
+            m, lo, hi = mean_ci(summary.loc[summary["strategy"] == strategy, f"npv.{company}"] / 1e9)
+            ax.bar(i, m, color=STRATEGY_COLORS.get(strategy, "0.5"), label=STRATEGY_LABELS.get(strategy, strategy),
+                   width=0.7)
+            if hi > lo:
+                ax.errorbar(i, m, yerr=[[m - lo], [hi - m]], fmt="none", ecolor="0.2", capsize=4, lw=1.2)
+        ax.set_xticks(range(len(strategies)), [s for s in strategies])
+        ax.set_xlabel("Meta's strategy")
+        ax.axhline(0, color="0.3", lw=0.8)
+        ax.set_title(PROVIDER_LABELS[company])
+        ax.grid(alpha=0.3, axis="y")
+    axes[0][0].set_ylabel("NPV ($ billion)")
+    legend_outside(fig, axes, "Meta's strategy")
+    n = summary["replicate"].nunique()
+    fig.suptitle(f"NPV by Meta strategy — scenario {summary['scenario'].iloc[0]}; "
+                 + (f"mean and 95% CI of {n} replicates" if n > 1 else "one replicate"))
+    return fig
+
+
+RUN_FIGURES: dict[str, Callable[[RunResults], Figure]] = {
+    "adoption": lambda r: adoption_figure(r.timeseries),
+    "tokens": lambda r: token_share_figure(r.timeseries),
+    "prices": lambda r: prices_quality_figure(r.timeseries),
+    "ledger": lambda r: ledger_waterfall_figure(r.summary),
+    "profits": lambda r: profits_figure(r.timeseries),
+    "strategies": lambda r: strategy_comparison_figure(r.summary),
+}
+RUN_CAPTIONS = {
+    "adoption": "Share of all simulated developers building on each option, month by month.",
+    "tokens": "Share of all tokens served, by option (stacked to 100%).",
+    "prices": "Per-token prices (top, log scale) and model quality in Arena Elo (bottom); triangles mark releases, "
+              "detected as jumps in quality.",
+    "ledger": "Meta's net present value built up from its ledger lines (discounted monthly values); blue adds, "
+              "orange costs, black is the total with its 95% confidence interval.",
+    "profits": "Monthly profit of each company under each of Meta's strategies.",
+    "strategies": "NPV of Meta and of each closed lab under each Meta strategy (mean and 95% CI across replicates).",
+}
+
+
+def save_both(fig: Figure, stem: Path, dpi: int = 150) -> list[Path]:
+    """Write ``stem``.png and ``stem``.svg atomically."""
+    return [save_figure(fig, stem.with_suffix(".png"), dpi=dpi, bbox_inches="tight"),
+            save_figure(fig, stem.with_suffix(".svg"), bbox_inches="tight")]
+
+
+# --- several scenarios side by side ---------------------------------------------------------------------------------
+
+CLOSED_LABS = ("openai", "anthropic", "google")
+
+
+def own_strategy(run: RunResults) -> str:
+    """The strategy a scenario declares (``meta.strategy``) if it was run, else the first one that was."""
+    declared = (run.scenario.get("meta") or {}).get("strategy")
+    present = strategies_of(run.timeseries)
+    return declared if declared in present else present[0]
+
+
+def with_derived(ts: pd.DataFrame) -> pd.DataFrame:
+    """Add the series the comparison plots: Llama's token share and the closed labs' revenue together."""
+    return ts.assign(**{
+        "llama_token_share": ts["share_tokens.llama_hosted"] + ts["share_tokens.llama_self"],
+        "closed_revenue": sum(ts[f"revenue.{lab}"] for lab in CLOSED_LABS),
+    })
+
+
+def comparison_figure(runs: list[RunResults]) -> Figure:
+    """Scenarios side by side: Llama's token share, closed labs' revenue and the commoditization index over time
+    (each scenario under its own Meta strategy; mean and 90% band), and Meta's NPV under every strategy (95% CI)."""
+    from sim.style import OKABE_ITO
+
+    fig = Figure(figsize=(2 * PANEL_W + 3.4, 2 * PANEL_H + 1.0), layout="constrained")
+    axes = fig.subplots(2, 2, squeeze=False)
+    ax_llama, ax_npv, ax_rev, ax_comm = axes[0][0], axes[0][1], axes[1][0], axes[1][1]
+    styles = ("-", "--", "-.", ":")
+    for i, run in enumerate(runs):
+        color, ls = OKABE_ITO[i % len(OKABE_ITO)], styles[(i // len(OKABE_ITO)) % len(styles)]
+        strategy = own_strategy(run)
+        sub = with_derived(run.timeseries[run.timeseries["strategy"] == strategy])
+        label = f"{run.title} ({strategy})"
+        _line_band(ax_llama, sub, "llama_token_share", color, label, ls=ls)
+        _line_band(ax_rev, sub, "closed_revenue", color, label, 1e-9, ls=ls)
+        _line_band(ax_comm, sub, "commoditization", color, label, ls=ls)
+    present = {s for run in runs for s in strategies_of(run.summary)}
+    strategies = [s for s in ("open", "closed", "absent") if s in present] + sorted(present - set(STRATEGY_COLORS))
+    width = 0.8 / max(len(strategies), 1)
+    for i, run in enumerate(runs):
+        for k, strategy in enumerate(strategies):
+            values = run.summary.loc[run.summary["strategy"] == strategy, "npv.meta"] / 1e9
+            if values.empty:
+                continue
+            m, lo, hi = mean_ci(values)
+            x = i + (k - (len(strategies) - 1) / 2) * width
+            ax_npv.bar(x, m, width=width * 0.95, color=STRATEGY_COLORS.get(strategy, "0.5"),
+                       label=STRATEGY_LABELS.get(strategy, strategy))
+            if hi > lo:
+                ax_npv.errorbar(x, m, yerr=[[m - lo], [hi - m]], fmt="none", ecolor="0.2", capsize=3, lw=1)
+    ax_npv.set_xticks(range(len(runs)), [run.title for run in runs], rotation=20, ha="right")
+    ax_npv.axhline(0, color="0.3", lw=0.8)
+    ax_npv.set_ylabel("Meta NPV ($ billion)")
+    ax_npv.set_title("Meta's NPV by strategy (95% CI)")
+    ax_npv.grid(alpha=0.3, axis="y")
+    ax_npv.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False, title="Meta's strategy")
+    ax_llama.set_ylabel("Llama share of tokens (fraction)")
+    ax_llama.set_title("Llama's token share")
+    ax_rev.set_ylabel("Revenue ($ billion per month)")
+    ax_rev.set_title("Closed labs' revenue (OpenAI + Anthropic + Google)")
+    ax_comm.set_ylabel("Commoditization index (1 − HHI)")
+    ax_comm.set_title("Commoditization of models")
+    for ax in (ax_llama, ax_rev, ax_comm):
+        date_axis(ax)
+        ax.grid(alpha=0.3)
+    handles, labels = ax_llama.get_legend_handles_labels()
+    ax_comm.legend(handles, labels, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False,
+                   title="Scenario (strategy)")
+    fig.suptitle("Scenarios compared — lines: mean and 90% band across replicates")
+    return fig
+
+
+def comparison_table(runs: list[RunResults]) -> pd.DataFrame:
+    """One row per scenario x strategy: mean and 95% CI of the outcomes the comparison figure shows."""
+    rows = []
+    for run in runs:
+        ts = with_derived(run.timeseries)
+        last = ts[ts["month"] == ts["month"].max()] if "month" in ts else ts.groupby(["strategy", "replicate"]).tail(1)
+        for strategy in strategies_of(run.summary):
+            s = run.summary[run.summary["strategy"] == strategy]
+            row = {"scenario": run.title, "strategy": strategy, "replicates": len(s)}
+            for col in ("npv.meta", "npv.openai", "npv.anthropic", "npv.google", "llama_token_share_m24",
+                        "final_commoditization"):
+                if col in s:
+                    row[col], row[f"{col}.lo"], row[f"{col}.hi"] = mean_ci(s[col])
+            m, lo, hi = mean_ci(last.loc[last["strategy"] == strategy, "closed_revenue"])
+            row["closed_revenue_final_month"], row["closed_revenue_final_month.lo"] = m, lo
+            row["closed_revenue_final_month.hi"] = hi
+            rows.append(row)
+    return pd.DataFrame(rows)

@@ -33,3 +33,5 @@ OPTION_LABELS = {
     "open_self": "Other open, self-hosted",
 }
 STRATEGY_LABELS = {"open": "Meta open (Llama)", "closed": "Meta closed API", "absent": "No Meta model"}
+STRATEGY_COLORS = {"open": OPTION_COLORS["llama_hosted"], "closed": OPTION_COLORS["meta_api"], "absent": "#999999"}
+STRATEGY_STYLES = {"open": "-", "closed": "--", "absent": ":"}  # told apart without colour too

@@ -1,0 +1,181 @@
+"""Sub-commands that turn result folders into pictures: ``plot``, ``compare``, ``report`` and ``dashboard``.
+
+They only parse arguments and call :mod:`sim.plots`, :mod:`sim.sweep_plots`, :mod:`sim.report` and
+:mod:`sim.dashboard`; bad input raises :class:`sim.loading.ConfigError` (one line, exit 2).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sim.cli import MAX_DEV_STEPS, UsageError, add_scenario_options, parse_strategies, progress_bar
+from sim.config import STRATEGIES
+from sim.loading import ConfigError
+
+RUN_KINDS = ("adoption", "tokens", "prices", "ledger", "profits", "strategies")
+SWEEP_KINDS = ("response", "breakeven", "sensitivity")
+
+
+def parse_kinds(values: list[str] | None, allowed: tuple[str, ...]) -> list[str]:
+    """``--kind a,b --kind c`` -> [a, b, c], checked against the kinds this folder can draw."""
+    if not values:
+        return list(allowed)
+    kinds = [k.strip() for v in values for k in v.split(",") if k.strip()]
+    bad = [k for k in kinds if k not in allowed]
+    if bad or not kinds:
+        raise UsageError("--kind", f"unknown kind {bad[0] if bad else ''!r} for this folder; choose from "
+                                   f"{','.join(allowed)}")
+    return list(dict.fromkeys(kinds))
+
+
+def is_sweep_folder(folder: Path) -> bool:
+    return (folder / "results.parquet").is_file()
+
+
+def plot_folder(folder: str | Path, kinds: list[str] | None = None, metric: str = "npv.meta",
+                dpi: int = 150) -> list[Path]:
+    """Draw the figures of a run or sweep folder into ``folder/figures`` (PNG and SVG); returns the files."""
+    from sim.plots import RUN_FIGURES, RunResults, save_both
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ConfigError(folder, "", "no such folder")
+    written: list[Path] = []
+    if is_sweep_folder(folder):
+        from sim.sweep_plots import SweepResults, sweep_figures
+
+        sweep = SweepResults.read(folder)
+        if metric not in sweep.results:
+            raise UsageError("--metric", f"{metric!r} is not a column of {folder / 'results.parquet'}")
+        figures = sweep_figures(sweep, parse_kinds(kinds, SWEEP_KINDS), metric)
+        if not figures:
+            raise ConfigError(folder, "results.parquet", "nothing to draw for these kinds (no swept parameter, "
+                                                         "no open/closed pair or no sensitivity.csv)")
+        for name, fig in figures.items():
+            written += save_both(fig, folder / "figures" / name, dpi)
+        return written
+    run = RunResults.read(folder)
+    for kind in parse_kinds(kinds, RUN_KINDS):
+        written += save_both(RUN_FIGURES[kind](run), folder / "figures" / kind, dpi)
+    return written
+
+
+def cmd_plot(args) -> int:
+    files = plot_folder(args.folder, args.kind, args.metric, args.dpi)
+    print(f"wrote {len(files)} files to {Path(args.folder) / 'figures'}: "
+          + ", ".join(sorted({p.stem for p in files})))
+    return 0
+
+
+def write_run_folder(folder: Path, scenario, timeseries, summary) -> None:
+    """The files of a ``sim run`` folder (so a compared scenario can be re-read, plotted or reported)."""
+    import yaml
+
+    from sim.io import write_csv, write_parquet, write_text
+
+    write_parquet(timeseries, folder / "timeseries.parquet")
+    write_csv(summary, folder / "summary.csv")
+    write_text(yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False), folder / "scenario.yaml")
+
+
+def cmd_compare(args) -> int:
+    from sim.io import write_csv
+    from sim.loading import load_scenario
+    from sim.plots import RunResults, comparison_figure, comparison_table, save_both
+    from sim.runner import run_scenario
+
+    if args.replications < 1:
+        raise UsageError("--replications", "must be at least 1")
+    strategies = parse_strategies(args.strategies)
+    out = Path(args.out or Path("results") / "compare")
+    # Validate every argument before running anything, so a typo in the last one costs nothing.
+    plan = []
+    for ref in args.scenarios:
+        if Path(ref).is_dir():
+            plan.append((ref, RunResults.read(ref)))
+        else:
+            scenario = load_scenario(ref, args.overrides, args.population, args.seed)
+            work = float(scenario.population.n) * scenario.horizon_months * len(strategies) * args.replications
+            if work > MAX_DEV_STEPS:
+                raise UsageError("--replications", f"{work:.2g} developer-months for {ref} is more than this tool "
+                                                   f"runs at once ({MAX_DEV_STEPS:.0g})")
+            plan.append((ref, scenario))
+    runs: list = []
+    used: set[str] = set()
+
+    def unique(name: str) -> str:
+        while name in used:
+            name += "_"
+        used.add(name)
+        return name
+
+    for ref, item in plan:
+        if isinstance(item, RunResults):
+            item.label = unique(Path(ref).resolve().name)  # a folder is known by its name (results/strict)
+            runs.append(item)
+            continue
+        months = len(strategies) * args.replications * item.horizon_months
+        with progress_bar(months, item.name) as bar:
+            ts, summary = run_scenario(item, strategies, args.replications, progress=bar.update)
+        label = unique(item.name)
+        write_run_folder(out / label, item, ts, summary)
+        runs.append(RunResults(ts, summary, item.model_dump(mode="json"), out / label, label))
+    save_both(comparison_figure(runs), out / "comparison", args.dpi)
+    table = comparison_table(runs)
+    write_csv(table, out / "comparison.csv")
+    cols = ["scenario", "strategy", "npv.meta", "llama_token_share_m24", "final_commoditization"]
+    shown = table[cols].copy()
+    shown["npv.meta"] = shown["npv.meta"] / 1e9
+    print(shown.rename(columns={"npv.meta": "Meta NPV $B"}).to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+    print(f"wrote {out}/comparison.png, comparison.svg, comparison.csv")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from sim.report import write_report
+
+    path = write_report(args.folder, args.out, args.dpi)
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_dashboard(args) -> int:
+    """Serve the SolaraViz app; solara's front-end assets come from the local solara-assets package."""
+    from sim.dashboard import serve
+
+    return serve(args.host, args.port, open_browser=args.open)
+
+
+def register(sub) -> None:
+    p = sub.add_parser("plot", help="draw the figures of a sim run (or sim sweep) output folder")
+    p.add_argument("folder", help="a sim run folder (timeseries.parquet, summary.csv) or sim sweep folder "
+                                  "(results.parquet)")
+    p.add_argument("--kind", action="append", metavar="KIND",
+                   help=f"subset to draw (repeatable or comma list); run folders: {','.join(RUN_KINDS)}; "
+                        f"sweep folders: {','.join(SWEEP_KINDS)}; default all")
+    p.add_argument("--metric", default="npv.meta", help="sweep metric for response and break-even (default npv.meta)")
+    p.add_argument("--dpi", type=int, default=150, help="resolution of the PNG files (default 150)")
+    p.set_defaults(func=cmd_plot)
+
+    p = sub.add_parser("compare", help="run (or read) several scenarios and draw them side by side")
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="preset names, YAML paths or sim run folders")
+    p.add_argument("--out", help="output folder (default results/compare)")
+    p.add_argument("--replications", type=int, default=3, metavar="R")
+    p.add_argument("--strategies", default=",".join(STRATEGIES), help="comma list of open,closed,absent")
+    p.add_argument("--dpi", type=int, default=150, help="resolution of the PNG file (default 150)")
+    add_scenario_options(p)
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("report", help="write a self-contained HTML report of a sim run (or sweep) folder")
+    p.add_argument("folder")
+    p.add_argument("--out", help="HTML file to write (default FOLDER/report.html)")
+    p.add_argument("--dpi", type=int, default=110, help="resolution of the embedded figures (default 110)")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("dashboard", help="interactive dashboard in the browser (mesa SolaraViz)")
+    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8765)))
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--open", action="store_true", help="open a browser tab")
+    p.set_defaults(func=cmd_dashboard)
+

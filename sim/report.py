@@ -1,0 +1,202 @@
+"""A single self-contained HTML page from a result folder: what the scenario says, the key numbers, every figure.
+
+Figures are embedded as base64 PNG and the styles are inline, so the file can be mailed to a colleague and opened
+offline. Written atomically to ``FOLDER/report.html``.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from sim.io import write_text
+from sim.loading import ConfigError
+from sim.options import OPTIONS
+from sim.plots import RUN_CAPTIONS, RUN_FIGURES, RunResults, mean_ci, strategies_of
+from sim.style import OPTION_LABELS, STRATEGY_LABELS
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;max-width:1180px;margin:2em auto;
+padding:0 1.2em;color:#1a1a1a;line-height:1.45}
+h1{font-size:1.7em;margin-bottom:.2em}
+h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #ddd;padding-bottom:.2em}
+.meta{color:#555;font-size:.92em}
+.lead{font-size:1.05em;background:#f4f7fb;border-left:4px solid #0072B2;padding:.7em 1em}
+table{border-collapse:collapse;margin:.6em 0;font-size:.92em} th,td{padding:.35em .7em;border-bottom:1px solid #e3e3e3;
+text-align:right} th:first-child,td:first-child{text-align:left} thead th{background:#f2f2f2}
+td .ci{color:#777;font-size:.85em}
+figure{margin:1.2em 0 2em} figure img{max-width:100%;height:auto;border:1px solid #eee}
+figcaption{color:#444;font-size:.92em;margin-top:.3em} footer{color:#777;font-size:.85em;margin:3em 0 1em}
+"""
+MONEY = ("npv.meta", "npv.openai", "npv.anthropic", "npv.google")
+OUTCOME_COLUMNS = {
+    "npv.meta": "Meta NPV ($B)",
+    "npv.openai": "OpenAI NPV ($B)",
+    "npv.anthropic": "Anthropic NPV ($B)",
+    "npv.google": "Google NPV ($B)",
+    "llama_token_share_m24": "Llama token share, month 24",
+    "final_adopted_frac": "Developers adopted, final",
+    "final_commoditization": "Commoditization, final",
+}
+
+
+def figure_png_base64(fig: Figure, dpi: int = 110) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _fmt(value: float, money: bool) -> str:
+    if not np.isfinite(value):
+        return "–"
+    return f"{value / 1e9:,.2f}" if money else f"{value:.3f}"
+
+
+def _cell(values, money: bool) -> str:
+    m, lo, hi = mean_ci(values)
+    ci = f' <span class="ci">[{_fmt(lo, money)}, {_fmt(hi, money)}]</span>' if hi > lo else ""
+    return f"{_fmt(m, money)}{ci}"
+
+
+def outcomes_table(summary: pd.DataFrame) -> str:
+    """Mean [95% CI] of the key outcomes, one row per Meta strategy."""
+    cols = [c for c in OUTCOME_COLUMNS if c in summary]
+    head = "".join(f"<th>{html.escape(OUTCOME_COLUMNS[c])}</th>" for c in cols)
+    body = []
+    for s in strategies_of(summary):
+        sub = summary[summary["strategy"] == s]
+        cells = "".join(f"<td>{_cell(sub[c], c in MONEY)}</td>" for c in cols)
+        body.append(f"<tr><td>{html.escape(STRATEGY_LABELS.get(s, s))}</td>{cells}</tr>")
+    return (f'<table class="outcomes"><thead><tr><th>Meta strategy</th>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table>")
+
+
+def shares_table(summary: pd.DataFrame) -> str:
+    """Final share of tokens by option (replicate mean, %), one row per strategy; options nobody used left out."""
+    cols = [o for o in OPTIONS if f"final_share_tokens.{o}" in summary and summary[f"final_share_tokens.{o}"].max() > 0]
+    head = "".join(f"<th>{html.escape(OPTION_LABELS[o])}</th>" for o in cols)
+    body = []
+    for s in strategies_of(summary):
+        sub = summary[summary["strategy"] == s]
+        cells = "".join(f"<td>{100 * sub[f'final_share_tokens.{o}'].mean():.1f}%</td>" for o in cols)
+        body.append(f"<tr><td>{html.escape(STRATEGY_LABELS.get(s, s))}</td>{cells}</tr>")
+    return (f'<table class="shares"><thead><tr><th>Meta strategy</th>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table>")
+
+
+def paired_lines(summary: pd.DataFrame) -> list[str]:
+    """Sentences on Meta's choice: NPV(open) minus NPV(closed or absent), paired on replicate (same seeds)."""
+    out = []
+    wide = summary.pivot_table(index="replicate", columns="strategy", values="npv.meta")
+    if "open" not in wide:
+        return out
+    for other in ("closed", "absent"):
+        if other not in wide:
+            continue
+        diff = (wide["open"] - wide[other]).dropna() / 1e9
+        m, lo, hi = mean_ci(diff)
+        ci = f" (95% CI {lo:+,.2f} to {hi:+,.2f})" if hi > lo else ""
+        verdict = "more" if m > 0 else "less"
+        out.append(f"{STRATEGY_LABELS['open']} versus {STRATEGY_LABELS[other]}: Meta NPV {m:+,.2f} $B{ci} over "
+                   f"{len(diff)} paired replicate(s) — on average, open pays {verdict}.")
+    return out
+
+
+def _scenario_facts(run: RunResults) -> str:
+    sc, ts = run.scenario, run.timeseries
+    pop = sc.get("population") or {}
+    facts = [
+        f"start {sc.get('start', ts['date'].min().strftime('%Y-%m'))}",
+        f"{ts['month'].nunique() if 'month' in ts else '?'} months",
+        f"{pop.get('n', '?'):,} simulated developers" if isinstance(pop.get("n"), int) else "",
+        f"standing for {pop['represents']:,.0f} firms" if isinstance(pop.get("represents"), (int, float)) else "",
+        f"{ts['replicate'].nunique()} replicate(s)",
+        "strategies: " + ", ".join(strategies_of(ts)),
+        f"seed {sc['seed']}" if "seed" in sc else "",
+        f"discount rate {(sc.get('market') or {}).get('discount_rate', 0.1):.0%}/year",
+    ]
+    return " · ".join(html.escape(f) for f in facts if f)
+
+
+def figures_html(figures: dict[str, tuple[Figure, str]], dpi: int) -> str:
+    parts = []
+    for kind, (fig, caption) in figures.items():
+        data = figure_png_base64(fig, dpi)
+        parts.append(f'<figure id="fig-{html.escape(kind)}"><img alt="{html.escape(kind)} figure" '
+                     f'src="data:image/png;base64,{data}"><figcaption><b>{html.escape(kind.capitalize())}.</b> '
+                     f"{html.escape(caption)}</figcaption></figure>")
+    return "\n".join(parts)
+
+
+def run_report_html(run: RunResults, dpi: int = 110) -> str:
+    figures = {kind: (draw(run), RUN_CAPTIONS[kind]) for kind, draw in RUN_FIGURES.items()}
+    description = str(run.scenario.get("description") or "(no description)")
+    verdicts = "".join(f"<li>{html.escape(line)}</li>" for line in paired_lines(run.summary))
+    lead = f'<div class="lead"><ul>{verdicts}</ul></div>' if verdicts else ""
+    body = f"""
+<h1>{html.escape(run.name)} — LLM market simulation</h1>
+<p class="meta">{_scenario_facts(run)}</p>
+<h2>Scenario</h2>
+<p>{html.escape(description)}</p>
+{lead}
+<h2>Key numbers</h2>
+<p>Mean across replicates with its 95% confidence interval in brackets. NPVs are discounted monthly profits in
+US$ billion for the whole market the population stands for.</p>
+{outcomes_table(run.summary)}
+<h3>Final share of tokens served</h3>
+{shares_table(run.summary)}
+<h2>Figures</h2>
+{figures_html(figures, dpi)}"""
+    return page(f"{run.name} — LLM market simulation report", body)
+
+
+def sweep_report_html(folder: Path, dpi: int = 110) -> str:
+    from sim.sweep_plots import SWEEP_CAPTIONS, SWEEP_KINDS, SweepResults, sweep_figures
+
+    sweep = SweepResults.read(folder)
+    figs = sweep_figures(sweep, list(SWEEP_KINDS))
+    figures = {name: (fig, SWEEP_CAPTIONS[name.split("-")[0]]) for name, fig in figs.items()}
+    params = [c.removeprefix("param.") for c in sweep.results.columns if c.startswith("param.")]
+    experiments = ", ".join(dict.fromkeys(sweep.results["experiment"].astype(str)))
+    body = f"""
+<h1>Sweep {html.escape(experiments)} — LLM market simulation</h1>
+<p class="meta">{len(sweep.results):,} runs · {sweep.results['point'].nunique()} design points ·
+parameters: {html.escape(', '.join(params))}</p>
+<h2>Key numbers</h2>
+<p>Mean and 95% confidence interval across all runs of each strategy (over the whole design).</p>
+{outcomes_table(sweep.results)}
+<h2>Figures</h2>
+{figures_html(figures, dpi)}"""
+    return page(f"Sweep {experiments} — LLM market simulation report", body)
+
+
+def page(title: str, body: str) -> str:
+    stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title><style>{CSS}</style></head>
+<body>{body}
+<footer>Generated by <code>sim report</code> on {stamp}. Agent-based strategy simulator of the LLM market
+(Meta's open Llama vs closed APIs); every strategy runs on the same random streams, so differences between
+strategies are the effect of Meta's choice, not noise.</footer>
+</body></html>
+"""
+
+
+def write_report(folder: str | Path, out: str | Path | None = None, dpi: int = 110) -> Path:
+    """Build the report of a run (or sweep) folder and write it atomically."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ConfigError(folder, "", "no such folder")
+    if (folder / "results.parquet").is_file():
+        text = sweep_report_html(folder, dpi)
+    else:
+        text = run_report_html(RunResults.read(folder), dpi)
+    return write_text(text, Path(out) if out else folder / "report.html")

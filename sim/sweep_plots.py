@@ -1,0 +1,229 @@
+"""Figures of a ``sim sweep`` folder: response curves, break-even heatmaps and sensitivity indices.
+
+They read two tables only. ``results.parquet``: one row per run with ``experiment``, ``point`` (int), one
+``param.<dotted path>`` column per swept parameter, ``strategy``, ``replicate``, ``seed`` and the metrics of
+:func:`sim.runner.summarize` (``npv.meta``, ``llama_token_share_m24``...). ``sensitivity.csv``: ``metric, parameter,
+method, S1, S1_conf, ST, ST_conf, mu_star, mu_star_conf, sigma`` (SALib's Sobol and Morris indices).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.colors import Normalize, TwoSlopeNorm
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from sim.loading import ConfigError
+from sim.plots import PANEL_H, PANEL_W, legend_outside, mean_ci, param_label
+from sim.style import STRATEGY_COLORS, STRATEGY_LABELS, STRATEGY_STYLES
+
+MAX_LEVELS = 12  # a parameter with more distinct values than this is binned for its response curve
+N_BINS = 8
+SENSITIVITY_COLUMNS = ["metric", "parameter", "method", "S1", "S1_conf", "ST", "ST_conf", "mu_star", "mu_star_conf",
+                       "sigma"]
+
+
+@dataclass
+class SweepResults:
+    """The tables a ``sim sweep`` folder holds (sensitivity only for Sobol/Morris designs)."""
+
+    results: pd.DataFrame
+    sensitivity: pd.DataFrame | None = None
+    folder: Path | None = None
+
+    @classmethod
+    def read(cls, folder: str | Path) -> SweepResults:
+        folder = Path(folder)
+        try:
+            results = pd.read_parquet(folder / "results.parquet")
+        except FileNotFoundError:
+            raise ConfigError(folder, "results.parquet", "not found; is this a `sim sweep` output folder?") from None
+        except Exception as exc:
+            raise ConfigError(folder / "results.parquet", "", f"cannot be read: {exc}") from None
+        missing = {"experiment", "point", "strategy", "replicate"} - set(results.columns)
+        if missing:
+            raise ConfigError(folder / "results.parquet", ",".join(sorted(missing)), "missing column(s)")
+        sens = None
+        if (folder / "sensitivity.csv").is_file():
+            sens = pd.read_csv(folder / "sensitivity.csv")
+            lacking = {"metric", "parameter", "method"} - set(sens.columns)
+            if lacking:
+                raise ConfigError(folder / "sensitivity.csv", ",".join(sorted(lacking)), "missing column(s)")
+        return cls(results, sens, folder)
+
+
+def scale_of(metric: str) -> tuple[float, str]:
+    """Money metrics are shown in $ billion; shares and indices as they are."""
+    if metric.startswith(("npv.", "revenue_total.")):
+        return 1e-9, f"{metric} ($ billion)"
+    return 1.0, metric
+
+
+def swept_parameters(results: pd.DataFrame) -> list[str]:
+    """``param.*`` columns that take more than one value (in the order they appear)."""
+    return [c for c in results.columns if c.startswith("param.") and results[c].nunique(dropna=True) > 1]
+
+
+def paired_delta(results: pd.DataFrame, metric: str, a: str = "open", b: str = "closed") -> pd.DataFrame:
+    """``metric`` under strategy ``a`` minus under ``b``, paired on (experiment, point, replicate): both runs share
+    the seed, so the difference is the effect of the strategy, not noise. One row per pair, with the params."""
+    keys = ["experiment", "point", "replicate"]
+    params = [c for c in results.columns if c.startswith("param.")]
+    left = results[results["strategy"] == a].set_index(keys)
+    right = results[results["strategy"] == b].set_index(keys)
+    common = left.index.intersection(right.index)
+    out = left.loc[common, params].copy()
+    out["delta"] = left.loc[common, metric] - right.loc[common, metric]
+    return out.reset_index()
+
+
+def _levels(values: pd.Series) -> pd.Series:
+    """The x of each run: the parameter value itself, or the mean of its quantile bin when it takes many values."""
+    if values.nunique() <= MAX_LEVELS:
+        return values
+    bins = pd.qcut(values, N_BINS, duplicates="drop")
+    return values.groupby(bins, observed=True).transform("mean")
+
+
+def response_figure(results: pd.DataFrame, metric: str = "npv.meta", params: list[str] | None = None) -> Figure:
+    """One panel per swept parameter: ``metric`` against the parameter, one line per Meta strategy, mean and 95% CI
+    across replicates (and across the other parameters' values when several are swept)."""
+    params = params or swept_parameters(results)
+    if not params:
+        raise ValueError("no swept parameter (no param.* column takes more than one value)")
+    if metric not in results:
+        raise KeyError(metric)
+    scale, ylabel = scale_of(metric)
+    n = len(params)
+    cols = min(n, 3)
+    rows = -(-n // cols)
+    fig = Figure(figsize=(PANEL_W * cols + 2.4, PANEL_H * rows + 0.8), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False, sharey=True)
+    for ax, param in zip(np.ravel(axes), params, strict=False):
+        x = _levels(results[param])
+        for strategy in dict.fromkeys(results["strategy"]):
+            mask = results["strategy"] == strategy
+            table = pd.DataFrame({"x": x[mask], "y": results.loc[mask, metric] * scale})
+            rows_ = [(xv, *mean_ci(g["y"])) for xv, g in table.groupby("x", sort=True)]
+            xs, m, lo, hi = (np.array(v, dtype=float) for v in zip(*rows_, strict=True))
+            ax.plot(xs, m, marker="o", ms=3.5, color=STRATEGY_COLORS.get(strategy, "0.5"),
+                    ls=STRATEGY_STYLES.get(strategy, "-"), label=STRATEGY_LABELS.get(strategy, strategy))
+            ax.fill_between(xs, lo, hi, color=STRATEGY_COLORS.get(strategy, "0.5"), alpha=0.18, lw=0)
+        ax.set_xlabel(param_label(param))
+        ax.grid(alpha=0.3)
+    for ax in np.ravel(axes)[n:]:
+        ax.set_visible(False)
+    for row in axes:
+        row[0].set_ylabel(ylabel)
+    legend_outside(fig, axes, "Meta's strategy")
+    fig.suptitle(f"Response of {metric} — experiment {results['experiment'].iloc[0]}; mean and 95% CI")
+    return fig
+
+
+def breakeven_figure(results: pd.DataFrame, x: str, y: str, metric: str = "npv.meta", a: str = "open",
+                     b: str = "closed") -> Figure:
+    """Heatmap over two swept parameters of the mean paired difference ``metric``(a) − ``metric``(b), with the
+    break-even contour where it is zero (where giving the weights away stops, or starts, paying)."""
+    delta = paired_delta(results, metric, a, b)
+    if delta.empty:
+        raise ValueError(f"no paired runs of strategies {a!r} and {b!r}")
+    scale, _ = scale_of(metric)
+    cell = delta.groupby([y, x], sort=True)["delta"].mean() * scale
+    grid = cell.unstack(x)
+    fig = Figure(figsize=(PANEL_W + 2.6, PANEL_H + 1.2), layout="constrained")
+    ax = fig.subplots()
+    values = grid.to_numpy(dtype=float)
+    finite = values[np.isfinite(values)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (-1.0, 1.0)
+    norm = TwoSlopeNorm(0.0, lo, hi) if lo < 0 < hi else Normalize(lo, hi)
+    full_grid = np.isfinite(values).all()
+    if full_grid:
+        mesh = ax.pcolormesh(grid.columns.to_numpy(float), grid.index.to_numpy(float), values, cmap="PuOr",
+                             norm=norm, shading="nearest")
+        if lo < 0 < hi and min(values.shape) >= 2:
+            cs = ax.contour(grid.columns.to_numpy(float), grid.index.to_numpy(float), values, levels=[0.0],
+                            colors="black", linewidths=1.8)
+            ax.clabel(cs, fmt={0.0: "break-even"}, fontsize=8)
+    else:  # a scattered design (LHS, Sobol): triangulate the points
+        pts = cell.reset_index()
+        mesh = ax.tricontourf(pts[x], pts[y], pts["delta"], levels=12, cmap="PuOr", norm=norm)
+        if lo < 0 < hi:
+            ax.tricontour(pts[x], pts[y], pts["delta"], levels=[0.0], colors="black", linewidths=1.8)
+        ax.plot(pts[x], pts[y], "k.", ms=2, alpha=0.4)
+    fig.colorbar(mesh, ax=ax, label=f"{metric}: {a} − {b}" + (" ($ billion)" if scale != 1 else ""))
+    ax.set_xlabel(param_label(x))
+    ax.set_ylabel(param_label(y))
+    key = Line2D([], [], color="black", lw=1.8, label="break-even (difference = 0)")
+    ax.legend(handles=[key], loc="upper left", bbox_to_anchor=(0, -0.18), frameon=False)
+    n = delta["replicate"].nunique()
+    fig.suptitle(f"Meta's choice: {metric}, {STRATEGY_LABELS.get(a, a)} − {STRATEGY_LABELS.get(b, b)}\n"
+                 f"experiment {results['experiment'].iloc[0]}; mean of {n} paired replicate(s) per point")
+    return fig
+
+
+def sensitivity_figure(sens: pd.DataFrame, method: str) -> Figure:
+    """Bar charts of sensitivity indices, one panel per metric: Sobol first-order S1 and total ST with confidence
+    intervals, or Morris mu* (with its interval) and sigma."""
+    sub = sens[sens["method"].str.lower() == method.lower()]
+    if sub.empty:
+        raise ValueError(f"no {method} indices")
+    metrics = list(dict.fromkeys(sub["metric"]))
+    bars = (("S1", "S1_conf", "first order S1", "#0072B2"), ("ST", "ST_conf", "total ST", "#E69F00")) \
+        if method.lower() == "sobol" else \
+        (("mu_star", "mu_star_conf", "mu* (mean |effect|)", "#0072B2"), ("sigma", None, "sigma (interactions)",
+                                                                          "#999999"))
+    n_par = sub["parameter"].nunique()
+    fig = Figure(figsize=(PANEL_W * len(metrics) + 3.0, max(PANEL_H, 0.45 * n_par + 1.6)), layout="constrained")
+    axes = fig.subplots(1, len(metrics), squeeze=False, sharey=True)
+    params = list(dict.fromkeys(sub["parameter"]))
+    ypos = np.arange(len(params))
+    for ax, metric in zip(axes[0], metrics, strict=True):
+        table = sub[sub["metric"] == metric].set_index("parameter").reindex(params)
+        for k, (col, conf, label, color) in enumerate(bars):
+            if col not in table:
+                continue
+            err = table[conf].to_numpy(float) if conf and conf in table else None
+            ax.barh(ypos + (k - 0.5) * 0.38, table[col].to_numpy(float), height=0.36, color=color, label=label,
+                    xerr=err, error_kw={"ecolor": "0.25", "capsize": 2, "lw": 0.8})
+        ax.set_title(metric)
+        ax.axvline(0, color="0.3", lw=0.8)
+        ax.grid(alpha=0.3, axis="x")
+        ax.set_xlabel("Sobol index (share of variance)" if method.lower() == "sobol" else
+                      "Morris elementary effect (metric units)")
+    axes[0][0].set_yticks(ypos, [p.removeprefix("param.") for p in params])
+    axes[0][0].invert_yaxis()
+    legend_outside(fig, axes, "Index (95% CI)")
+    fig.suptitle(f"{method.capitalize()} sensitivity indices by parameter")
+    return fig
+
+
+def sweep_figures(sweep: SweepResults, kinds: list[str], metric: str = "npv.meta") -> dict[str, Figure]:
+    """The figures of ``kinds`` for each experiment in the folder, named ``kind`` (or ``kind-experiment`` when
+    the folder holds several experiments, ``sensitivity-<method>`` for indices)."""
+    out: dict[str, Figure] = {}
+    experiments = list(dict.fromkeys(sweep.results["experiment"]))
+    for exp in experiments:
+        df = sweep.results[sweep.results["experiment"] == exp]
+        suffix = f"-{exp}" if len(experiments) > 1 else ""
+        params = swept_parameters(df)
+        if "response" in kinds and params and metric in df:
+            out[f"response{suffix}"] = response_figure(df, metric, params)
+        strategies = set(df["strategy"])
+        if "breakeven" in kinds and len(params) == 2 and {"open", "closed"} <= strategies and metric in df:
+            out[f"breakeven{suffix}"] = breakeven_figure(df, params[0], params[1], metric)
+    if "sensitivity" in kinds and sweep.sensitivity is not None and not sweep.sensitivity.empty:
+        for method in dict.fromkeys(sweep.sensitivity["method"].str.lower()):
+            out[f"sensitivity-{method}"] = sensitivity_figure(sweep.sensitivity, method)
+    return out
+
+
+SWEEP_KINDS = ("response", "breakeven", "sensitivity")
+SWEEP_CAPTIONS = {
+    "response": "Response curves: the metric against each swept parameter, per Meta strategy (mean and 95% CI).",
+    "breakeven": "Paired difference open − closed over two parameters; the black contour is break-even.",
+    "sensitivity": "Sensitivity indices of each parameter (SALib), with 95% confidence intervals.",
+}

@@ -1,0 +1,121 @@
+"""The dashboard without a browser: sliders read from the schema, the model adapter, and the page rendered by
+solara's test renderer (find widgets, move a slider, press Reset and Step, see the plotted data change)."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import pytest
+
+pytest.importorskip("solara")
+
+import ipyvuetify as v  # noqa: E402
+import ipywidgets as widgets  # noqa: E402
+import solara  # noqa: E402
+
+from sim.dashboard import app  # noqa: E402
+from sim.plots import schema_field  # noqa: E402
+
+KNOB = {k.name: k for k in app.KNOBS}
+
+
+def test_slider_ranges_and_labels_come_from_the_schema():
+    params = app.model_params()
+    for knob in app.KNOBS:
+        slider = params[knob.name]
+        spec = schema_field(knob.paths[0])
+        lo, hi = (math.log10(max(spec.lo, 1.0)), math.log10(spec.hi)) if knob.log10 else (spec.lo, spec.hi)
+        assert lo <= slider.min < slider.max <= hi  # never outside what the schema accepts
+        assert spec.unit in slider.label
+        assert knob.meaning == spec.description or not spec.description
+        assert slider.min <= slider.value <= slider.max
+    assert params["license_threshold"].max == pytest.approx(12.0)  # log10 of the schema's 1e12 bound
+    assert params["meta_strategy"]["values"] == ["open", "closed", "absent"]  # the schema's Literal
+    assert "baseline" in params["preset"]["values"]
+    assert params["population"] == app.DEFAULT_POPULATION
+
+
+def test_adapter_overrides_only_moved_sliders_and_parses_seed():
+    base = app.DashboardMarket()
+    assert base.overrides == [] and base.devs.n == app.DEFAULT_POPULATION
+    start = app.knob_defaults()
+    for knob in app.KNOBS:  # starting positions sit on the slider's step grid, so the browser keeps them
+        lo, _ = knob.bounds()
+        assert (start[knob.name] - lo) / knob.step == pytest.approx(round((start[knob.name] - lo) / knob.step))
+    assert app.DashboardMarket(**start).overrides == []
+    assert app.DashboardMarket(**start).cfg.license.mau_threshold == 7e8  # not the snapped 10**8.75
+    m = app.DashboardMarket(flywheel_strength=150.0, license_threshold=7.0, seed="42", meta_strategy="closed")
+    assert all(getattr(m.cfg.providers, lab).flywheel.strength == 150.0 for lab in ("openai", "anthropic", "google"))
+    assert m.cfg.license.mau_threshold == pytest.approx(1e7)
+    assert m.cfg.seed == 42 and m.strategy == "closed"
+    bad = app.DashboardMarket(seed="not a number")
+    assert "seed" in bad.notice and bad.cfg.seed == base.cfg.seed
+    # A slider left at its start keeps the preset's value: the no_meta_model preset stays absent.
+    assert app.DashboardMarket(preset="no_meta_model").strategy == "absent"
+
+
+def test_charts_follow_the_model():
+    m = app.DashboardMarket()
+    assert app.adoption_chart(m) is None
+    for _ in range(3):
+        m.step()
+    fig = app.adoption_chart(m)
+    assert len(fig.axes) == 1 and len(fig.axes[0].get_lines()[0].get_xdata()) == 3
+    ledger = app.ledger_chart(m)
+    assert ledger.axes[0].yaxis.get_major_formatter().format_ticks(ledger.axes[0].get_yticks())[-1] == "Meta NPV"
+    assert list(m.datacollector.get_model_vars_dataframe().columns) == [
+        "Llama token share", "Adopted share of developers", "Commoditization index"]
+
+
+@solara.component
+def Page():
+    return solara.AppLayout(children=[app.page])
+
+
+def images(rc) -> list[bytes]:
+    return [w.widget.value for w in rc.find(widgets.Image)]
+
+
+def test_page_renders_and_slider_plus_step_changes_the_plot():
+    app.model.value = app.DashboardMarket()
+    box, rc = solara.render(Page(), handle_error=False)
+    labels = [s.widget.label for s in rc.find(v.Slider)]
+    for knob in app.KNOBS:
+        assert knob.label in labels
+    texts = " ".join(str(w.widget.children) for w in rc.find(v.CardTitle))
+    for title in ("Adoption by option", "Meta's ledger", "Active scenario", "Model Parameters"):
+        assert title in texts
+    step = rc.find(v.Btn, children=["Step"]).widget
+    reset = rc.find(v.Btn, children=["Reset"]).widget
+
+    step.click()
+    step.click()
+    assert len(app.model.value.rows) == 2
+    before = images(rc)
+    assert len(before) == 3  # adoption, ledger, indicators
+    plotted_before = app.adoption_chart(app.model.value).axes[0].get_lines()[0].get_ydata()
+
+    price = rc.find(v.Slider, label=KNOB["price_multiplier"].label).widget
+    price.v_model = price.max  # closed APIs three times dearer
+    reset.click()
+    assert app.model.value.cfg.providers.openai.price.multiplier == pytest.approx(price.max)
+    assert len(app.model.value.rows) == 0
+    step.click()
+    step.click()
+    after = images(rc)
+    plotted_after = app.adoption_chart(app.model.value).axes[0].get_lines()[0].get_ydata()
+    assert not np.array_equal(plotted_before, plotted_after)  # OpenAI's share of developers moved
+    assert after[0] != before[0]  # and so did the adoption picture the page shows
+    info = " ".join(w.widget.unsafe_innerHTML for w in rc.find(solara.widgets.HTML))
+    assert "month 2/60" in info and "<b>3</b>" in info  # the active-scenario card shows the new multiplier
+    rc.close()
+
+
+def test_figures_render_to_png():
+    m = app.DashboardMarket()
+    m.step()
+    buf = io.BytesIO()
+    app.ledger_chart(m).savefig(buf, format="png", dpi=40)
+    assert buf.getvalue()[:4] == b"\x89PNG"
