@@ -65,30 +65,30 @@ def _cell(values, money: bool) -> str:
     return f"{_fmt(m, money)}{ci}"
 
 
-def outcomes_table(summary: pd.DataFrame) -> str:
-    """Mean [95% CI] of the key outcomes, one row per Meta strategy."""
-    cols = [c for c in OUTCOME_COLUMNS if c in summary]
-    head = "".join(f"<th>{html.escape(OUTCOME_COLUMNS[c])}</th>" for c in cols)
+def strategy_table(summary: pd.DataFrame, headers: dict[str, str], cell, css: str) -> str:
+    """An HTML table with a row per Meta strategy and a column per ``headers`` key, cells from ``cell(rows, key)``."""
+    head = "".join(f"<th>{html.escape(label)}</th>" for label in headers.values())
     body = []
     for s in strategies_of(summary):
         sub = summary[summary["strategy"] == s]
-        cells = "".join(f"<td>{_cell(sub[c], c in MONEY)}</td>" for c in cols)
+        cells = "".join(f"<td>{cell(sub, key)}</td>" for key in headers)
         body.append(f"<tr><td>{html.escape(STRATEGY_LABELS.get(s, s))}</td>{cells}</tr>")
-    return (f'<table class="outcomes"><thead><tr><th>Meta strategy</th>{head}</tr></thead>'
+    return (f'<table class="{css}"><thead><tr><th>Meta strategy</th>{head}</tr></thead>'
             f"<tbody>{''.join(body)}</tbody></table>")
+
+
+def outcomes_table(summary: pd.DataFrame) -> str:
+    """Mean [95% CI] of the key outcomes, one row per Meta strategy."""
+    headers = {c: OUTCOME_COLUMNS[c] for c in OUTCOME_COLUMNS if c in summary}
+    return strategy_table(summary, headers, lambda sub, c: _cell(sub[c], c in MONEY), "outcomes")
 
 
 def shares_table(summary: pd.DataFrame) -> str:
     """Final share of tokens by option (replicate mean, %), one row per strategy; options nobody used left out."""
-    cols = [o for o in OPTIONS if f"final_share_tokens.{o}" in summary and summary[f"final_share_tokens.{o}"].max() > 0]
-    head = "".join(f"<th>{html.escape(OPTION_LABELS[o])}</th>" for o in cols)
-    body = []
-    for s in strategies_of(summary):
-        sub = summary[summary["strategy"] == s]
-        cells = "".join(f"<td>{100 * sub[f'final_share_tokens.{o}'].mean():.1f}%</td>" for o in cols)
-        body.append(f"<tr><td>{html.escape(STRATEGY_LABELS.get(s, s))}</td>{cells}</tr>")
-    return (f'<table class="shares"><thead><tr><th>Meta strategy</th>{head}</tr></thead>'
-            f"<tbody>{''.join(body)}</tbody></table>")
+    headers = {o: OPTION_LABELS[o] for o in OPTIONS
+               if f"final_share_tokens.{o}" in summary and summary[f"final_share_tokens.{o}"].max() > 0}
+    return strategy_table(summary, headers, lambda sub, o: f"{100 * sub[f'final_share_tokens.{o}'].mean():.1f}%",
+                          "shares")
 
 
 def paired_lines(summary: pd.DataFrame) -> list[str]:
