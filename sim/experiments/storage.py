@@ -25,11 +25,12 @@ import yaml
 
 from sim.experiments.designs import Design
 from sim.experiments.runs import RunSpec
-from sim.io import write_parquet, write_text
+from sim.io import atomic_path, write_parquet, write_text
 from sim.loading import ConfigError
 
 OWN_FILES = {"experiment.json", "scenario.yaml", "design.parquet", "manifest.sqlite", "manifest.sqlite-journal",
-             "parts", "results.parquet", "paired_deltas.csv", "sensitivity.csv", "point_stats.csv"}
+             "manifest.sqlite-wal", "manifest.sqlite-shm", "parts", "results.parquet", "paired_deltas.csv",
+             "sensitivity.csv", "point_stats.csv"}
 
 
 def design_frame(design: Design) -> pd.DataFrame:
@@ -52,6 +53,7 @@ class SweepStore:
         self.runs = runs
         self._prepare(design, scenario, resume)
         self.db = sqlite3.connect(self.out / "manifest.sqlite", isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")  # cheap commits; the parts, not the manifest, are the truth
         self.db.execute("PRAGMA synchronous=NORMAL")
         self._plan()
         self.finished = self._reconcile()
@@ -128,17 +130,21 @@ class SweepStore:
         return [r for r in self.runs if r.key not in self.finished]
 
     def save(self, done: Iterable[tuple[RunSpec, dict]]) -> int:
-        """Store finished runs: part first (the truth), then the manifest row."""
-        n = 0
+        """Store finished runs: parts first (the truth), then their manifest rows in one transaction."""
+        keys = []
         for spec, row in done:
-            if spec.key in self.finished:
+            if spec.key in self.finished or spec.key in keys:
                 continue
-            write_parquet(pd.DataFrame([row]), self.parts / f"{spec.key}.parquet")
-            self.db.execute("UPDATE runs SET status = 'finished', finished_at = ? WHERE key = ?",
-                            (time.time(), spec.key))
-            self.finished.add(spec.key)
-            n += 1
-        return n
+            with atomic_path(self.parts / f"{spec.key}.parquet") as tmp:
+                pq.write_table(pa.Table.from_pylist([row]), tmp)
+            keys.append(spec.key)
+        now = time.time()
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany("UPDATE runs SET status = 'finished', finished_at = ? WHERE key = ?",
+                                ((now, key) for key in keys))
+        self.finished.update(keys)
+        return len(keys)
 
     def counts(self) -> dict[str, int]:
         rows = self.db.execute("SELECT status, COUNT(*) FROM runs GROUP BY status").fetchall()
