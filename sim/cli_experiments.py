@@ -12,6 +12,7 @@ def cmd_sweep(args) -> int:
     from tqdm import tqdm
 
     from sim.experiments import load_experiment, run_sweep
+    from sim.experiments.evaluators import WorkerLost
 
     if args.workers is not None and args.workers < 1:
         raise UsageError("--workers", "must be at least 1")
@@ -25,12 +26,17 @@ def cmd_sweep(args) -> int:
         if done:
             print(f"resuming: {done} of {todo + done} runs already finished", file=sys.stderr)
 
-    with bar:
-        result = run_sweep(experiment, out, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
-                           on_start=start, on_progress=bar.update)
+    try:
+        with bar:
+            result = run_sweep(experiment, out, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+                               on_start=start, on_progress=bar.update)
+    except WorkerLost as exc:
+        print(f"sim sweep: {exc}; the finished runs are stored: rerun with --resume", file=sys.stderr)
+        return 1
     print(f"{experiment.spec.name}: {experiment.design.size} points x {experiment.spec.replications} replications x "
-          f"{len(experiment.spec.strategies)} strategies = {experiment.n_runs} runs ({result.ran} run now on "
-          f"{result.backend} with {result.workers} worker{'s' * (result.workers > 1)}, {result.skipped} resumed)")
+          f"{len(experiment.spec.strategies)} strategies = {experiment.n_runs} runs ({result.ran} ran now on "
+          f"{result.backend} with {result.workers} worker{'s' * (result.workers > 1)}, {result.skipped} had "
+          f"finished before)")
     print(f"wrote {out}/results.parquet")
     return 0
 

@@ -184,6 +184,30 @@ def test_sigkill_then_resume_loses_nothing_and_duplicates_nothing(tiny, tmp_path
         assert db.execute("SELECT status, COUNT(*) FROM runs GROUP BY status").fetchall() == [("finished", TINY_RUNS)]
 
 
+def test_a_dead_worker_stops_the_sweep_cleanly_and_resume_completes_it(tiny, tmp_path):
+    import multiprocessing
+
+    from sim.experiments.evaluators import WorkerLost
+
+    path, _, reference = tiny
+    out = tmp_path / "lost"
+
+    def kill_a_worker(n):
+        victims = [p for p in multiprocessing.active_children() if p.name.startswith("SpawnProcess")]
+        if victims and kill_a_worker.armed:
+            kill_a_worker.armed = False
+            os.kill(victims[0].pid, signal.SIGKILL)
+
+    kill_a_worker.armed = True
+    with pytest.raises(WorkerLost):
+        run_sweep(load_experiment(path), out, workers=2, on_progress=kill_a_worker)
+    stored = len(list((out / "parts").glob("*.parquet")))
+    assert 1 <= stored < TINY_RUNS
+    result = run_sweep(load_experiment(path), out, workers=1, resume=True)
+    assert result.skipped == stored and result.ran == TINY_RUNS - stored
+    pd.testing.assert_frame_equal(result.results, reference, check_exact=True)
+
+
 def test_refuses_a_folder_of_another_experiment(tiny, tmp_path):
     path, out, _ = tiny
     other = write(tmp_path, TINY.replace("seed: 11", "seed: 12"))
@@ -324,6 +348,8 @@ def test_cli_sweep_smoke_preset_then_analyze(tmp_path):
     assert "36 runs" in done.stdout
     results = pd.read_parquet(out / "results.parquet")
     assert len(results) == 36 and results["experiment"].eq("smoke").all()
+    assert main(["analyze", str(out)]) == 0
+    assert len(pd.read_csv(out / "paired_deltas.csv")) == 4 * 9 * 2  # points x metrics x comparisons
     bad = subprocess.run([*SIM, "sweep", "experiments/smoke.yaml", "--out", str(out)], cwd=ROOT,
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and "--resume" in bad.stderr

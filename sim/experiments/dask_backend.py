@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Sequence
 
-from sim.experiments.evaluators import Batch, Evaluator, auto_bundle, bundles
+from sim.experiments.evaluators import Batch, Evaluator, WorkerLost, auto_bundle, bundles
 from sim.experiments.runs import RunContext, RunSpec, execute_bundle
 from sim.loading import ConfigError
 
@@ -29,7 +29,7 @@ class DaskEvaluator(Evaluator):
         self.workers = max(1, sum(self.client.nthreads().values()))
 
     def evaluate(self, context: RunContext, specs: Sequence[RunSpec]) -> Iterator[Batch]:
-        from distributed import as_completed
+        from distributed import KilledWorker, as_completed
 
         if not specs:
             return
@@ -53,6 +53,9 @@ class DaskEvaluator(Evaluator):
                 chunk = next(todo, None)
                 if chunk is not None:
                     queue.add(submit(chunk))
+        except KilledWorker as exc:
+            self.client.cancel(list(live))
+            raise WorkerLost(f"Dask gave up on a task whose workers kept dying ({exc})") from None
         except BaseException:
             self.client.cancel(list(live))
             raise

@@ -16,6 +16,10 @@ from sim.experiments.runs import RunContext, RunSpec, execute_bundle
 Batch = list[tuple[RunSpec, dict]]
 
 
+class WorkerLost(RuntimeError):
+    """A worker died for good (killed, out of memory); finished runs are stored, so ``--resume`` continues."""
+
+
 class Evaluator:
     """Base class: subclasses implement ``evaluate``; use as a context manager so workers are released."""
 

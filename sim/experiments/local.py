@@ -10,9 +10,10 @@ import multiprocessing
 import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 
-from sim.experiments.evaluators import Batch, Evaluator, auto_bundle, bundles
+from sim.experiments.evaluators import Batch, Evaluator, WorkerLost, auto_bundle, bundles
 from sim.experiments.runs import RunContext, RunSpec, execute_bundle
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
@@ -82,6 +83,9 @@ class ProcessPoolEvaluator(Evaluator):
                 for future in done:
                     yield future.result()
                 refill(pool)
+        except BrokenProcessPool as exc:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise WorkerLost(f"a worker process died ({exc})") from None
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise

@@ -158,7 +158,9 @@ class SweepStore:
         if missing:
             raise RuntimeError(f"{len(missing)} runs have not finished (first: {missing[0]})")
         tables = [pq.read_table(self.parts / f"{r.key}.parquet") for r in self.runs]
-        df = pa.concat_tables(tables).to_pandas() if tables else pd.DataFrame(columns=columns)
+        if not tables:
+            return pd.DataFrame(columns=columns)
+        df = pa.concat_tables(tables, promote_options="default").to_pandas()
         order = {s: i for i, s in enumerate(strategies)}
         df = (df.assign(_s=df["strategy"].map(order)).sort_values(["point", "replicate", "_s"], kind="stable")
               .drop(columns="_s").reset_index(drop=True))[columns]
