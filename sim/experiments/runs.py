@@ -13,7 +13,7 @@ from sim.loading import ConfigError, set_in_dict, validate_scenario
 from sim.runner import run_once, summarize
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RunSpec:
     """A planned run. Runs of the same point and replicate share the seed, whatever the strategy (paired)."""
 
