@@ -1,0 +1,86 @@
+"""One run of a sweep as a pure function: (context, run spec) -> one tidy summary row.
+
+Everything a run depends on travels in the spec (point, replicate, strategy, seed, parameter values) and the shared
+context (the merged base scenario), so a run's result never depends on which process or machine ran it, or when.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+from sim.loading import ConfigError, set_in_dict, validate_scenario
+from sim.runner import run_once, summarize
+
+
+@dataclass(frozen=True, slots=True)
+class RunSpec:
+    """A planned run. Runs of the same point and replicate share the seed, whatever the strategy (paired)."""
+
+    point: int
+    replicate: int
+    strategy: str
+    seed: int
+    values: tuple[float, ...]
+
+    @property
+    def key(self) -> str:
+        """Stable name of the run, used for its Parquet part and in the manifest."""
+        return f"p{self.point:07d}-r{self.replicate:05d}-{self.strategy}"
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What every run of one sweep shares: the base scenario (fully merged, as a plain mapping) and the layout."""
+
+    experiment: str
+    scenario_file: str
+    base: dict
+    names: tuple[str, ...]
+    integer: tuple[bool, ...]
+    metrics: tuple[str, ...]
+
+    def scenario_at(self, values: tuple[float, ...]):
+        """The base scenario with the point's parameter values applied and validated."""
+        data = copy.deepcopy(self.base)
+        for name, value, is_int in zip(self.names, values, self.integer, strict=True):
+            set_in_dict(data, name, int(round(value)) if is_int else float(value), self.scenario_file)
+        return validate_scenario(data, self.scenario_file)
+
+    def columns(self) -> list[str]:
+        """results.parquet columns, in order."""
+        return (["experiment", "point", *[f"param.{n}" for n in self.names], "strategy", "replicate", "seed",
+                 *self.metrics])
+
+
+def execute(context: RunContext, spec: RunSpec) -> dict:
+    """Run one spec and keep its summary metrics, in the results.parquet layout."""
+    scenario = context.scenario_at(spec.values)
+    run = run_once(scenario, spec.strategy, spec.replicate, spec.seed)
+    summary = summarize(run, scenario.market.discount_rate)
+    row: dict = {"experiment": context.experiment, "point": int(spec.point)}
+    row.update({f"param.{n}": float(v) for n, v in zip(context.names, spec.values, strict=True)})
+    row.update({"strategy": spec.strategy, "replicate": int(spec.replicate), "seed": int(spec.seed)})
+    row.update({m: float(summary[m]) for m in context.metrics})
+    return row
+
+
+class RunFailed(Exception):
+    """A run's input was rejected; carries the ConfigError fields, which survive pickling (ConfigError does not)."""
+
+    def __init__(self, file: str, path: str, message: str):
+        super().__init__(file, path, message)
+
+    def config_error(self) -> ConfigError:
+        return ConfigError(*self.args)
+
+
+def execute_bundle(context: RunContext, specs: list[RunSpec]) -> list[tuple[RunSpec, dict]]:
+    """Several runs in one task (cheaper to ship to a cluster than one task per run)."""
+    out = []
+    for spec in specs:
+        try:
+            out.append((spec, execute(context, spec)))
+        except ConfigError as exc:
+            raise RunFailed(exc.file, exc.path, exc.message) from None
+    return out

@@ -1,0 +1,171 @@
+"""A sweep's output folder: one Parquet part per finished run, a SQLite manifest, and the assembled results.
+
+A part is written under a temporary name and renamed, so its presence is the truth of "this run finished": a
+SIGKILL at any moment loses only runs that had not finished, and a part's name is the run's key, so a run is never
+stored twice. The manifest (planned and finished runs) is a fast index, reconciled with the parts on every open.
+
+Layout of ``DIR``: ``experiment.json`` (identity hash and the validated experiment), ``scenario.yaml`` (the merged
+base scenario), ``design.parquet`` (points, unit coordinates), ``manifest.sqlite``, ``parts/<key>.parquet``, and at
+the end ``results.parquet`` (one row per run).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+
+from sim.experiments.designs import Design
+from sim.experiments.runs import RunSpec
+from sim.io import atomic_path, write_parquet, write_text
+from sim.loading import ConfigError
+
+OWN_FILES = {"experiment.json", "scenario.yaml", "design.parquet", "manifest.sqlite", "manifest.sqlite-journal",
+             "manifest.sqlite-wal", "manifest.sqlite-shm", "parts", "results.parquet", "paired_deltas.csv",
+             "sensitivity.csv", "point_stats.csv"}
+
+
+def design_frame(design: Design) -> pd.DataFrame:
+    """The design as a table: point, ``param.<path>`` values and ``unit.<path>`` sampler coordinates."""
+    frame = {"point": np.arange(design.size, dtype=np.int64)}
+    for j, name in enumerate(design.names):
+        frame[f"param.{name}"] = design.values[:, j].astype(float)
+    for j, name in enumerate(design.names):
+        frame[f"unit.{name}"] = design.unit[:, j].astype(float)
+    return pd.DataFrame(frame)
+
+
+class SweepStore:
+    """The output folder of one experiment. Only the coordinating process writes to it."""
+
+    def __init__(self, out: Path, record: dict, scenario: dict, design: Design, runs: list[RunSpec], resume: bool):
+        self.out = Path(out)
+        self.parts = self.out / "parts"
+        self.record = record
+        self.runs = runs
+        self._prepare(design, scenario, resume)
+        self.db = sqlite3.connect(self.out / "manifest.sqlite", isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")  # cheap commits; the parts, not the manifest, are the truth
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self._plan()
+        self.finished = self._reconcile()
+
+    # --- opening ----------------------------------------------------------------------------------------------------
+
+    def _prepare(self, design: Design, scenario: dict, resume: bool) -> None:
+        """Refuse a folder holding something else; write the experiment's identity files the first time."""
+        stored = self.out / "experiment.json"
+        if stored.exists():
+            try:
+                old = json.loads(stored.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                raise ConfigError(self.out, "experiment.json", "unreadable; this is not a sweep folder") from None
+            if old.get("hash") != self.record["hash"] or old.get("format") != self.record["format"]:
+                name = old.get("experiment", {}).get("name", "?")
+                raise ConfigError(self.out, "", f"holds results of a different experiment ({name}, hash "
+                                                f"{old.get('hash')}; this one is {self.record['hash']}); choose "
+                                                f"another --out or delete the folder")
+            if not resume:
+                raise ConfigError(self.out, "", "already holds this experiment's runs; add --resume to continue "
+                                                "it, or choose another --out")
+            if not design_frame(design).equals(pd.read_parquet(self.out / "design.parquet")):
+                raise ConfigError(self.out, "design.parquet", "the design drawn now differs from the stored one "
+                                                              "(library versions changed?); start a new folder")
+            return
+        if self.out.exists() and any(p.name not in OWN_FILES for p in self.out.iterdir()):
+            raise ConfigError(self.out, "", "is not empty and holds no sweep; choose an empty or new folder")
+        self.parts.mkdir(parents=True, exist_ok=True)
+        write_parquet(design_frame(design), self.out / "design.parquet")
+        write_text(yaml.safe_dump(scenario, sort_keys=False), self.out / "scenario.yaml")
+        write_text(json.dumps(self.record, indent=2), stored)  # last: its presence marks a sweep folder
+
+    def _plan(self) -> None:
+        self.db.executescript("""
+            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS runs (
+                key TEXT PRIMARY KEY, point INTEGER NOT NULL, replicate INTEGER NOT NULL, strategy TEXT NOT NULL,
+                seed INTEGER NOT NULL, status TEXT NOT NULL CHECK (status IN ('planned', 'finished')),
+                finished_at REAL);
+        """)
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('hash', ?)", (self.record["hash"],))
+            self.db.executemany(
+                "INSERT OR IGNORE INTO runs VALUES (?, ?, ?, ?, ?, 'planned', NULL)",
+                ((r.key, r.point, r.replicate, r.strategy, r.seed) for r in self.runs))
+
+    def _reconcile(self) -> set[str]:
+        """Parts on disk are the truth: mark them finished, anything else planned; drop temporaries of killed writes."""
+        for tmp in self.parts.glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+        planned = {r.key for r in self.runs}
+        present = {p.stem for p in self.parts.glob("*.parquet")}
+        finished = {key for key in present & planned if self._readable(key)}
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.execute("UPDATE runs SET status = 'planned', finished_at = NULL")
+            self.db.executemany("UPDATE runs SET status = 'finished' WHERE key = ?", ((k,) for k in finished))
+        return finished
+
+    def _readable(self, key: str) -> bool:
+        path = self.parts / f"{key}.parquet"
+        try:
+            pq.read_metadata(path)
+            return True
+        except (OSError, pa.ArrowException):
+            path.unlink(missing_ok=True)  # cannot happen with rename-into-place, but never trust a broken part
+            return False
+
+    # --- running ----------------------------------------------------------------------------------------------------
+
+    def todo(self) -> list[RunSpec]:
+        return [r for r in self.runs if r.key not in self.finished]
+
+    def save(self, done: Iterable[tuple[RunSpec, dict]]) -> int:
+        """Store finished runs: parts first (the truth), then their manifest rows in one transaction."""
+        keys = []
+        for spec, row in done:
+            if spec.key in self.finished or spec.key in keys:
+                continue
+            with atomic_path(self.parts / f"{spec.key}.parquet") as tmp:
+                pq.write_table(pa.Table.from_pylist([row]), tmp)
+            keys.append(spec.key)
+        now = time.time()
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany("UPDATE runs SET status = 'finished', finished_at = ? WHERE key = ?",
+                                ((now, key) for key in keys))
+        self.finished.update(keys)
+        return len(keys)
+
+    def counts(self) -> dict[str, int]:
+        rows = self.db.execute("SELECT status, COUNT(*) FROM runs GROUP BY status").fetchall()
+        return {status: n for status, n in rows}
+
+    # --- assembling -------------------------------------------------------------------------------------------------
+
+    def assemble(self, strategies: list[str], columns: list[str]) -> pd.DataFrame:
+        """results.parquet from the parts: one row per run, sorted by point, replicate and strategy as listed."""
+        missing = [r.key for r in self.runs if r.key not in self.finished]
+        if missing:
+            raise RuntimeError(f"{len(missing)} runs have not finished (first: {missing[0]})")
+        tables = [pq.read_table(self.parts / f"{r.key}.parquet") for r in self.runs]
+        if not tables:
+            return pd.DataFrame(columns=columns)
+        df = pa.concat_tables(tables, promote_options="default").to_pandas()
+        order = {s: i for i, s in enumerate(strategies)}
+        df = (df.assign(_s=df["strategy"].map(order)).sort_values(["point", "replicate", "_s"], kind="stable")
+              .drop(columns="_s").reset_index(drop=True))[columns]
+        write_parquet(df, self.out / "results.parquet")
+        return df
+
+    def close(self) -> None:
+        self.db.close()

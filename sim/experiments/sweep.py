@@ -1,0 +1,56 @@
+"""Run an experiment into an output folder: plan, skip what finished, evaluate the rest, assemble results."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from sim.experiments.evaluators import Evaluator, make_evaluator
+from sim.experiments.runs import RunFailed
+from sim.experiments.schema import Experiment
+from sim.experiments.storage import SweepStore
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    results: pd.DataFrame
+    ran: int  # runs executed by this call
+    skipped: int  # runs already finished (resume)
+    backend: str
+    workers: int
+
+
+def run_sweep(experiment: Experiment, out: str | Path, *, workers: int | None = None, scheduler: str | None = None,
+              resume: bool = False, evaluator: Evaluator | None = None,
+              on_start: Callable[[int, int], object] | None = None,
+              on_progress: Callable[[int], object] | None = None) -> SweepResult:
+    """Every run of ``experiment`` into ``out``; with ``resume`` the runs already stored are skipped.
+
+    ``workers``/``scheduler`` override the file's ``backend``; ``on_start(todo, done)`` and ``on_progress(n)`` feed
+    a progress bar. Raises ConfigError for a folder of another experiment or a run whose input was rejected.
+    """
+    spec = experiment.spec
+    runs = list(experiment.runs())
+    store = SweepStore(Path(out), experiment.record(), experiment.base, experiment.design, runs, resume)
+    try:
+        todo = store.todo()
+        skipped = len(runs) - len(todo)
+        if on_start:
+            on_start(len(todo), skipped)
+        evaluator = evaluator or make_evaluator(workers or spec.backend.workers,
+                                                scheduler or spec.backend.scheduler, spec.backend.bundle)
+        with evaluator:
+            try:
+                for batch in evaluator.evaluate(experiment.context(), todo):
+                    n = store.save(batch)
+                    if on_progress:
+                        on_progress(n)
+            except RunFailed as exc:
+                raise exc.config_error() from None
+        results = store.assemble(list(spec.strategies), experiment.context().columns())
+    finally:
+        store.close()
+    return SweepResult(results, len(todo), skipped, evaluator.name, evaluator.workers)
