@@ -2,8 +2,9 @@
 
 Run from the repository root (a benchmark, not a test; figures depend on the machine and its load):
 
-    .venv/bin/python benchmarks/engine.py            # full: about two minutes
+    .venv/bin/python benchmarks/engine.py            # full: well under two minutes
     .venv/bin/python benchmarks/engine.py --quick    # under a minute: fewer repeats, a small reference
+    .venv/bin/python benchmarks/engine.py --profile  # pyinstrument tree of one 1M x 60 run (pip install pyinstrument)
 
 It prints one ``name: value`` line per figure:
 
@@ -22,7 +23,8 @@ It prints one ``name: value`` line per figure:
 
 Timings are wall-clock (``time.perf_counter``), the best of several repeats, on one core: the process pins itself to
 CPU 0 where the OS allows and limits BLAS/OpenMP pools to one thread. ``load_average`` is printed because other
-processes on the machine inflate wall-clock figures.
+processes on the machine inflate wall-clock figures; ``speedup_vs_reference_cpu`` and ``seconds_1m_x_60_cpu`` repeat
+two figures in process CPU time, which waiting for the core does not inflate.
 """
 
 from __future__ import annotations
@@ -62,19 +64,20 @@ def scenario(n: int, months: int):
     return load_scenario(PRESET, [f"horizon_months={months}"], population=n, seed=SEED)
 
 
-def time_model(cls, n: int, months: int, repeats: int) -> tuple[float, float]:
-    """Best (construction seconds, run seconds) over ``repeats`` fresh models."""
+def time_model(cls, n: int, months: int, repeats: int) -> dict[str, float]:
+    """Best construction and run seconds over ``repeats`` fresh models, wall-clock and CPU (process time)."""
     cfg = scenario(n, months)
-    best_build = best_run = float("inf")
+    best = dict.fromkeys(("build", "run", "cpu_build", "cpu_run"), float("inf"))
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        w0, c0 = time.perf_counter(), time.process_time()
         model = cls(cfg, strategy=STRATEGY)
-        t1 = time.perf_counter()
+        w1, c1 = time.perf_counter(), time.process_time()
         model.run()
-        t2 = time.perf_counter()
-        best_build, best_run = min(best_build, t1 - t0), min(best_run, t2 - t1)
+        w2, c2 = time.perf_counter(), time.process_time()
+        for key, value in (("build", w1 - w0), ("run", w2 - w1), ("cpu_build", c1 - c0), ("cpu_run", c2 - c1)):
+            best[key] = min(best[key], value)
         del model
-    return best_build, best_run
+    return best
 
 
 def memory_marks(reset: bool) -> tuple[int, int]:
@@ -120,6 +123,18 @@ def probe_memory(n: int, months: int, traced: bool) -> None:
     print(json.dumps({"bytes_per_developer": growth / n}))
 
 
+def profile(n: int, months: int) -> None:
+    """Where the time of one run goes (construction and steps), as pyinstrument's call tree, sampled every 1 ms."""
+    from pyinstrument import Profiler
+
+    cfg = scenario(n, months)
+    profiler = Profiler(interval=0.001)
+    profiler.start()
+    LLMMarket(cfg, strategy=STRATEGY).run()
+    profiler.stop()
+    print(profiler.output_text(unicode=False, color=False))
+
+
 def emit(name: str, value) -> None:
     text = f"{value:.4g}" if isinstance(value, float) else str(value)
     print(f"{name}: {text}", flush=True)
@@ -128,6 +143,8 @@ def emit(name: str, value) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats and a small reference (under a minute)")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile one 1M x 60 run with pyinstrument (pip install pyinstrument) and print the tree")
     parser.add_argument("--probe-memory", nargs=2, type=int, metavar=("N", "MONTHS"), help=argparse.SUPPRESS)
     parser.add_argument("--traced", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -135,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
         probe_memory(*args.probe_memory, traced=args.traced)
         return 0
     pin_to_one_core()
+    if args.profile:
+        profile(1_000_000, 60)
+        return 0
     quick = args.quick
     repeats = 2 if quick else 5
     months = 60
@@ -143,33 +163,32 @@ def main(argv: list[str] | None = None) -> int:
     emit("load_average", os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan"))
     time_model(LLMMarket, 10_000, 12, 1)  # warm-up: imports, caches
 
-    scaling = {}
-    for label, n in (("10k", 10_000), ("100k", 100_000), ("1m", 1_000_000)):
-        build, run = time_model(LLMMarket, n, months, repeats)
-        scaling[label] = (build, run, n)
-    build, run, n = scaling["1m"]
-    engine_rate = n * months / run
-    emit("dev_steps_per_s", engine_rate)
+    sizes = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
+    timing = {label: time_model(LLMMarket, n, months, repeats) for label, n in sizes.items()}
+    engine = timing["1m"]
+    emit("dev_steps_per_s", 1_000_000 * months / engine["run"])
 
-    _, ref_run = time_model(_reference_class(), ref_n, ref_months, 1 if quick else 2)
-    ref_rate = ref_n * ref_months / ref_run
-    emit("reference_dev_steps_per_s", ref_rate)
+    reference = time_model(_reference_class(), ref_n, ref_months, 1 if quick else 2)
+    emit("reference_dev_steps_per_s", ref_n * ref_months / reference["run"])
     emit("reference_population", f"{ref_n} x {ref_months} months")
-    emit("speedup_vs_reference", engine_rate / ref_rate)
+    ratio = (1_000_000 * months / engine["run"]) / (ref_n * ref_months / reference["run"])
+    cpu_ratio = (1_000_000 * months / engine["cpu_run"]) / (ref_n * ref_months / reference["cpu_run"])
+    emit("speedup_vs_reference", ratio)
+    emit("speedup_vs_reference_cpu", cpu_ratio)
 
-    sizes = (1_000_000,) if quick else (100_000, 1_000_000)
-    per_size = {n_: bytes_per_developer(n_, months, traced=False) for n_ in sizes}
+    memory_sizes = (1_000_000,) if quick else (100_000, 1_000_000)
+    per_size = {n: bytes_per_developer(n, months, traced=False) for n in memory_sizes}
     emit("bytes_per_developer", per_size[1_000_000])
     if not quick:
         emit("bytes_per_developer_100k", per_size[100_000])
         emit("bytes_per_developer_tracemalloc", bytes_per_developer(1_000_000, months, traced=True))
 
-    emit("seconds_1m_x_60", build + run)
-    emit("build_seconds_1m", build)
-    for label in ("10k", "100k", "1m"):
-        _, run_, n_ = scaling[label]
-        emit(f"ns_per_dev_step_{label}", run_ / (n_ * months) * 1e9)
-    emit("scaling_1m_over_10k", (scaling["1m"][1] / 1_000_000) / (scaling["10k"][1] / 10_000))
+    emit("seconds_1m_x_60", engine["build"] + engine["run"])
+    emit("seconds_1m_x_60_cpu", engine["cpu_build"] + engine["cpu_run"])
+    emit("build_seconds_1m", engine["build"])
+    for label, n in sizes.items():
+        emit(f"ns_per_dev_step_{label}", timing[label]["run"] / (n * months) * 1e9)
+    emit("scaling_1m_over_10k", (timing["1m"]["run"] / 1_000_000) / (timing["10k"]["run"] / 10_000))
     return 0
 
 

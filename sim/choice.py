@@ -256,6 +256,7 @@ def bernoulli_indices(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
         np.subtract(1.0, u, out=u)
         np.log(u, out=u)
         u *= scale
+        np.minimum(u, n, out=u)  # a gap past n ends the draw anyway; keeps the cast in range for tiny p
         gaps = u.astype(np.intp)
         gaps += 1
         pos = np.cumsum(gaps)

@@ -257,9 +257,9 @@ class LLMMarket(mesa.Model):
         else:
             hazard = min((ad.bass_p + ad.bass_q * self.tally.adopters / d.n) / 12.0, 1.0)
             candidates = bernoulli_indices(adopt_rng, d.n, hazard)
-            new = candidates[d.choice[candidates] < 0]
+            new = candidates.take(np.flatnonzero(d.choice[candidates] < 0))
         candidates = bernoulli_indices(rechoice_rng, d.n, ad.rechoice_rate)
-        voluntary = candidates[d.choice[candidates] >= 0]
+        voluntary = candidates.take(np.flatnonzero(d.choice[candidates] >= 0))  # take: no branchy boolean copy
 
         # Forced: firms on an option withdrawn this month (rare: found by a full pass only then), unapproved firms on
         # Llama above the licence threshold (a handful), firms on a self-hosted option they cannot run (tracked).
@@ -281,11 +281,12 @@ class LLMMarket(mesa.Model):
         for who, rng in ((np.concatenate((new, voluntary)), noise_rng), (forced, forced_rng)):
             if who.size == 0:
                 continue
-            old, segment = d.choice[who], d.segment[who]
+            old = d.choice[who]
+            tokens, sensitivity, capability, volume, segment = d.attributes_of(who)
             uniforms = rng.random((K, who.size), dtype=np.float32)
-            picked = logit_choice(opt, co, d.tokens[who], d.sensitivity[who], d.capability[who], segment, old,
-                                  self.license_blocked[who], uniforms)
-            self.tally.move(segment, d.volume[who], old, picked)  # firms that stayed add and remove themselves
+            picked = logit_choice(opt, co, tokens, sensitivity, capability, segment, old, self.license_blocked[who],
+                                  uniforms)
+            self.tally.move(segment, volume, old, picked)  # firms that stayed add and remove themselves
             d.choice[who] = picked
             since = d.chosen_at[who]
             since += (picked != old) * (t - since)

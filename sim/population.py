@@ -6,7 +6,7 @@ nothing here loops over developers. :class:`Tally` keeps the counts by option up
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -16,6 +16,7 @@ from sim.options import K
 SEGMENT_CODE = {name: i for i, name in enumerate(SEGMENTS)}
 REGULATED = SEGMENT_CODE["regulated"]
 N_SEG = len(SEGMENTS)
+PACKED = ("tokens", "sensitivity", "capability", "volume")  # float32 attributes read together for every chooser
 
 
 @dataclass
@@ -35,10 +36,22 @@ class Developers:
     choice: np.ndarray  # int8 option index, -1 = not adopted
     chosen_at: np.ndarray  # int16 month the firm last changed option (adopting counts as a change)
     clock: int = 0  # current month
+    _packed: np.ndarray | None = field(default=None, repr=False)  # N x 4 float32 copy of PACKED, built on first use
 
     @property
     def n(self) -> int:
         return self.segment.shape[0]
+
+    def attributes_of(self, who: np.ndarray) -> tuple[np.ndarray, ...]:
+        """(tokens, sensitivity, capability, volume, segment) of the firms ``who``, as contiguous arrays.
+
+        Choosers are scattered over the population, so reading four separate float arrays costs four cache misses a
+        firm; one 16-byte row of a packed copy of these fixed attributes (built on first use) costs one, and
+        ``np.take`` along rows is several times faster than four fancy-index gathers."""
+        if self._packed is None:
+            self._packed = np.stack([getattr(self, name) for name in PACKED], axis=1)
+        rows = np.take(self._packed, who, axis=0).T.copy()
+        return (*rows, self.segment[who])
 
     @property
     def months_on_choice(self) -> np.ndarray:

@@ -212,3 +212,13 @@ def test_months_on_choice_counts_months_since_the_last_change():
         state["choice"], state["months"] = d.choice.copy(), months.copy()
 
     run_model(small(n=3000, horizon=12), "open", each_month=check)
+
+
+def test_packed_attributes_are_the_population_arrays(rng):
+    model = LLMMarket(small(n=5000, horizon=2), "open")
+    d = model.devs
+    who = np.concatenate((np.sort(rng.choice(d.n, 300, replace=False)), np.arange(10)))
+    got = d.attributes_of(who)
+    for name, values in zip(("tokens", "sensitivity", "capability", "volume", "segment"), got, strict=True):
+        expected = getattr(d, name)[who]
+        assert values.dtype == expected.dtype and np.array_equal(values, expected) and values.flags.c_contiguous
