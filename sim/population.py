@@ -66,7 +66,8 @@ class Tally:
 
     Recounting a million firms each month costs more than all the month's choices; only movers change the counts, so
     :meth:`move` updates them in O(movers). Token sums are float64; an option with no firm is reset to exactly 0 so
-    that additions and removals leave no rounding residue behind.
+    that additions and removals leave no rounding residue behind. The model moves firms only through its
+    ``developers_choose``; code that edits ``Developers.choice`` directly must rebuild the tally (``Tally(devs)``).
     """
 
     def __init__(self, devs: Developers):
