@@ -4,7 +4,8 @@ Each developer is a mesa ``Agent`` whose ``step()`` reads like the rule it imple
 adopts with the Bass hazard p + q A/N (Bass 1969); an adopter re-chooses with probability ``rechoice_rate``, or must
 when its option is withdrawn, licence-blocked or beyond its capability; a chooser scores every option by the utility of
 design.md §8 in plain Python, adds a Gumbel taste shock drawn from ``model.rng`` and takes the best (McFadden 1974).
-The model steps them with ``agents.shuffle_do("step")`` and counts them one by one.
+The model steps them with ``agents_by_type[Developer].shuffle_do("step")`` (the providers, also agents, have no
+step of their own) and counts them one by one.
 
 Everything else is the engine's own: :class:`ReferenceMarket` subclasses :class:`sim.model.LLMMarket`, so the
 population, providers, option table, licence and ledgers are identical and only the developer part is replaced. On
