@@ -22,7 +22,15 @@ from types import SimpleNamespace
 import mesa
 import numpy as np
 
-from sim.choice import Coefficients, OptionTable, bernoulli_indices, gumbel, logsum, sample_choices, utilities
+from sim.choice import (
+    Coefficients,
+    OptionTable,
+    add_utilities,
+    bernoulli_indices,
+    logit_choice,
+    logsum,
+    utilities,
+)
 from sim.config import SEGMENTS, Scenario, month_index
 from sim.loading import apply_event, scenario_copy
 from sim.options import (
@@ -42,12 +50,14 @@ from sim.options import (
     PROVIDERS,
     K,
 )
-from sim.population import SEGMENT_CODE, draw_population
+from sim.population import SEGMENT_CODE, Tally, draw_population
 from sim.providers import META_LINES, ClosedLab, CloudHost, Meta, OpenRival, serving_cost
 
 N_SEG = len(SEGMENTS)
 BUSINESS = np.array([SEGMENT_CODE["enterprise"], SEGMENT_CODE["regulated"]])
 PLATFORM = SEGMENT_CODE["platform"]
+_LLAMA_OR_NONE = np.append(IS_LLAMA, False)  # indexed by choice: -1 (not adopted) reads the appended False
+_SELF_OR_NONE = np.append(IS_SELF, False)
 
 
 class LLMMarket(mesa.Model):
@@ -72,6 +82,8 @@ class LLMMarket(mesa.Model):
         n = self.devs.n
         self.weight = self.cfg.population.represents / n  # real firms per simulated firm (giants aside)
         self.can_self = self.devs.capability >= self.cfg.choice.selfhost_capability
+        self._selfhost_bar = self.cfg.choice.selfhost_capability
+        self.tally = Tally(self.devs)  # firms and tokens by option, kept current by developers_choose
         self.approved = np.zeros(n, dtype=bool)
         self.license_blocked = np.zeros(n, dtype=bool)
         self._license_key = None
@@ -227,43 +239,76 @@ class LLMMarket(mesa.Model):
     # ---- 5. developers ----------------------------------------------------------------------------------------------
 
     def developers_choose(self, t: int, opt: OptionTable) -> None:
-        """Bass adoption, voluntary re-choice and forced re-choice, then one vectorized logit draw for all choosers."""
-        d, ad = self.devs, self.cfg.adoption
-        adopt_rng, rechoice_rng, noise_rng = self.dynamics_rng.spawn(3)
-        adopted = d.choice >= 0
-        if t == 0:
-            new = self.initial_adopters[~adopted[self.initial_adopters]]
-        else:
-            frac = float(adopted.mean())
-            hazard = min((ad.bass_p + ad.bass_q * frac) / 12.0, 1.0)
-            outside = np.flatnonzero(~adopted)
-            new = outside[bernoulli_indices(adopt_rng, outside.size, hazard)]
-        inside = np.flatnonzero(adopted)
-        voluntary = inside[bernoulli_indices(rechoice_rng, inside.size, ad.rechoice_rate)]
-        still_offered = np.append(self.available, True)[d.choice[inside]]  # choice -1 maps to the appended True
-        still_offered &= ~(self.license_blocked[inside] & IS_LLAMA[d.choice[inside]])
-        still_offered &= ~(~self.can_self[inside] & IS_SELF[d.choice[inside]])
-        forced = inside[~still_offered]
-        choosers = np.union1d(np.union1d(new, voluntary), forced) if forced.size else np.union1d(new, voluntary)
+        """Bass adoption, voluntary re-choice and forced re-choice, then one vectorized logit draw for the choosers.
 
-        d.months_on_choice[inside] += 1
-        if choosers.size == 0:
-            return
-        v = self.utilities_of(choosers, opt, self.coefficients())
-        noise = gumbel(noise_rng, v.shape)
-        picked = sample_choices(v, self.cfg.choice.noise_scale, noise)
-        moved = picked != d.choice[choosers]
-        d.choice[choosers] = picked
-        d.months_on_choice[choosers[moved]] = 0
+        Random numbers are drawn only for firms that act, and no step passes over all N firms: adoption and re-choice
+        candidates are drawn over all N by geometric gaps and kept if in the right state (the same Bernoulli(p) per
+        firm as drawing among those in that state); the counts by option come from :class:`Tally`, updated by the
+        movers. Streams per month: adoption, re-choice, the taste shocks of new and voluntary choosers (the same firms
+        whatever Meta does, so paired runs share them), and the shocks of forced choosers (which depend on the
+        strategy, so they cannot shift the others).
+        """
+        d, ad = self.devs, self.cfg.adoption
+        adopt_rng, rechoice_rng, noise_rng, forced_rng = self.dynamics_rng.spawn(4)
+        d.clock = t
+        if t == 0:
+            new = self.initial_adopters[d.choice[self.initial_adopters] < 0]
+        else:
+            hazard = min((ad.bass_p + ad.bass_q * self.tally.adopters / d.n) / 12.0, 1.0)
+            candidates = bernoulli_indices(adopt_rng, d.n, hazard)
+            new = candidates.take(np.flatnonzero(d.choice[candidates] < 0))
+        candidates = bernoulli_indices(rechoice_rng, d.n, ad.rechoice_rate)
+        voluntary = candidates.take(np.flatnonzero(d.choice[candidates] >= 0))  # take: no branchy boolean copy
+
+        # Forced: firms on an option withdrawn this month (rare: found by a full pass only then), unapproved firms on
+        # Llama above the licence threshold (a handful), firms on a self-hosted option they can no longer run.
+        forced = [self.selfhost_misfits()]
+        gone = ~self.available & (self.tally.users_seg[1:].sum(axis=1) > 0)
+        if gone.any():
+            forced.append(np.flatnonzero(np.append(gone, False)[d.choice]))
+        blocked = np.flatnonzero(self.license_blocked)
+        if blocked.size:
+            forced.append(blocked[_LLAMA_OR_NONE[d.choice[blocked]]])
+        forced = np.unique(np.concatenate(forced))
+        if forced.size and voluntary.size:  # already re-choosing: keep them on the paired stream
+            at = np.minimum(np.searchsorted(voluntary, forced), voluntary.size - 1)
+            forced = forced[voluntary[at] != forced]
+
+        co = self.coefficients()
+        for who, rng in ((np.concatenate((new, voluntary)), noise_rng), (forced, forced_rng)):
+            if who.size == 0:
+                continue
+            old = d.choice[who]
+            tokens, sensitivity, capability, volume, segment = d.attributes_of(who)
+            uniforms = rng.random((K, who.size), dtype=np.float32)
+            picked = logit_choice(opt, co, tokens, sensitivity, capability, segment, old, self.license_blocked[who],
+                                  uniforms)
+            self.tally.move(segment, volume, old, picked)  # firms that stayed add and remove themselves
+            d.choice[who] = picked
+            since = d.chosen_at[who]
+            since += (picked != old) * (t - since)
+            d.chosen_at[who] = since
+
+    def selfhost_misfits(self) -> np.ndarray:
+        """Firms on a self-hosted option they cannot run. Choosers never pick an option masked for them, so misfits
+        appear only when an event raises ``choice.selfhost_capability``: the full pass runs only in that month."""
+        bar = self.cfg.choice.selfhost_capability
+        if bar == self._selfhost_bar:
+            return np.empty(0, dtype=np.intp)
+        self._selfhost_bar = bar
+        self.can_self = self.devs.capability >= bar
+        return np.flatnonzero(~self.can_self & _SELF_OR_NONE[self.devs.choice])
+
+    def count_users(self) -> tuple[np.ndarray, np.ndarray]:
+        """Firms by (option + 1, segment) (row 0: not adopted) and market M tokens by option, this month."""
+        return self.tally.users_seg.copy(), self.tally.tokens.copy()
 
     # ---- 6. counting and ledgers ------------------------------------------------------------------------------------
 
     def count_and_book(self, t: int, opt: OptionTable) -> dict:
         d, w = self.devs, self.weight
-        code = d.choice.astype(np.intp) + 1  # 0 = not adopted
-        users_seg = np.bincount(code * N_SEG + d.segment, minlength=(K + 1) * N_SEG).reshape(K + 1, N_SEG)
+        users_seg, tokens = self.count_users()  # tokens: market M tokens this month
         users = users_seg.sum(axis=1)
-        tokens = np.bincount(code, weights=d.volume, minlength=K + 1)[1:]  # market M tokens this month
         adopters = users[1:].sum()
         share_users = users[1:] / adopters if adopters else np.zeros(K)
         share_tokens = tokens / tokens.sum() if tokens.sum() > 0 else np.zeros(K)
@@ -353,15 +398,18 @@ class LLMMarket(mesa.Model):
         row["quality_lead"] = float(best_closed - best_open) if np.isfinite(best_open) else np.nan
         row["avg_price_paid"] = float((self.price * tokens).sum() / tokens.sum()) if tokens.sum() > 0 else np.nan
         row["dev_surplus"] = self.developer_surplus(opt)
-        row["license_blocked"] = int(self.license_blocked.sum())
+        row["license_blocked"] = int(np.count_nonzero(self.license_blocked))
         return row
 
     def developer_surplus(self, opt: OptionTable) -> float:
         """Mean expected maximum utility of a fixed sample of developers, in $ per firm-month (logit log-sum divided
-        by the price coefficient alpha / budget_i; switching costs left out)."""
-        idx = self.surplus_sample
-        v = self.utilities_of(idx, opt, self.coefficients(), with_current=False)
-        ls = logsum(v, self.cfg.choice.noise_scale)
-        dollars = ls * self.devs.tokens[idx] * self.cfg.choice.budget_per_mtok / self.cfg.choice.alpha_price
+        by the price coefficient alpha / budget_i; switching costs left out). Utilities are built option-major
+        (:func:`sim.choice.add_utilities`) so that the log-sum reduces over contiguous rows."""
+        d, idx, ch = self.devs, self.surplus_sample, self.cfg.choice
+        v = np.zeros((K, idx.size), dtype=np.float32)
+        add_utilities(v, opt, self.coefficients(), d.tokens[idx], d.sensitivity[idx], d.capability[idx],
+                      d.segment[idx], None, self.license_blocked[idx])
+        ls = logsum(v, ch.noise_scale, axis=0)
+        dollars = ls * d.tokens[idx] * ch.budget_per_mtok / ch.alpha_price
         ok = np.isfinite(dollars)
         return float(dollars[ok].mean()) if ok.any() else float("nan")
