@@ -59,7 +59,7 @@ def timed_sweep(folder: Path, runs: int, population: int, horizon: int, workers:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1000)
-    parser.add_argument("--subset", type=int, default=60, help="runs in the 1-vs-2 worker comparison")
+    parser.add_argument("--subset", type=int, default=200, help="runs in the 1-vs-2 worker comparison")
     parser.add_argument("--population", type=int, default=20_000)
     parser.add_argument("--horizon", type=int, default=60)
     args = parser.parse_args()

@@ -294,8 +294,8 @@ class MetaLedger(Section):
     leak_per_100_elo: float = _f(0.02, 0, 1, "fraction",
                                  "ad revenue leaking per 100 Elo of closed lead, at 100% closed consumer share")
     leak_max: float = _f(0.2, 0, 1, "fraction", "largest attention-leak rate")
-    support_revenue_per_dev: float = _f(2_000.0, 0, 1e9, "$/month",
-                                        "add-on revenue per enterprise/regulated Llama firm")
+    support_revenue_per_dev: float = _f(100.0, 0, 1e9, "$/month",
+                                        "add-on revenue per enterprise/regulated Llama firm (Meta sells little)")
     talent_value_per_year: float = _f(2.0e9, 0, 1e12, "$/year", "value of talent at 100% Llama developer mindshare")
     own_tokens_per_month: float = _f(5.0e7, 0, 1e15, "M tokens/month", "tokens Meta's own products use")
     rd_cost_per_year: float = _f(2.0e9, 0, 1e12, "$/year", "ongoing model R&D spend")
