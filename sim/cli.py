@@ -13,7 +13,7 @@ from sim.config import STRATEGIES
 from sim.loading import PRESET_DIR, ConfigError, load_scenario
 
 # Modules that add sub-commands of their own, each with ``register(subparsers)``.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("sim.cli_validation",)
 MAX_DEV_STEPS = 2e11  # refuse work that would run for many hours on one machine
 
 
