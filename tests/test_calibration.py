@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
 from sim.calibration import Problem, TargetsFile, check_against, fit, read_targets
-from sim.calibration.targets import metric_series, target_value
+from sim.calibration.targets import metric_series, target_value, value_at
 from sim.cli import main
 from sim.loading import ConfigError, load_scenario
 from tests.helpers import small, write
 
-SHIPPED = "calibration/targets_2023_2024.yaml"
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = ROOT / "calibration" / "targets_2023_2024.yaml"
+FITTED = ROOT / "calibration" / "baseline"
 
 
 def synthetic_spec(truth: dict, scenario, dates: dict[str, list[str]], **fit) -> TargetsFile:
@@ -159,3 +163,17 @@ def test_targets_error_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError) as exc:
         read_targets(write(tmp_path, "b.yaml", yaml.safe_dump({"name": "x"})))
     assert str(exc.value).startswith(str(tmp_path / "b.yaml"))
+
+
+def test_baseline_carries_the_committed_fit():
+    """scenarios/baseline.yaml holds exactly the fitted values of calibration/baseline/fit_parameters.csv (re-run
+    ``sim calibrate`` and copy the values when either changes; docs/calibration.md)."""
+    params = pd.read_csv(FITTED / "fit_parameters.csv")
+    spec = read_targets(SHIPPED)
+    assert list(params["parameter"]) == [p.path for p in spec.parameters]
+    data = load_scenario("baseline").model_dump(mode="json")
+    for path, value in zip(params["parameter"], params["fitted"], strict=True):
+        assert value_at(data, path) == pytest.approx(value, rel=1e-12), path
+    report = pd.read_csv(FITTED / "fit_report.csv")
+    assert list(report["target"]) == [t.name for t in spec.targets]
+    assert report[["model", "error"]].notna().all().all()

@@ -26,11 +26,12 @@ import pandas as pd
 from scipy.optimize import least_squares, minimize
 from scipy.stats import qmc
 
-from sim.calibration.targets import TargetsFile, _numeric_at, _typed, target_series, target_value
+from sim.calibration.targets import TargetsFile, target_series, target_value, typed_value, value_at
 from sim.config import Scenario
 from sim.loading import set_in_dict, validate_scenario
 from sim.runner import derive_seed, month_dates, simulate
 
+SIGNIFICANT = 4  # significant digits of the fitted values (the report is computed at the rounded values)
 NAN_PENALTY = 100.0  # squared-error units charged when the model has no value for a target (e.g. no open option)
 
 
@@ -55,7 +56,7 @@ class Problem:
         self.horizon = max(t.months(self.scenario.start)[1] for t in self.spec.targets) + 1
         self.low = np.array([p.low for p in self.spec.parameters])
         self.high = np.array([p.high for p in self.spec.parameters])
-        self.current = [_numeric_at(self.base, p.path) for p in self.spec.parameters]
+        self.current = [value_at(self.base, p.path) for p in self.spec.parameters]
         self.current = [0.0 if c is None else c for c in self.current]  # a brand not listed is 0
         self.evaluations = 0
 
@@ -74,7 +75,7 @@ class Problem:
         """The scenario with the free parameters at ``values`` (population and horizon optionally changed)."""
         data = copy.deepcopy(self.base)
         for path, cur, v in zip(self.names, self.current, values, strict=True):
-            set_in_dict(data, path, _typed(cur, float(v)), "(calibration)")
+            set_in_dict(data, path, typed_value(cur, float(v)), "(calibration)")
         if population is not None:
             data["population"]["n"] = int(population)
         if horizon is not None:
@@ -170,9 +171,15 @@ def fit(problem: Problem, progress: Callable[[int, float], object] | None = None
     messages = []
     for k in range(1 + settings.restarts):  # each restart begins at the best point so far with a smaller simplex
         messages.append(_local_search(settings, best["u"].copy(), f, r, step=0.15 / 2**k))
-    return FitResult(names=problem.names, start=problem.to_values(u0), fitted=problem.to_values(best["u"]),
-                     loss_start=loss_start, loss_fit=float(best["f"]), evaluations=problem.evaluations,
-                     message="; ".join(messages))
+    fitted = round_significant(problem.to_values(best["u"]), SIGNIFICANT)
+    return FitResult(names=problem.names, start=np.array(problem.current, float), fitted=fitted,
+                     loss_start=loss_start, loss_fit=problem.loss(problem.moments(fitted)[0]),
+                     evaluations=problem.evaluations, message="; ".join(messages))
+
+
+def round_significant(values: np.ndarray, digits: int) -> np.ndarray:
+    """Fitted values are written to scenario files; more digits than the fit can resolve would only be noise."""
+    return np.array([float(f"{v:.{digits}g}") for v in np.asarray(values, float)])
 
 
 def _local_search(settings, start: np.ndarray, f, r, step: float) -> str:

@@ -167,7 +167,8 @@ def target_value(df: pd.DataFrame, target: Target, scenario: Scenario) -> float:
     return float(np.nanmean(window)) if np.isfinite(window).any() else float("nan")
 
 
-def _numeric_at(data: dict, path: str):
+def value_at(data: dict, path: str):
+    """The value at a dotted path of a plain mapping (list items by index), or None when it does not exist."""
     node = data
     for part in path.split("."):
         if isinstance(node, list) and part.isdigit() and int(part) < len(node):
@@ -201,14 +202,14 @@ def check_against(spec: TargetsFile, scenario: Scenario, file) -> None:
             raise ConfigError(file, f"targets[{i}].{'date' if t.date else 'window'}",
                               f"{t.when} is before the scenario's start {scenario.start}")
     for i, p in enumerate(spec.parameters):
-        current = _numeric_at(scenario_data, p.path)
+        current = value_at(scenario_data, p.path)
         if current is None and p.path.startswith("choice.brand."):
             current = 0.0  # an option without a brand constant has 0
         if current is None or isinstance(current, bool) or not isinstance(current, (int, float)):
             raise ConfigError(file, f"parameters[{i}].path", f"{p.path!r} is not a numeric scenario parameter")
         for bound in (p.low, p.high):
             trial = copy.deepcopy(scenario_data)
-            set_in_dict(trial, p.path, _typed(current, bound), file)
+            set_in_dict(trial, p.path, typed_value(current, bound), file)
             try:
                 validate_scenario(trial, file)
             except ConfigError as exc:
@@ -216,6 +217,6 @@ def check_against(spec: TargetsFile, scenario: Scenario, file) -> None:
                                                            f"{exc.path}: {exc.message}") from None
 
 
-def _typed(current, value: float):
+def typed_value(current, value: float):
     """Integers stay integers (rounded) so strict schema fields accept them."""
     return int(round(value)) if isinstance(current, int) and not isinstance(current, bool) else float(value)
