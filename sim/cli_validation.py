@@ -73,16 +73,21 @@ def cmd_validate_model(args) -> int:
 
 
 def cmd_calibrate(args) -> int:
+    from pydantic import ValidationError
+
     from sim.calibration import calibrate, read_targets
+    from sim.calibration.targets import FitSettings
 
     scenario = load_scenario(args.scenario, args.overrides, args.population, args.seed)
     spec = read_targets(args.targets)
-    for opt, value in (("--fit-population", args.fit_population), ("--fit-seeds", args.fit_seeds),
-                       ("--max-evaluations", args.max_evaluations)):
-        if value is not None and value < 1:
-            raise UsageError(opt, "must be at least 1")
-    if args.max_evaluations is not None:
-        spec.fit.max_evaluations = args.max_evaluations
+    changes = {"population": args.fit_population, "seeds": args.fit_seeds, "max_evaluations": args.max_evaluations}
+    options = {"population": "--fit-population", "seeds": "--fit-seeds", "max_evaluations": "--max-evaluations"}
+    try:  # the command-line overrides obey the same bounds as the file's fit block
+        spec.fit = FitSettings.model_validate({**spec.fit.model_dump(),
+                                               **{k: v for k, v in changes.items() if v is not None}})
+    except ValidationError as err:
+        first = err.errors()[0]
+        raise UsageError(options[first["loc"][0]], first["msg"]) from None
     out = Path(args.out or Path("results") / "calibration" / scenario.name)
     t0 = time.perf_counter()
 
@@ -90,8 +95,7 @@ def cmd_calibrate(args) -> int:
         if sys.stderr.isatty():
             print(f"\revaluations {n:5d}  best loss {best:10.4g}", end="", file=sys.stderr, flush=True)
 
-    done = calibrate(scenario, spec, out, args.targets, progress, population=args.fit_population,
-                     n_seeds=args.fit_seeds)
+    done = calibrate(scenario, spec, out, args.targets, progress)
     if sys.stderr.isatty():
         print(file=sys.stderr)
     res, report = done["result"], done["report"]
