@@ -68,6 +68,19 @@ class PerSegment(Section):
     platform: float = Field(0.0, ge=-50, le=50)
 
 
+class PerOption(Section):
+    """One number per option (names as in sim/options.py)."""
+
+    openai: float = Field(0.0, ge=-50, le=50)
+    anthropic: float = Field(0.0, ge=-50, le=50)
+    google: float = Field(0.0, ge=-50, le=50)
+    meta_api: float = Field(0.0, ge=-50, le=50)
+    llama_hosted: float = Field(0.0, ge=-50, le=50)
+    llama_self: float = Field(0.0, ge=-50, le=50)
+    open_hosted: float = Field(0.0, ge=-50, le=50)
+    open_self: float = Field(0.0, ge=-50, le=50)
+
+
 class BetaParams(Section):
     a: float = Field(2.0, gt=0, le=1000, description="Beta shape a (higher: more sensitive)")
     b: float = Field(2.0, gt=0, le=1000, description="Beta shape b (higher: less sensitive)")
@@ -139,20 +152,8 @@ class Choice(Section):
     selfhost_capability: float = _f(0.5, 0, 1.01, "", "ML capability needed to self-host")
     meta_trust_penalty: PerSegment = Field(PerSegment(regulated=0.8, enterprise=0.1),
                                            description="disutility of a Meta product (GAO chose other models)")
-    brand: dict[str, float] = Field(
-        default_factory=lambda: {"openai": 0.5, "anthropic": 0.2, "google": 0.1,
-                                 "open_hosted": -0.2, "open_self": -0.2},
-        description="option -> brand constant (options not named get 0)",
-    )
-
-    @model_validator(mode="after")
-    def _known_options(self):
-        from sim.options import OPTIONS
-
-        unknown = sorted(set(self.brand) - set(OPTIONS))
-        if unknown:
-            raise ValueError(f"brand: unknown option(s) {unknown}; options are {list(OPTIONS)}")
-        return self
+    brand: PerOption = Field(PerOption(openai=0.5, anthropic=0.2, google=0.1, open_hosted=-0.2, open_self=-0.2),
+                             description="brand constant of each option (trust, habit, marketing)")
 
 
 class GapPoint(Section):

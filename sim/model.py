@@ -206,7 +206,7 @@ class LLMMarket(mesa.Model):
             available[IS_OPEN] = False
         self.quality, self.price, self.available = quality, price, available
 
-        brand = np.array([ch.brand.get(o, 0.0) for o in OPTIONS])
+        brand = np.array([getattr(ch.brand, o) for o in OPTIONS])
         network = ch.gamma_network * np.log1p(self.family_share[FAMILY_OF] / ch.network_s0)
         base = ch.beta_quality * np.nan_to_num(quality) / 100.0 + network + brand
         ownership = IS_SELF.astype(float) + IS_HOSTED_OPEN * ch.hosted_ownership

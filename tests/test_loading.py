@@ -168,7 +168,7 @@ def test_partial_section_keeps_sibling_defaults(tmp_path):
     assert s.providers.openai.flywheel.strength == 0
     assert s.providers.openai.price == default.providers.openai.price
     assert s.providers.openai.lead == default.providers.openai.lead
-    assert s.choice.brand["google"] == -1 and s.choice.brand["openai"] == default.choice.brand["openai"]
+    assert s.choice.brand.google == -1 and s.choice.brand.openai == default.choice.brand.openai
 
 
 def test_yaml_12_floats(tmp_path):

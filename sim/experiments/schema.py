@@ -226,11 +226,8 @@ def _is_integer_field(scenario: Scenario, dotted: str, file: Path) -> bool:
     node: object = scenario
     parts = dotted.split(".")
     for i, part in enumerate(parts):
-        last = i == len(parts) - 1
         if isinstance(node, BaseModel) and part in type(node).model_fields:
             node = getattr(node, part)
-        elif isinstance(node, dict) and last:
-            node = node.get(part, 0.0)  # mappings such as choice.brand: a missing key means 0
         elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
             node = node[int(part)]
         else:
