@@ -71,7 +71,8 @@ class Developer(mesa.Agent):
         if o.is_llama[j] and m.license_blocked[self.row]:
             return -math.inf
         u = o.base[j] - o.price_weight * o.price[j]
-        u -= o.price_weight * (1.0 - o.capability_discount * self.capability) * o.fixed_cost[j] / self.tokens
+        fixed = (1.0 - o.capability_discount * self.capability) * o.fixed_cost[j]
+        u -= o.price_weight * fixed / (self.tokens * m.usage)
         u += o.beta_own * o.ownership[j] * self.sensitivity
         u -= min(o.beta_leak * o.leak[j] * self.sensitivity, o.private_cap[j])
         if o.is_meta[j]:

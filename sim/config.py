@@ -122,6 +122,8 @@ class Population(Section):
     tokens_per_mau: float = _f(0.02, 0, 1e6, "M tokens/month", "token volume scale: tokens = scale * mau^eta")
     tokens_exponent: float = _f(0.8, 0, 2, "", "eta, elasticity of tokens to MAU")
     tokens_sigma: float = _f(1.0, 0, 5, "", "lognormal noise of token volume")
+    tokens_growth_per_year: float = _f(1.0, 0.1, 100, "x per year",
+                                       "growth of every firm's token use as usage deepens (1: none)")
     sensitivity: SensitivityBySegment = Field(SensitivityBySegment(), description="data sensitivity ~ Beta(a, b)")
     capability_base: PerSegment = Field(PerSegment(startup=0.25, enterprise=0.35, regulated=0.3, platform=0.45),
                                         description="ML capability of a 1-MAU firm, before the size term")
@@ -196,6 +198,9 @@ class Pricing(Section):
                                        description="dated list prices, $/M tokens blended (step function)")
     trend_per_year: float = _f(0.6, 0.001, 10, "x per year", "price multiplier per year after the last point")
     reprice_every: int = Field(3, ge=1, le=120, description="months between best-response repricing")
+    adjustment: float = _f(0.5, 0.01, 1, "fraction",
+                           "share of the way to the best-response price moved at each repricing (damps cycles)")
+    cap: float = _f(200.0, 0, 1e5, "$/M tokens", "highest price a lab asks (choke price with no rival)")
     multiplier: float = _f(1.0, 0, 1e3, "", "scales the price (events use it for price cuts)")
 
 

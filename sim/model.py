@@ -105,6 +105,7 @@ class LLMMarket(mesa.Model):
         self.rows: list[dict] = []
         self.datacollector = mesa.DataCollector(model_reporters={"adopted_frac": lambda m: m.adopted_frac})
         self.adopted_frac = 0.0
+        self.usage = 1.0  # token use per firm relative to month 0 (population.tokens_growth_per_year)
 
     # ---- step ------------------------------------------------------------------------------------------------------
 
@@ -115,6 +116,7 @@ class LLMMarket(mesa.Model):
     def step(self) -> None:
         t = self.month
         self.apply_events(t)
+        self.usage = self.cfg.population.tokens_growth_per_year ** (t / 12.0)  # token use per firm vs month 0
         self.update_providers(t)
         self.update_license(t)
         opt = self.option_table(t)
@@ -233,8 +235,8 @@ class LLMMarket(mesa.Model):
     def utilities_of(self, idx: np.ndarray, opt: OptionTable, co: Coefficients, with_current: bool = True):
         d = self.devs
         current = d.choice[idx] if with_current else np.full(idx.size, -1, dtype=np.int8)
-        return utilities(opt, co, d.tokens[idx], d.sensitivity[idx], d.capability[idx], d.segment[idx], current,
-                         self.license_blocked[idx])
+        return utilities(opt, co, d.tokens[idx] * self.usage, d.sensitivity[idx], d.capability[idx], d.segment[idx],
+                         current, self.license_blocked[idx])
 
     # ---- 5. developers ----------------------------------------------------------------------------------------------
 
@@ -280,6 +282,7 @@ class LLMMarket(mesa.Model):
                 continue
             old = d.choice[who]
             tokens, sensitivity, capability, volume, segment = d.attributes_of(who)
+            tokens = tokens * self.usage
             uniforms = rng.random((K, who.size), dtype=np.float32)
             picked = logit_choice(opt, co, tokens, sensitivity, capability, segment, old, self.license_blocked[who],
                                   uniforms)
@@ -307,7 +310,8 @@ class LLMMarket(mesa.Model):
 
     def count_and_book(self, t: int, opt: OptionTable) -> dict:
         d, w = self.devs, self.weight
-        users_seg, tokens = self.count_users()  # tokens: market M tokens this month
+        users_seg, tokens = self.count_users()
+        tokens *= self.usage  # market M tokens this month
         users = users_seg.sum(axis=1)
         adopters = users[1:].sum()
         share_users = users[1:] / adopters if adopters else np.zeros(K)
@@ -325,7 +329,7 @@ class LLMMarket(mesa.Model):
             if np.isfinite(cap[lab.option]) and users[lab.option + 1]:
                 on = d.choice == lab.option
                 leak = self.cfg.choice.beta_leak * d.sensitivity[on]
-                private = float(d.volume[on][leak > cap[lab.option]].sum())
+                private = float(d.volume[on][leak > cap[lab.option]].sum()) * self.usage
             lab.book(t, tokens[lab.option], private, platform[lab.option] / platform.sum() if platform.sum() else 0.0)
 
         # Hosting and Meta.
@@ -407,9 +411,10 @@ class LLMMarket(mesa.Model):
         (:func:`sim.choice.add_utilities`) so that the log-sum reduces over contiguous rows."""
         d, idx, ch = self.devs, self.surplus_sample, self.cfg.choice
         v = np.zeros((K, idx.size), dtype=np.float32)
-        add_utilities(v, opt, self.coefficients(), d.tokens[idx], d.sensitivity[idx], d.capability[idx],
+        tokens = d.tokens[idx] * self.usage
+        add_utilities(v, opt, self.coefficients(), tokens, d.sensitivity[idx], d.capability[idx],
                       d.segment[idx], None, self.license_blocked[idx])
         ls = logsum(v, ch.noise_scale, axis=0)
-        dollars = ls * d.tokens[idx] * ch.budget_per_mtok / ch.alpha_price
+        dollars = ls * tokens * ch.budget_per_mtok / ch.alpha_price
         ok = np.isfinite(dollars)
         return float(dollars[ok].mean()) if ok.any() else float("nan")

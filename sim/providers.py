@@ -165,9 +165,11 @@ class ClosedLab(ModelMaker):
         return fw.strength * (1.0 - math.exp(-self.captured / fw.d0))
 
     def update_price(self, t: int, user_share: float) -> None:
-        """``schedule``: the dated path. ``best_response``: every ``reprice_every`` months the logit-Nash price of a
-        single-product firm, p = c + mu / (a (1 - s)) with a = alpha / budget per M tokens (Anderson, de Palma &
-        Thisse 1992); s is last month's share of adopters."""
+        """``schedule``: the dated path. ``best_response``: every ``reprice_every`` months a move ``adjustment`` of the
+        way towards the logit-Nash price of a single-product firm, p = c + mu / (a (1 - s)) with a = alpha / budget
+        per M tokens (Anderson, de Palma & Thisse 1992), s being last month's share of adopters. Undamped, that
+        update cycles between two prices once s passes 1/2; damping keeps the fixed point and converges to it.
+        ``cap`` bounds the price of a lab with no rival (s near 1)."""
         pricing = self.params().price
         cfg = self.model.cfg
         self.cost = serving_cost(cfg, t, self.release_quality) * self.params().serving_efficiency
@@ -175,7 +177,8 @@ class ClosedLab(ModelMaker):
             self.price = scheduled_price(pricing, cfg.start, t)
         elif t % pricing.reprice_every == 0:
             a = cfg.choice.alpha_price / cfg.choice.budget_per_mtok / cfg.choice.noise_scale
-            self.price = (self.cost + 1.0 / (a * max(1.0 - user_share, 1e-6))) * pricing.multiplier
+            target = min((self.cost + 1.0 / (a * max(1.0 - user_share, 1e-6))) * pricing.multiplier, pricing.cap)
+            self.price += pricing.adjustment * (target - self.price)
 
     def private_threshold(self) -> float:
         """Leak penalty above which a developer prefers the private tier (inf when there is none): the developer pays
@@ -316,7 +319,7 @@ class Meta(ClosedLab):
         cfg, led, strategy = self.model.cfg, self.params().ledger, self.model.strategy
         lines = dict.fromkeys(META_LINES, 0.0)
         has_model = strategy != "absent" and self.released
-        own = led.own_tokens_per_month
+        own = led.own_tokens_per_month * self.model.usage
         unit = self.unit_cost(t)
         if has_model:
             cut = self.community_cost_cut()

@@ -178,3 +178,32 @@ def test_every_preset_validates_and_runs(path, tmp_path):
     ts = pd.read_parquet(tmp_path / "timeseries.parquet")
     assert set(ts["strategy"]) == {"open", "closed", "absent"}
     assert len(ts) == 3 * load_scenario(path).horizon_months
+
+
+def test_token_use_growth_raises_volumes_and_the_self_hosting_case():
+    """Usage deepening (tokens per firm growing) multiplies volumes and revenue, and spreads self-hosting's fixed cost
+    over more tokens, so more firms self-host."""
+    flat, growing = runs("baseline", horizon=36), runs("baseline", horizon=36, population__tokens_growth_per_year=4.0)
+    late_tokens = lambda df: df[[f"tokens.{o}" for o in OPTIONS]].sum(axis=1).iloc[-1]  # noqa: E731
+    per_adopter = lambda dfs: mean_of(dfs, lambda df: late_tokens(df) / df["adopted_frac"].iloc[-1])  # noqa: E731
+    assert per_adopter(growing) / per_adopter(flat) == pytest.approx(4.0 ** (35 / 12), rel=0.35)
+    self_share = lambda df: df[["share_tokens.llama_self", "share_tokens.open_self"]].sum(axis=1).iloc[-6:].mean()  # noqa: E731
+    assert mean_of(growing, self_share) > mean_of(flat, self_share)
+    assert mean_of(growing, lambda df: df["revenue.openai"].iloc[-1]) > mean_of(flat, lambda df: df["revenue.openai"]
+                                                                                  .iloc[-1])
+
+
+def test_best_response_prices_settle_when_a_lab_holds_most_of_the_market():
+    """With s > 1/2 the undamped update p = c + 1/(a(1 - s)) overshoots (slope -s/(1 - s) < -1) and flips between
+    a high and a low price; the damped update settles near the fixed point."""
+    def late_prices(adjustment):
+        s = small(n=6000, horizon=48, providers__openai__price__mode="best_response", choice__brand__openai=4.0,
+                  providers__openai__price__reprice_every=1, providers__openai__price__adjustment=adjustment,
+                  adoption__rechoice_rate=1.0, choice__switching_cost=0.0)
+        df = simulate(s, "absent", 1)
+        return df["price.openai"].iloc[-12:].to_numpy(), df["share_users.openai"].iloc[-12:].mean()
+
+    damped, share = late_prices(0.5)
+    undamped, _ = late_prices(1.0)
+    assert share > 0.5
+    assert np.std(damped) / np.mean(damped) < 0.15 < np.std(undamped) / np.mean(undamped)
