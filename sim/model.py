@@ -105,6 +105,7 @@ class LLMMarket(mesa.Model):
         self.rows: list[dict] = []
         self.datacollector = mesa.DataCollector(model_reporters={"adopted_frac": lambda m: m.adopted_frac})
         self.adopted_frac = 0.0
+        self.switchers = 0  # adopters who changed option this month
         self.usage = 1.0  # token use per firm relative to month 0 (population.tokens_growth_per_year)
 
     # ---- step ------------------------------------------------------------------------------------------------------
@@ -277,6 +278,7 @@ class LLMMarket(mesa.Model):
             forced = forced[voluntary[at] != forced]
 
         co = self.coefficients()
+        self.switchers = 0
         for who, rng in ((np.concatenate((new, voluntary)), noise_rng), (forced, forced_rng)):
             if who.size == 0:
                 continue
@@ -287,6 +289,7 @@ class LLMMarket(mesa.Model):
             picked = logit_choice(opt, co, tokens, sensitivity, capability, segment, old, self.license_blocked[who],
                                   uniforms)
             self.tally.move(segment, volume, old, picked)  # firms that stayed add and remove themselves
+            self.switchers += int(np.count_nonzero((picked != old) & (old >= 0)))
             d.choice[who] = picked
             since = d.chosen_at[who]
             since += (picked != old) * (t - since)
@@ -403,6 +406,7 @@ class LLMMarket(mesa.Model):
         row["avg_price_paid"] = float((self.price * tokens).sum() / tokens.sum()) if tokens.sum() > 0 else np.nan
         row["dev_surplus"] = self.developer_surplus(opt)
         row["license_blocked"] = int(np.count_nonzero(self.license_blocked))
+        row["switch_rate"] = self.switchers / users[1:].sum() if users[1:].sum() else 0.0  # adopters who moved
         return row
 
     def developer_surplus(self, opt: OptionTable) -> float:

@@ -207,3 +207,12 @@ def test_best_response_prices_settle_when_a_lab_holds_most_of_the_market():
     undamped, _ = late_prices(1.0)
     assert share > 0.5
     assert np.std(damped) / np.mean(damped) < 0.15 < np.std(undamped) / np.mean(undamped)
+
+
+def test_switch_rate_counts_adopters_who_moved():
+    df = runs("baseline", seeds=(1,), horizon=24)[0]
+    rate = df["switch_rate"].iloc[1:]
+    assert rate.between(0, 1).all() and rate.mean() > 0
+    assert rate.mean() < small().adoption.rechoice_rate  # only some of those who reconsider move
+    sticky = runs("baseline", seeds=(1,), horizon=24, choice__switching_cost=5.0)[0]
+    assert sticky["switch_rate"].iloc[1:].mean() < rate.mean()
