@@ -11,7 +11,7 @@ find_python() {
     [ -n "$c" ] && command -v "$c" >/dev/null 2>&1 && works "$c" && { command -v "$c"; return; }
   done
   if command -v pyenv >/dev/null 2>&1; then
-    for c in $(ls -d "$(pyenv root)"/versions/3.1[2-9]* 2>/dev/null | sort -rV); do
+    for c in $(ls -d "$(pyenv root)"/versions/3.1[2-9]* 2>/dev/null | sort -V); do  # oldest supported first: 3.12
       works "$c/bin/python" && { echo "$c/bin/python"; return; }
     done
   fi
