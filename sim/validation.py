@@ -368,8 +368,8 @@ def check_pricing(size: str = "small") -> list[dict]:
     rows.append(result("pricing: closed price falls as the open gap shrinks (100 > 60 > 30 > 0 Elo)", "decreasing",
                        " > ".join(f"{g:.3f}" for g in got), "-", mono))
     none = simulate(pricing_scenario(None, n), "absent", seeds(1, 20)[0])["price.openai"].iloc[12:].mean()
-    rows.append(result("pricing: highest with no open option (no outside good: markup bounded only by the engine's "
-                       "floor on 1 - s)", f"> {max(got):.3f}", f"{none:.4g}", "-", none > max(got)))
+    rows.append(result("pricing: highest with no open option (no outside good: the lab prices at price.cap)",
+                       f"> {max(got):.3f}", f"{none:.4g}", "-", none > max(got)))
     return rows
 
 
