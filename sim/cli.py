@@ -17,6 +17,28 @@ COMMAND_MODULES: tuple[str, ...] = ("sim.cli_experiments", "sim.cli_plots", "sim
 MAX_DEV_STEPS = 5e10  # ~15 min of engine time: more belongs in `sim sweep`, which can resume
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad command line in one line (``sim: message``), exit 2, like every other input error."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message}\n")
+
+
+def int_in(low: int, high: int):
+    """An argparse type: an integer within [low, high], so absurd values fail before any work starts."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is outside [{low}, {high}]")
+        return value
+
+    return parse
+
+
 class UsageError(ConfigError):
     """A bad command-line value, reported like a bad file field."""
 
@@ -41,8 +63,8 @@ def progress_bar(total: int, desc: str):
 
 
 def add_scenario_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seed", type=int, help="override the scenario's seed")
-    p.add_argument("--population", type=int, metavar="N", help="override population.n")
+    p.add_argument("--seed", type=int_in(0, 2**63 - 1), help="override the scenario's seed")
+    p.add_argument("--population", type=int_in(1, 20_000_000), metavar="N", help="override population.n")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
                    help="override any parameter, e.g. --set license.mau_threshold=1e7 (repeatable)")
 
@@ -129,14 +151,14 @@ def cmd_params(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sim", description="Strategy simulator of the LLM market (open vs closed).")
+    parser = OneLineParser(prog="sim", description="Strategy simulator of the LLM market (open vs closed).")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("run", help="run a scenario under each Meta strategy, paired, and write results and a plot")
     p.add_argument("scenario", help="a preset's name (see sim list) or a YAML path")
     p.add_argument("--out", help="output folder (default results/<scenario name>)")
     p.add_argument("--strategies", default=",".join(STRATEGIES), help="comma list of open,closed,absent")
-    p.add_argument("--replications", type=int, default=1, metavar="R")
+    p.add_argument("--replications", type=int_in(1, 10_000), default=1, metavar="R")
     add_scenario_options(p)
     p.set_defaults(func=cmd_run)
 
@@ -165,11 +187,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:  # --help (0) or a bad command line (2, one line already printed)
+        return int(done.code or 0)
     try:
         return int(args.func(args) or 0)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file the command had to read or write; everything expected is a ConfigError already
+        print(f"{exc.filename or 'sim'}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

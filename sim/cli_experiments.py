@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from sim.cli import UsageError
+from sim.cli import UsageError, int_in
 
 
 def cmd_sweep(args) -> int:
@@ -46,10 +46,8 @@ def cmd_analyze(args) -> int:
 
     out = Path(args.dir)
     for name in ("experiment.json", "results.parquet"):
-        if not (out / name).exists():
+        if not (out / name).is_file():
             raise UsageError("DIR", f"{out} has no {name}; run sim sweep (to the end) first")
-    if args.bootstrap < 100:
-        raise UsageError("--bootstrap", "use at least 100 resamples")
     written = analyze_dir(out, n_boot=args.bootstrap)
     print("wrote " + ", ".join(str(p) for p in written.values()))
     return 0
@@ -59,7 +57,7 @@ def register(sub) -> None:
     p = sub.add_parser("sweep", help="run an experiment (parameter sweep) into a resumable output folder")
     p.add_argument("experiment", help="an experiment's name in experiments/ or a YAML path")
     p.add_argument("--out", metavar="DIR", help="output folder (default results/sweeps/<experiment name>)")
-    p.add_argument("--workers", type=int, metavar="K", help="local worker processes (default: all cores)")
+    p.add_argument("--workers", type=int_in(1, 512), metavar="K", help="local worker processes (default: all cores)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786, instead of local "
                                                           "processes")
     p.add_argument("--resume", action="store_true", help="continue a killed sweep in DIR, skipping finished runs")
@@ -67,5 +65,6 @@ def register(sub) -> None:
 
     p = sub.add_parser("analyze", help="paired deltas with bootstrap CIs and Sobol'/Morris indices of a sweep")
     p.add_argument("dir", metavar="DIR", help="a sweep's output folder")
-    p.add_argument("--bootstrap", type=int, default=2000, metavar="B", help="bootstrap resamples (default 2000)")
+    p.add_argument("--bootstrap", type=int_in(100, 100_000), default=2000, metavar="B",
+                   help="bootstrap resamples (default 2000)")
     p.set_defaults(func=cmd_analyze)

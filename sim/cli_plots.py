@@ -6,10 +6,11 @@ They only parse arguments and call :mod:`sim.plots`, :mod:`sim.sweep_plots`, :mo
 
 from __future__ import annotations
 
+import argparse
 import os
 from pathlib import Path
 
-from sim.cli import MAX_DEV_STEPS, UsageError, add_scenario_options, parse_strategies, progress_bar
+from sim.cli import MAX_DEV_STEPS, UsageError, add_scenario_options, int_in, parse_strategies, progress_bar
 from sim.config import STRATEGIES
 from sim.loading import ConfigError
 
@@ -144,7 +145,14 @@ def cmd_dashboard(args) -> int:
     """Serve the SolaraViz app; solara's front-end assets come from the local solara-assets package."""
     from sim.dashboard import serve
 
-    return serve(args.host, args.port, open_browser=args.open)
+    port = args.port
+    if port is None:
+        env = os.environ.get("PORT", "8765")
+        try:
+            port = int_in(1, 65_535)(env)
+        except argparse.ArgumentTypeError as exc:
+            raise UsageError("PORT", str(exc)) from None
+    return serve(args.host, port, open_browser=args.open)
 
 
 def register(sub) -> None:
@@ -155,26 +163,26 @@ def register(sub) -> None:
                    help=f"subset to draw (repeatable or comma list); run folders: {','.join(RUN_KINDS)}; "
                         f"sweep folders: {','.join(SWEEP_KINDS)}; default all")
     p.add_argument("--metric", default="npv.meta", help="sweep metric for response and break-even (default npv.meta)")
-    p.add_argument("--dpi", type=int, default=150, help="resolution of the PNG files (default 150)")
+    p.add_argument("--dpi", type=int_in(20, 600), default=150, help="resolution of the PNG files (default 150)")
     p.set_defaults(func=cmd_plot)
 
     p = sub.add_parser("compare", help="run (or read) several scenarios and draw them side by side")
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="preset names, YAML paths or sim run folders")
     p.add_argument("--out", help="output folder (default results/compare)")
-    p.add_argument("--replications", type=int, default=3, metavar="R")
+    p.add_argument("--replications", type=int_in(1, 10_000), default=3, metavar="R")
     p.add_argument("--strategies", default=",".join(STRATEGIES), help="comma list of open,closed,absent")
-    p.add_argument("--dpi", type=int, default=150, help="resolution of the PNG file (default 150)")
+    p.add_argument("--dpi", type=int_in(20, 600), default=150, help="resolution of the PNG file (default 150)")
     add_scenario_options(p)
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("report", help="write a self-contained HTML report of a sim run (or sweep) folder")
     p.add_argument("folder")
     p.add_argument("--out", help="HTML file to write (default FOLDER/report.html)")
-    p.add_argument("--dpi", type=int, default=110, help="resolution of the embedded figures (default 110)")
+    p.add_argument("--dpi", type=int_in(20, 600), default=110, help="resolution of the embedded figures (default 110)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("dashboard", help="interactive dashboard in the browser (mesa SolaraViz)")
-    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8765)))
+    p.add_argument("--port", type=int_in(1, 65_535), default=None, help="port (default $PORT or 8765)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--open", action="store_true", help="open a browser tab")
     p.set_defaults(func=cmd_dashboard)

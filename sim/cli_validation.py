@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from sim.cli import UsageError, add_scenario_options
+from sim.cli import UsageError, add_scenario_options, int_in
 from sim.loading import load_scenario
 
 
@@ -28,9 +28,10 @@ def register(subparsers) -> None:
     p.add_argument("scenario", help="a preset's name or a YAML path")
     p.add_argument("--targets", required=True, metavar="FILE", help="targets file (see calibration/)")
     p.add_argument("--out", metavar="DIR", help="output folder (default results/calibration/<scenario name>)")
-    p.add_argument("--fit-population", type=int, metavar="N", help="developers during the fit (file: fit.population)")
-    p.add_argument("--fit-seeds", type=int, metavar="R", help="common seeds during the fit (file: fit.seeds)")
-    p.add_argument("--max-evaluations", type=int, metavar="M", help="budget of each local search")
+    p.add_argument("--fit-population", type=int_in(1, 10_000_000), metavar="N",
+                   help="developers during the fit (file: fit.population)")
+    p.add_argument("--fit-seeds", type=int_in(1, 1_000), metavar="R", help="common seeds of the fit (file: fit.seeds)")
+    p.add_argument("--max-evaluations", type=int_in(1, 10_000_000), metavar="M", help="budget of each local search")
     add_scenario_options(p)
     p.set_defaults(func=cmd_calibrate)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SEGMENTS = ("startup", "enterprise", "regulated", "platform")
 CLOSED_LABS = ("openai", "anthropic", "google")
@@ -130,6 +130,13 @@ class Population(Section):
     capability_per_decade: float = _f(0.06, 0, 1, "per 10x MAU", "ML capability rises with size")
     capability_noise: float = _f(0.15, 0, 2, "", "std of ML capability noise")
 
+    @model_validator(mode="after")
+    def _room_for_giants(self):
+        if self.n <= len(self.giants) or self.represents <= len(self.giants):
+            raise ValueError(f"n and represents must exceed the {len(self.giants)} named giants "
+                             "(set population.giants: [] for a population without them)")
+        return self
+
 
 class Adoption(Section):
     bass_p: float = _f(0.03, 0, 12, "per year", "Bass innovation coefficient (Bass 1969: 0.01-0.03)")
@@ -176,6 +183,14 @@ class Market(Section):
         max_length=MAX_LIST,
         description="open-model gap behind the frontier; linear between points, flat outside (Arena history)",
     )
+
+    @field_validator("open_gap")
+    @classmethod
+    def _gap_dates_increase(cls, points):
+        dates = [p.date for p in points]
+        if dates != sorted(set(dates)):
+            raise ValueError("dates must be distinct and in increasing order")
+        return points
     serving_cost_ref: float = _f(6.0, 0, 1e4, "$/M tokens", "serving cost of a frontier-class model at the start")
     cost_decline_per_year: float = _f(10.0, 1, 1e4, "x per year", "cost fall at constant capability (LLMflation)")
     cost_per_100_elo: float = _f(4.0, 1, 1e3, "x per 100 Elo", "how much more a better model costs to serve")
@@ -196,7 +211,8 @@ class Pricing(Section):
     schedule: list[PricePoint] = Field(default_factory=lambda: [PricePoint(date="2023-01", price=10.0)],
                                        min_length=1, max_length=MAX_LIST,
                                        description="dated list prices, $/M tokens blended (step function)")
-    trend_per_year: float = _f(0.6, 0.001, 10, "x per year", "price multiplier per year after the last point")
+    trend_per_year: float = _f(0.6, 0.001, 10, "x per year",
+                               "price drift per year from each dated point until the next, and after the last")
     reprice_every: int = Field(3, ge=1, le=120, description="months between best-response repricing")
     adjustment: float = _f(0.5, 0.01, 1, "fraction",
                            "share of the way to the best-response price moved at each repricing (damps cycles)")
@@ -359,7 +375,8 @@ class Event(Section):
 
 
 class Scenario(Section):
-    name: str = Field(min_length=1, max_length=200, description="short name, used for output folders")
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+                      description="short name, used for output folders (letters, digits, _ . -)")
     description: str = Field(min_length=1, max_length=20_000, description="the story this scenario tells")
     seed: int = Field(ge=0, le=2**63 - 1, description="base seed; replicate seeds derive from it")
     start: YearMonth = Field("2023-01", description="first simulated month (YYYY-MM)")

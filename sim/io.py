@@ -11,13 +11,20 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.loading import ConfigError
+
 
 @contextmanager
 def atomic_path(target: str | Path):
     """Yield a temporary path beside ``target``; on success it replaces ``target``, on failure it is removed."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    if target.is_dir():
+        raise ConfigError(target, "", "is a directory; expected a file path to write")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise ConfigError(target.parent, "", f"cannot write here: {exc.strerror or exc}") from None
     os.close(fd)
     umask = os.umask(0)
     os.umask(umask)

@@ -36,6 +36,25 @@ SafeLoader.add_implicit_resolver(
 )
 
 
+def _mapping_without_duplicates(loader: SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    """A mapping whose keys are unique: a second ``population:`` block would otherwise silently replace the first."""
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            duplicate = key in seen
+        except TypeError:  # an unhashable key: let PyYAML report it
+            break
+        if duplicate:
+            raise yaml.constructor.ConstructorError("while reading a mapping", node.start_mark,
+                                                    f"duplicate key {key!r}", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+SafeLoader.add_constructor("tag:yaml.org,2002:map", _mapping_without_duplicates)
+
+
 class ConfigError(Exception):
     """A bad input file: ``file: field.path: message`` on one line."""
 
@@ -138,9 +157,9 @@ def resolve_scenario_path(ref: str, relative_to: Path | None = None) -> Path:
     candidate = Path(ref)
     if relative_to is not None and not candidate.is_absolute():
         near = relative_to.parent / candidate
-        if near.exists() or near.suffix in (".yaml", ".yml"):
+        if near.is_file() or near.suffix in (".yaml", ".yml"):
             return near
-    if candidate.suffix in (".yaml", ".yml") or candidate.exists() or "/" in ref:
+    if candidate.suffix in (".yaml", ".yml") or candidate.is_file() or "/" in ref:
         return candidate
     return PRESET_DIR / f"{ref}.yaml"
 
@@ -215,7 +234,7 @@ def load_scenario(ref: str | Path, overrides: list[str] | tuple = (), population
                   seed: int | None = None) -> Scenario:
     """Load, merge, override and validate a scenario; raises ConfigError on any bad input."""
     path = resolve_scenario_path(str(ref))
-    data = load_merged_dict(path)
+    data = deep_merge(default_tree(), load_merged_dict(path))  # overrides may reach into default lists
     for text in overrides:
         key, value = parse_assignment(text)
         set_in_dict(data, key, value, "--set")
@@ -290,13 +309,15 @@ def _put(root: BaseModel, dotted: str, value: Any) -> None:
 # What a dated event may change: the market and its players, not the run's set-up or Meta's strategy (which
 # defines the counterfactual being compared).
 EVENT_ROOTS = ("adoption", "choice", "market", "providers", "meta", "community", "license", "regulation")
-FIXED_FOR_A_RUN = ("meta.strategy", "meta.releases")
+FIXED_FOR_A_RUN = ("meta.strategy", "meta.releases", "adoption.initial_adopted")  # read once, at the start
+FIXED_LEAVES = ("first_release",)
 
 
 def check_event_path(dotted: str) -> None:
-    if dotted.split(".")[0] not in EVENT_ROOTS or dotted.startswith(FIXED_FOR_A_RUN):
+    fixed = dotted.startswith(FIXED_FOR_A_RUN) or dotted.rsplit(".", 1)[-1] in FIXED_LEAVES
+    if dotted.split(".")[0] not in EVENT_ROOTS or fixed:
         raise TypeError(f"{dotted!r} cannot change during a run; events may edit {', '.join(EVENT_ROOTS)} "
-                        f"(except {', '.join(FIXED_FOR_A_RUN)})")
+                        f"(except {', '.join(FIXED_FOR_A_RUN + FIXED_LEAVES)})")
 
 
 def apply_event(scenario: Scenario, event: Event) -> None:

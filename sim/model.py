@@ -53,7 +53,6 @@ from sim.options import (
 from sim.population import SEGMENT_CODE, Tally, draw_population
 from sim.providers import META_LINES, ClosedLab, CloudHost, Meta, OpenRival, serving_cost
 
-N_SEG = len(SEGMENTS)
 BUSINESS = np.array([SEGMENT_CODE["enterprise"], SEGMENT_CODE["regulated"]])
 PLATFORM = SEGMENT_CODE["platform"]
 _LLAMA_OR_NONE = np.append(IS_LLAMA, False)  # indexed by choice: -1 (not adopted) reads the appended False
@@ -80,7 +79,8 @@ class LLMMarket(mesa.Model):
 
         self.devs = draw_population(self.cfg.population, pop_rng)
         n = self.devs.n
-        self.weight = self.cfg.population.represents / n  # real firms per simulated firm (giants aside)
+        giants = len(self.cfg.population.giants)
+        self.weight = (self.cfg.population.represents - giants) / (n - giants)  # real firms per non-giant row
         self.can_self = self.devs.capability >= self.cfg.choice.selfhost_capability
         self._selfhost_bar = self.cfg.choice.selfhost_capability
         self.tally = Tally(self.devs)  # firms and tokens by option, kept current by developers_choose
@@ -337,12 +337,7 @@ class LLMMarket(mesa.Model):
 
         # Hosting and Meta.
         price = self.price
-        llama_rev = price[LLAMA_HOSTED] * tokens[LLAMA_HOSTED]
-        open_rev = price[OPEN_HOSTED] * tokens[OPEN_HOSTED]
-        host_margin = 1.0 + self.cfg.providers.cloud_host.margin
-        extra = self.cfg.regulation.open_extra_cost
-        self.host.book(llama_rev, (price[LLAMA_HOSTED] - extra) / host_margin * tokens[LLAMA_HOSTED],
-                       open_rev, (price[OPEN_HOSTED] - extra) / host_margin * tokens[OPEN_HOSTED])
+        self.host.book(tokens[LLAMA_HOSTED], price[LLAMA_HOSTED], tokens[OPEN_HOSTED], price[OPEN_HOSTED])
         self.rival.book(t)
         best_open = np.nanmax(np.where(self.available & IS_OPEN, self.quality, np.nan)) \
             if (self.available & IS_OPEN).any() else np.nan
@@ -351,7 +346,7 @@ class LLMMarket(mesa.Model):
             self.rival.quality if self.rival.enabled else self.cfg.market.frontier_start_elo)
         llama_users = users[LLAMA_HOSTED + 1] + users[LLAMA_SELF + 1]
         month = SimpleNamespace(
-            llama_host_revenue=llama_rev,
+            llama_host_revenue=(price[LLAMA_HOSTED] - self.cfg.regulation.open_extra_cost) * tokens[LLAMA_HOSTED],
             llama_business_firms=users_seg[[LLAMA_HOSTED + 1, LLAMA_SELF + 1]][:, BUSINESS].sum() * w,
             llama_mindshare=llama_users / adopters if adopters else 0.0,
             meta_api_tokens=tokens[META_API],

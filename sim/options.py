@@ -16,7 +16,6 @@ IDX = {name: i for i, name in enumerate(OPTIONS)}
 
 OPENAI, ANTHROPIC, GOOGLE, META_API, LLAMA_HOSTED, LLAMA_SELF, OPEN_HOSTED, OPEN_SELF = range(K)
 CLOSED_OPTIONS = np.array([OPENAI, ANTHROPIC, GOOGLE, META_API])
-LLAMA_OPTIONS = np.array([LLAMA_HOSTED, LLAMA_SELF])
 
 IS_OPEN = np.array([0, 0, 0, 0, 1, 1, 1, 1], dtype=bool)
 IS_SELF = np.array([0, 0, 0, 0, 0, 1, 0, 1], dtype=bool)

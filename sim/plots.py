@@ -98,6 +98,10 @@ class RunResults:
         if missing or ts.empty:
             raise ConfigError(folder / "timeseries.parquet", ",".join(sorted(missing)) or "(rows)",
                               "missing; not a `sim run` timeseries")
+        lacking = {"strategy", "replicate", "npv.meta"} - set(summary.columns)
+        if lacking or summary.empty:
+            raise ConfigError(folder / "summary.csv", ",".join(sorted(lacking)) or "(rows)",
+                              "missing; not a `sim run` summary")
         return cls(ts, summary, scenario, folder)
 
 

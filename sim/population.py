@@ -14,7 +14,6 @@ from sim.config import SEGMENTS, Population
 from sim.options import K
 
 SEGMENT_CODE = {name: i for i, name in enumerate(SEGMENTS)}
-REGULATED = SEGMENT_CODE["regulated"]
 N_SEG = len(SEGMENTS)
 PACKED = ("tokens", "sensitivity", "capability", "volume")  # float32 attributes read together for every chooser
 

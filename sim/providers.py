@@ -44,7 +44,8 @@ def community_gain(cfg, devs_share: float) -> float:
 
 
 def scheduled_price(pricing, start: str, t: int) -> float:
-    """Step function through the dated schedule, then ``trend_per_year`` after the last point; times the multiplier."""
+    """The latest dated list price, drifting by ``trend_per_year`` from that point (until the next point, and after the
+    last one), times the multiplier."""
     months = [month_index(start, p.date) for p in pricing.schedule]
     order = np.argsort(months, kind="stable")
     price, last = pricing.schedule[order[0]].price, months[order[0]]
@@ -240,12 +241,19 @@ class OpenRival(ModelMaker):
 class CloudHost(Provider):
     """Azure, AWS, Together...: serves open weights at cost x (1 + margin) and pays Meta a revenue share on Llama."""
 
-    def book(self, llama_revenue: float, llama_cost: float, open_revenue: float, open_cost: float) -> None:
-        share = self.model.cfg.providers.cloud_host.meta_revenue_share if self.model.strategy == "open" else 0.0
+    def book(self, llama_tokens: float, llama_price: float, open_tokens: float, open_price: float) -> None:
+        """Hosted prices are serving cost x (1 + margin) + the regulatory compliance charge, which the host passes on
+        (a cost line) rather than keeps; Meta's share is of Llama revenue net of that charge."""
+        cfg = self.model.cfg
+        share = cfg.providers.cloud_host.meta_revenue_share if self.model.strategy == "open" else 0.0
+        extra, markup = cfg.regulation.open_extra_cost, 1.0 + cfg.providers.cloud_host.margin
+        tokens = llama_tokens + open_tokens
+        llama_net = (llama_price - extra) * llama_tokens if llama_tokens else 0.0
         self.ledger = {
-            "hosting_revenue": llama_revenue + open_revenue,
-            "serving_cost": -(llama_cost + open_cost),
-            "meta_revenue_share": -share * llama_revenue,
+            "hosting_revenue": llama_price * llama_tokens + open_price * open_tokens if tokens else 0.0,
+            "serving_cost": -(llama_net + ((open_price - extra) * open_tokens if open_tokens else 0.0)) / markup,
+            "compliance_cost": -extra * tokens,
+            "meta_revenue_share": -share * llama_net,
         }
 
     @property
@@ -289,11 +297,10 @@ class Meta(ClosedLab):
         return later[0] if later else t + self.params().cadence_after
 
     def _offset(self, t: int) -> float:
-        for r in self.params().releases:
-            if month_index(self.model.cfg.start, r.date) == t or (t == 0 and month_index(self.model.cfg.start,
-                                                                                          r.date) < 0):
-                return r.offset
-        return self.params().offset_after
+        """The offset of the release dated ``t`` (at month 0: the latest release dated at or before the start)."""
+        dated = sorted((month_index(self.model.cfg.start, r.date), i) for i, r in enumerate(self.params().releases))
+        here = [i for m, i in dated if m == t or (t == 0 and m < 0)]
+        return self.params().releases[here[-1]].offset if here else self.params().offset_after
 
     def target_quality(self, t: int) -> float:
         return frontier(self.model.cfg, t) - open_gap(self.model.cfg, t) + self._offset(t)

@@ -16,13 +16,15 @@ from sim.model import LLMMarket
 from sim.options import OPTIONS, PROVIDERS
 from sim.providers import META_LINES
 
-ID_COLUMNS = ["scenario", "strategy", "replicate", "seed", "month", "date"]
 SEED_MASK = (1 << 63) - 1
 
 
 def derive_seed(*keys: int) -> int:
-    """A run seed from integer keys (scenario seed, replicate, ...) via SeedSequence: independent, order-free."""
-    return int(np.random.SeedSequence([int(k) for k in keys]).generate_state(1, np.uint64)[0]) & SEED_MASK
+    """A run seed from integer keys (scenario seed, replicate, ...) via SeedSequence: independent of where and in what
+    order runs execute. The number of keys is appended because SeedSequence pads its entropy with zeros, which would
+    make (s), (s, 0) and (s, 0, 0) the same seed."""
+    entropy = [int(k) for k in keys] + [len(keys)]
+    return int(np.random.SeedSequence(entropy).generate_state(1, np.uint64)[0]) & SEED_MASK
 
 
 def month_dates(start: str, horizon: int) -> pd.DatetimeIndex:

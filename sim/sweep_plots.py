@@ -49,7 +49,10 @@ class SweepResults:
             raise ConfigError(folder / "results.parquet", ",".join(sorted(missing)), "missing column(s)")
         sens = None
         if (folder / "sensitivity.csv").is_file():
-            sens = pd.read_csv(folder / "sensitivity.csv")
+            try:
+                sens = pd.read_csv(folder / "sensitivity.csv")
+            except Exception as exc:  # an empty or damaged table
+                raise ConfigError(folder / "sensitivity.csv", "", f"cannot be read: {exc}") from None
             lacking = {"metric", "parameter", "method"} - set(sens.columns)
             if lacking:
                 raise ConfigError(folder / "sensitivity.csv", ",".join(sorted(lacking)), "missing column(s)")

@@ -172,3 +172,11 @@ def test_bernoulli_indices_rate(rng):
     idx = bernoulli_indices(rng, 1000, 0.5)
     assert np.all(np.diff(idx) > 0) and idx.max() < 1000
     assert bernoulli_indices(rng, 100, 1.0).size == 100 and bernoulli_indices(rng, 100, 0.0).size == 0
+
+
+def test_derived_seeds_do_not_collide_on_trailing_zeros():
+    from sim.runner import derive_seed
+
+    seeds = {derive_seed(7), derive_seed(7, 0), derive_seed(7, 0, 0), derive_seed(7, 1), derive_seed(7, 0, 1)}
+    assert len(seeds) == 5
+    assert derive_seed(7, 3) == derive_seed(7, 3)

@@ -192,3 +192,55 @@ def test_parameter_catalogue_documents_every_parameter(capsys):
     assert thr.default == 7e8 and thr.unit == "users/month" and thr.low == 0
     assert main(["params", "baseline", "--filter", "bass_p"]) == 0
     assert "adoption.bass_p" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("body, field", [
+    ("population: {n: 10}\npopulation: {n: 20}\n", "line 5"),
+    ("population: {represents: 2}\n", "population"),
+    ("market: {open_gap: [{date: 2024-12, elo: 60}, {date: 2023-01, elo: 190}]}\n", "market.open_gap"),
+])
+def test_duplicate_keys_tiny_markets_and_unordered_gaps_are_errors(tmp_path, capsys, body, field):
+    path = write(tmp_path, "bad.yaml", MINIMAL + body)
+    assert cli_error(capsys, ["validate", str(path)]).startswith(f"{path}: {field}")
+
+
+def test_scenario_names_cannot_escape_the_results_folder(tmp_path, capsys):
+    path = write(tmp_path, "bad.yaml", "name: ../../escape\ndescription: d\nseed: 1\n")
+    assert cli_error(capsys, ["validate", str(path)]).startswith(f"{path}: name")
+
+
+def test_set_reaches_into_default_lists_and_a_folder_does_not_hide_a_preset(tmp_path, monkeypatch):
+    s = load_scenario("baseline", ["population.giants.0.mau=1e9", "providers.openai.price.schedule.0.price=33"])
+    assert s.population.giants[0].mau == 1e9 and s.providers.openai.price.schedule[0].price == 33
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "baseline").mkdir()
+    assert load_scenario("baseline").name == "baseline"
+
+
+@pytest.mark.parametrize("args", [
+    ["run", "baseline", "--population", "abc"],
+    ["run", "baseline", "--replications", "0"],
+    ["plot", ".", "--dpi", "0"],
+    ["analyze", ".", "--bootstrap", "50000000"],
+])
+def test_bad_command_line_values_are_one_line(capsys, args):
+    cli_error(capsys, args)
+
+
+def test_an_output_path_that_is_a_file_is_a_clean_error(tmp_path, capsys):
+    blocker = write(tmp_path, "taken", "")
+    err = cli_error(capsys, ["run", "baseline", "--population", "300", "--set", "horizon_months=3",
+                             "--strategies", "open", "--out", str(blocker)])
+    assert str(blocker) in err
+
+
+def test_damaged_result_folders_are_clean_errors(tmp_path, capsys):
+    bad = tmp_path / "sweep"
+    bad.mkdir()
+    write(bad, "experiment.json", "{bad")
+    write(bad, "results.parquet", "not parquet")
+    assert "cannot be read" in cli_error(capsys, ["analyze", str(bad)])
+    run = tmp_path / "run"
+    run.mkdir()
+    assert "not found" in cli_error(capsys, ["plot", str(run)])
+    assert "not found" in cli_error(capsys, ["report", str(run)])

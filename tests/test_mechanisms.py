@@ -34,6 +34,10 @@ def closed_user_share(df, months=slice(-12, None)) -> float:
     return float(df[[f"share_users.{o}" for o in ("openai", "anthropic", "google")]].sum(axis=1).iloc[months].mean())
 
 
+def llama_users(df, months=slice(-12, None)) -> float:
+    return float(df[["share_users.llama_hosted", "share_users.llama_self"]].sum(axis=1).iloc[months].mean())
+
+
 def llama_tokens(df) -> float:
     return float((df["share_tokens.llama_hosted"] + df["share_tokens.llama_self"]).iloc[24])
 
@@ -55,7 +59,6 @@ def test_llama_share_higher_without_license_than_strict_license():
     presets' population they are 1 in 10,000)."""
     big = {"population__mau_min": 1e6}
     assert mean_of(runs("license_none", **big), llama_tokens) > mean_of(runs("license_strict", **big), llama_tokens)
-    llama_users = lambda df: df[["share_users.llama_hosted", "share_users.llama_self"]].sum(axis=1).iloc[-12:].mean()  # noqa: E731
     assert mean_of(runs("license_none", **big), llama_users) > mean_of(runs("license_strict", **big), llama_users)
 
 
@@ -107,7 +110,7 @@ def test_community_raises_llama_quality_and_cuts_its_cost():
         off, lambda df: df["price.llama_hosted"].iloc[-1])
     assert mean_of(on, lambda df: df["meta.community_savings"].sum()) > 0
     assert mean_of(off, lambda df: df["meta.community_savings"].sum()) == 0
-    assert mean_of(runs("community_boom"), llama_tokens) > mean_of(runs("baseline"), llama_tokens)
+    assert mean_of(runs("community_boom"), llama_users) > mean_of(runs("baseline"), llama_users)
 
 
 def test_private_tiers_win_sensitive_firms_and_cut_captured_data():
@@ -222,3 +225,24 @@ def test_switch_rate_counts_adopters_who_moved():
     assert rate.mean() < small().adoption.rechoice_rate  # only some of those who reconsider move
     sticky = runs("baseline", seeds=(1,), horizon=24, choice__switching_cost=5.0)[0]
     assert sticky["switch_rate"].iloc[1:].mean() < rate.mean()
+
+
+def test_compliance_charge_is_passed_on_not_kept_by_hosts():
+    """The regulation's per-token charge raises open prices; hosts pay it on (a cost line), Meta's share excludes it."""
+    charged = runs("baseline", seeds=(1,), horizon=24, regulation__open_extra_cost=2.0)[0]
+    s = small(n=N, horizon=24, regulation__open_extra_cost=2.0)
+    m = run_model(s, "open", seed=1)
+    ledger = m.host.ledger
+    hosted = charged["tokens.llama_hosted"].iloc[-1] + charged["tokens.open_hosted"].iloc[-1]
+    assert ledger["compliance_cost"] == pytest.approx(-2.0 * hosted)
+    margin = s.providers.cloud_host.margin
+    net = ledger["hosting_revenue"] + ledger["compliance_cost"]
+    assert m.host.profit == pytest.approx(net * margin / (1 + margin) + ledger["meta_revenue_share"])
+
+
+def test_a_scenario_starting_after_several_releases_uses_the_latest():
+    s = small(n=500, horizon=3, start="2025-01")
+    m = run_model(s, "open", seed=1)
+    from sim.providers import frontier, open_gap
+
+    assert m.meta.release_quality == pytest.approx(frontier(m.cfg, 0) - open_gap(m.cfg, 0) + s.meta.releases[-1].offset)

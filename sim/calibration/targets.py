@@ -125,6 +125,9 @@ class TargetsFile(Strict):
         return self
 
 
+# The fit sets these for every candidate (fit population, common seeds, horizon to the last target).
+FIT_CONTROLLED = ("population.n", "seed", "horizon_months", "start")
+
 def read_targets(path: str | Path) -> TargetsFile:
     """Parse and validate a targets file (schema only; see :func:`check_against` for the scenario-dependent part)."""
     path = Path(path)
@@ -202,6 +205,8 @@ def check_against(spec: TargetsFile, scenario: Scenario, file) -> None:
             raise ConfigError(file, f"targets[{i}].{'date' if t.date else 'window'}",
                               f"{t.when} is before the scenario's start {scenario.start}")
     for i, p in enumerate(spec.parameters):
+        if p.path in FIT_CONTROLLED:
+            raise ConfigError(file, f"parameters[{i}].path", f"{p.path!r} is set by the fit itself, not fitted")
         current = value_at(scenario_data, p.path)
         if current is None or isinstance(current, bool) or not isinstance(current, (int, float)):
             raise ConfigError(file, f"parameters[{i}].path", f"{p.path!r} is not a numeric scenario parameter")

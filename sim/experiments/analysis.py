@@ -18,6 +18,7 @@ import pandas as pd
 
 from sim.experiments.designs import Design
 from sim.io import write_csv
+from sim.loading import ConfigError
 from sim.runner import derive_seed
 
 COMPARISONS = (("open", "closed"), ("open", "absent"))
@@ -66,13 +67,13 @@ def paired_deltas(results: pd.DataFrame, metrics: list[str], seed: int, n_boot: 
     points = results.drop_duplicates("point").set_index("point")[params]
     strategies = set(results["strategy"])
     frames = []
-    for a, b in COMPARISONS:
+    for number, (a, b) in enumerate(COMPARISONS):
         if a not in strategies or b not in strategies:
             continue
         diffs = paired_differences(results, a, b, metrics)
         for point, group in diffs.groupby("point", sort=True):
             d = group[metrics].to_numpy(float)
-            rng = np.random.default_rng(derive_seed(seed, BOOTSTRAP_STREAM, int(point), len(frames)))
+            rng = np.random.default_rng(derive_seed(seed, BOOTSTRAP_STREAM, int(point), number))
             mean, lo, hi = bootstrap_mean_ci(d, rng, n_boot, conf)
             frame = pd.DataFrame({"point": int(point), "metric": metrics, "comparison": f"{a}-{b}",
                                   "mean": mean, "ci_lo": lo, "ci_hi": hi, "n": len(d)})
@@ -172,14 +173,21 @@ def load_design(out: Path, record: dict) -> Design:
 def analyze_dir(out: str | Path, n_boot: int = 2000, num_resamples: int = 100) -> dict[str, Path]:
     """Write ``paired_deltas.csv``, ``point_stats.csv`` and (Sobol'/Morris designs) ``sensitivity.csv`` in ``out``."""
     out = Path(out)
-    record = json.loads((out / "experiment.json").read_text(encoding="utf-8"))
-    results = pd.read_parquet(out / "results.parquet")
-    metrics = list(record["metrics"])
-    seed = int(record["experiment"]["seed"])
+    try:  # a damaged folder (edited JSON, a truncated Parquet file) must not end in a traceback
+        record = json.loads((out / "experiment.json").read_text(encoding="utf-8"))
+        results = pd.read_parquet(out / "results.parquet")
+        metrics = list(record["metrics"])
+        seed = int(record["experiment"]["seed"])
+        statistics = record["experiment"]["outputs"]["statistics"]
+        design = load_design(out, record)
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:  # pyarrow's errors are ValueErrors
+        raise ConfigError(out, "experiment.json/results.parquet/design.parquet",
+                          f"cannot be read ({type(exc).__name__}: {exc}); run sim sweep again") from None
+    missing = {"point", "strategy", "replicate", *metrics} - set(results.columns)
+    if missing:
+        raise ConfigError(out / "results.parquet", ",".join(sorted(missing)), "missing column(s)")
     written = {"paired_deltas": write_csv(paired_deltas(results, metrics, seed, n_boot), out / "paired_deltas.csv")}
-    statistics = record["experiment"]["outputs"]["statistics"]
     written["point_stats"] = write_csv(point_statistics(results, metrics, statistics), out / "point_stats.csv")
-    design = load_design(out, record)
     if design.method in ("sobol", "morris"):
         table, labels = sensitivity_table(results, metrics)
         written["sensitivity"] = write_csv(sensitivity(design, table, labels, seed, num_resamples),

@@ -55,10 +55,11 @@ def make_design(specs: Mapping, method: str, size: int | None, seed: int, morris
     d = len(names)
     if method == "grid":
         axes = [np.asarray(spec.grid_values(size), dtype=float) for spec in specs.values()]
-        values = np.array(list(itertools.product(*axes)), dtype=float).reshape(-1, d)
+        # An empty product is one point with no coordinates: a grid over no parameter runs the scenario as it is.
+        values = np.array(list(itertools.product(*axes)), dtype=float).reshape(-1 if d else 1, d)
         # Unit coordinates of a grid: each level's rank within its axis, for plotting and for reference only.
         ranks = [np.linspace(0.0, 1.0, len(a)) if len(a) > 1 else np.array([0.5]) for a in axes]
-        unit = np.array(list(itertools.product(*ranks)), dtype=float).reshape(-1, d)
+        unit = np.array(list(itertools.product(*ranks)), dtype=float).reshape(-1 if d else 1, d)
         return Design(method, names, values, unit)
     if size is None:
         raise ValueError(f"a {method} design needs design.size")
