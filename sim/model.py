@@ -191,19 +191,14 @@ class LLMMarket(mesa.Model):
         meta_on = self.strategy != "absent" and self.meta.released
         if self.strategy == "closed":
             quality[META_API], price[META_API], available[META_API] = self.meta.quality, self.meta.price, meta_on
-        host = cfg.providers.cloud_host
-        extra = cfg.regulation.open_extra_cost
-        var = cfg.providers.selfhost.variable_cost_multiplier
         if self.strategy == "open":
             unit = self.meta.unit_cost(t) * (1.0 - self.meta.community_cost_cut())
             quality[IS_LLAMA] = self.meta.quality
-            price[LLAMA_HOSTED] = unit * (1.0 + host.margin) + extra
-            price[LLAMA_SELF] = unit * var + extra
+            price[LLAMA_HOSTED], price[LLAMA_SELF] = self.open_weight_prices(unit)
             available[IS_LLAMA] = meta_on
-        rival_unit = serving_cost(cfg, t, self.rival.release_quality)
         quality[IS_OPEN & ~IS_LLAMA] = self.rival.quality
-        price[OPEN_HOSTED] = rival_unit * (1.0 + host.margin) + extra
-        price[OPEN_SELF] = rival_unit * var + extra
+        price[OPEN_HOSTED], price[OPEN_SELF] = self.open_weight_prices(
+            serving_cost(cfg, t, self.rival.release_quality))
         available[IS_OPEN & ~IS_LLAMA] = self.rival.enabled
         if cfg.regulation.open_banned:
             available[IS_OPEN] = False
@@ -223,6 +218,14 @@ class LLMMarket(mesa.Model):
                            fixed_cost=fixed.astype(np.float32), ownership=ownership.astype(np.float32),
                            leak=leak.astype(np.float32), private_cap=private_cap.astype(np.float32),
                            available=available)
+
+    def open_weight_prices(self, unit: float) -> tuple[float, float]:
+        """$/M tokens of an open model served at ``unit`` cost: by a cloud host (cost x (1 + margin)) and self-hosted
+        (cost x the self-host multiplier; the fixed cost is separate), both plus any regulatory compliance charge."""
+        cfg = self.cfg
+        extra = cfg.regulation.open_extra_cost
+        return (unit * (1.0 + cfg.providers.cloud_host.margin) + extra,
+                unit * cfg.providers.selfhost.variable_cost_multiplier + extra)
 
     def coefficients(self) -> Coefficients:
         ch = self.cfg.choice
