@@ -1,11 +1,13 @@
 """The developers' choice dynamics written the plain mesa way: the reference for correctness and speed (design.md §13).
 
 Each developer is a mesa ``Agent`` whose ``step()`` reads like the rule it implements: a firm that has not adopted
-adopts with the Bass hazard p + q A/N (Bass 1969); an adopter re-chooses with probability ``rechoice_rate``, or must
-when its option is withdrawn, licence-blocked or beyond its capability; a chooser scores every option by the utility of
-design.md §8 in plain Python, adds a Gumbel taste shock drawn from ``model.rng`` and takes the best (McFadden 1974).
-The model steps them with ``agents_by_type[Developer].shuffle_do("step")`` (the providers, also agents, have no
-step of their own) and counts them one by one.
+adopts with the Bass hazard p + q A/N (Bass 1969; A and N counted in real firms, each row standing for ``weight`` of
+them); an adopter re-chooses with probability ``rechoice_rate``, or must when its option is withdrawn, licence-blocked
+or beyond its capability; a chooser scores every option by the utility of docs/model.md ("Choice") in plain Python,
+adds a Gumbel taste shock drawn from ``model.rng`` and takes the best (McFadden 1974). A re-chooser may also take the
+outside option (leave LLMs, utility u0) and becomes a non-adopter again. The model steps them with
+``agents_by_type[Developer].shuffle_do("step")`` (the providers, also agents, have no step of their own) and counts
+them one by one.
 
 Everything else is the engine's own: :class:`ReferenceMarket` subclasses :class:`sim.model.LLMMarket`, so the
 population, providers, option table, licence and ledgers are identical and only the developer part is replaced. On
@@ -29,6 +31,12 @@ from sim.options import IS_LLAMA, IS_META, IS_SELF, K
 N_SEG = len(SEGMENTS)
 
 
+def box_cox(x: float, lam: float) -> float:
+    """(x^lambda - 1) / lambda, ln x at lambda = 0, with x floored at 1e-12 (as the engine's)."""
+    x = max(x, 1e-12)
+    return math.log(x) if lam == 0.0 else (x**lam - 1.0) / lam
+
+
 class Developer(mesa.Agent):
     """One firm building on LLMs: fixed attributes copied from the drawn population, and its current option."""
 
@@ -39,40 +47,43 @@ class Developer(mesa.Agent):
         self.segment = int(d.segment[row])
         self.tokens = float(d.tokens[row])
         self.volume = float(d.volume[row])
+        self.weight = float(d.weight[row])  # real firms this row stands for
         self.sensitivity = float(d.sensitivity[row])
         self.capability = float(d.capability[row])
-        self.can_self = bool(model.can_self[row])
         self.choice = -1  # option index; -1 = not adopted
-        self.months_on_choice = 0
+        self.chosen_at = 0  # month it last changed option
 
     def step(self) -> None:
         """Adopt (Bass), or re-choose (voluntarily or because the current option is no longer open to the firm)."""
         m = self.model
         if self.choice < 0:
             if m.rng.random() < m.adoption_hazard:
-                self.choose()
+                self.choose(may_leave=False)
             return
-        self.months_on_choice += 1
         if self.must_leave() or m.rng.random() < m.rechoice_rate:
-            self.choose()
+            self.choose(may_leave=True)
 
     def must_leave(self) -> bool:
         o = self.model.offer
         j = self.choice
         return (not o.available[j] or (o.is_llama[j] and self.model.license_blocked[self.row])
-                or (o.is_self[j] and not self.can_self))
+                or (o.is_self[j] and self.capability < o.selfhost_capability))
 
     def utility(self, j: int) -> float:
-        """U_ij without the taste shock (design.md §8); -inf when option j is not open to this firm."""
+        """U_ij without the taste shock (docs/model.md, "Choice"); -inf when option j is not open to this firm.
+
+        The cost term is alpha g(c_ij / c_ref,i): g the Box-Cox transform, c_ij the firm's bill per token on j (the
+        price per base token, plus for self-hosting its fixed cost spread over its tokens and cut by its capability)
+        and c_ref,i / tokens_i the reference price."""
         m = self.model
         o = m.offer
         if not o.available[j] or (o.is_self[j] and self.capability < o.selfhost_capability):
             return -math.inf
         if o.is_llama[j] and m.license_blocked[self.row]:
             return -math.inf
-        u = o.base[j] - o.price_weight * o.price[j]
-        fixed = (1.0 - o.capability_discount * self.capability) * o.fixed_cost[j]
-        u -= o.price_weight * fixed / (self.tokens * m.usage)
+        tokens = self.tokens * m.usage
+        bill = o.price[j] + (1.0 - o.capability_discount * self.capability) * o.fixed_cost[j] / tokens
+        u = o.base[j] - o.alpha * box_cox(bill / o.reference_price, o.cost_lambda)
         u += o.beta_own * o.ownership[j] * self.sensitivity
         u -= min(o.beta_leak * o.leak[j] * self.sensitivity, o.private_cap[j])
         if o.is_meta[j]:
@@ -81,10 +92,17 @@ class Developer(mesa.Agent):
             u -= o.switching_cost
         return u
 
-    def choose(self) -> None:
-        """Gumbel-max: the option with the highest utility plus mu times a standard Gumbel shock."""
+    def outside_utility(self) -> float:
+        """U_i0 without the taste shock: u0, less the switching cost for an adopter (leaving moves it off its
+        option, as in the engine's hot path :func:`sim.choice.logit_choice`)."""
+        o = self.model.offer
+        return o.outside - (o.switching_cost if self.choice >= 0 else 0.0)
+
+    def choose(self, may_leave: bool) -> None:
+        """Gumbel-max over the options, and the outside option (-1) when ``may_leave``: the highest utility plus mu
+        times a standard Gumbel shock wins."""
         m = self.model
-        shocks = m.rng.gumbel(size=K).tolist()
+        shocks = m.rng.gumbel(size=K + 1).tolist()
         best, pick = -math.inf, -1
         for j in range(K):
             u = self.utility(j)
@@ -93,8 +111,13 @@ class Developer(mesa.Agent):
             u += m.offer.noise_scale * shocks[j]
             if u > best:
                 best, pick = u, j
+        if may_leave and math.isfinite(m.offer.outside):
+            if self.outside_utility() + m.offer.noise_scale * shocks[K] > best:
+                pick = -1
         if pick != self.choice:
-            self.months_on_choice = 0
+            if self.choice >= 0:
+                m.switchers += self.weight
+            self.chosen_at = m.month
         self.choice = pick
 
 
@@ -103,12 +126,13 @@ class ReferenceMarket(LLMMarket):
 
     def __init__(self, scenario, strategy: str | None = None, seed: int | None = None):
         super().__init__(scenario, strategy=strategy, seed=seed)
-        self.adopted = 0
+        self.adopted = 0.0  # real firms that have adopted
+        self.firms = 0.0  # real firms in all
         self.adoption_hazard = 0.0
         self.rechoice_rate = 0.0
         self.offer = None
         for row in range(self.devs.n):
-            Developer(self, row)
+            self.firms += Developer(self, row).weight
         self.developers = self.agents_by_type[Developer]
 
     def developers_choose(self, t: int, opt: OptionTable) -> None:
@@ -117,31 +141,36 @@ class ReferenceMarket(LLMMarket):
             self.adoption_hazard = ad.initial_adopted
             self.rechoice_rate = 0.0
         else:
-            self.adoption_hazard = min((ad.bass_p + ad.bass_q * self.adopted / self.devs.n) / 12.0, 1.0)
+            self.adoption_hazard = min((ad.bass_p + ad.bass_q * self.adopted / self.firms) / 12.0, 1.0)
             self.rechoice_rate = ad.rechoice_rate
         co = self.coefficients()
         self.offer = SimpleNamespace(
             available=opt.available.tolist(), base=opt.base.tolist(), price=opt.price.tolist(),
             fixed_cost=opt.fixed_cost.tolist(), ownership=opt.ownership.tolist(), leak=opt.leak.tolist(),
-            private_cap=opt.private_cap.tolist(), trust=co.trust_by_segment.tolist(),
+            private_cap=opt.private_cap.tolist(), trust=co.trust_by_segment.tolist(), outside=float(opt.outside),
             is_llama=IS_LLAMA.tolist(), is_self=IS_SELF.tolist(), is_meta=IS_META.tolist(),
-            price_weight=ch.alpha_price / ch.budget_per_mtok, capability_discount=co.capability_discount,
-            beta_own=ch.beta_ownership, beta_leak=ch.beta_leak, switching_cost=ch.switching_cost,
-            noise_scale=ch.noise_scale, selfhost_capability=ch.selfhost_capability,
+            alpha=ch.alpha_price, reference_price=ch.budget_per_mtok, cost_lambda=ch.cost_lambda,
+            capability_discount=co.capability_discount, beta_own=ch.beta_ownership, beta_leak=ch.beta_leak,
+            switching_cost=ch.switching_cost, noise_scale=ch.noise_scale, selfhost_capability=ch.selfhost_capability,
         )
+        self.switchers = 0.0
         self.developers.shuffle_do("step")
 
     def count_users(self) -> tuple[np.ndarray, np.ndarray]:
-        """Count firms by option and segment and sum token volumes, agent by agent; the population's ``choice``
-        array is kept in step so that the engine's ledgers (private tiers) and checks read the same state."""
-        users = [[0] * N_SEG for _ in range(K + 1)]
+        """Count real firms by option and segment and sum token volumes (at this month's usage and each option's
+        price response), agent by agent; the population's ``choice`` and ``chosen_at`` arrays are kept in step so
+        that the engine's ledgers (private tiers) and checks read the same state."""
+        users = [[0.0] * N_SEG for _ in range(K + 1)]
         tokens = [0.0] * K
-        choices = []
+        rows, choices, since = [], [], []
         for dev in self.developers:
-            users[dev.choice + 1][dev.segment] += 1
+            users[dev.choice + 1][dev.segment] += dev.weight
             if dev.choice >= 0:
                 tokens[dev.choice] += dev.volume
+            rows.append(dev.row)
             choices.append(dev.choice)
-        self.devs.choice[[dev.row for dev in self.developers]] = choices
-        self.adopted = self.devs.n - sum(users[0])
-        return np.array(users, dtype=np.int64), np.array(tokens)
+            since.append(dev.chosen_at)
+        d = self.devs
+        d.choice[rows], d.chosen_at[rows], d.clock = choices, since, self.month
+        self.adopted = self.firms - sum(users[0])
+        return np.array(users), np.array(tokens) * self.usage * self.jevons

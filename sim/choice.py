@@ -1,8 +1,13 @@
-"""The developer's choice rule (design.md section 8) as pure functions of arrays: utilities in, choices out.
+"""The developer's choice rule (docs/model.md, "Choice") as pure functions of arrays: utilities in, choices out.
 
-U_ij = beta_q Q_j/100 - alpha c_ij / budget_i + gamma ln(1 + share_j / s0) + beta_own sens_i own_j
+U_ij = beta_q Q_j/100 - alpha g(c_ij / c_ref,i) + gamma ln(1 + share_j / s0) + beta_own sens_i own_j
        - beta_leak sens_i leak_j - trust_seg [j Meta] - S [j != current] + brand_j + mu eps_ij,   eps ~ Gumbel
+U_i0 = u0 + mu eps_i0  (the outside option: leave LLMs; offered to adopters who re-choose)
 
+g is the Box-Cox transform ((x^lambda - 1) / lambda, ln x at lambda = 0) of the bill relative to the firm's reference
+bill c_ref,i = tokens_i x the reference price (Gaudry & Wills 1978). With lambda = 0 a 50% price cut is worth
+alpha ln 2 in any year, so price competition survives prices falling tenfold a year, and logit-Nash pricing gives a
+constant Lerner index; lambda = 1 is the linear cost whose price competition fades as prices fall.
 This is McFadden's conditional logit (McFadden 1974) with a Brock-Durlauf network term (Brock & Durlauf 2001).
 Nothing here touches a Model, so it can be checked against the analytic logit and benchmarked alone.
 """
@@ -30,12 +35,13 @@ class OptionTable:
     leak: np.ndarray  # 1 for a closed API that captures the developer's data
     private_cap: np.ndarray  # largest leak penalty before a private tier is cheaper (inf: no private tier)
     available: np.ndarray  # bool: offered at all this month
+    outside: float = -np.inf  # u0, utility of the outside option (-inf: none)
 
 
 @dataclass
 class Coefficients:
-    alpha: float  # price coefficient, per unit of budget
-    budget_per_mtok: float
+    alpha: float  # weight of the cost term
+    budget_per_mtok: float  # reference price: c_ref,i = tokens_i x this
     beta_own: float
     beta_leak: float
     switching_cost: float
@@ -43,20 +49,46 @@ class Coefficients:
     selfhost_capability: float
     capability_discount: float
     trust_by_segment: np.ndarray  # Meta trust penalty per segment code
+    cost_lambda: float = 1.0  # Box-Cox lambda of the cost term (0: log cost)
+
+
+def box_cox(x, lam: float):
+    """g(x) = (x^lambda - 1) / lambda, ln x at lambda = 0 (float32 in, float32 out; x is floored at 1e-12)."""
+    x = np.maximum(x, np.float32(1e-12))
+    if lam == 0.0:
+        return np.log(x)
+    return (np.power(x, np.float32(lam)) - np.float32(1.0)) / np.float32(lam)
+
+
+def cost_term(opt: OptionTable, co: Coefficients, j: int, per_fixed) -> np.ndarray | float:
+    """alpha g(c_ij / c_ref,i) of option j: a constant unless the option has a fixed cost, whose share of the bill
+    depends on the firm (``per_fixed`` = (1 - discount cap_i) / (tokens_i p_ref))."""
+    x = np.float32(opt.price[j] / co.budget_per_mtok)
+    if opt.fixed_cost[j]:
+        x = per_fixed * np.float32(opt.fixed_cost[j]) + x
+    return np.float32(co.alpha) * box_cox(x, co.cost_lambda)
+
+
+def fixed_share(co: Coefficients, tokens, capability) -> np.ndarray:
+    """(1 - discount cap_i) / (tokens_i p_ref): a firm's fixed self-hosting cost per dollar of its reference bill."""
+    out = np.float32(co.capability_discount) * capability
+    np.subtract(np.float32(1.0), out, out=out)
+    out /= tokens
+    out /= np.float32(co.budget_per_mtok)
+    return out.astype(np.float32, copy=False)
 
 
 def utilities(opt: OptionTable, co: Coefficients, tokens, sensitivity, capability, segment, current,
-              license_blocked) -> np.ndarray:
-    """Systematic utility V (M x K, float32) of the given developers; -inf where an option is unavailable to them."""
+              license_blocked, outside_ok=None) -> np.ndarray:
+    """Systematic utility V (M x K, float32) of the given developers; -inf where an option is unavailable to them.
+    With ``outside_ok`` (bool per developer) a last column holds the outside option (u0, or -inf where not offered).
+    """
     m = tokens.shape[0]
-    inv_budget = (co.alpha / co.budget_per_mtok) / tokens  # alpha / budget_i
-    fixed = co.capability_discount * capability
-    np.subtract(1.0, fixed, out=fixed)
-    fixed *= inv_budget  # alpha F_i / budget_i per unit of the option's fixed cost
+    per_fixed = fixed_share(co, tokens, capability)
     v = np.empty((m, K), dtype=np.float32)
-    v[:] = opt.base - (co.alpha / co.budget_per_mtok) * opt.price
-    if opt.fixed_cost.any():
-        v -= fixed[:, None] * opt.fixed_cost
+    v[:] = opt.base
+    for j in range(K):
+        v[:, j] -= cost_term(opt, co, j, per_fixed)
     sens = sensitivity[:, None]
     v += (co.beta_own * opt.ownership) * sens
     leak = (co.beta_leak * opt.leak) * sens
@@ -71,6 +103,9 @@ def utilities(opt: OptionTable, co: Coefficients, tokens, sensitivity, capabilit
     mask |= (capability < co.selfhost_capability)[:, None] & IS_SELF
     mask |= license_blocked[:, None] & IS_LLAMA
     v[mask] = -np.inf
+    if outside_ok is not None:  # leaving is moving off the current option: it costs S too
+        u0 = np.float32(opt.outside) - np.where(current >= 0, np.float32(co.switching_cost), np.float32(0.0))
+        v = np.column_stack([v, np.where(outside_ok, u0, -np.inf).astype(np.float32)])
     return v
 
 
@@ -96,17 +131,20 @@ def sample_choices(v: np.ndarray, mu: float, noise: np.ndarray) -> np.ndarray:
 
 
 def logit_choice(opt: OptionTable, co: Coefficients, tokens, sensitivity, capability, segment, current,
-                 license_blocked, uniforms: np.ndarray) -> np.ndarray:
+                 license_blocked, uniforms: np.ndarray, outside_ok=None) -> np.ndarray:
     """The logit choice argmax_j V_ij + mu eps_ij of :func:`utilities` and :func:`sample_choices`, for the hot path.
 
-    ``uniforms`` (float32 on [0, 1), option-major K x M: row j holds option j's draw for every chooser, whether or not
-    j is available, so paired runs use the same numbers) is overwritten: each available row becomes mu eps with
-    eps = -ln(-ln U) the standard Gumbel of :func:`gumbel`, then :func:`add_utilities` adds V in place and a pairwise
-    tournament (:func:`argmax_rows`) takes the argmax. Returns int8 picks, -1 where nothing is available.
+    ``uniforms`` (float32 on [0, 1), option-major (K + 1) x M: row j holds option j's draw for every chooser, row K
+    the outside option's, whether or not they are available, so paired runs use the same numbers) is overwritten:
+    each available row becomes mu eps with eps = -ln(-ln U) the standard Gumbel of :func:`gumbel`, then
+    :func:`add_utilities` adds V in place and a pairwise tournament (:func:`argmax_rows`) takes the argmax.
+    ``outside_ok`` (bool per chooser, or None for nobody) says who may take the outside option. Returns int8 picks,
+    -1 where the outside option wins or nothing is available.
     """
     z = uniforms
     scale = np.float32(-co.mu)
-    for j, offered in enumerate(opt.available.tolist()):
+    offer_outside = outside_ok is not None and np.isfinite(opt.outside) and bool(outside_ok.any())
+    for j, offered in enumerate(opt.available.tolist() + [offer_outside]):
         if offered:
             row = z[j]
             row += TINY  # U + 2^-26 > 0: moves only U < 1/4, by a quarter of their spacing, and never reaches 1
@@ -114,9 +152,15 @@ def logit_choice(opt: OptionTable, co: Coefficients, tokens, sensitivity, capabi
             np.negative(row, out=row)
             np.log(row, out=row)
             row *= scale
-    add_utilities(z, opt, co, tokens, sensitivity, capability, segment, current, license_blocked)
+    add_utilities(z[:K], opt, co, tokens, sensitivity, capability, segment, current, license_blocked)
+    if offer_outside:
+        row = z[K]
+        row += np.float32(opt.outside)
+        row += minus_inf_where(~outside_ok)
+    else:
+        z[K] = -np.inf
     best, pick = argmax_rows(z)
-    pick[best == -np.inf] = -1
+    pick[(best == -np.inf) | (pick == K)] = -1
     return pick
 
 
@@ -132,9 +176,9 @@ def add_utilities(z: np.ndarray, opt: OptionTable, co: Coefficients, tokens, sen
     switching cost, as for the surplus).
     """
     m = z.shape[1]
-    a = co.alpha / co.budget_per_mtok
     avail = opt.available.tolist()
-    common = (opt.base - np.float32(a) * opt.price).astype(np.float32).tolist()
+    common = [float(opt.base[j] - cost_term(opt, co, j, None)) if not opt.fixed_cost[j] else float(opt.base[j])
+              for j in range(K)]
     fixed, cap = opt.fixed_cost.tolist(), opt.private_cap.tolist()
     own = (co.beta_own * opt.ownership).astype(np.float32).tolist()
     leak = (co.beta_leak * opt.leak).astype(np.float32).tolist()
@@ -149,12 +193,9 @@ def add_utilities(z: np.ndarray, opt: OptionTable, co: Coefficients, tokens, sen
             continue
         row += common[j]
         if fixed[j]:
-            if per_fixed is None:  # a (1 - discount cap_i) / tokens_i, times the option's fixed cost
-                per_fixed = np.float32(co.capability_discount) * capability
-                np.subtract(1.0, per_fixed, out=per_fixed)
-                per_fixed *= np.float32(a)
-                per_fixed /= tokens
-            row -= np.multiply(per_fixed, fixed[j], out=tmp)
+            if per_fixed is None:
+                per_fixed = fixed_share(co, tokens, capability)
+            row -= cost_term(opt, co, j, per_fixed)
         if own[j]:
             row += np.multiply(sensitivity, own[j], out=tmp)
         if leak[j]:

@@ -124,6 +124,13 @@ class Population(Section):
     tokens_sigma: float = _f(1.0, 0, 5, "", "lognormal noise of token volume")
     tokens_growth_per_year: float = _f(1.0, 0.1, 100, "x per year",
                                        "growth of every firm's token use as usage deepens (1: none)")
+    price_elasticity: float = _f(0.3, 0, 3, "",
+                                 "epsilon: a firm's token use scales with (price paid / reference price)^-epsilon "
+                                 "(Jevons; 0: usage ignores price)")
+    tail_token_share: float = _f(0.3, 0, 0.95, "share",
+                                 "share of tokens carried by the largest firms, simulated one row per real firm "
+                                 "(stratified sampling; 0: every row stands for the same number of firms)")
+    tail_rows_max: float = _f(0.5, 0, 0.9, "share of rows", "most rows the one-per-firm tail may take")
     sensitivity: SensitivityBySegment = Field(SensitivityBySegment(), description="data sensitivity ~ Beta(a, b)")
     capability_base: PerSegment = Field(PerSegment(startup=0.25, enterprise=0.35, regulated=0.3, platform=0.45),
                                         description="ML capability of a 1-MAU firm, before the size term")
@@ -149,8 +156,15 @@ class Choice(Section):
     """Coefficients of the developer's utility (design.md section 8)."""
 
     beta_quality: float = _f(1.5, 0, 100, "per 100 Elo", "value of model quality")
-    alpha_price: float = _f(1.5, 0, 1000, "per budget", "disutility of monthly cost relative to budget")
-    budget_per_mtok: float = _f(10.0, 0.001, 1e6, "$/M tokens", "budget_i = tokens_i x this")
+    alpha_price: float = _f(1.5, 0, 1000, "", "weight of the cost term g(bill / reference bill)")
+    budget_per_mtok: float = _f(10.0, 0.001, 1e6, "$/M tokens",
+                                "reference price: a firm's reference bill is its tokens x this (the 2023 price level)")
+    cost_lambda: float = _f(0.0, 0, 1, "",
+                            "Box-Cox lambda of the cost term g = ((c/c_ref)^lambda - 1)/lambda; 0: log cost (a 50% "
+                            "cut is worth the same in any year), 1: linear cost")
+    outside_utility: float = _f(-1.0, -50, 50, "",
+                                "u0: utility of leaving LLMs (stop, or build in-house), relative to an unbranded "
+                                "option of the starting frontier's quality at the reference price")
     gamma_network: float = _f(0.3, 0, 100, "", "ecosystem (network) effect of last month's family share")
     network_s0: float = _f(0.05, 1e-6, 1, "share", "share scale of the network term ln(1 + s/s0)")
     beta_ownership: float = _f(1.0, 0, 100, "", "value of owning weights, x data sensitivity (open options)")
@@ -196,7 +210,14 @@ class Market(Section):
     cost_per_100_elo: float = _f(4.0, 1, 1e3, "x per 100 Elo", "how much more a better model costs to serve")
     discount_rate: float = _f(0.10, 0, 1, "per year", "NPV discount rate")
     amortization_months: int = Field(12, ge=1, le=240, description="months over which a release's training is paid")
-    ai_is_the_product: bool = Field(False, description="value moves from platforms to model owners")
+    ai_is_the_product: float = _f(0.3, 0, 1, "",
+                                  "v: how much AI is the product; consumer AI choice weighs model quality by v and "
+                                  "reach by 1 - v (old true/false read as 1/0)")
+
+    @field_validator("ai_is_the_product", mode="before")
+    @classmethod
+    def _v_from_bool(cls, value):
+        return float(value) if isinstance(value, bool) else value
 
 
 class PricePoint(Section):
@@ -221,10 +242,13 @@ class Pricing(Section):
 
 
 class Flywheel(Section):
-    """Closed labs learn from the usage data they capture: + strength * (1 - exp(-D / d0))."""
+    """Closed labs learn from the usage data they capture: + strength * (1 - exp(-D / D0)), with D0 stated in months
+    of the whole market's token volume, so the data race stays live as the market grows."""
 
     strength: float = _f(40.0, 0, 1000, "Elo", "kappa_data, the most the data flywheel can add")
-    d0: float = _f(2.0e7, 1, 1e15, "M tokens", "captured data at which 63% of the gain is reached")
+    d0_market_months: float = _f(36.0, 0.01, 1e4, "market-months",
+                                 "D0: captured data at which 63% of the gain is reached, in months of the whole "
+                                 "market's token volume at full adoption in the first month")
 
 
 class PrivateTier(Section):
@@ -244,15 +268,15 @@ class ClosedLabParams(Section):
     price: Pricing = Pricing()
     flywheel: Flywheel = Flywheel()
     private_tier: PrivateTier = PrivateTier()
-    consumer_revenue_per_year: float = _f(0.0, 0, 1e12, "$/year",
-                                          "consumer-product revenue at 100% of consumer AI use (ai_is_the_product)")
+    margin_quality: float = _f(0.0, 0, 100, "Elo per ln",
+                               "xi: margins fund quality; the lead at a release gains xi ln(revenue / reference)")
+    revenue_ref_per_year: float = _f(1.0e9, 1, 1e13, "$/year", "reference revenue of the margin-funds-quality term")
 
 
-def _lab(lead, cadence, first, prices, training, consumer):
+def _lab(lead, cadence, first, prices, training):
     return ClosedLabParams(
         lead=lead, cadence_months=cadence, first_release=first, training_cost=training,
         price=Pricing(schedule=[PricePoint(date=d, price=p) for d, p in prices]),
-        consumer_revenue_per_year=consumer,
     )
 
 
@@ -266,11 +290,20 @@ class OpenRivalParams(Section):
     first_release: YearMonth = Field("2023-03", description="first release in the horizon (YYYY-MM)")
     quality_bonus: float = _f(0.0, -5000, 5000, "Elo", "added to quality (events: a DeepSeek-style release)")
     training_cost: float = _f(2.0e7, 0, 1e12, "$", "training cost per release")
+    spillover: float = _f(0.2, 0, 1, "fraction",
+                          "sigma: share of the quality lead of released Llama weights the other open families "
+                          "absorb at their next release (Llama 3.1 allows training on its outputs)")
 
 
 class CloudHostParams(Section):
-    margin: float = _f(0.3, 0, 10, "fraction", "host price = serving cost x (1 + margin)")
-    meta_revenue_share: float = _f(0.1, 0, 1, "fraction", "share of Llama hosting revenue paid to Meta")
+    margin: float = _f(0.3, 0, 50, "fraction",
+                       "host price = serving cost x (1 + margin); calibrated to hosted Llama 3.1 405B ~$3.5/M (2024)")
+    meta_revenue_share: float = _f(0.1, 0, 1, "fraction",
+                                   "theta_h: share of their Llama revenue that hosts above the MAU threshold pay Meta "
+                                   "for its approval (undisclosed: a range)")
+    large_host_share: float = _f(0.6, 0, 1, "share",
+                                 "share of Llama hosting revenue earned by hosts above the MAU threshold (Azure, "
+                                 "Google Cloud, AWS)")
 
 
 class SelfHost(Section):
@@ -282,12 +315,12 @@ class SelfHost(Section):
 class Providers(Section):
     openai: ClosedLabParams = _lab(40.0, 6, "2023-03",
                                    [("2023-01", 20.0), ("2023-03", 8.0), ("2023-11", 5.0), ("2024-05", 3.5),
-                                    ("2024-08", 2.5)], 1.0e8, 3.0e10)
+                                    ("2024-08", 2.5)], 1.0e8)
     anthropic: ClosedLabParams = _lab(20.0, 5, "2023-03",
                                       [("2023-01", 12.0), ("2023-07", 8.0), ("2024-03", 6.0), ("2024-06", 4.0)],
-                                      6.0e7, 1.0e10)
+                                      6.0e7)
     google: ClosedLabParams = _lab(0.0, 6, "2023-05",
-                                   [("2023-01", 4.0), ("2023-12", 2.0), ("2024-05", 2.5)], 1.0e8, 2.0e10)
+                                   [("2023-01", 4.0), ("2023-12", 2.0), ("2024-05", 2.5)], 1.0e8)
     open_rival: OpenRivalParams = OpenRivalParams()
     cloud_host: CloudHostParams = CloudHostParams()
     selfhost: SelfHost = SelfHost()
@@ -300,6 +333,9 @@ class Community(Section):
     n0_share: float = _f(0.02, 1e-6, 1, "share of developers", "community size scale")
     cost_cut: float = _f(0.15, 0, 0.95, "fraction", "Meta serving-cost cut per unit of ln(1 + devs / n0)")
     cost_cut_max: float = _f(0.5, 0, 0.95, "fraction", "largest community cut of serving cost")
+    llama_share: float = _f(0.7, 0, 1, "fraction",
+                            "phi: share of community gains that follow one model family; the rest (tooling, "
+                            "serving kernels) lift every open model with the whole open community")
 
 
 class Release(Section):
@@ -309,19 +345,57 @@ class Release(Section):
 
 
 class MetaLedger(Section):
-    """Meta's value lines (design.md section 9); sources in calibration.md."""
+    """Meta's business outside AI that its AI strategy can move (docs/sources.md)."""
 
     ad_revenue_per_year: float = _f(1.32e11, 0, 1e13, "$/year", "Meta advertising revenue, 2023 (10-K)")
     ad_growth_per_year: float = _f(0.15, -0.9, 5, "per year", "growth of ad revenue ($132B 2023 -> $161B 2024)")
-    leak_per_100_elo: float = _f(0.02, 0, 1, "fraction",
-                                 "ad revenue leaking per 100 Elo of closed lead, at 100% closed consumer share")
-    leak_max: float = _f(0.2, 0, 1, "fraction", "largest attention-leak rate")
     support_revenue_per_dev: float = _f(100.0, 0, 1e9, "$/month",
-                                        "add-on revenue per enterprise/regulated Llama firm (Meta sells little)")
-    talent_value_per_year: float = _f(2.0e9, 0, 1e12, "$/year", "value of talent at 100% Llama developer mindshare")
-    own_tokens_per_month: float = _f(5.0e7, 0, 1e15, "M tokens/month", "tokens Meta's own products use")
-    rd_cost_per_year: float = _f(2.0e9, 0, 1e12, "$/year", "ongoing model R&D spend")
-    ai_product_multiplier: float = _f(2.0, 1, 100, "", "attention term multiplier when AI is the product")
+                                        "support and add-on revenue per enterprise/regulated firm on a Meta model "
+                                        "(Llama or a Meta API; an assumption: Meta sells little)")
+
+
+class Talent(Section):
+    """Talent as quality: researchers come for frontier work (open or closed) and for open work's mindshare."""
+
+    base_elo: float = _f(10.0, 0, 500, "Elo", "release offset gained from doing frontier work at all")
+    per_mindshare: float = _f(40.0, 0, 1000, "Elo",
+                              "delta_T: offset gained at 100% developer mindshare of Meta's models")
+    closed_factor: float = _f(0.5, 0, 1, "fraction",
+                              "share of the mindshare gain a closed Meta API earns (open work's premium is 1 - this)")
+
+
+class Misuse(Section):
+    """Expected misuse and liability cost h_s L_s of a released model; closed models are misused too."""
+
+    hazard_open_per_year: float = _f(0.03, 0, 1, "per year", "h_open: chance a year of a costly misuse incident")
+    hazard_closed_per_year: float = _f(0.01, 0, 1, "per year", "h_closed: the same for a closed API")
+    liability: float = _f(3.0e9, 0, 1e12, "$", "L: cost of an incident (fines, litigation, remediation)")
+
+
+class Spend(Section):
+    """Incremental AI spend: training runs + shares of Meta's R&D and capex (most serve ranking and Reels)."""
+
+    rd_per_year: float = _f(4.39e10, 0, 1e13, "$/year", "Meta R&D expense, 2024 (10-K)")
+    rd_share: float = _f(0.1, 0, 1, "fraction", "f_R: share of R&D that is generative-AI work (range 0.05-0.4)")
+    capex_per_year: float = _f(3.92e10, 0, 1e13, "$/year", "Meta capital expenditure, 2024 (10-K)")
+    capex_share: float = _f(0.1, 0, 1, "fraction", "f_K: share of capex for generative AI (range 0.05-0.4)")
+    capex_life_years: float = _f(5.0, 1, 30, "years", "depreciation life of that capex")
+
+
+class Investment(Section):
+    """Quality investment: a higher release offset costs more training (a cost-per-Elo curve)."""
+
+    extra_elo: float = _f(0.0, -200, 500, "Elo", "added to the offset of every Meta release")
+    cost_per_100_elo: float = _f(3.0, 1, 100, "x per 100 Elo",
+                                 "training cost multiplier per 100 Elo of extra offset (scaling laws: ~3x compute "
+                                 "per 100 Elo)")
+
+
+class Switch(Section):
+    """A dated change of Meta's strategy (e.g. open until 2025-04, closed after); released weights stay usable."""
+
+    date: YearMonth
+    to: Literal["open", "closed", "absent"]
 
 
 class MetaParams(Section):
@@ -342,9 +416,16 @@ class MetaParams(Section):
     quality_bonus: float = _f(0.0, -5000, 5000, "Elo", "added to Llama's quality (events)")
     serving_efficiency: float = _f(1.0, 0.01, 100, "", "serving cost multiplier")
     training_cost: float = _f(8.0e7, 0, 1e12, "$", "training cost per Llama release (405B: $60-90M, model card)")
-    price: Pricing = Pricing(schedule=[PricePoint(date="2023-01", price=3.0)])
+    switch: Switch | None = Field(None, description="a dated strategy switch applied to the run of strategy "
+                                                     "`meta.strategy` (e.g. {date: 2025-04, to: closed})")
+    price: Pricing = Field(Pricing(mode="best_response", schedule=[PricePoint(date="2023-01", price=3.0)]),
+                           description="Meta API pricing (closed): the labs' logit-Nash rule by default")
     flywheel: Flywheel = Flywheel()
     ledger: MetaLedger = MetaLedger()
+    talent: Talent = Talent()
+    misuse: Misuse = Misuse()
+    spend: Spend = Spend()
+    investment: Investment = Investment()
 
 
 class License(Section):
@@ -356,8 +437,62 @@ class License(Section):
 
 
 class Regulation(Section):
-    open_extra_cost: float = _f(0.0, 0, 1e4, "$/M tokens", "safety-compliance cost added to open options")
-    open_banned: bool = Field(False, description="open-weight models may not be used commercially")
+    """Safety rules: a compliance cost and a distribution ban, applied to open weights, closed APIs or all models.
+    A ban stops third parties' use; Meta's own products keep running on its model."""
+
+    applies_to: Literal["open", "closed", "all"] = Field("open", description="which models the rules cover")
+    extra_cost: float = _f(0.0, 0, 1e4, "$/M tokens", "safety-compliance cost added to covered options")
+    banned: bool = Field(False, description="covered models may not be used commercially")
+
+
+class Product(Section):
+    """One consumer AI product: a brand constant and, for the labs and Meta, its own reach and revenue per user."""
+
+    brand: float = _f(0.0, -50, 50, "", "brand constant in the consumer AI logit")
+    reach: float = _f(1.0e8, 1, 1e11, "users", "people the product reaches through its owner's distribution")
+    revenue_per_user_month: float = _f(0.0, 0, 1e3, "$/user-month", "r_k: revenue per user of the product")
+    launch: YearMonth = Field("2023-01", description="month the product launches (YYYY-MM)")
+
+
+class ValuePoint(Section):
+    date: YearMonth
+    value: float = _f(0.0, 0, 1, "share")
+
+
+class Consumer(Section):
+    """The consumer AI layer: people's AI use A(t) split by a logit over products (design of docs/model.md).
+    U_k = v beta_c Q_k / 100 + (1 - v) delta ln(reach_k) + brand_k."""
+
+    users_start: float = _f(1.5e8, 0, 1e11, "users/month", "consumer AI users at the start (ChatGPT ~100M, early 2023)")
+    users_growth_per_year: float = _f(2.2, 0.1, 100, "x per year", "growth of consumer AI use (swept)")
+    users_max: float = _f(4.0e9, 1, 1e11, "users/month", "ceiling of consumer AI use (people online)")
+    beta_quality: float = _f(2.0, 0, 100, "per 100 Elo", "beta_c: value of model quality to consumers")
+    reach_weight: float = _f(1.0, 0, 100, "per ln user", "delta: value of the owner's distribution")
+    tokens_per_user_month: float = _f(0.1, 0, 1e4, "M tokens/user-month", "tau: tokens a user of Meta AI needs")
+    attention_at_risk: list[ValuePoint] = Field(
+        default_factory=lambda: [ValuePoint(date="2023-01", value=0.0), ValuePoint(date="2027-12", value=0.05)],
+        min_length=1, max_length=MAX_LIST,
+        description="a(t): share of Meta's ad-relevant time AI products can take; linear between points (no public "
+                    "figure: an assumption, swept)")
+    meta_ad_yield: float = _f(0.5, 0, 1.5, "", "m: Meta AI's ad yield relative to the feed (~0 in 2023-24)")
+    engagement_lift: float = _f(0.001, 0, 0.1, "per ln price",
+                                "zeta: cheaper AI content lifts engagement, AR zeta ln(p_ref / average price)")
+    buy_surplus_share: float = _f(0.5, 0.3, 1, "fraction",
+                                  "theta_b: share of Meta's surplus a seller captures when Meta buys an API")
+    meta_ai: Product = Product(brand=0.0, reach=3.3e9, revenue_per_user_month=0.02, launch="2023-09")
+    openai: Product = Product(brand=2.0, reach=3.0e8, revenue_per_user_month=1.2, launch="2023-01")
+    anthropic: Product = Product(brand=-1.0, reach=3.0e7, revenue_per_user_month=1.2, launch="2023-03")
+    google: Product = Product(brand=-0.5, reach=3.0e9, revenue_per_user_month=0.3, launch="2023-03")
+    platforms: Product = Product(brand=-1.5, reach=1.0, launch="2023-01")
+    apps: Product = Product(brand=-1.0, reach=1.0, launch="2023-01")
+
+    @field_validator("attention_at_risk")
+    @classmethod
+    def _dates_increase(cls, points):
+        dates = [p.date for p in points]
+        if dates != sorted(set(dates)):
+            raise ValueError("dates must be distinct and in increasing order")
+        return points
 
 
 class Outputs(Section):
@@ -390,6 +525,7 @@ class Scenario(Section):
     community: Community = Community()
     license: License = License()
     regulation: Regulation = Regulation()
+    consumer: Consumer = Consumer()
     outputs: Outputs = Outputs()
     events: list[Event] = Field(default_factory=list, max_length=MAX_LIST,
                                 description="dated set/add/multiply edits of any market parameter")

@@ -8,7 +8,10 @@ Each month, in this order (design.md sections 5-9):
 4. the option table is rebuilt from the providers;
 5. non-adopters adopt with the Bass hazard p + q A/N (Bass 1969); a share of adopters re-chooses, and anyone whose
    option disappeared must; choosers pick by the logit rule in :mod:`sim.choice`;
-6. shares and token volumes are counted, ledgers booked, indicators computed and one row recorded.
+6. shares and token volumes are counted (token use responds to price: Jevons), the consumer AI layer splits
+   people's AI use among products, ledgers are booked (Meta's through :mod:`sim.channels`), one row is recorded.
+
+Meta's strategy may switch at a date (``meta.switch``); weights already released stay usable afterwards.
 
 All randomness comes from ``model.rng`` through children spawned in a fixed order (population, schedules, licence,
 and one set per month), so two runs with the same seed and different Meta strategies share the population, the
@@ -17,11 +20,10 @@ release dates, the adoption and re-choice draws and the taste shocks: they are p
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import mesa
 import numpy as np
 
+from sim import channels, consumer
 from sim.choice import (
     Coefficients,
     OptionTable,
@@ -51,7 +53,7 @@ from sim.options import (
     K,
 )
 from sim.population import SEGMENT_CODE, Tally, draw_population
-from sim.providers import META_LINES, ClosedLab, CloudHost, Meta, OpenRival, serving_cost
+from sim.providers import ClosedLab, CloudHost, Meta, OpenRival, jevons, serving_cost
 
 BUSINESS = np.array([SEGMENT_CODE["enterprise"], SEGMENT_CODE["regulated"]])
 PLATFORM = SEGMENT_CODE["platform"]
@@ -60,38 +62,49 @@ _SELF_OR_NONE = np.append(IS_SELF, False)
 
 
 class LLMMarket(mesa.Model):
-    """Developers choosing between closed APIs and open weights, month by month.
+    """Developers choosing between closed APIs and open weights, month by month, and consumers choosing AI products.
 
     Args:
         scenario: a validated :class:`sim.config.Scenario` (it is copied; events edit the copy).
         strategy: Meta's strategy for this run (``open``, ``closed`` or ``absent``); defaults to the scenario's.
+            The scenario's ``meta.switch`` applies to the run whose strategy is the scenario's own ``meta.strategy``.
         seed: the run's seed; defaults to ``scenario.seed``. Runs with the same seed are paired.
     """
 
     def __init__(self, scenario: Scenario, strategy: str | None = None, seed: int | None = None):
         super().__init__(rng=int(scenario.seed if seed is None else seed))
         self.cfg = scenario_copy(scenario)
-        self.strategy = strategy or self.cfg.meta.strategy
+        own = self.cfg.meta.strategy
+        self.strategy = strategy or own
+        sw = self.cfg.meta.switch
+        self.switch = (month_index(self.cfg.start, sw.date), sw.to) if sw is not None and self.strategy == own else None
         self.cfg.meta.strategy = self.strategy
         self.horizon = self.cfg.horizon_months
         pop_rng, sched_rng, self.license_rng, self.dynamics_rng = self.rng.spawn(4)
         lab_rngs = sched_rng.spawn(len(PROVIDERS))
 
         self.devs = draw_population(self.cfg.population, pop_rng)
-        n = self.devs.n
-        giants = len(self.cfg.population.giants)
-        self.weight = (self.cfg.population.represents - giants) / (n - giants)  # real firms per non-giant row
-        self.can_self = self.devs.capability >= self.cfg.choice.selfhost_capability
+        d, n = self.devs, self.devs.n
+        self.can_self = d.capability >= self.cfg.choice.selfhost_capability
         self._selfhost_bar = self.cfg.choice.selfhost_capability
-        self.tally = Tally(self.devs)  # firms and tokens by option, kept current by developers_choose
+        self.tally = Tally(d)  # firms and tokens by option, kept current by developers_choose
+        self.market_volume0 = float(d.volume.astype(np.float64).sum())  # M tokens/month at full adoption, month 0
+        g = len(self.cfg.population.giants[:n])
+        self.giant_rows = np.arange(n - g, n)
+        apps = (d.segment == PLATFORM)
+        apps[n - g:] = False
+        self.apps_reach = float((d.weight[apps].astype(np.float64) * d.mau[apps]).sum())
+        self.apps_firms = float(d.weight[apps].astype(np.float64).sum())
         self.approved = np.zeros(n, dtype=bool)
         self.license_blocked = np.zeros(n, dtype=bool)
         self._license_key = None
         sample = min(self.cfg.outputs.surplus_sample, n)
-        self.surplus_sample = np.arange(sample)
+        self.surplus_sample = np.unique(np.linspace(0, n - 1, sample).astype(np.intp))  # spread over the strata
 
         self.labs = [ClosedLab(self, key, option, lab_rngs[option]) for key, option in
                      (("openai", 0), ("anthropic", 1), ("google", 2))]
+        self.weights_out = False  # Llama weights have been released: they cannot be recalled
+        self.legacy_llama: tuple[float, float] | None = None  # (quality, release quality) of weights left behind
         self.meta = Meta(self, lab_rngs[3])
         self.rival = OpenRival(self, lab_rngs[4])
         self.host = CloudHost(self, "cloud_host")
@@ -100,12 +113,13 @@ class LLMMarket(mesa.Model):
         self.events = sorted(self.cfg.events, key=lambda e: e.date)
         self.user_share = np.zeros(K)  # last month's share of adopters by option
         self.family_share = np.zeros(len(FAMILIES))
+        self.llama_share = self.open_share = 0.0
         init_rng = self.dynamics_rng.spawn(1)[0]
         self.initial_adopters = bernoulli_indices(init_rng, n, self.cfg.adoption.initial_adopted)
         self.rows: list[dict] = []
         self.datacollector = mesa.DataCollector(model_reporters={"adopted_frac": lambda m: m.adopted_frac})
         self.adopted_frac = 0.0
-        self.switchers = 0  # adopters who changed option this month
+        self.switchers = 0.0  # adopters (real firms) who changed option this month
         self.usage = 1.0  # token use per firm relative to month 0 (population.tokens_growth_per_year)
 
     # ---- step ------------------------------------------------------------------------------------------------------
@@ -117,6 +131,7 @@ class LLMMarket(mesa.Model):
     def step(self) -> None:
         t = self.month
         self.apply_events(t)
+        self.apply_switch(t)
         self.usage = self.cfg.population.tokens_growth_per_year ** (t / 12.0)  # token use per firm vs month 0
         self.update_providers(t)
         self.update_license(t)
@@ -137,12 +152,31 @@ class LLMMarket(mesa.Model):
                 on_step()
         return self.rows
 
-    # ---- 1. events --------------------------------------------------------------------------------------------------
+    # ---- 1. events and Meta's switch --------------------------------------------------------------------------------
 
     def apply_events(self, t: int) -> None:
         """Dated events edit the live scenario at the start of their month (earlier dates apply at month 0)."""
         while self.events and month_index(self.cfg.start, self.events[0].date) <= t:
             apply_event(self.cfg, self.events.pop(0))
+
+    def apply_switch(self, t: int) -> None:
+        """Meta changes strategy at the switch date. Llama weights already released stay usable (they cannot be
+        recalled): they remain on offer at their last quality, under the licence, with their misuse hazard."""
+        if self.switch is None or t != max(self.switch[0], 0):
+            return
+        to = self.switch[1]
+        if self.strategy == "open" and self.weights_out and to != "open":
+            self.legacy_llama = (self.meta.quality, self.meta.release_quality)
+        if to == "open":
+            self.legacy_llama = None
+        self.strategy = self.cfg.meta.strategy = to
+        self.meta.priced = False
+
+    def released_llama_quality(self) -> float | None:
+        """Release quality of the Llama weights anyone can download now (None before the first open release)."""
+        if self.strategy == "open" and self.meta.released:
+            return self.meta.release_quality
+        return self.legacy_llama[1] if self.legacy_llama is not None else None
 
     # ---- 2. providers -----------------------------------------------------------------------------------------------
 
@@ -151,22 +185,26 @@ class LLMMarket(mesa.Model):
         for lab in self.labs:
             lab.update_quality(t)
             lab.update_price(t, share[lab.option])
-        self.meta.devs_share = self.family_share[3] if self.strategy == "open" else 0.0
-        self.meta_released_now = self.meta.update_quality(t) if self.strategy != "absent" else False
+        meta, rival = self.meta, self.rival
+        meta.devs_share, meta.mindshare, meta.open_share = self.llama_share, self.family_share[3], self.open_share
+        self.meta_released_now = meta.update_quality(t) if self.strategy != "absent" else False
         if self.strategy == "closed":
-            self.meta.update_price(t, share[META_API])
-        self.rival.devs_share = self.family_share[4]
-        self.rival.update_quality(t)
+            meta.update_price(t, share[META_API])
+        if self.strategy == "open" and meta.released:
+            self.weights_out = True
+        rival.devs_share, rival.open_share = self.family_share[4], self.open_share
+        rival.update_quality(t)
 
     # ---- 3. licence -------------------------------------------------------------------------------------------------
 
     def update_license(self, t: int) -> None:
         """Llama's clause: a firm above ``mau_threshold`` (in the month before a release) needs Meta's approval,
-        granted with ``approval_probability``, drawn once per firm and release from the licence stream."""
+        granted with ``approval_probability``, drawn once per firm and release from the licence stream. It binds
+        released weights too after a switch away from open."""
         lic = self.cfg.license
-        if self.strategy != "open":
+        if self.released_llama_quality() is None:
             return
-        if self.meta_released_now:
+        if self.meta_released_now and self.strategy == "open":
             release_rng = self.license_rng.spawn(1)[0]
             above = np.flatnonzero(self.devs.mau > lic.mau_threshold)
             self.approved[:] = False
@@ -181,6 +219,14 @@ class LLMMarket(mesa.Model):
 
     # ---- 4. options -------------------------------------------------------------------------------------------------
 
+    def covered(self) -> np.ndarray:
+        """Options the regulation covers (``regulation.applies_to``: open weights, closed APIs or all)."""
+        return {"open": IS_OPEN, "closed": ~IS_OPEN, "all": np.ones(K, dtype=bool)}[self.cfg.regulation.applies_to]
+
+    def open_extra_cost(self) -> float:
+        """Compliance charge per M tokens on open weights (0 when the rules cover only closed APIs)."""
+        return self.cfg.regulation.extra_cost if self.cfg.regulation.applies_to != "closed" else 0.0
+
     def option_table(self, t: int) -> OptionTable:
         cfg, ch = self.cfg, self.cfg.choice
         quality = np.full(K, np.nan)
@@ -188,23 +234,33 @@ class LLMMarket(mesa.Model):
         available = np.zeros(K, dtype=bool)
         for lab in self.labs:
             quality[lab.option], price[lab.option], available[lab.option] = lab.quality, lab.price, lab.enabled
-        meta_on = self.strategy != "absent" and self.meta.released
         if self.strategy == "closed":
-            quality[META_API], price[META_API], available[META_API] = self.meta.quality, self.meta.price, meta_on
-        if self.strategy == "open":
-            unit = self.meta.unit_cost(t) * (1.0 - self.meta.community_cost_cut())
+            quality[META_API], price[META_API], available[META_API] = self.meta.quality, self.meta.price, \
+                self.meta.released
+        cut = self.meta.community_cost_cut()
+        if self.strategy == "open" and self.meta.released:
             quality[IS_LLAMA] = self.meta.quality
+            price[LLAMA_HOSTED], price[LLAMA_SELF] = self.open_weight_prices(self.meta.unit_cost(t) * (1.0 - cut))
+            available[IS_LLAMA] = True
+        elif self.legacy_llama is not None:
+            quality[IS_LLAMA] = self.legacy_llama[0]
+            unit = serving_cost(cfg, t, self.legacy_llama[1]) * cfg.meta.serving_efficiency * (1.0 - cut)
             price[LLAMA_HOSTED], price[LLAMA_SELF] = self.open_weight_prices(unit)
-            available[IS_LLAMA] = meta_on
+            available[IS_LLAMA] = True
         quality[IS_OPEN & ~IS_LLAMA] = self.rival.quality
         price[OPEN_HOSTED], price[OPEN_SELF] = self.open_weight_prices(
             serving_cost(cfg, t, self.rival.release_quality))
         available[IS_OPEN & ~IS_LLAMA] = self.rival.enabled
-        if cfg.regulation.open_banned:
-            available[IS_OPEN] = False
+        reg = cfg.regulation
+        if reg.applies_to != "open":
+            price[~IS_OPEN] += reg.extra_cost
+        if reg.banned:
+            available[self.covered()] = False
         self.quality, self.price, self.available = quality, price, available
+        self.jevons = np.array([jevons(cfg, p) for p in price])  # tokens per base token at each option's price
 
         brand = np.array([getattr(ch.brand, o) for o in OPTIONS])
+        brand[META_API] += np.mean([ch.brand.openai, ch.brand.anthropic, ch.brand.google])  # relative to the labs
         network = ch.gamma_network * np.log1p(self.family_share[FAMILY_OF] / ch.network_s0)
         base = ch.beta_quality * np.nan_to_num(quality) / 100.0 + network + brand
         ownership = IS_SELF.astype(float) + IS_HOSTED_OPEN * ch.hosted_ownership
@@ -214,16 +270,17 @@ class LLMMarket(mesa.Model):
         for lab in (*self.labs, self.meta):
             private_cap[lab.option] = lab.private_threshold()
         fixed = np.where(IS_SELF, cfg.providers.selfhost.fixed_cost, 0.0)
-        return OptionTable(base=base.astype(np.float32), price=price.astype(np.float32),
+        outside = ch.beta_quality * cfg.market.frontier_start_elo / 100.0 + ch.outside_utility
+        return OptionTable(base=base.astype(np.float32), price=(price * self.jevons).astype(np.float32),
                            fixed_cost=fixed.astype(np.float32), ownership=ownership.astype(np.float32),
                            leak=leak.astype(np.float32), private_cap=private_cap.astype(np.float32),
-                           available=available)
+                           available=available, outside=float(outside))
 
     def open_weight_prices(self, unit: float) -> tuple[float, float]:
         """$/M tokens of an open model served at ``unit`` cost: by a cloud host (cost x (1 + margin)) and self-hosted
         (cost x the self-host multiplier; the fixed cost is separate), both plus any regulatory compliance charge."""
         cfg = self.cfg
-        extra = cfg.regulation.open_extra_cost
+        extra = self.open_extra_cost()
         return (unit * (1.0 + cfg.providers.cloud_host.margin) + extra,
                 unit * cfg.providers.selfhost.variable_cost_multiplier + extra)
 
@@ -234,7 +291,7 @@ class LLMMarket(mesa.Model):
                             beta_leak=ch.beta_leak, switching_cost=ch.switching_cost, mu=ch.noise_scale,
                             selfhost_capability=ch.selfhost_capability,
                             capability_discount=self.cfg.providers.selfhost.capability_discount,
-                            trust_by_segment=trust)
+                            trust_by_segment=trust, cost_lambda=ch.cost_lambda)
 
     def utilities_of(self, idx: np.ndarray, opt: OptionTable, co: Coefficients, with_current: bool = True):
         d = self.devs
@@ -247,6 +304,7 @@ class LLMMarket(mesa.Model):
     def developers_choose(self, t: int, opt: OptionTable) -> None:
         """Bass adoption, voluntary re-choice and forced re-choice, then one vectorized logit draw for the choosers.
 
+        Adopters who re-choose may also take the outside option (leave LLMs), so adoption answers price and quality.
         Random numbers are drawn only for firms that act, and no step passes over all N firms: adoption and re-choice
         candidates are drawn over all N by geometric gaps and kept if in the right state (the same Bernoulli(p) per
         firm as drawing among those in that state); the counts by option come from :class:`Tally`, updated by the
@@ -260,7 +318,7 @@ class LLMMarket(mesa.Model):
         if t == 0:
             new = self.initial_adopters[d.choice[self.initial_adopters] < 0]
         else:
-            hazard = min((ad.bass_p + ad.bass_q * self.tally.adopters / d.n) / 12.0, 1.0)
+            hazard = min((ad.bass_p + ad.bass_q * self.tally.adopters / self.tally.total) / 12.0, 1.0)
             candidates = bernoulli_indices(adopt_rng, d.n, hazard)
             new = candidates.take(np.flatnonzero(d.choice[candidates] < 0))
         candidates = bernoulli_indices(rechoice_rng, d.n, ad.rechoice_rate)
@@ -269,7 +327,7 @@ class LLMMarket(mesa.Model):
         # Forced: firms on an option withdrawn this month (rare: found by a full pass only then), unapproved firms on
         # Llama above the licence threshold (a handful), firms on a self-hosted option they can no longer run.
         forced = [self.selfhost_misfits()]
-        gone = ~self.available & (self.tally.users_seg[1:].sum(axis=1) > 0)
+        gone = ~self.available & (self.tally.rows[1:] > 0)
         if gone.any():
             forced.append(np.flatnonzero(np.append(gone, False)[d.choice]))
         blocked = np.flatnonzero(self.license_blocked)
@@ -281,18 +339,20 @@ class LLMMarket(mesa.Model):
             forced = forced[voluntary[at] != forced]
 
         co = self.coefficients()
-        self.switchers = 0
-        for who, rng in ((np.concatenate((new, voluntary)), noise_rng), (forced, forced_rng)):
+        self.switchers = 0.0
+        outside_ok = np.concatenate((np.zeros(new.size, dtype=bool), np.ones(voluntary.size, dtype=bool)))
+        for who, rng, may_leave in ((np.concatenate((new, voluntary)), noise_rng, outside_ok),
+                                    (forced, forced_rng, np.ones(forced.size, dtype=bool))):
             if who.size == 0:
                 continue
             old = d.choice[who]
-            tokens, sensitivity, capability, volume, segment = d.attributes_of(who)
+            tokens, sensitivity, capability, volume, weight, segment = d.attributes_of(who)
             tokens = tokens * self.usage
-            uniforms = rng.random((K, who.size), dtype=np.float32)
+            uniforms = rng.random((K + 1, who.size), dtype=np.float32)
             picked = logit_choice(opt, co, tokens, sensitivity, capability, segment, old, self.license_blocked[who],
-                                  uniforms)
-            self.tally.move(segment, volume, old, picked)  # firms that stayed add and remove themselves
-            self.switchers += int(np.count_nonzero((picked != old) & (old >= 0)))
+                                  uniforms, may_leave)
+            self.tally.move(segment, volume, weight, old, picked)  # firms that stayed add and remove themselves
+            self.switchers += float(weight[(picked != old) & (old >= 0)].sum())
             d.choice[who] = picked
             since = d.chosen_at[who]
             since += (picked != old) * (t - since)
@@ -309,15 +369,14 @@ class LLMMarket(mesa.Model):
         return np.flatnonzero(~self.can_self & _SELF_OR_NONE[self.devs.choice])
 
     def count_users(self) -> tuple[np.ndarray, np.ndarray]:
-        """Firms by (option + 1, segment) (row 0: not adopted) and market M tokens by option, this month."""
-        return self.tally.users_seg.copy(), self.tally.tokens.copy()
+        """Real firms by (option + 1, segment) (row 0: not adopted) and market M tokens by option, this month."""
+        return self.tally.users_seg.copy(), self.tally.tokens * self.usage * self.jevons
 
-    # ---- 6. counting and ledgers ------------------------------------------------------------------------------------
+    # ---- 6. counting, consumers and ledgers --------------------------------------------------------------------------
 
     def count_and_book(self, t: int, opt: OptionTable) -> dict:
-        d, w = self.devs, self.weight
+        d, cfg = self.devs, self.cfg
         users_seg, tokens = self.count_users()
-        tokens *= self.usage  # market M tokens this month
         users = users_seg.sum(axis=1)
         adopters = users[1:].sum()
         share_users = users[1:] / adopters if adopters else np.zeros(K)
@@ -325,8 +384,13 @@ class LLMMarket(mesa.Model):
         fam_users = np.bincount(FAMILY_OF, weights=users[1:], minlength=len(FAMILIES))
         self.user_share = share_users
         self.family_share = fam_users / adopters if adopters else np.zeros(len(FAMILIES))
-        platform = users_seg[1:, PLATFORM]
-        closed_consumer = platform[CLOSED_OPTIONS[:3]].sum() / platform.sum() if platform.sum() else 0.0
+        self.llama_share = float(share_users[IS_LLAMA].sum())
+        self.open_share = float(share_users[IS_OPEN].sum())
+
+        cons = self.consumer_layer(t, users_seg)
+        best_open = np.nanmax(np.where(self.available & IS_OPEN, self.quality, np.nan)) \
+            if (self.available & IS_OPEN).any() else np.nan
+        best_closed = max((lab.quality for lab in self.labs if lab.enabled), default=0.0)
 
         # Closed labs: private-tier tokens are those of developers for whom the leak penalty beats the premium.
         cap = opt.private_cap
@@ -334,35 +398,135 @@ class LLMMarket(mesa.Model):
             private = 0.0
             if np.isfinite(cap[lab.option]) and users[lab.option + 1]:
                 on = d.choice == lab.option
-                leak = self.cfg.choice.beta_leak * d.sensitivity[on]
-                private = float(d.volume[on][leak > cap[lab.option]].sum()) * self.usage
-            lab.book(t, tokens[lab.option], private, platform[lab.option] / platform.sum() if platform.sum() else 0.0)
+                leak = cfg.choice.beta_leak * d.sensitivity[on]
+                private = float(d.volume[on][leak > cap[lab.option]].sum()) * self.usage * self.jevons[lab.option]
+            contract = cons["contract"] if cons["seller"] is lab else (0.0, 0.0)
+            lab.book(t, tokens[lab.option], private, cons["revenue"][lab.key], contract)
 
-        # Hosting and Meta.
         price = self.price
         self.host.book(tokens[LLAMA_HOSTED], price[LLAMA_HOSTED], tokens[OPEN_HOSTED], price[OPEN_HOSTED])
         self.rival.book(t)
-        best_open = np.nanmax(np.where(self.available & IS_OPEN, self.quality, np.nan)) \
-            if (self.available & IS_OPEN).any() else np.nan
-        best_closed = max((lab.quality for lab in self.labs if lab.enabled), default=0.0)
-        meta_product_q = self.meta.quality if (self.strategy != "absent" and self.meta.released) else (
-            self.rival.quality if self.rival.enabled else self.cfg.market.frontier_start_elo)
-        llama_users = users[LLAMA_HOSTED + 1] + users[LLAMA_SELF + 1]
-        month = SimpleNamespace(
-            llama_host_revenue=(price[LLAMA_HOSTED] - self.cfg.regulation.open_extra_cost) * tokens[LLAMA_HOSTED],
-            llama_business_firms=users_seg[[LLAMA_HOSTED + 1, LLAMA_SELF + 1]][:, BUSINESS].sum() * w,
-            llama_mindshare=llama_users / adopters if adopters else 0.0,
-            meta_api_tokens=tokens[META_API],
-            best_closed_quality=best_closed,
-            meta_product_quality=meta_product_q,
-            closed_consumer_share=closed_consumer,
-        )
-        self.meta.book_meta(t, month)
+        self.book_meta(t, tokens, users_seg, cons)
 
         row = self.record(t, users, users_seg, tokens, share_users, share_tokens, best_closed, best_open, opt)
-        row["closed_consumer_share"] = closed_consumer
+        for k, name in enumerate(consumer.PRODUCTS):
+            row[f"consumer_share.{name}"] = float(cons["shares"][k])
+        row["consumer_users"] = cons["users"]
+        row["meta_ai_quality"] = float(cons["quality"][consumer.META_AI])
         row.update(self.lab_ledger_columns())
         return row
+
+    def consumer_layer(self, t: int, users_seg: np.ndarray) -> dict:
+        """Split consumer AI use among products; decide what Meta's products run on (make or buy)."""
+        cfg, c = self.cfg, self.cfg.consumer
+        q = np.full(len(consumer.PRODUCTS), np.nan)
+        reach = np.array([getattr(c, k).reach for k in consumer.PRODUCTS], dtype=float)
+        for i, lab in enumerate(self.labs, start=1):
+            q[i] = lab.quality if lab.enabled else np.nan
+        # The named giants ("platforms") and the rest of the platform segment ("apps") run on what they chose.
+        quality = np.nan_to_num(self.quality)
+        gch = self.devs.choice[self.giant_rows]
+        on = gch >= 0
+        reach[consumer.PLATFORMS] = float(self.devs.mau[self.giant_rows][on].sum())
+        if on.any():
+            q[consumer.PLATFORMS] = float(np.average(quality[gch[on]], weights=self.devs.mau[self.giant_rows][on]))
+        firms = users_seg[1:, PLATFORM] - np.bincount(gch[on], minlength=K)  # giants have weight 1
+        firms = np.maximum(firms, 0.0)
+        if firms.sum() > 0:
+            q[consumer.APPS] = float(np.average(quality, weights=firms))
+        reach[consumer.APPS] = self.apps_reach * firms.sum() / max(self.apps_firms, 1.0)
+        launched = consumer.launched(cfg, t)
+        users = consumer.consumer_users(cfg, t)
+        value_per_share = (self.ad_revenue(t) * consumer.attention_at_risk(cfg, t) * c.meta_ad_yield
+                           + users * c.meta_ai.revenue_per_user_month)
+
+        def shares_with(meta_quality: float) -> np.ndarray:
+            q[consumer.META_AI] = meta_quality
+            return consumer.shares(cfg, q, reach, launched & np.isfinite(q))
+
+        seller, contract = None, (0.0, 0.0)
+        if self.strategy != "absent" and self.meta.released:  # make: Meta runs its own model
+            s = shares_with(self.meta.quality)
+            own_tokens = c.tokens_per_user_month * s[consumer.META_AI] * users
+            cost = own_tokens * self.meta.unit_cost(t) * (1.0 - self.meta.community_cost_cut())
+        else:  # buy the best closed API at a negotiated price, or self-host the best open model
+            s, cost, seller, contract = self.source_meta_products(t, shares_with, value_per_share, users)
+        revenue = {k: s[i] * users * getattr(c, k).revenue_per_user_month
+                   for i, k in enumerate(consumer.PRODUCTS) if k in consumer.OWNER and k != "meta_ai"}
+        return {"shares": s, "users": users, "quality": q.copy(), "own_cost": cost, "seller": seller,
+                "contract": contract, "revenue": revenue}
+
+    def source_meta_products(self, t, shares_with, value_per_share: float, users: float):
+        """Make or buy when Meta has no model of its own: buy the best closed API at P = c_j T + theta_b S (S: Meta's
+        surplus over self-hosting, shared by Nash bargaining), booked by the seller as a private contract, or
+        self-host the best open model (the other families, or Llama weights left behind), whichever is worth more."""
+        cfg, tau = self.cfg, self.cfg.consumer.tokens_per_user_month
+        labs = [lab for lab in self.labs if lab.enabled]
+        opens = []
+        if self.rival.enabled:
+            opens.append((self.rival.quality, self.rival.release_quality))
+        if self.legacy_llama is not None:
+            opens.append(self.legacy_llama)
+        self_unit = cfg.providers.selfhost.variable_cost_multiplier
+        best_self = None
+        if opens:
+            q_open, q_rel = max(opens)
+            s_self = shares_with(q_open)
+            unit = serving_cost(cfg, t, q_rel) * self_unit
+            tokens = tau * s_self[consumer.META_AI] * users
+            best_self = (s_self, tokens * unit, value_per_share * s_self[consumer.META_AI] - tokens * unit)
+        if labs:
+            lab = max(labs, key=lambda x: x.quality)
+            s_buy = shares_with(lab.quality)
+            tokens = tau * s_buy[consumer.META_AI] * users
+            at_cost = tokens * lab.cost
+            surplus = value_per_share * s_buy[consumer.META_AI] - at_cost - (best_self[2] if best_self else 0.0)
+            if best_self is None or surplus > 0:
+                paid = at_cost + cfg.consumer.buy_surplus_share * max(surplus, 0.0)
+                return s_buy, paid, lab, (paid, tokens)
+        if best_self is not None:
+            return best_self[0], best_self[1], None, (0.0, 0.0)
+        return shares_with(np.nan), 0.0, None, (0.0, 0.0)
+
+    def ad_revenue(self, t: int) -> float:
+        """AR(t): Meta's advertising revenue per month."""
+        led = self.cfg.meta.ledger
+        return led.ad_revenue_per_year / 12.0 * (1.0 + led.ad_growth_per_year) ** (t / 12.0)
+
+    def book_meta(self, t: int, tokens: np.ndarray, users_seg: np.ndarray, cons: dict) -> None:
+        """Meta's inputs for this month, then its ledger from :mod:`sim.channels` (one formula per channel)."""
+        cfg, meta, strategy = self.cfg, self.meta, self.strategy
+        programme = strategy != "absent"
+        api_tokens = tokens[META_API] if strategy == "closed" else 0.0
+        if api_tokens:
+            meta.captured += api_tokens  # a Meta API's own flywheel
+        served = tokens.sum()
+        avg_price = float((self.price * tokens).sum() / served) if served > 0 else 0.0
+        hazard = (cfg.meta.misuse.hazard_open_per_year * self.weights_out
+                  + cfg.meta.misuse.hazard_closed_per_year * (strategy == "closed" and meta.released)) / 12.0
+        spend = cfg.meta.spend
+        meta_firms = users_seg[[META_API + 1, LLAMA_HOSTED + 1, LLAMA_SELF + 1]][:, BUSINESS].sum()
+        month = channels.MetaMonth(
+            ad_revenue=self.ad_revenue(t),
+            attention_at_risk=consumer.attention_at_risk(cfg, t),
+            ad_yield=cfg.consumer.meta_ad_yield,
+            meta_ai_share=float(cons["shares"][consumer.META_AI]),
+            consumer_users=cons["users"],
+            revenue_per_user=cfg.consumer.meta_ai.revenue_per_user_month,
+            engagement_lift=cfg.consumer.engagement_lift,
+            price_ratio=cfg.choice.budget_per_mtok / avg_price if avg_price > 0 else 1.0,
+            own_products_cost=cons["own_cost"],
+            api_revenue=meta.price * api_tokens,
+            api_serving_cost=meta.cost * api_tokens,
+            host_fee=self.host.meta_fee,
+            support_revenue=cfg.meta.ledger.support_revenue_per_dev * meta_firms,
+            misuse_hazard=hazard,
+            liability=cfg.meta.misuse.liability,
+            training_cost=meta.training_charge(t),
+            rd_cost=spend.rd_share * spend.rd_per_year / 12.0 * programme,
+            capex_cost=spend.capex_share * spend.capex_per_year / spend.capex_life_years / 12.0 * programme,
+        )
+        meta.ledger = channels.book(month)
 
     def lab_ledger_columns(self) -> dict:
         """Each closed lab's ledger lines (API and consumer revenue, serving and training cost) and gross margin."""
@@ -370,15 +534,16 @@ class LLMMarket(mesa.Model):
         for lab in self.labs:
             for line, value in lab.ledger.items():
                 out[f"{line}.{lab.key}"] = float(value)
-            api = lab.ledger["api_revenue"]
+            api = lab.ledger["api_revenue"] + lab.ledger["meta_contract"]
             out[f"gross_margin.{lab.key}"] = (api + lab.ledger["serving_cost"]) / api if api > 0 else np.nan
         return out
 
     def record(self, t, users, users_seg, tokens, share_users, share_tokens, best_closed, best_open, opt) -> dict:
-        n = self.devs.n
-        row: dict = {"month": t, "adopted_frac": 1.0 - users[0] / n, "users.none": int(users[0])}
+        total = self.tally.total
+        row: dict = {"month": t, "strategy_now": self.strategy, "adopted_frac": 1.0 - users[0] / total,
+                     "users.none": float(users[0])}
         for j, o in enumerate(OPTIONS):
-            row[f"users.{o}"] = int(users[j + 1])
+            row[f"users.{o}"] = float(users[j + 1])
         for j, o in enumerate(OPTIONS):
             row[f"share_users.{o}"] = float(share_users[j])
         for j, o in enumerate(OPTIONS):
@@ -394,10 +559,13 @@ class LLMMarket(mesa.Model):
         for key, p in self.providers.items():
             row[f"revenue.{key}"] = float(p.revenue) if key != "open_rival" else 0.0
             row[f"profit.{key}"] = p.profit
+        for lab in (*self.labs, self.meta):
+            row[f"flywheel_gain.{lab.key}"] = float(lab.flywheel_gain())
         for lab in self.labs:
             row[f"data_captured.{lab.key}"] = float(lab.data_captured)
-        for line in META_LINES:
+        for line in channels.CHANNEL_NAMES:
             row[f"meta.{line}"] = float(self.meta.ledger[line])
+        row["meta_reported"] = float(sum(self.meta.ledger[line] for line in channels.REPORTED))
         fam_tokens = np.bincount(FAMILY_OF, weights=share_tokens, minlength=len(FAMILIES))
         row["commoditization"] = float(1.0 - np.sum(fam_tokens**2)) if tokens.sum() > 0 else 0.0
         row["quality_lead"] = float(best_closed - best_open) if np.isfinite(best_open) else np.nan
@@ -408,9 +576,9 @@ class LLMMarket(mesa.Model):
         return row
 
     def developer_surplus(self, opt: OptionTable) -> float:
-        """Mean expected maximum utility of a fixed sample of developers, in $ per firm-month (logit log-sum divided
-        by the price coefficient alpha / budget_i; switching costs left out). Utilities are built option-major
-        (:func:`sim.choice.add_utilities`) so that the log-sum reduces over contiguous rows."""
+        """Mean expected maximum utility of a fixed sample of developers (spread over the strata, weighted), in $
+        per firm-month: the logit log-sum monetized at the firm's reference bill (ln-sum x tokens x p_ref / alpha;
+        exact for the linear cost, a first-order money metric otherwise; switching costs left out)."""
         d, idx, ch = self.devs, self.surplus_sample, self.cfg.choice
         v = np.zeros((K, idx.size), dtype=np.float32)
         tokens = d.tokens[idx] * self.usage
@@ -419,4 +587,4 @@ class LLMMarket(mesa.Model):
         ls = logsum(v, ch.noise_scale, axis=0)
         dollars = ls * tokens * ch.budget_per_mtok / ch.alpha_price
         ok = np.isfinite(dollars)
-        return float(dollars[ok].mean()) if ok.any() else float("nan")
+        return float(np.average(dollars[ok], weights=d.weight[idx][ok])) if ok.any() else float("nan")

@@ -24,10 +24,11 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from scipy import stats  # noqa: E402
 
+from sim.channels import CHANNEL_NAMES as META_LINES  # noqa: E402
+from sim.channels import LABELS as LEDGER_LABELS  # noqa: E402
 from sim.io import save_figure  # noqa: E402
 from sim.loading import ConfigError, read_yaml_mapping  # noqa: E402
 from sim.options import OPTIONS, PROVIDERS  # noqa: E402
-from sim.providers import META_LINES  # noqa: E402
 from sim.style import (  # noqa: E402
     OPTION_COLORS,
     OPTION_LABELS,
@@ -40,18 +41,6 @@ BAND = (0.05, 0.95)
 # Meta's strategies take the colour of the Meta product they put on the market (Llama green, Meta API purple).
 PROVIDER_LABELS = {"openai": "OpenAI", "anthropic": "Anthropic", "google": "Google", "meta": "Meta",
                    "open_rival": "Other open-model makers", "cloud_host": "Cloud hosts"}
-LEDGER_LABELS = {
-    "api_revenue": "Meta API revenue",
-    "host_revenue_share": "Cloud-host revenue share",
-    "support_revenue": "Support and add-ons",
-    "talent_value": "Talent attracted",
-    "avoided_api_spend": "Avoided API spend",
-    "community_savings": "Community savings",
-    "attention": "Attention (ad revenue leak)",
-    "serving_cost": "Serving cost",
-    "training_cost": "Training cost",
-    "rd_cost": "Model R&D",
-}
 GAIN_COLOR, LOSS_COLOR, TOTAL_COLOR = "#0072B2", "#D55E00", "#000000"
 # Quality is a property of a model, not of how it is served: one line per model family.
 QUALITY_OPTIONS = {"openai": "OpenAI", "anthropic": "Anthropic", "google": "Google", "meta_api": "Meta API",

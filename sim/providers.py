@@ -13,6 +13,7 @@ from collections import deque
 import mesa
 import numpy as np
 
+from sim.choice import box_cox
 from sim.config import month_index
 
 # ---- market-wide curves (pure functions of the scenario and the month) ----------------------------------------------
@@ -41,6 +42,46 @@ def serving_cost(cfg, t: int, quality: float) -> float:
 def community_gain(cfg, devs_share: float) -> float:
     """ln(1 + devs / n0): fine-tunes, tooling and efficiency work grow with the open model's developer base."""
     return math.log1p(devs_share / cfg.community.n0_share)
+
+
+def open_community_gain(cfg, family_share: float, open_share: float) -> float:
+    """Community gains of one open family: a share phi follows the family's own developers, the rest (tooling, serving
+    kernels) lifts every open model with the whole open community (model-agnostic gains)."""
+    phi = cfg.community.llama_share
+    return phi * community_gain(cfg, family_share) + (1.0 - phi) * community_gain(cfg, open_share)
+
+
+def jevons(cfg, price: float) -> float:
+    """Tokens a firm uses per token of base demand at this price: (price / reference)^-epsilon (Jevons)."""
+    eps = cfg.population.price_elasticity
+    if eps == 0.0:
+        return 1.0
+    return max(price / cfg.choice.budget_per_mtok, 1e-12) ** (-eps)
+
+
+def nash_price(cfg, cost: float, share: float, cap: float) -> float:
+    """The logit-Nash price of a single-product firm with share s (Anderson, de Palma & Thisse 1992), under the
+    Box-Cox cost term and Jevons demand: maximising (p - c) p^-eps s(p) gives p / (p - c) = eps + A x(p)^lambda with
+    A = (alpha / mu)(1 - s)(1 - eps) and x = (p / p_ref)^(1 - eps). With lambda = 0 the Lerner index is the constant
+    1 / (eps + A); with lambda = 1 and eps = 0 it is the textbook p = c + mu p_ref / (alpha (1 - s)). Solved by
+    bisection on log p in (c, cap]; ``cap`` when the firm would price above it."""
+    ch, eps = cfg.choice, cfg.population.price_elasticity
+    a_term = ch.alpha_price / ch.noise_scale * max(1.0 - share, 1e-6) * (1.0 - eps)
+    lam, ref = ch.cost_lambda, ch.budget_per_mtok
+    cost = max(cost, 1e-12)
+    if cap <= cost:
+        return cap
+
+    def excess(p: float) -> float:  # (p - c)(eps + A x^lambda) - p: negative below the optimum
+        return (p - cost) * (eps + a_term * (p / ref) ** ((1.0 - eps) * lam)) - p
+
+    if excess(cap) <= 0:
+        return cap
+    lo, hi = math.log(cost), math.log(cap)
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if excess(math.exp(mid)) < 0 else (lo, mid)
+    return math.exp(hi)
 
 
 def scheduled_price(pricing, start: str, t: int) -> float:
@@ -145,10 +186,13 @@ class ClosedLab(ModelMaker):
     def __init__(self, model, key: str, option: int, rng):
         self.option = option
         self.captured = 0.0  # cumulative M tokens served outside private tiers (the flywheel's data)
+        self.recent_revenue: deque = deque(maxlen=12)  # last 12 months of revenue (margins fund quality)
         super().__init__(model, key, rng)
         self.released = True
         self.price = scheduled_price(self.params().price, model.cfg.start, 0)
         self.cost = 0.0
+        self.priced = False  # best response: the first repricing jumps to the target
+        self.ledger = {}
 
     def params(self):
         return getattr(self.model.cfg.providers, self.key)
@@ -158,58 +202,75 @@ class ClosedLab(ModelMaker):
         return self.params().enabled
 
     def target_quality(self, t: int) -> float:
-        return frontier(self.model.cfg, t) + self.params().lead
+        return frontier(self.model.cfg, t) + self.params().lead + self.funded_lead()
+
+    def funded_lead(self) -> float:
+        """Margins fund quality: the lead gains xi ln(trailing-year revenue / reference), so commoditization that
+        cuts a lab's revenue reaches its next model (an argument of the documents; xi = 0 by default)."""
+        p = self.params()
+        xi = getattr(p, "margin_quality", 0.0)
+        if not xi or len(self.recent_revenue) < 12:
+            return 0.0
+        yearly = max(sum(self.recent_revenue), 1.0)
+        return xi * math.log(yearly / p.revenue_ref_per_year)
 
     def endogenous_quality(self) -> float:
-        """Data flywheel: closed APIs learn from captured usage, kappa (1 - exp(-D / D0)) (design.md section 6)."""
+        return self.flywheel_gain()
+
+    def flywheel_gain(self) -> float:
+        """Data flywheel: closed APIs learn from captured usage, kappa (1 - exp(-D / D0)), with D0 in months of the
+        whole market's token volume, so the race stays live and tokens that go to open models slow it."""
         fw = self.params().flywheel
-        return fw.strength * (1.0 - math.exp(-self.captured / fw.d0))
+        return fw.strength * (1.0 - math.exp(-self.captured / (fw.d0_market_months * self.model.market_volume0)))
 
     def update_price(self, t: int, user_share: float) -> None:
         """``schedule``: the dated path. ``best_response``: every ``reprice_every`` months a move ``adjustment`` of the
-        way towards the logit-Nash price of a single-product firm, p = c + mu / (a (1 - s)) with a = alpha / budget
-        per M tokens (Anderson, de Palma & Thisse 1992), s being last month's share of adopters. Undamped, that
-        update cycles between two prices once s passes 1/2; damping keeps the fixed point and converges to it.
-        ``cap`` bounds the price of a lab with no rival (s near 1)."""
+        way towards the logit-Nash price of a single-product firm (:func:`nash_price`), s being last month's share
+        of adopters. Undamped, that update cycles between two prices once s passes 1/2; damping keeps the fixed point
+        and converges to it. ``cap`` bounds the price of a lab with no rival (s near 1)."""
         pricing = self.params().price
         cfg = self.model.cfg
         self.cost = serving_cost(cfg, t, self.release_quality) * self.params().serving_efficiency
-        if pricing.mode == "schedule" or t == 0:
+        if pricing.mode == "schedule":
             self.price = scheduled_price(pricing, cfg.start, t)
-        elif t % pricing.reprice_every == 0:
-            a = cfg.choice.alpha_price / cfg.choice.budget_per_mtok / cfg.choice.noise_scale
-            target = min((self.cost + 1.0 / (a * max(1.0 - user_share, 1e-6))) * pricing.multiplier, pricing.cap)
-            self.price += pricing.adjustment * (target - self.price)
+        elif not self.priced or t % pricing.reprice_every == 0:
+            target = min(nash_price(cfg, self.cost, user_share, pricing.cap) * pricing.multiplier, pricing.cap)
+            self.price = self.price + pricing.adjustment * (target - self.price) if self.priced else target
+            self.priced = True
 
     def private_threshold(self) -> float:
         """Leak penalty above which a developer prefers the private tier (inf when there is none): the developer pays
-        ``premium`` more to keep its data out of the flywheel."""
+        ``premium`` more to keep its data out of the flywheel, worth alpha (g(x (1 + premium)) - g(x)) in utility."""
         tier = getattr(self.params(), "private_tier", None)
         if tier is None or not tier.enabled:
             return math.inf
         c = self.model.cfg.choice
-        return c.alpha_price / c.budget_per_mtok * self.price * tier.price_premium
+        x = self.price * jevons(self.model.cfg, self.price) / c.budget_per_mtok
+        lam = c.cost_lambda
+        return float(c.alpha_price * (box_cox(x * (1.0 + tier.price_premium), lam) - box_cox(x, lam)))
 
-    def book(self, t: int, tokens: float, private_tokens: float, consumer_share: float) -> None:
-        """API revenue (private tokens pay the premium), serving and training cost; data captured feeds the flywheel."""
+    def book(self, t: int, tokens: float, private_tokens: float, consumer_revenue: float,
+             contract: tuple[float, float] = (0.0, 0.0)) -> None:
+        """API revenue (private tokens pay the premium), consumer-product revenue, a contract to serve Meta's products
+        (price, M tokens; private, so no data), serving and training cost; captured data feeds the flywheel."""
         tier = getattr(self.params(), "private_tier", None)
         premium = tier.price_premium if tier is not None and tier.enabled else 0.0
         captured = tokens - private_tokens
         self.captured += captured
-        consumer = 0.0
-        if self.model.cfg.market.ai_is_the_product:
-            consumer = self.params().consumer_revenue_per_year / 12.0 * consumer_share
         self.data_captured = captured
+        paid, served = contract
         self.ledger = {
             "api_revenue": self.price * (tokens + premium * private_tokens),
-            "consumer_revenue": consumer,
-            "serving_cost": -self.cost * tokens,
+            "consumer_revenue": consumer_revenue,
+            "meta_contract": paid,
+            "serving_cost": -self.cost * (tokens + served),
             "training_cost": -self.training_charge(t),
         }
+        self.recent_revenue.append(self.revenue)
 
     @property
     def revenue(self) -> float:
-        return self.ledger.get("api_revenue", 0.0) + self.ledger.get("consumer_revenue", 0.0)
+        return sum(self.ledger.get(k, 0.0) for k in ("api_revenue", "consumer_revenue", "meta_contract"))
 
 
 class OpenRival(ModelMaker):
@@ -218,6 +279,7 @@ class OpenRival(ModelMaker):
 
     def __init__(self, model, rng):
         self.devs_share = 0.0
+        self.open_share = 0.0
         super().__init__(model, "open_rival", rng)
         self.released = True
 
@@ -229,10 +291,17 @@ class OpenRival(ModelMaker):
         return self.params().enabled
 
     def target_quality(self, t: int) -> float:
-        return frontier(self.model.cfg, t) - open_gap(self.model.cfg, t) + self.params().offset
+        """frontier - gap + offset (the offset against Llama's is the Llama-rival gap), plus spillover: released
+        Llama weights teach the other open families a share sigma of their lead (distillation, training on outputs)."""
+        own = frontier(self.model.cfg, t) - open_gap(self.model.cfg, t) + self.params().offset
+        llama = self.model.released_llama_quality()
+        if llama is not None:
+            own += self.params().spillover * max(llama - own, 0.0)
+        return own
 
     def endogenous_quality(self) -> float:
-        return self.model.cfg.community.strength * community_gain(self.model.cfg, self.devs_share)
+        return self.model.cfg.community.strength * open_community_gain(self.model.cfg, self.devs_share,
+                                                                        self.open_share)
 
     def book(self, t: int) -> None:
         self.ledger = {"training_cost": -self.training_charge(t)}
@@ -243,10 +312,12 @@ class CloudHost(Provider):
 
     def book(self, llama_tokens: float, llama_price: float, open_tokens: float, open_price: float) -> None:
         """Hosted prices are serving cost x (1 + margin) + the regulatory compliance charge, which the host passes on
-        (a cost line) rather than keeps; Meta's share is of Llama revenue net of that charge."""
+        (a cost line) rather than keeps. Hosts above the MAU threshold need Meta's approval to serve Llama, which Meta
+        sells for theta_h of their Llama revenue net of that charge; small hosts pay nothing; no clause, no fee."""
         cfg = self.model.cfg
-        share = cfg.providers.cloud_host.meta_revenue_share if self.model.strategy == "open" else 0.0
-        extra, markup = cfg.regulation.open_extra_cost, 1.0 + cfg.providers.cloud_host.margin
+        host = cfg.providers.cloud_host
+        share = host.meta_revenue_share * host.large_host_share if cfg.license.enabled else 0.0
+        extra, markup = self.model.open_extra_cost(), 1.0 + host.margin
         tokens = llama_tokens + open_tokens
         llama_net = (llama_price - extra) * llama_tokens if llama_tokens else 0.0
         self.ledger = {
@@ -255,27 +326,28 @@ class CloudHost(Provider):
             "compliance_cost": -extra * tokens,
             "meta_revenue_share": -share * llama_net,
         }
+        self.meta_fee = share * llama_net
 
     @property
     def revenue(self) -> float:
         return self.ledger.get("hosting_revenue", 0.0)
 
 
-META_LINES = ("api_revenue", "host_revenue_share", "support_revenue", "talent_value", "avoided_api_spend",
-              "community_savings", "attention", "serving_cost", "training_cost", "rd_cost")
-
-
 class Meta(ClosedLab):
-    """Meta under one of three strategies (design.md section 4):
+    """Meta under one of three strategies, possibly switching at a date (docs/model.md, "Meta"):
 
-    * ``open``: Llama weights free, the 700M-MAU clause, hosted by clouds and self-hostable; community gains add to
-      quality and cut serving cost ("commoditize your complement", Zuckerberg's open-source letter, 2024).
-    * ``closed``: a Meta API priced like a closed lab, with a data flywheel; no clause, community or host share.
-    * ``absent``: no Meta model; only the attention term remains.
+    * ``open``: Llama weights free under the 700M-MAU clause, hosted by clouds and self-hostable; community gains add
+      to quality and cut serving cost ("commoditize your complement", Zuckerberg's open-source letter, 2024).
+    * ``closed``: a credible Meta API priced by the labs' rule, with its own data flywheel.
+    * ``absent``: no Meta model; Meta's products run on a bought or self-hosted model.
+
+    Its value is booked by :mod:`sim.channels`, one formula per channel under every strategy.
     """
 
     def __init__(self, model, rng):
-        self.devs_share = 0.0
+        self.devs_share = 0.0  # Llama's share of adopters (community)
+        self.mindshare = 0.0  # Meta models' share of adopters (talent)
+        self.open_share = 0.0
         self.release_months = [month_index(model.cfg.start, r.date) for r in model.cfg.meta.releases]
         super().__init__(model, "meta", option=3, rng=rng)
         self.released = False
@@ -303,66 +375,43 @@ class Meta(ClosedLab):
         return self.params().releases[here[-1]].offset if here else self.params().offset_after
 
     def target_quality(self, t: int) -> float:
-        return frontier(self.model.cfg, t) - open_gap(self.model.cfg, t) + self._offset(t)
+        extra = self.params().investment.extra_elo
+        return frontier(self.model.cfg, t) - open_gap(self.model.cfg, t) + self._offset(t) + extra
+
+    def training_cost(self) -> float:
+        """Training per release, times cost_per_100_elo^(extra / 100) for the quality investment lever."""
+        p = self.params()
+        return p.training_cost * p.investment.cost_per_100_elo ** (p.investment.extra_elo / 100.0)
+
+    def talent_gain(self) -> float:
+        """Talent as quality: a base for doing frontier work at all, plus delta_T x Meta's developer mindshare, of
+        which a closed API earns ``closed_factor`` (open work's premium, seed 002 and Meta's letters)."""
+        tal = self.params().talent
+        factor = 1.0 if self.model.strategy == "open" else tal.closed_factor
+        return tal.base_elo + tal.per_mindshare * self.mindshare * factor
 
     def endogenous_quality(self) -> float:
+        gain = self.talent_gain()
         if self.model.strategy == "open":
-            return self.model.cfg.community.strength * community_gain(self.model.cfg, self.devs_share)
-        return super().endogenous_quality()  # closed: a flywheel like any closed API
+            return gain + self.model.cfg.community.strength * open_community_gain(self.model.cfg, self.devs_share,
+                                                                                   self.open_share)
+        return gain + self.flywheel_gain()  # closed: a flywheel like any closed API
 
     def community_cost_cut(self) -> float:
-        """Community efficiency work (quantization, kernels, distillation) cuts the cost of running Llama."""
-        if self.model.strategy != "open":
-            return 0.0
+        """Community efficiency work (quantization, kernels, distillation) cuts the cost of running open weights,
+        scaled by the same phi-weighted community size as the quality gains (zero with no open developers)."""
         c = self.model.cfg.community
-        return min(c.cost_cut * community_gain(self.model.cfg, self.devs_share), c.cost_cut_max)
+        if self.devs_share <= 0.0:
+            return 0.0
+        return min(c.cost_cut * open_community_gain(self.model.cfg, self.devs_share, self.open_share), c.cost_cut_max)
 
     def unit_cost(self, t: int) -> float:
-        """$/M tokens to run the current Llama before community savings."""
+        """$/M tokens to run the current Meta model before community savings."""
         return serving_cost(self.model.cfg, t, self.release_quality) * self.params().serving_efficiency
-
-    def book_meta(self, t: int, m) -> None:
-        """Meta's monthly value lines; ``m`` is the model's month summary (shares, tokens, prices, qualities)."""
-        cfg, led, strategy = self.model.cfg, self.params().ledger, self.model.strategy
-        lines = dict.fromkeys(META_LINES, 0.0)
-        has_model = strategy != "absent" and self.released
-        own = led.own_tokens_per_month * self.model.usage
-        unit = self.unit_cost(t)
-        if has_model:
-            cut = self.community_cost_cut()
-            lines["serving_cost"] = -own * unit * (1.0 - cut)
-            lines["community_savings"] = 0.0  # booked below for open, as the avoided part of the bill
-            closed_prices = [lab.price for lab in self.model.labs if lab.enabled]
-            lines["avoided_api_spend"] = own * min(closed_prices) if closed_prices else 0.0
-            lines["training_cost"] = -self.training_charge(t)
-            lines["rd_cost"] = -led.rd_cost_per_year / 12.0
-            if strategy == "open":
-                lines["community_savings"] = own * unit * cut
-                lines["serving_cost"] = -own * unit  # the gross bill; savings shown as their own line
-                lines["host_revenue_share"] = cfg.providers.cloud_host.meta_revenue_share * m.llama_host_revenue
-                lines["support_revenue"] = led.support_revenue_per_dev * m.llama_business_firms
-                lines["talent_value"] = led.talent_value_per_year / 12.0 * m.llama_mindshare
-            else:
-                lines["api_revenue"] = self.price * m.meta_api_tokens
-                lines["serving_cost"] += -self.cost * m.meta_api_tokens
-                self.captured += m.meta_api_tokens
-        lines["attention"] = -self.ad_revenue(t) * self.leak_rate(m)
-        self.ledger = lines
-
-    def ad_revenue(self, t: int) -> float:
-        led = self.params().ledger
-        return led.ad_revenue_per_year / 12.0 * (1.0 + led.ad_growth_per_year) ** (t / 12.0)
-
-    def leak_rate(self, m) -> float:
-        """Attention protection (the complement argument): ad revenue leaks to AI products in proportion to the best
-        closed model's Elo lead over the model Meta's products use, and to the closed share of consumer AI use."""
-        led = self.params().ledger
-        rate = led.leak_per_100_elo * max(m.best_closed_quality - m.meta_product_quality, 0.0) / 100.0
-        rate *= m.closed_consumer_share
-        if self.model.cfg.market.ai_is_the_product:
-            rate *= led.ai_product_multiplier
-        return min(rate, led.leak_max)
 
     @property
     def revenue(self) -> float:
-        return sum(v for k, v in self.ledger.items() if k in ("api_revenue", "host_revenue_share", "support_revenue"))
+        return sum(v for k, v in self.ledger.items() if k in REVENUE_LINES)
+
+
+REVENUE_LINES = ("api_revenue", "host_fee", "support_revenue", "consumer_revenue")

@@ -11,12 +11,14 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import pandas as pd
 
+from sim.channels import CHANNEL_NAMES
 from sim.config import STRATEGIES, Scenario
+from sim.consumer import PRODUCTS
 from sim.model import LLMMarket
 from sim.options import OPTIONS, PROVIDERS
-from sim.providers import META_LINES
 
 SEED_MASK = (1 << 63) - 1
+FLYWHEEL_LABS = ("openai", "anthropic", "google", "meta")
 
 
 def derive_seed(*keys: int) -> int:
@@ -60,14 +62,24 @@ def summarize(run: pd.DataFrame, annual_rate: float) -> dict:
     for p in PROVIDERS:
         out[f"npv.{p}"] = float((run[f"profit.{p}"].to_numpy() * disc).sum())
         out[f"revenue_total.{p}"] = float(run[f"revenue.{p}"].sum())
-    for line in META_LINES:
+    for line in CHANNEL_NAMES:
         out[f"npv.meta.{line}"] = float((run[f"meta.{line}"].to_numpy() * disc).sum())
+    out["npv.meta_reported"] = float((run["meta_reported"].to_numpy() * disc).sum())
     last = run.iloc[-1]
     for o in OPTIONS:
         out[f"final_share_users.{o}"] = float(last[f"share_users.{o}"])
         out[f"final_share_tokens.{o}"] = float(last[f"share_tokens.{o}"])
-    m24 = run.iloc[min(24, len(run) - 1)]
-    out["llama_token_share_m24"] = float(m24["share_tokens.llama_hosted"] + m24["share_tokens.llama_self"])
+    if len(run) > 24:  # month 24 exists only in runs of 25 months or more
+        m24 = run.iloc[24]
+        out["llama_token_share_m24"] = float(m24["share_tokens.llama_hosted"] + m24["share_tokens.llama_self"])
+        for lab in FLYWHEEL_LABS:
+            out[f"flywheel_gain_m24.{lab}"] = float(m24[f"flywheel_gain.{lab}"])
+    else:
+        out["llama_token_share_m24"] = float("nan")
+    for lab in FLYWHEEL_LABS:
+        out[f"final_flywheel_gain.{lab}"] = float(last[f"flywheel_gain.{lab}"])
+    for name in PRODUCTS:
+        out[f"final_consumer_share.{name}"] = float(last[f"consumer_share.{name}"])
     out["final_adopted_frac"] = float(last["adopted_frac"])
     out["final_commoditization"] = float(last["commoditization"])
     out["mean_dev_surplus"] = float(run["dev_surplus"].mean())

@@ -21,12 +21,12 @@ import pandas as pd
 from scipy.optimize import brentq
 from scipy.special import expit
 
+from sim.channels import CHANNEL_NAMES as META_LINES
 from sim.choice import logit_probabilities
 from sim.config import Scenario
 from sim.loading import deep_merge, validate_scenario
 from sim.model import LLMMarket
 from sim.options import IDX, IS_LLAMA, OPTIONS, PROVIDERS, K
-from sim.providers import META_LINES
 from sim.runner import derive_seed, discount_factors, simulate, summarize
 
 SIZES = ("small", "large")

@@ -96,8 +96,10 @@ def test_data_flywheel_adds_quality_with_captured_data():
     m = run_model(small(n=N, horizon=36), "absent", seed=1)
     lab = m.labs[0]
     assert lab.captured > 0
+    d0 = lab.params().flywheel.d0_market_months * m.market_volume0
+    before_last_month = lab.captured - lab.data_captured  # quality is set before the month's tokens are booked
     assert lab.quality - lab.release_quality - lab.params().quality_bonus == pytest.approx(
-        lab.params().flywheel.strength * (1 - np.exp(-lab.captured / lab.params().flywheel.d0)))
+        lab.params().flywheel.strength * (1 - np.exp(-before_last_month / d0)))
     off = run_model(small(n=N, horizon=36, providers__openai__flywheel__strength=0), "absent", seed=1)
     assert off.labs[0].quality == pytest.approx(off.labs[0].release_quality)
 
@@ -108,8 +110,8 @@ def test_community_raises_llama_quality_and_cuts_its_cost():
         off, lambda df: df["quality.llama_hosted"].iloc[-1]) + 5
     assert mean_of(on, lambda df: df["price.llama_hosted"].iloc[-1]) < mean_of(
         off, lambda df: df["price.llama_hosted"].iloc[-1])
-    assert mean_of(on, lambda df: df["meta.community_savings"].sum()) > 0
-    assert mean_of(off, lambda df: df["meta.community_savings"].sum()) == 0
+    own = lambda df: (df["meta.own_products"] / df["consumer_share.meta_ai"].clip(lower=1e-9)).iloc[-1]  # noqa: E731
+    assert mean_of(on, own) > mean_of(off, own)  # cheaper to run Meta's products per unit of Meta AI use
     assert mean_of(runs("community_boom"), llama_users) > mean_of(runs("baseline"), llama_users)
 
 
@@ -120,12 +122,14 @@ def test_private_tiers_win_sensitive_firms_and_cut_captured_data():
     assert mean_of(private, closed_user_share) > mean_of(base, closed_user_share)
 
 
-def test_ai_is_the_product_adds_consumer_revenue_and_raises_attention_loss():
-    product, base = runs("ai_is_the_product"), runs("baseline")
-    assert mean_of(product, lambda df: df["consumer_revenue.openai"].sum()) > 0
-    assert mean_of(base, lambda df: df["consumer_revenue.openai"].sum()) == 0
-    attention = lambda df: df["meta.attention"].sum()  # noqa: E731
-    assert mean_of(product, attention) < mean_of(base, attention)
+def test_consumer_revenue_is_booked_under_every_strategy():
+    """Every lab's assistant earns s_k A(t) r_k whatever Meta does (one formula under every strategy)."""
+    for strategy in ("open", "closed", "absent"):
+        df = runs("baseline", strategy, seeds=(1,), horizon=24)[0]
+        expected = df["consumer_share.openai"] * df["consumer_users"] * load_scenario(
+            "baseline").consumer.openai.revenue_per_user_month
+        assert np.allclose(df["consumer_revenue.openai"], expected)
+        assert df["consumer_revenue.openai"].sum() > 0
 
 
 def test_open_model_regulation_adds_cost_then_bans():
@@ -142,12 +146,12 @@ def test_open_model_regulation_adds_cost_then_bans():
 def test_meta_strategies_change_who_sells_what():
     closed, open_ = runs("baseline", "closed", seeds=(1,))[0], runs("baseline", "open", seeds=(1,))[0]
     assert closed["share_users.meta_api"].iloc[-1] > 0 and closed["meta.api_revenue"].sum() > 0
-    assert closed["meta.host_revenue_share"].sum() == 0 and closed["meta.talent_value"].sum() == 0
-    assert open_["meta.host_revenue_share"].sum() > 0 and open_["meta.talent_value"].sum() > 0
+    assert closed["meta.host_fee"].sum() == 0
+    assert open_["meta.host_fee"].sum() > 0
     assert open_["meta.api_revenue"].sum() == 0
-    share = load_scenario("baseline").providers.cloud_host.meta_revenue_share
+    host = load_scenario("baseline").providers.cloud_host
     host_revenue = open_["price.llama_hosted"].fillna(0) * open_["tokens.llama_hosted"]
-    assert np.allclose(open_["meta.host_revenue_share"], share * host_revenue)
+    assert np.allclose(open_["meta.host_fee"], host.meta_revenue_share * host.large_host_share * host_revenue)
 
 
 def test_data_ownership_value_draws_firms_to_open_weights():
@@ -203,19 +207,21 @@ def test_token_use_growth_raises_volumes_and_the_self_hosting_case():
 
 
 def test_best_response_prices_settle_when_a_lab_holds_most_of_the_market():
-    """With s > 1/2 the undamped update p = c + 1/(a(1 - s)) overshoots (slope -s/(1 - s) < -1) and flips between
-    a high and a low price; the damped update settles near the fixed point."""
-    def late_prices(adjustment):
-        s = small(n=6000, horizon=48, providers__openai__price__mode="best_response", choice__brand__openai=4.0,
+    """With a large share the undamped best response (Lerner index 1 / (eps + alpha (1 - s) / mu) under log cost)
+    overshoots and flips between a high and a low markup; the damped update keeps the markup steadier. Markups are
+    read as gross margins, which the falling serving cost does not trend."""
+    def late_margins(adjustment):
+        s = small(n=6000, horizon=48, providers__openai__price__mode="best_response", choice__brand__openai=8.0,
+                  choice__alpha_price=4.0, population__price_elasticity=0.0,
                   providers__openai__price__reprice_every=1, providers__openai__price__adjustment=adjustment,
                   adoption__rechoice_rate=1.0, choice__switching_cost=0.0)
         df = simulate(s, "absent", 1)
-        return df["price.openai"].iloc[-12:].to_numpy(), df["share_users.openai"].iloc[-12:].mean()
+        return df["gross_margin.openai"].iloc[-12:].fillna(0.0).to_numpy(), df["share_users.openai"].iloc[-12:].mean()
 
-    damped, share = late_prices(0.5)
-    undamped, _ = late_prices(1.0)
-    assert share > 0.5
-    assert np.std(damped) / np.mean(damped) < 0.15 < np.std(undamped) / np.mean(undamped)
+    damped, share = late_margins(0.5)
+    undamped, _ = late_margins(1.0)
+    assert share > 0.35
+    assert np.std(damped) < 0.6 * np.std(undamped)
 
 
 def test_switch_rate_counts_adopters_who_moved():
@@ -229,8 +235,8 @@ def test_switch_rate_counts_adopters_who_moved():
 
 def test_compliance_charge_is_passed_on_not_kept_by_hosts():
     """The regulation's per-token charge raises open prices; hosts pay it on (a cost line), Meta's share excludes it."""
-    charged = runs("baseline", seeds=(1,), horizon=24, regulation__open_extra_cost=2.0)[0]
-    s = small(n=N, horizon=24, regulation__open_extra_cost=2.0)
+    charged = runs("baseline", seeds=(1,), horizon=24, regulation__extra_cost=2.0)[0]
+    s = small(n=N, horizon=24, regulation__extra_cost=2.0)
     m = run_model(s, "open", seed=1)
     ledger = m.host.ledger
     hosted = charged["tokens.llama_hosted"].iloc[-1] + charged["tokens.open_hosted"].iloc[-1]

@@ -21,20 +21,29 @@ from sim.choice import (
 )
 from sim.config import Event
 from sim.model import LLMMarket
-from sim.options import IS_LLAMA, IS_OPEN, IS_SELF, LLAMA_SELF, META_API, OPEN_SELF, OPTIONS, K
+from sim.options import IS_LLAMA, IS_META, IS_OPEN, IS_SELF, LLAMA_SELF, META_API, OPEN_SELF, OPTIONS, K
 from sim.population import Tally
 from tests.helpers import run_model, small
 
 N, MONTHS, SEEDS = 2000, 24, 16
+# baseline: leaving LLMs is rare (u0 far below the options); leaving: u0 = 6 makes re-choosers leave often enough that
+# adoption at 24 months falls from ~0.49 to ~0.38, so the outside option's handling shows in the outcomes.
+SCENARIOS = {"baseline": {}, "leaving": {"choice__outside_utility": 6.0}}
+
+
+def scenario(name: str, **change):
+    return small(n=N, horizon=MONTHS, **{**SCENARIOS[name], **change})
 
 
 def outcomes(cls, scenario, seeds) -> np.ndarray:
-    """One row per seed: the adoption path (one value a month), then the final share of adopters of each option."""
+    """One row per seed: the adoption path (one value a month), the final share of adopters of each option, and the
+    mean monthly switch rate (adopters who moved, leaving included)."""
     rows = []
     for seed in seeds:
         model = cls(scenario, "open", seed=seed)
         model.run()
-        rows.append([r["adopted_frac"] for r in model.rows] + [model.rows[-1][f"share_users.{o}"] for o in OPTIONS])
+        rows.append([r["adopted_frac"] for r in model.rows] + [model.rows[-1][f"share_users.{o}"] for o in OPTIONS]
+                    + [np.mean([r["switch_rate"] for r in model.rows])])
     return np.array(rows)
 
 
@@ -48,36 +57,49 @@ def worst_deviation(a: np.ndarray, b: np.ndarray) -> float:
 
 @pytest.fixture(scope="module")
 def engine_outcomes():
-    return outcomes(LLMMarket, small(n=N, horizon=MONTHS), range(SEEDS))
+    """The engine's outcomes on a named scenario, 16 seeds, computed once per module."""
+    cache = {}
+
+    def get(name: str) -> np.ndarray:
+        if name not in cache:
+            cache[name] = outcomes(LLMMarket, scenario(name), range(SEEDS))
+        return cache[name]
+
+    return get
 
 
-def test_reference_matches_engine(engine_outcomes):
-    """Baseline, Meta open, 2,000 developers, 24 months, 16 seeds, engine and per-agent reference run on the same seeds.
-    For each of the 24 monthly adoption fractions and the 8 final user shares, the mean engine - reference difference
-    must lie within 4.5 standard errors of that difference (SE = seed-to-seed sd / sqrt(16), about 0.005 for adoption
-    and 0.003-0.005 for the main shares) plus 0.002 for metrics with no spread (e.g. the Meta API share, always 0 here).
-    4.5 SE keeps the chance of a false alarm across the 32 metrics near 1% (t with 15 degrees of freedom)."""
-    reference = outcomes(ReferenceMarket, small(n=N, horizon=MONTHS), range(SEEDS))
-    assert worst_deviation(engine_outcomes, reference) < 1.0
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_reference_matches_engine(engine_outcomes, name):
+    """Meta open, 2,000 developers (stratified: weighted rows), 24 months, 16 seeds, engine and per-agent reference
+    run on the same seeds. For each of the 24 monthly adoption fractions, the 8 final user shares and the mean switch
+    rate, the mean engine - reference difference must lie within 4.5 standard errors of that difference (SE =
+    seed-to-seed sd / sqrt(16), about 0.005-0.013 for adoption and 0.002-0.02 for the shares) plus 0.002 for metrics
+    with no spread (e.g. the Meta API share, always 0 here). 4.5 SE keeps the chance of a false alarm across the 33
+    metrics near 1% (t with 15 degrees of freedom)."""
+    reference = outcomes(ReferenceMarket, scenario(name), range(SEEDS))
+    assert worst_deviation(engine_outcomes(name), reference) < 1.0
 
 
-@pytest.mark.parametrize("path, factor", [("adoption.bass_q", 1.3), ("choice.noise_scale", 1.15)])
-def test_comparison_detects_a_mis_specified_reference(engine_outcomes, path, factor):
-    """The same tolerance flags a reference whose imitation rate is off by 30%, or its taste-shock scale by 15%,
-    with only 8 seeds: the comparison above has the power to catch real differences in the dynamics."""
-    scenario = small(n=N, horizon=MONTHS)
+@pytest.mark.parametrize("name, path, factor, shift", [("baseline", "adoption.bass_q", 1.3, 0.0),
+                                                        ("baseline", "choice.noise_scale", 1.15, 0.0),
+                                                        ("leaving", "choice.outside_utility", 1.0, 1.0)])
+def test_comparison_detects_a_mis_specified_reference(engine_outcomes, name, path, factor, shift):
+    """The same tolerance flags a reference whose imitation rate is off by 30%, its taste-shock scale by 15%, or the
+    utility of leaving LLMs by 1 (as much as whether leaving carries the switching cost S = 1), with only 8 seeds:
+    the comparison above has the power to catch real differences in the dynamics, the outside option's included."""
     section, field = path.split(".")
-    change = {f"{section}__{field}": getattr(getattr(scenario, section), field) * factor}
-    reference = outcomes(ReferenceMarket, small(n=N, horizon=MONTHS, **change), range(8))
-    assert worst_deviation(engine_outcomes[:8], reference) > 1.0
+    change = {f"{section}__{field}": getattr(getattr(scenario(name), section), field) * factor + shift}
+    reference = outcomes(ReferenceMarket, scenario(name, **change), range(8))
+    assert worst_deviation(engine_outcomes(name)[:8], reference) > 1.0
 
 
 # ---- fast paths against the plain functions -------------------------------------------------------------------------
 
 
-def random_choice_problem(rng, m: int = 20_000):
-    """An option table and choosers exercising every term: fixed costs, ownership, leak with a private-tier cap,
-    trust by segment, switching, an unavailable option, capability and licence masks."""
+def random_choice_problem(rng, m: int = 20_000, cost_lambda: float = 0.0):
+    """An option table and choosers exercising every term: the Box-Cox cost with fixed costs, ownership, leak with a
+    private-tier cap, trust by segment, switching, an unavailable option, capability and licence masks, and an outside
+    option offered to a random half of the choosers (``outside_ok``)."""
     available = np.ones(K, dtype=bool)
     available[META_API] = False
     private_cap = np.full(K, np.inf, dtype=np.float32)
@@ -85,30 +107,93 @@ def random_choice_problem(rng, m: int = 20_000):
     opt = OptionTable(base=rng.normal(size=K).astype(np.float32), price=rng.uniform(0, 5, K).astype(np.float32),
                       fixed_cost=np.where(IS_SELF, 500.0, 0.0).astype(np.float32),
                       ownership=np.where(IS_OPEN, rng.uniform(0.5, 1, K), 0).astype(np.float32),
-                      leak=np.where(IS_OPEN, 0, 1).astype(np.float32), private_cap=private_cap, available=available)
+                      leak=np.where(IS_OPEN, 0, 1).astype(np.float32), private_cap=private_cap, available=available,
+                      outside=0.5)
     co = Coefficients(alpha=1.5, budget_per_mtok=10.0, beta_own=1.2, beta_leak=0.8, switching_cost=1.0, mu=0.9,
                       selfhost_capability=0.5, capability_discount=0.5,
-                      trust_by_segment=np.array([0.0, 0.1, 0.8, 0.0], dtype=np.float32))
+                      trust_by_segment=np.array([0.0, 0.1, 0.8, 0.0], dtype=np.float32), cost_lambda=cost_lambda)
     devs = dict(tokens=rng.lognormal(3, 2, m).astype(np.float32), sensitivity=rng.random(m, dtype=np.float32),
                 capability=rng.random(m, dtype=np.float32), segment=rng.integers(0, 4, m).astype(np.int8),
                 current=rng.integers(-1, K, m).astype(np.int8), license_blocked=rng.random(m) < 0.05)
     devs["current"][devs["current"] == META_API] = -1
+    devs["outside_ok"] = rng.random(m) < 0.5
     return opt, co, devs
 
 
-def test_logit_choice_picks_what_utilities_and_gumbel_max_pick(rng):
-    opt, co, devs = random_choice_problem(rng)
-    uniforms = rng.random((K, devs["tokens"].size), dtype=np.float32)
+def gumbel_max_of_utilities(opt, co, devs, uniforms, outside_ok):
+    """The readable rule: :func:`utilities` (with the outside column) plus mu times the standard Gumbel that
+    :func:`logit_choice` makes of the same uniforms, argmax; the outside column (K) and no option at all give -1."""
     gumbel = -np.log(-np.log(uniforms + np.float32(2.0**-26)))  # the transform logit_choice applies
     v = utilities(opt, co, devs["tokens"], devs["sensitivity"], devs["capability"], devs["segment"], devs["current"],
-                  devs["license_blocked"])
+                  devs["license_blocked"], outside_ok=outside_ok)
     expected = sample_choices(v, co.mu, gumbel.T.copy())
-    got = logit_choice(opt, co, devs["tokens"], devs["sensitivity"], devs["capability"], devs["segment"],
-                       devs["current"], devs["license_blocked"], uniforms.copy())
+    expected[expected == K] = -1
+    return expected
+
+
+def engine_choices(opt, co, devs, uniforms, outside_ok):
+    return logit_choice(opt, co, devs["tokens"], devs["sensitivity"], devs["capability"], devs["segment"],
+                        devs["current"], devs["license_blocked"], uniforms.copy(), outside_ok)
+
+
+@pytest.mark.parametrize("cost_lambda", [0.0, 0.5, 1.0])
+def test_logit_choice_picks_what_utilities_and_gumbel_max_pick(rng, cost_lambda):
+    """Every term, the Box-Cox cost at log, square-root and linear lambda, and the outside option offered to half of
+    the choosers that have no option yet (adopters' outside option: the next test)."""
+    opt, co, devs = random_choice_problem(rng, cost_lambda=cost_lambda)
+    outside_ok = devs["outside_ok"] & (devs["current"] < 0)
+    uniforms = rng.random((K + 1, devs["tokens"].size), dtype=np.float32)
+    expected = gumbel_max_of_utilities(opt, co, devs, uniforms, outside_ok)
+    got = engine_choices(opt, co, devs, uniforms, outside_ok)
     assert (got == expected).mean() > 0.999  # float32 rounding may flip exact near-ties only
-    assert not (IS_SELF[got] & (devs["capability"] < co.selfhost_capability)).any()
-    assert not (IS_LLAMA[got] & devs["license_blocked"]).any()
+    left = got == -1
+    assert left.any() and not (left & ~outside_ok).any()  # only those offered the outside option leave
+    assert not (IS_SELF[got] & (got >= 0) & (devs["capability"] < co.selfhost_capability)).any()
+    assert not (IS_LLAMA[got] & (got >= 0) & devs["license_blocked"]).any()
     assert not (got == META_API).any()
+    none = engine_choices(opt, co, devs, uniforms, None)  # no outside option: the same as offering it to nobody
+    assert np.array_equal(none, engine_choices(opt, co, devs, uniforms, np.zeros_like(outside_ok)))
+    assert (none >= 0).all()
+
+
+def test_logit_choice_outside_option_of_adopters_matches_utilities(rng):
+    """Adopters re-choosing may leave: the hot path must pick what utilities(..., outside_ok) + Gumbel-max picks.
+    add_utilities adds the switching cost S to the current option instead of subtracting it from the others, which
+    changes no choice among options only if the outside row is shifted by S as well."""
+    opt, co, devs = random_choice_problem(rng)
+    outside_ok = devs["outside_ok"] & (devs["current"] >= 0)
+    uniforms = rng.random((K + 1, devs["tokens"].size), dtype=np.float32)
+    got = engine_choices(opt, co, devs, uniforms, outside_ok)
+    assert (got == gumbel_max_of_utilities(opt, co, devs, uniforms, outside_ok)).mean() > 0.999
+
+
+def test_outside_option_is_taken_with_the_logit_probability(rng):
+    """200,000 identical choosers with no option yet, all offered the outside option: the frequency of each option
+    and of leaving (-1) lies within 4 SE of the softmax of V_j / mu with u0 / mu appended, V_j written out by hand
+    (base - alpha g(bill / reference price), g the Box-Cox transform at lambda = 0.5, the fixed cost spread over the
+    firm's tokens for self-hosting). Choosers not offered it never leave."""
+    m, lam = 200_000, 0.5
+    opt, co, _ = random_choice_problem(rng, m=10, cost_lambda=lam)
+    opt.available[:] = True
+    opt.outside = 0.3
+    co.mu = 1.3
+    tokens, capability = 40.0, 0.9
+    bill = opt.price.astype(float) + (1 - co.capability_discount * capability) * opt.fixed_cost / tokens
+    v = opt.base - co.alpha * ((bill / co.budget_per_mtok) ** lam - 1) / lam + co.beta_own * opt.ownership * 0.5
+    v -= np.minimum(co.beta_leak * opt.leak * 0.5, opt.private_cap) + co.trust_by_segment[1] * IS_META
+    z = np.append(v, opt.outside) / co.mu
+    p = np.exp(z - z.max())
+    p /= p.sum()
+    devs = dict(tokens=np.full(m, tokens, np.float32), sensitivity=np.full(m, 0.5, np.float32),
+                capability=np.full(m, capability, np.float32), segment=np.full(m, 1, np.int8),
+                current=np.full(m, -1, np.int8), license_blocked=np.zeros(m, dtype=bool))
+    got = engine_choices(opt, co, devs, rng.random((K + 1, m), dtype=np.float32), np.ones(m, dtype=bool))
+    freq = np.bincount(got.astype(np.intp) + 1, minlength=K + 1) / m  # -1 (left) first
+    expected = np.append(p[K], p[:K])
+    assert 0.05 < expected[0] < 0.5  # leaving is neither negligible nor certain here
+    assert (np.abs(freq - expected) < 4 * np.sqrt(expected * (1 - expected) / m) + 1e-9).all()
+    stay = engine_choices(opt, co, devs, rng.random((K + 1, m), dtype=np.float32), np.zeros(m, dtype=bool))
+    assert (stay >= 0).all()
 
 
 def test_logit_choice_returns_minus_one_when_nothing_is_available(rng):
@@ -117,9 +202,15 @@ def test_logit_choice_returns_minus_one_when_nothing_is_available(rng):
     opt.available[[LLAMA_SELF, OPEN_SELF]] = True
     devs["license_blocked"][:] = False
     got = logit_choice(opt, co, devs["tokens"], devs["sensitivity"], devs["capability"], devs["segment"],
-                       devs["current"], devs["license_blocked"], rng.random((K, 1000), dtype=np.float32))
+                       devs["current"], devs["license_blocked"], rng.random((K + 1, 1000), dtype=np.float32))
     low = devs["capability"] < co.selfhost_capability
     assert (got[low] == -1).all() and np.isin(got[~low], [LLAMA_SELF, OPEN_SELF]).all()
+    opt.available[:] = False  # nothing at all: -1 whether or not the outside option is offered
+    for outside_ok in (None, devs["outside_ok"]):
+        got = logit_choice(opt, co, devs["tokens"], devs["sensitivity"], devs["capability"], devs["segment"],
+                           devs["current"], devs["license_blocked"], rng.random((K + 1, 1000), dtype=np.float32),
+                           outside_ok)
+        assert (got == -1).all()
 
 
 def test_option_major_utilities_differ_from_utilities_only_by_the_switching_constant(rng):
@@ -170,23 +261,33 @@ def test_bernoulli_indices_has_geometric_gaps_and_no_position_bias(rng):
 
 def forced_choice_scenario():
     """Self-hosting made attractive with a low capability bar, then the bar raised (firms below it are forced off
-    self-hosting), then open weights banned (everyone on them is forced)."""
+    self-hosting), then open weights banned (everyone on them is forced, and may leave LLMs)."""
     s = small(n=4000, horizon=16, providers__selfhost__fixed_cost=0.0, choice__beta_ownership=3.0,
               license__mau_threshold=2e4, adoption__rechoice_rate=0.2, choice__selfhost_capability=0.3)
     s.events = [Event(date="2023-05", set={"choice.selfhost_capability": 0.5}),
-                Event(date="2023-11", set={"regulation.open_banned": True})]
+                Event(date="2023-11", set={"regulation.banned": True})]
     return s
 
 
 def test_tally_matches_a_recount_and_forced_firms_leave():
-    state = {"misfits": 0, "on_self": 0, "months_on": None}
+    """The incremental tally (real firms, rows and token volumes by option) equals a recount every month, with rows
+    of different weights (stratified population) moving in and out, the outside option included."""
+    state = {"misfits": 0, "on_self": 0, "left": 0, "choice": None}
 
     def check(m):
-        recount = Tally(m.devs)
-        assert np.array_equal(m.tally.users_seg, recount.users_seg)
+        d = m.devs
+        recount = Tally(d)
+        assert np.allclose(m.tally.users_seg, recount.users_seg, rtol=1e-9, atol=1e-6)
+        assert np.array_equal(m.tally.rows, recount.rows)
         assert np.allclose(m.tally.tokens, recount.tokens, rtol=1e-9, atol=1e-6)
+        firms = [d.weight[d.choice == j].astype(np.float64).sum() for j in range(-1, K)]  # plain weighted recount
+        assert np.allclose(m.tally.users_seg.sum(axis=1), firms, rtol=1e-9)
+        assert m.tally.total == pytest.approx(d.weight.astype(np.float64).sum(), rel=1e-12)
         row = m.rows[-1]
-        assert [row[f"users.{o}"] for o in OPTIONS] == m.tally.users_seg[1:].sum(axis=1).tolist()
+        assert np.allclose([row[f"users.{o}"] for o in OPTIONS], firms[1:], rtol=1e-9)
+        if state["choice"] is not None:
+            state["left"] += int(((state["choice"] >= 0) & (d.choice < 0)).sum())
+        state["choice"] = d.choice.copy()
         choice = m.devs.choice
         on_self = IS_SELF[choice] & (choice >= 0)
         assert not (on_self & (m.devs.capability < m.cfg.choice.selfhost_capability)).any()
@@ -198,8 +299,10 @@ def test_tally_matches_a_recount_and_forced_firms_leave():
         if m.month >= 10:  # open weights banned from 2023-11
             assert not (IS_OPEN[choice] & (choice >= 0)).any()
 
-    run_model(forced_choice_scenario(), "open", each_month=check)
+    model = run_model(forced_choice_scenario(), "open", each_month=check)
     assert state["on_self"] > 0 and state["misfits"] > 0  # both forced paths were exercised
+    assert state["left"] > 0  # adopters left LLMs (outside option)
+    assert np.unique(model.devs.weight).size > 1  # rows of different weights
 
 
 def test_months_on_choice_counts_months_since_the_last_change():
@@ -224,6 +327,7 @@ def test_packed_attributes_are_the_population_arrays(rng):
     d = model.devs
     who = np.concatenate((np.sort(rng.choice(d.n, 300, replace=False)), np.arange(10)))
     got = d.attributes_of(who)
-    for name, values in zip(("tokens", "sensitivity", "capability", "volume", "segment"), got, strict=True):
+    for name, values in zip(("tokens", "sensitivity", "capability", "volume", "weight", "segment"), got,
+                            strict=True):
         expected = getattr(d, name)[who]
         assert values.dtype == expected.dtype and np.array_equal(values, expected) and values.flags.c_contiguous

@@ -149,13 +149,37 @@ def output_columns(scenario: Scenario) -> list[str]:
     return list(LLMMarket(tiny).run()[0])
 
 
+DERIVED = {  # prefix -> (the column it is built from, a description for errors)
+    "users_real.": "users.",  # real firms (users.* already counts real firms; kept for old target files)
+    "annualized.": "",  # 12 x a monthly column
+    "spend_share.": "price.",  # an option's share of developers' spend, price x tokens
+    "consumer_users.": "consumer_share.",  # people using a consumer AI product, share x consumer_users
+}
+
+
+def base_column(column: str) -> str:
+    """The timeseries column a (possibly derived) metric is built from."""
+    for prefix, base in DERIVED.items():
+        if column.startswith(prefix):
+            return base + column.removeprefix(prefix)
+    return column
+
+
 def metric_series(df: pd.DataFrame, column: str, scenario: Scenario) -> np.ndarray:
     """One whitelisted metric of one run (monthly array)."""
     if column.startswith("users_real."):
-        scale = scenario.population.represents / scenario.population.n
-        return df[f"users.{column.removeprefix('users_real.')}"].to_numpy(float) * scale
+        return df[f"users.{column.removeprefix('users_real.')}"].to_numpy(float)
     if column.startswith("annualized."):
         return df[column.removeprefix("annualized.")].to_numpy(float) * 12.0
+    if column.startswith("spend_share."):
+        prices = df.filter(regex=r"^price\.")
+        spend = prices.fillna(0.0).to_numpy() * df.filter(regex=r"^tokens\.").to_numpy()
+        total = spend.sum(axis=1)
+        j = list(prices.columns).index(f"price.{column.removeprefix('spend_share.')}")
+        return np.divide(spend[:, j], total, out=np.zeros_like(total), where=total > 0)
+    if column.startswith("consumer_users."):
+        return df[f"consumer_share.{column.removeprefix('consumer_users.')}"].to_numpy(float) * \
+            df["consumer_users"].to_numpy(float)
     return df[column].to_numpy(float)
 
 
@@ -191,15 +215,11 @@ def check_against(spec: TargetsFile, scenario: Scenario, file) -> None:
     numeric = {c for c in columns if c not in ("month",)}
     for i, t in enumerate(spec.targets):
         for c in t.columns:
-            base = c
-            if c.startswith("users_real."):
-                base = "users." + c.removeprefix("users_real.")
-            elif c.startswith("annualized."):
-                base = c.removeprefix("annualized.")
-            if base not in numeric:
+            if base_column(c) not in numeric:
                 raise ConfigError(file, f"targets[{i}].metric",
                                   f"unknown metric {c!r}: use a timeseries column (e.g. share_users.openai), "
-                                  f"users_real.<option>, annualized.<column>, or a list of those")
+                                  f"users_real.<option>, annualized.<column>, spend_share.<option>, "
+                                  f"consumer_users.<product>, or a list of those")
         first, _ = t.months(scenario.start)
         if first < 0:
             raise ConfigError(file, f"targets[{i}].{'date' if t.date else 'window'}",

@@ -1,0 +1,55 @@
+"""The consumer AI layer (docs/model.md, "Consumer AI"): people's AI use split among products by a logit.
+
+Meta's case for open weights is that AI is a complement of its apps (Zuckerberg's open-source letter, 2024): if the
+models are commodities, reach decides who wins consumers and Meta's 3 billion users win. If the best model wins
+whatever the reach ("AI is the product", the case Zuckerberg called "trickier"), Meta needs the best model, and an
+open Llama arms every app built on it. One parameter v in [0, 1] moves between the two worlds:
+
+    U_k = v beta_c Q_k / 100 + (1 - v) delta ln(reach_k) + brand_k
+
+Q_k is the quality of the model product k runs on: Meta AI runs on Meta's model (or a bought one), each lab's
+assistant on its own, and third-party apps on what the platform segment of the developer population chose (the named
+giants as ``platforms``, the rest as ``apps``): Llama where the licence lets them, a Meta API where Meta sells it,
+any closed API or the other open families. Pure functions; the model supplies the inputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.config import month_index
+
+PRODUCTS = ("meta_ai", "openai", "anthropic", "google", "platforms", "apps")
+OWNER = {"meta_ai": "meta", "openai": "openai", "anthropic": "anthropic", "google": "google"}
+META_AI, PLATFORMS, APPS = 0, 4, 5
+
+
+def consumer_users(cfg, t: int) -> float:
+    """A(t): people using consumer AI products in month t (grows by a factor a year up to a ceiling)."""
+    c = cfg.consumer
+    return float(min(c.users_start * c.users_growth_per_year ** (t / 12.0), c.users_max))
+
+
+def attention_at_risk(cfg, t: int) -> float:
+    """a(t): the share of Meta's ad-relevant time AI products can take, linear between dated points."""
+    pts = cfg.consumer.attention_at_risk
+    return float(np.interp(t, [month_index(cfg.start, p.date) for p in pts], [p.value for p in pts]))
+
+
+def launched(cfg, t: int) -> np.ndarray:
+    """Which products exist in month t (by their launch dates)."""
+    return np.array([month_index(cfg.start, getattr(cfg.consumer, k).launch) <= t for k in PRODUCTS])
+
+
+def shares(cfg, quality: np.ndarray, reach: np.ndarray, available: np.ndarray) -> np.ndarray:
+    """The logit shares of consumer AI use over :data:`PRODUCTS` (0 for products not available)."""
+    c, v = cfg.consumer, cfg.market.ai_is_the_product
+    brand = np.array([getattr(c, k).brand for k in PRODUCTS])
+    ok = available & np.isfinite(quality) & (reach > 0)
+    u = np.full(len(PRODUCTS), -np.inf)
+    u[ok] = (v * c.beta_quality * quality[ok] / 100.0 + (1.0 - v) * c.reach_weight * np.log(reach[ok])
+             + brand[ok])
+    if not ok.any():
+        return np.zeros(len(PRODUCTS))
+    e = np.exp(u - u[ok].max())
+    return e / e.sum()

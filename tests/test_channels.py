@@ -1,0 +1,126 @@
+"""Meta's value channels: one formula under every strategy, each moving Meta's payoff the way its argument says.
+
+Each test fails if its channel is removed: they compare paired runs (same seeds) that differ in one parameter.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.channels import CHANNEL_NAMES, CHANNELS, REPORTED, MetaMonth, book
+from sim.config import Switch
+from sim.runner import discount_factors, simulate, summarize
+from tests.helpers import small
+
+SEEDS = (1, 2)
+N = 3000
+
+
+def npv(df: pd.DataFrame, column: str, rate: float = 0.10) -> float:
+    return float((df[column].to_numpy() * discount_factors(df["month"].to_numpy(), rate)).sum())
+
+
+def paired(strategies=("open", "closed", "absent"), seeds=SEEDS, horizon=48, **sets) -> dict[str, list[pd.DataFrame]]:
+    s = small(n=N, horizon=horizon, **sets)
+    return {k: [simulate(s, k, seed) for seed in seeds] for k in strategies}
+
+
+def mean_npv(runs, column="profit.meta") -> float:
+    return float(np.mean([npv(df, column) for df in runs]))
+
+
+def test_every_channel_is_one_formula_of_the_month_inputs():
+    zero = MetaMonth(**{f: 0.0 for f in MetaMonth.__dataclass_fields__} | {"price_ratio": 1.0})
+    assert set(book(zero)) == set(CHANNEL_NAMES) and all(v == 0 for v in book(zero).values())
+    assert set(REPORTED) < set(CHANNEL_NAMES) and len({c.label for c in CHANNELS}) == len(CHANNELS)
+
+
+def test_meta_lines_sum_to_profit_and_npv_is_the_discounted_sum_under_every_strategy():
+    runs = paired(seeds=(1,), horizon=24)
+    for strategy, (df,) in runs.items():
+        lines = df[[f"meta.{c}" for c in CHANNEL_NAMES]].sum(axis=1)
+        assert np.allclose(lines, df["profit.meta"], rtol=1e-12, atol=1e-3)
+        reported = df[[f"meta.{c}" for c in REPORTED]].sum(axis=1)
+        assert np.allclose(reported, df["meta_reported"], rtol=1e-12, atol=1e-3)
+        ids = pd.DataFrame({"scenario": "x", "strategy": strategy, "replicate": 0, "seed": 1}, index=df.index)
+        out = summarize(pd.concat([ids, df], axis=1), 0.10)
+        assert out["npv.meta"] == pytest.approx(npv(df, "profit.meta"))
+        assert out["npv.meta_reported"] == pytest.approx(npv(df, "meta_reported"))
+        assert out["npv.meta"] == pytest.approx(sum(out[f"npv.meta.{c}"] for c in CHANNEL_NAMES))
+
+
+def test_ai_as_the_product_lowers_open_minus_closed():
+    """v high: consumers follow model quality, so an open Llama that arms every app costs Meta AI users. Meta's own
+    model is made equally good under both strategies (no talent, community or flywheel gains) to isolate the arming
+    of rival apps; with those gains on, v amplifies whichever strategy gives Meta the better model."""
+    equal = dict(meta__talent__per_mindshare=0.0, meta__talent__base_elo=0.0, community__strength=0.0,
+                 meta__flywheel__strength=0.0)
+
+    def gap(v):
+        runs = paired(("open", "closed"), market__ai_is_the_product=v, consumer__meta_ad_yield=1.5, **equal)
+        return mean_npv(runs["open"]) - mean_npv(runs["closed"])
+    assert gap(0.9) < gap(0.1)
+
+
+def test_no_licence_clause_costs_meta_consumer_share_through_rival_platforms():
+    """The clause keeps the giants off Llama; without it they build on it and their AI features take Meta AI users."""
+    sets = dict(market__ai_is_the_product=0.9, consumer__meta_ad_yield=1.5)
+    clause = paired(("open",), **sets)["open"]
+    none = paired(("open",), license__enabled=False, **sets)["open"]
+    platforms = lambda runs: np.mean([df["consumer_share.platforms"].iloc[-24:].mean() for df in runs])  # noqa: E731
+    assert platforms(none) > platforms(clause)
+    assert mean_npv(none, "meta.attention") < mean_npv(clause, "meta.attention")
+
+
+def test_a_better_branded_meta_api_raises_closed_npv():
+    low = paired(("closed",), choice__brand__meta_api=-2.0)["closed"]
+    high = paired(("closed",), choice__brand__meta_api=1.0)["closed"]
+    assert mean_npv(high, "meta.api_revenue") > mean_npv(low, "meta.api_revenue")
+    assert mean_npv(high) > mean_npv(low)
+
+
+def test_absent_meta_pays_to_run_its_products():
+    (df,) = paired(("absent",), seeds=(1,))["absent"]
+    assert (df["meta.own_products"].iloc[9:] < 0).all()  # Meta AI launches in 2023-09
+    assert df[[f"meta.{c}" for c in ("training_cost", "rd_cost", "capex_cost", "api_revenue")]].abs().sum().sum() == 0
+    bought = df[[f"meta_contract.{lab}" for lab in ("openai", "anthropic", "google")]].sum(axis=1)
+    assert np.allclose(bought[bought > 0], -df["meta.own_products"][bought > 0])  # the seller books what Meta pays
+
+
+def test_a_higher_host_margin_raises_the_host_fee():
+    low = paired(("open",), providers__cloud_host__margin=0.5)["open"]
+    high = paired(("open",), providers__cloud_host__margin=5.0)["open"]
+    assert mean_npv(high, "meta.host_fee") > mean_npv(low, "meta.host_fee") > 0
+
+
+def test_misuse_hazard_lowers_open_only():
+    base = paired(horizon=24, meta__misuse__hazard_open_per_year=0.0)
+    risky = paired(horizon=24, meta__misuse__hazard_open_per_year=0.2)
+    assert mean_npv(risky["open"]) < mean_npv(base["open"])
+    for strategy in ("closed", "absent"):
+        assert mean_npv(risky[strategy]) == pytest.approx(mean_npv(base[strategy]))
+
+
+def test_switch_to_closed_is_identical_to_open_before_its_date_and_sells_an_api_after():
+    s = small(n=N, horizon=36)
+    s.meta.switch = Switch(date="2024-10", to="closed")
+    switched = simulate(s, "open", 1)
+    plain = simulate(small(n=N, horizon=36), "open", 1)
+    before = 21  # months 0..20 precede 2024-10
+    pd.testing.assert_frame_equal(switched.iloc[:before], plain.iloc[:before])
+    assert (switched["strategy_now"].iloc[before:] == "closed").all()
+    assert switched["meta.api_revenue"].iloc[before + 1:].sum() > 0
+    assert switched["quality.llama_hosted"].iloc[before:].notna().all()  # released weights stay usable
+    assert switched["quality.llama_hosted"].iloc[-1] == switched["quality.llama_hosted"].iloc[before]
+    closed = simulate(s, "closed", 1)  # the switch applies only to the scenario's own strategy's run
+    assert (closed["strategy_now"] == "closed").all()
+
+
+def test_spillover_lifts_the_other_open_models_only_when_llama_is_out():
+    def rival_quality(strategy, spill):
+        return np.mean([df["quality.open_hosted"].iloc[-1] for df in
+                        paired((strategy,), providers__open_rival__spillover=spill)[strategy]])
+    assert rival_quality("open", 0.5) > rival_quality("open", 0.0)
+    assert rival_quality("absent", 0.5) == pytest.approx(rival_quality("absent", 0.0))
