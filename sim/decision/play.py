@@ -34,6 +34,7 @@ class GameResult:
     best_responses: pd.DataFrame
     equilibria: pd.DataFrame
     path: pd.DataFrame
+    leader: pd.DataFrame  # Meta's items, the labs' response to each and Meta's payoff there
     headline: str
     samples: np.ndarray  # (*menu sizes, players, replicates)
     ran: int
@@ -91,8 +92,9 @@ def analyse(problem: GameProblem, results: pd.DataFrame, ran: int = 0) -> GameRe
                                 **{f"payoff.{q}": mean[p + (j,)] for j, q in enumerate(problem.players)}}
                                for s, (i, p) in enumerate(path)])
     path_frame["ended"] = how
-    headline = _headline(problem, samples, mean, name)
-    return GameResult(table, summary, best, equilibria, path_frame, headline, samples, ran)
+    leader = leader_table(problem, samples, mean, name)
+    return GameResult(table, summary, best, equilibria, path_frame, leader, headline(problem, samples, leader),
+                      samples, ran)
 
 
 def _namer(problem: GameProblem):
@@ -146,32 +148,42 @@ def labs_response(mean: np.ndarray, start: tuple[int, ...], leader: int) -> tupl
     return path[-1][1], how
 
 
-def _headline(problem: GameProblem, samples: np.ndarray, mean: np.ndarray, name) -> str:
+def leader_table(problem: GameProblem, samples: np.ndarray, mean: np.ndarray, name) -> pd.DataFrame:
+    """For each of Meta's items: where the labs settle (iterated best responses from the status quo with Meta's
+    item fixed), how that ended, and Meta's payoff there with its 95% CI."""
     j = meta_player(problem)
     if j is None:
+        return pd.DataFrame(columns=["item", "strategy", "payoff", "ci_low", "ci_high", "ended"])
+    rows = []
+    for a, item in enumerate(problem.menus[j]):
+        start = problem.status_quo[:j] + (a,) + problem.status_quo[j + 1:]
+        profile, how = labs_response(mean, start, j)
+        ci = game.paired_interval(samples[profile + (j,)], CONFIDENCE)
+        rows.append({"item": item.name, "strategy": item.strategy or problem.spec.strategy, **name(profile),
+                     "profile": profile, "payoff": ci.mean, "ci_low": ci.low, "ci_high": ci.high, "ended": how})
+    return pd.DataFrame(rows)
+
+
+def headline(problem: GameProblem, samples: np.ndarray, leader: pd.DataFrame) -> str:
+    """"If the labs best-respond, Meta's best strategy is X; at equilibrium open − closed = Y [CI]."""
+    j = meta_player(problem)
+    if j is None or leader.empty:
         return "No player sets Meta's strategy, so there is no headline about it."
     player = problem.players[j]
-    outcomes = {}
-    for a in range(problem.shape[j]):
-        start = problem.status_quo[:j] + (a,) + problem.status_quo[j + 1:]
-        outcomes[a] = labs_response(mean, start, j)
-    value = {a: mean[p + (j,)] for a, (p, _) in outcomes.items()}
-    best = max(value, key=value.get)
-    text = f"If the labs best-respond, {player}'s best strategy is {problem.menus[j][best].name}"
-    if any(how != "equilibrium" for _, how in outcomes.values()):
+    best = int(leader["payoff"].to_numpy().argmax())
+    text = f"If the labs best-respond, {player}'s best strategy is {leader['item'].iloc[best]}"
+    if (leader["ended"] != "equilibrium").any():
         text += " (the labs' responses cycle for some items; their last profile is used)"
     by_kind = {}
-    for a, item in enumerate(problem.menus[j]):
-        kind = item.strategy or problem.spec.strategy
-        if kind not in by_kind or value[a] > value[by_kind[kind]]:
-            by_kind[kind] = a
+    for k, row in leader.iterrows():
+        if row["strategy"] not in by_kind or row["payoff"] > leader["payoff"].iloc[by_kind[row["strategy"]]]:
+            by_kind[row["strategy"]] = k
     if "open" in by_kind and "closed" in by_kind:
-        o, c = by_kind["open"], by_kind["closed"]
-        diff = samples[outcomes[o][0] + (j,)] - samples[outcomes[c][0] + (j,)]
-        ci = game.paired_interval(diff, CONFIDENCE)
-        text += (f"; at equilibrium open − closed = {ci.mean / 1e9:,.2f} $B "
-                 f"[{ci.low / 1e9:,.2f}, {ci.high / 1e9:,.2f}] ({problem.payoffs[j]}, 95% CI, "
-                 f"{problem.spec.replications} paired replicates).")
+        o, c = (leader["profile"].iloc[by_kind[s]] for s in ("open", "closed"))
+        ci = game.paired_interval(samples[o + (j,)] - samples[c + (j,)], CONFIDENCE)
+        text += (f"; at equilibrium open − closed = {ci.mean / 1e9:,.2f} $B [{ci.low / 1e9:,.2f}, "
+                 f"{ci.high / 1e9:,.2f}] ({problem.payoffs[j]}, 95% CI over {problem.spec.replications} paired "
+                 f"replicates).")
     else:
         text += "; the menu lacks an open or a closed item, so open − closed is not defined."
     return text
