@@ -129,9 +129,6 @@ class OptimizeSpec(Common):
     def _consistent(self):
         if len(set(self.objectives)) != len(self.objectives):
             raise ValueError("objectives must not repeat")
-        both = sorted(set(self.levers) & set(self.uncertainties))
-        if both:
-            raise ValueError(f"{both[0]} is both a lever and an uncertainty")
         return self
 
 
@@ -279,6 +276,8 @@ def load_decision(ref: str | Path, kind: str | None = None) -> OptimizeProblem |
 
     file = resolve_experiment_path(ref)
     data = read_yaml_mapping(file)
+    if data.get("kind") not in ("optimize", "game"):
+        raise ConfigError(file, "kind", f"must be optimize or game (got {data.get('kind')!r})")
     if kind is not None and data.get("kind") != kind:
         raise ConfigError(file, "kind", f"must be {kind} for this command (got {data.get('kind')!r})")
     try:
@@ -345,6 +344,9 @@ def _lever(spec, name: str, file: Path, scenario_file: Path, base: dict, live: S
 
 
 def _optimize(spec: OptimizeSpec, file: Path, scenario_file: Path, base: dict) -> OptimizeProblem:
+    both = [n for n in spec.uncertainties if n in spec.levers]
+    if both:
+        raise ConfigError(file, f"uncertainties.{both[0]}", "is a lever too; Meta either decides it or does not")
     live = Scenario.model_validate(base)
     levers = tuple(_lever(s, n, file, scenario_file, base, live) for n, s in spec.levers.items())
     world_integer = tuple(_is_integer_field(live, n, file, "uncertainties") for n in spec.uncertainties)

@@ -119,10 +119,16 @@ class Search:
         return tuple(lev.decode(u) for lev, u in zip(self.problem.levers, x, strict=True))
 
     def evaluate(self, policies: list[Policy], gen: int) -> None:
-        """Run every new policy on every world (one sweep folder per generation) and archive the outcomes."""
+        """Simulate every policy not seen before on every world, and archive the outcomes."""
         new = [p for p in dict.fromkeys(policies) if p not in self.archive.index]
         if not new:
             return
+        outcomes = self.simulate(new, gen)
+        for k, p in enumerate(new):
+            self.archive.add(p, gen, {m: outcomes[m][k] for m in self.problem.metrics})
+
+    def simulate(self, new: list[Policy], gen: int) -> dict[str, np.ndarray]:
+        """Outcomes (metric -> policies x worlds) of ``new`` policies: one sweep folder per generation."""
         problem, worlds = self.problem, self.problem.worlds
         run_levers = problem.run_levers
         positions = [i for i, lev in enumerate(problem.levers) if lev.name != "strategy"]
@@ -139,12 +145,11 @@ class Search:
                                  self.context, self.evaluator, strategies, self.on_progress)
         self.ran += ran
         self.runs += len(runs)
-        results = results.sort_values(["point", "replicate"], kind="stable")
-        for point, p in enumerate(new):
-            rows = results[results["point"] == point]
-            self.archive.add(p, gen, {m: rows[m].to_numpy(dtype=float) for m in problem.metrics})
-        frame = results.assign(generation=gen, policy=results["point"].map(lambda i: self.archive.index[new[i]]))
-        self.frames.append(frame)
+        results = results.sort_values(["point", "replicate"], kind="stable").reset_index(drop=True)
+        first = len(self.archive.policies)  # the ids evaluate() gives the new policies
+        self.frames.append(results.assign(generation=gen, policy=results["point"] + first))
+        shape = (len(new), self.spec.worlds)
+        return {m: results[m].to_numpy(dtype=float).reshape(shape) for m in problem.metrics}
 
     def objectives(self, policies: list[Policy]) -> tuple[np.ndarray, np.ndarray | None]:
         """Minimised objectives and investor constraint (<= 0 is feasible) of ``policies``, current reference."""
@@ -206,9 +211,8 @@ class Search:
         front = pool[non_dominated(f[pool])]
         table = self.policy_table(natural, feasible, front)
         pareto = table[table["pareto"]].drop(columns="pareto").reset_index(drop=True)
-        runs = pd.concat(self.frames, ignore_index=True)
-        keep = runs[runs["policy"].isin(front)]
-        per_world = self.world_table(keep)
+        runs = pd.concat(self.frames, ignore_index=True) if self.frames else pd.DataFrame()
+        per_world = self.world_table(runs[runs["policy"].isin(front)]) if len(runs) else runs
         convergence = self.convergence(f, feasible, pool)
         return OptimizeResult(table, pareto, per_world, convergence, self.ran, self.runs, tuple(notes))
 

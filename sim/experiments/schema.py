@@ -165,6 +165,8 @@ def load_experiment(ref: str | Path) -> Experiment:
     """Read, validate and resolve an experiment file; raises ConfigError naming the file and field."""
     file = resolve_experiment_path(ref)
     data = read_yaml_mapping(file)
+    if data.get("kind") in ("optimize", "game"):  # decision files (sim.decision) share experiments/
+        raise ConfigError(file, "kind", f"is a {data['kind']} file, not a sweep: run it with sim {data['kind']}")
     try:
         spec = ExperimentSpec.model_validate(data)
     except ValidationError as err:
