@@ -15,27 +15,34 @@ def _bar(name: str):
                 dynamic_ncols=True)
 
 
-def _evaluator(args, problem):
-    from sim.experiments.evaluators import make_evaluator
+def _solve(args, kind: str):
+    """Load a ``kind`` file and run it into --out with a progress bar: (problem, result), or None if a worker died."""
+    from sim.decision.levers import load_decision
+    from sim.decision.play import run_game
+    from sim.decision.robust import run_optimize
+    from sim.experiments.evaluators import WorkerLost, make_evaluator
 
+    problem = load_decision(args.file, kind)
     backend = problem.spec.backend
-    return make_evaluator(args.workers or backend.workers, args.scheduler or backend.scheduler, backend.bundle)
+    runner = run_optimize if kind == "optimize" else run_game
+    try:
+        with _bar(problem.spec.name) as bar, make_evaluator(args.workers or backend.workers,
+                                                            args.scheduler or backend.scheduler,
+                                                            backend.bundle) as evaluator:
+            return problem, runner(problem, Path(args.out), evaluator, resume=args.resume, on_progress=bar.update)
+    except WorkerLost as exc:
+        print(f"sim {kind}: {exc}; the finished runs are stored: rerun with --resume", file=sys.stderr)
+        return None
 
 
 def cmd_optimize(args) -> int:
-    from sim.decision.levers import load_decision
-    from sim.decision.robust import run_optimize
     from sim.decision_report import robust_summary, write_optimize
-    from sim.experiments.evaluators import WorkerLost
 
-    problem = load_decision(args.file, "optimize")
-    out = Path(args.out)
-    try:
-        with _bar(problem.spec.name) as bar, _evaluator(args, problem) as evaluator:
-            result = run_optimize(problem, out, evaluator, resume=args.resume, on_progress=bar.update)
-    except WorkerLost as exc:
-        print(f"sim optimize: {exc}; the finished runs are stored: rerun with --resume", file=sys.stderr)
+    solved = _solve(args, "optimize")
+    if solved is None:
         return 1
+    problem, result = solved
+    out = Path(args.out)
     write_optimize(problem, result, out)
     spec = problem.spec
     print(f"{spec.name}: {len(result.policies)} policies x {spec.worlds} worlds = {result.runs} runs ({result.ran} "
@@ -50,19 +57,13 @@ def cmd_optimize(args) -> int:
 
 
 def cmd_game(args) -> int:
-    from sim.decision.levers import load_decision
-    from sim.decision.play import run_game
     from sim.decision_report import write_game
-    from sim.experiments.evaluators import WorkerLost
 
-    problem = load_decision(args.file, "game")
-    out = Path(args.out)
-    try:
-        with _bar(problem.spec.name) as bar, _evaluator(args, problem) as evaluator:
-            result = run_game(problem, out, evaluator, resume=args.resume, on_progress=bar.update)
-    except WorkerLost as exc:
-        print(f"sim game: {exc}; the finished runs are stored: rerun with --resume", file=sys.stderr)
+    solved = _solve(args, "game")
+    if solved is None:
         return 1
+    problem, result = solved
+    out = Path(args.out)
     write_game(problem, result, out)
     eq = result.equilibria
     names = list(problem.players)
