@@ -13,7 +13,7 @@ from sim.config import STRATEGIES
 from sim.loading import PRESET_DIR, ConfigError, load_scenario
 
 # Modules that add sub-commands of their own, each with ``register(subparsers)``.
-COMMAND_MODULES: tuple[str, ...] = ("sim.cli_experiments", "sim.cli_plots", "sim.cli_validation")
+COMMAND_MODULES: tuple[str, ...] = ("sim.cli_experiments", "sim.cli_plots", "sim.cli_validation", "sim.cli_decision")
 MAX_DEV_STEPS = 5e10  # ~15 min of engine time: more belongs in `sim sweep`, which can resume
 
 

@@ -165,6 +165,8 @@ def load_experiment(ref: str | Path) -> Experiment:
     """Read, validate and resolve an experiment file; raises ConfigError naming the file and field."""
     file = resolve_experiment_path(ref)
     data = read_yaml_mapping(file)
+    if data.get("kind") in ("optimize", "game"):  # decision files (sim.decision) share experiments/
+        raise ConfigError(file, "kind", f"is a {data['kind']} file, not a sweep: run it with sim {data['kind']}")
     try:
         spec = ExperimentSpec.model_validate(data)
     except ValidationError as err:
@@ -218,9 +220,9 @@ def _base_scenario(spec: ExperimentSpec, file: Path) -> tuple[Path, dict]:
     return scenario_file, scenario.model_dump(mode="json")
 
 
-def _is_integer_field(scenario: Scenario, dotted: str, file: Path) -> bool:
+def _is_integer_field(scenario: Scenario, dotted: str, file: Path, section: str = "parameters") -> bool:
     """Whether the scenario field at ``dotted`` holds an int (values get rounded) or a float; errors otherwise."""
-    where = f"parameters.{dotted}"
+    where = f"{section}.{dotted}"
     if dotted in NOT_SWEPT:
         raise ConfigError(file, where, f"cannot be swept: {NOT_SWEPT[dotted]}")
     node: object = scenario
@@ -255,7 +257,7 @@ def _count_runs(spec: ExperimentSpec, file: Path) -> int:
 
 
 def _check_values(spec: ExperimentSpec, file: Path, scenario_file: Path, base: dict, design: Design,
-                  integer: tuple[bool, ...]) -> None:
+                  integer: tuple[bool, ...], section: str = "parameters") -> None:
     """Apply each parameter's smallest and largest design value to the scenario; the schema judges them."""
     if design.size == 0:
         return
@@ -269,7 +271,7 @@ def _check_values(spec: ExperimentSpec, file: Path, scenario_file: Path, base: d
             validate_scenario(data, scenario_file)
         except ConfigError as exc:
             shown = ", ".join(f"{k}={v:g}" for k, v in assign.items())
-            raise ConfigError(file, f"parameters.{blame}", f"{shown} is rejected: {exc.path}: {exc.message}") from None
+            raise ConfigError(file, f"{section}.{blame}", f"{shown} is rejected: {exc.path}: {exc.message}") from None
 
     def as_value(j: int, v: float):
         return int(v) if integer[j] else float(v)

@@ -1,0 +1,189 @@
+"""The strategic game: simulate every profile of the players' menus with paired seeds, then solve the table.
+
+Replicate r of every profile uses the same seed, so a deviation's gain is a paired difference (common random
+numbers). The runs go through the sweep machinery into ``DIR/runs`` (resumable). The headline treats Meta as the
+leader: for each of Meta's items the labs settle by iterated best responses from the status quo, and Meta's best
+item is the one that pays most once they have; "open - closed" compares Meta's best open and best closed items,
+each at the labs' response to it, paired over replicates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.decision import game
+from sim.decision.levers import FORMAT, GameProblem
+from sim.decision.store import open_folder, run_batch
+from sim.experiments.designs import Design
+from sim.experiments.evaluators import Evaluator
+from sim.experiments.runs import RunSpec
+from sim.runner import derive_seed
+
+CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True)
+class GameResult:
+    payoffs: pd.DataFrame  # one row per profile x replicate: items, seed, each player's payoff
+    summary: pd.DataFrame  # one row per profile x player: mean payoff and CI
+    best_responses: pd.DataFrame
+    equilibria: pd.DataFrame
+    path: pd.DataFrame
+    leader: pd.DataFrame  # Meta's items, the labs' response to each and Meta's payoff there
+    headline: str
+    samples: np.ndarray  # (*menu sizes, players, replicates)
+    ran: int
+
+
+def run_game(problem: GameProblem, out: str | Path, evaluator: Evaluator, resume: bool = False,
+             on_progress: Callable[[int], object] | None = None) -> GameResult:
+    out = Path(out)
+    open_folder(out, problem.record(), resume)
+    profiles = problem.profiles()
+    values = np.array(profiles, dtype=float).reshape(len(profiles), len(problem.players))
+    design = Design("profiles", problem.players, values, values)
+    seeds = [derive_seed(problem.spec.seed, r) for r in range(problem.spec.replications)]
+    runs = [RunSpec(i, r, problem.strategy_of(p), seeds[r], tuple(values[i]))
+            for i, p in enumerate(profiles) for r in range(problem.spec.replications)]
+    record = {"format": FORMAT, "hash": problem.hash, "experiment": {"name": problem.spec.name}}
+    strategies = list(dict.fromkeys(r.strategy for r in runs))
+    results, ran = run_batch(out / "runs", record, problem.base, design, runs, problem.context(), evaluator,
+                             strategies, on_progress)
+    return analyse(problem, results, ran)
+
+
+def payoff_table(problem: GameProblem, results: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Tidy payoffs (items by name) and the array ``samples[*profile, player, replicate]``."""
+    results = results.sort_values(["point", "replicate"], kind="stable").reset_index(drop=True)
+    profiles = problem.profiles()
+    frame = {"profile": results["point"].to_numpy()}
+    for j, player in enumerate(problem.players):
+        names = [item.name for item in problem.menus[j]]
+        frame[player] = [names[profiles[i][j]] for i in results["point"]]
+    frame["strategy"] = results["strategy"].to_numpy()
+    frame["replicate"] = results["replicate"].to_numpy()
+    frame["seed"] = results["seed"].to_numpy()
+    for player, metric in zip(problem.players, problem.payoffs, strict=True):
+        frame[f"payoff.{player}"] = results[metric].to_numpy(dtype=float)
+    for m in problem.metrics:
+        if m not in problem.payoffs:
+            frame[m] = results[m].to_numpy(dtype=float)
+    table = pd.DataFrame(frame)
+    reps = problem.spec.replications
+    cube = np.column_stack([table[f"payoff.{p}"] for p in problem.players]).reshape(len(profiles), reps, -1)
+    samples = cube.transpose(0, 2, 1).reshape(*problem.shape, len(problem.players), reps)
+    return table, samples
+
+
+def analyse(problem: GameProblem, results: pd.DataFrame, ran: int = 0) -> GameResult:
+    table, samples = payoff_table(problem, results)
+    mean = samples.mean(axis=-1)
+    name = _namer(problem)
+    summary = _summary(problem, samples, name)
+    best = _best_responses(problem, mean, name)
+    equilibria = _equilibria(problem, samples, mean, name)
+    path, how = game.iterated_best_responses(mean, problem.status_quo)
+    path_frame = pd.DataFrame([{"step": s, "mover": problem.players[i] if i >= 0 else "(start)", **name(p),
+                                **{f"payoff.{q}": mean[p + (j,)] for j, q in enumerate(problem.players)}}
+                               for s, (i, p) in enumerate(path)])
+    path_frame["ended"] = how
+    leader = leader_table(problem, samples, mean, name)
+    return GameResult(table, summary, best, equilibria, path_frame, leader, headline(problem, samples, leader),
+                      samples, ran)
+
+
+def _namer(problem: GameProblem):
+    def name(profile) -> dict[str, str]:
+        return {p: (problem.menus[j][a].name if a >= 0 else "*") for j, (p, a) in
+                enumerate(zip(problem.players, profile, strict=True))}
+    return name
+
+
+def _summary(problem: GameProblem, samples: np.ndarray, name) -> pd.DataFrame:
+    rows = []
+    for p in game.profiles(problem.shape):
+        for j, player in enumerate(problem.players):
+            ci = game.paired_interval(samples[p + (j,)], CONFIDENCE)  # a mean's t interval
+            rows.append({**name(p), "player": player, "payoff": ci.mean, "ci_low": ci.low, "ci_high": ci.high})
+    return pd.DataFrame(rows)
+
+
+def _best_responses(problem: GameProblem, mean: np.ndarray, name) -> pd.DataFrame:
+    rows = []
+    for j, player in enumerate(problem.players):
+        for others, best in game.best_response_table(mean, j).items():
+            rows.append({"player": player, **name(others),
+                         "best": "|".join(problem.menus[j][a].name for a in best)})
+    return pd.DataFrame(rows)
+
+
+def _equilibria(problem: GameProblem, samples: np.ndarray, mean: np.ndarray, name) -> pd.DataFrame:
+    nash = set(game.pure_nash(mean))
+    eps = set(game.epsilon_equilibria(samples, CONFIDENCE))
+    rows = []
+    for p in sorted(nash | eps):
+        rows.append({**name(p), "nash": p in nash, "epsilon": p in eps,
+                     **{f"payoff.{q}": mean[p + (j,)] for j, q in enumerate(problem.players)}})
+    columns = [*problem.players, "nash", "epsilon", *[f"payoff.{q}" for q in problem.players]]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def meta_player(problem: GameProblem) -> int | None:
+    """The player whose items set the run's strategy (Meta), if any."""
+    for j, menu in enumerate(problem.menus):
+        if any(item.strategy is not None for item in menu):
+            return j
+    return None
+
+
+def labs_response(mean: np.ndarray, start: tuple[int, ...], leader: int) -> tuple[tuple[int, ...], str]:
+    """Where the other players settle by iterated best responses while ``leader`` keeps its item."""
+    others = tuple(i for i in range(mean.ndim - 1) if i != leader)
+    path, how = game.iterated_best_responses(mean, start, others)
+    return path[-1][1], how
+
+
+def leader_table(problem: GameProblem, samples: np.ndarray, mean: np.ndarray, name) -> pd.DataFrame:
+    """For each of Meta's items: where the labs settle (iterated best responses from the status quo with Meta's
+    item fixed), how that ended, and Meta's payoff there with its 95% CI."""
+    j = meta_player(problem)
+    if j is None:
+        return pd.DataFrame(columns=["item", "strategy", "payoff", "ci_low", "ci_high", "ended"])
+    rows = []
+    for a, item in enumerate(problem.menus[j]):
+        start = problem.status_quo[:j] + (a,) + problem.status_quo[j + 1:]
+        profile, how = labs_response(mean, start, j)
+        ci = game.paired_interval(samples[profile + (j,)], CONFIDENCE)
+        rows.append({"item": item.name, "strategy": item.strategy or problem.spec.strategy, **name(profile),
+                     "profile": profile, "payoff": ci.mean, "ci_low": ci.low, "ci_high": ci.high, "ended": how})
+    return pd.DataFrame(rows)
+
+
+def headline(problem: GameProblem, samples: np.ndarray, leader: pd.DataFrame) -> str:
+    """"If the labs best-respond, Meta's best strategy is X; at equilibrium open − closed = Y [CI]."""
+    j = meta_player(problem)
+    if j is None or leader.empty:
+        return "No player sets Meta's strategy, so there is no headline about it."
+    player = problem.players[j]
+    best = int(leader["payoff"].to_numpy().argmax())
+    text = f"If the labs best-respond, {player}'s best strategy is {leader['item'].iloc[best]}"
+    if (leader["ended"] != "equilibrium").any():
+        text += " (the labs' responses cycle for some items; their last profile is used)"
+    by_kind = {}
+    for k, row in leader.iterrows():
+        if row["strategy"] not in by_kind or row["payoff"] > leader["payoff"].iloc[by_kind[row["strategy"]]]:
+            by_kind[row["strategy"]] = k
+    if "open" in by_kind and "closed" in by_kind:
+        o, c = (leader["profile"].iloc[by_kind[s]] for s in ("open", "closed"))
+        ci = game.paired_interval(samples[o + (j,)] - samples[c + (j,)], CONFIDENCE)
+        text += (f"; at equilibrium open − closed = {ci.mean / 1e9:,.2f} $B [{ci.low / 1e9:,.2f}, "
+                 f"{ci.high / 1e9:,.2f}] ({problem.payoffs[j]}, 95% CI over {problem.spec.replications} paired "
+                 f"replicates).")
+    else:
+        text += "; the menu lacks an open or a closed item, so open − closed is not defined."
+    return text
