@@ -279,7 +279,9 @@ def box_figure(boxes: pd.DataFrame, box: int = 1, box_of: bool = False) -> Figur
         ax.plot([0, 1], [i, i], color="0.8", lw=6, solid_capstyle="butt")
         ax.plot([lo, hi], [i, i], color=color, lw=6, solid_capstyle="butt")
         qps = [f"{q:.2g}" for q in (r["qp_lower"], r["qp_upper"]) if np.isfinite(q)]
-        lim = f"{r['lower']:.3g} … {r['upper']:.3g}".replace("nan …", "…").replace("… nan", "…")
+        lo_ok, hi_ok = np.isfinite(r["lower"]), np.isfinite(r["upper"])
+        lim = f"{r['lower']:.3g} to {r['upper']:.3g}" if lo_ok and hi_ok else \
+            (f"> {r['lower']:.3g}" if lo_ok else f"< {r['upper']:.3g}")
         ax.text(1.03, i, f"{lim}" + (f"  (qp {', '.join(qps)})" if qps else ""), va="center", fontsize=8)
     ax.set_yticks(range(n), [p for p in sub["parameter"]])
     ax.set_ylim(n - 0.5, -0.5)

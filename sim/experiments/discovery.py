@@ -309,12 +309,20 @@ def _number(v: float) -> str:
     return f"{v:.2g}".replace("e+0", "e").replace("e+", "e").replace("e-0", "e-")
 
 
-def conditions(boxes: pd.DataFrame, box: int = 1) -> str:
-    """``v > 0.6 and attention at risk < 0.03`` for one box, most significant restriction first."""
+def conditions(boxes: pd.DataFrame, box: int = 1, alpha: float = 0.05) -> tuple[str, int]:
+    """``v > 0.6 and attention at risk < 0.03`` for one box: the restrictions whose quasi-p-value is at most
+    ``alpha``, most significant first (the two best when none is; CART boxes, which have none, in full), and how many
+    weaker ones were left out: a small sample lets PRIM restrict parameters by chance; they stay in boxes.csv."""
     sub = boxes[boxes["box"] == box].copy()
-    sub["_q"] = sub[["qp_lower", "qp_upper"]].min(axis=1).fillna(1.0)
+    sub["_q"] = sub[["qp_lower", "qp_upper"]].min(axis=1)
+    if sub["_q"].notna().any():
+        sub = sub.sort_values("_q", kind="stable")
+        strong = sub[sub["_q"] <= alpha]
+        shown = strong if len(strong) else sub.head(2)
+    else:
+        shown = sub
     parts = []
-    for _, r in sub.sort_values("_q", kind="stable").iterrows():
+    for _, r in shown.iterrows():
         name = readable_name(r["parameter"])
         lo, hi = r["lower"], r["upper"]
         if np.isfinite(lo) and np.isfinite(hi):
@@ -323,7 +331,7 @@ def conditions(boxes: pd.DataFrame, box: int = 1) -> str:
             parts.append(f"{name} > {_number(lo)}")
         elif np.isfinite(hi):
             parts.append(f"{name} < {_number(hi)}")
-    return " and ".join(parts)
+    return " and ".join(parts), len(sub) - len(shown)
 
 
 def summary_lines(d: Discovery) -> list[str]:
@@ -348,8 +356,10 @@ def summary_lines(d: Discovery) -> list[str]:
     if top.empty:
         lines.append(f"{s.method.upper()} found no box that describes where it {verb}.")
     else:
-        lines.append(f"It {verb} mainly when {conditions(d.boxes, 1)} (coverage {top['coverage'].iloc[0]:.2f}, "
-                     f"density {top['density'].iloc[0]:.2f}, {s.method.upper()}).")
+        text, weak = conditions(d.boxes, 1)
+        more = f"; {weak} weaker restriction{'s' * (weak > 1)}, quasi-p above 0.05, in boxes.csv" if weak else ""
+        lines.append(f"It {verb} mainly when {text} (coverage {top['coverage'].iloc[0]:.2f}, "
+                     f"density {top['density'].iloc[0]:.2f}, {s.method.upper()}{more}).")
     ranked = d.feature_scores.head(3)
     lines.append("Most influential on the difference: " + ", ".join(
         f"{readable_name(p)} ({v:.2f})" for p, v in zip(ranked["parameter"], ranked["score"], strict=True)) + ".")
