@@ -253,16 +253,26 @@ def boxes_html(boxes: pd.DataFrame) -> str:
 def where_open_pays_html(folder: Path, dpi: int = 110) -> str:
     """The "Where open pays" section of a sweep report ('' when the sweep has no open runs to compare): the
     probability, the boxes, the three discovery figures and the paired verdict per design point."""
-    from sim.experiments.discovery import DiscoveryError, discover_folder, summary_lines
+    import json
+    from dataclasses import replace
+
+    from sim.experiments.discovery import DiscoveryError, discover, summary_lines
     from sim.sweep_plots import DISCOVERY_CAPTIONS, discovery_figures
 
     results = pd.read_parquet(folder / "results.parquet")
     settings = discovery_settings(folder)
     if not {"open", settings.strategies[1]} <= set(results["strategy"]) or settings.metric not in results:
         return ""
+    try:  # the design (is the share a probability?) and the seed; a bare results table is still reported
+        spec = json.loads((folder / "experiment.json").read_text(encoding="utf-8"))["experiment"]
+        design, seed = str(spec["design"]["method"]), int(spec["seed"])
+    except (OSError, ValueError, KeyError, TypeError):
+        design, seed = "unknown", 0
+    if settings.seed is None:
+        settings = replace(settings, seed=seed)
     table, count = verdict_table(results, settings)
     try:
-        d = discover_folder(folder, settings)
+        d = discover(results, settings, design)
     except DiscoveryError as exc:
         found = f"<p>No scenario discovery: {html.escape(str(exc))}.</p>"
     else:

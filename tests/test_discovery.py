@@ -179,3 +179,25 @@ def test_bad_input_exits_2_with_one_line(tmp_path, synth, capsys, kind):
     assert main(["discover", *argv, "--resamples", "0"]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and message in err and "Traceback" not in err
+
+
+def test_smoke_preset_runs_sweep_discover_report(tmp_path, capsys):
+    import yaml
+
+    from sim.experiments.schema import EXPERIMENT_DIR
+
+    spec = yaml.safe_load((EXPERIMENT_DIR / "where_open_pays_smoke.yaml").read_text())
+    spec["scenario"] = str(EXPERIMENT_DIR.parent / "scenarios" / "baseline.yaml")
+    assert spec["design"]["method"] == "lhs" and {"open", "closed", "absent"} <= set(spec["strategies"])
+    spec.update(population=600, horizon_months=24)  # thinner than the preset, same design: keeps the test quick
+    path = tmp_path / "smoke.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    out = tmp_path / "sweep"
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "1"]) == 0
+    assert main(["discover", str(out), "--resamples", "2", "--bootstrap", "200"]) == 0
+    printed = capsys.readouterr().out
+    assert "of the sampled worlds (95% CI" in printed and "mainly when" in printed
+    assert main(["report", str(out), "--dpi", "40"]) == 0
+    text = (out / "report.html").read_text()
+    assert "<h2>Where open pays</h2>" in text and 'class="boxes"' in text and 'class="verdicts"' in text
+    assert all(f'id="fig-{name}"' in text for name in ("tradeoff", "box", "pairs"))
