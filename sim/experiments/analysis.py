@@ -166,7 +166,7 @@ def bootstrap_share(cube: np.ndarray, threshold: float, where: str, rng: np.rand
     def share(c: np.ndarray) -> np.ndarray:  # c: (..., points, replicates, metrics)
         with np.errstate(invalid="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            values = c if per_replicate else np.nanmean(c, axis=-2, keepdims=True)
+            values = c if per_replicate or c.shape[-2] == 1 else np.nanmean(c, axis=-2, keepdims=True)
             beyond = (values > threshold) if where == "above" else (values < threshold)
             valid = np.isfinite(values)
             return (beyond & valid).sum(axis=(-3, -2)) / np.maximum(valid.sum(axis=(-3, -2)), 1)
@@ -176,9 +176,11 @@ def bootstrap_share(cube: np.ndarray, threshold: float, where: str, rng: np.rand
     boots = []
     for start in range(0, n_boot, chunk):
         k = min(chunk, n_boot - start)
-        pts = rng.integers(0, n, size=(k, n, 1))
-        reps = rng.integers(0, r, size=(k, n, r)) if r > 1 else np.zeros((k, n, r), dtype=int)
-        boots.append(share(cube[pts, reps]))
+        pts = rng.integers(0, n, size=(k, n))
+        if r > 1:
+            boots.append(share(cube[pts[:, :, None], rng.integers(0, r, size=(k, n, r))]))
+        else:  # one replicate: resampling points is all there is
+            boots.append(share(cube[pts]))
     tail = 100 * (1 - conf) / 2
     lo, hi = np.percentile(np.concatenate(boots), [tail, 100 - tail], axis=0)
     return estimate, lo, hi

@@ -150,7 +150,9 @@ def label_points(results: pd.DataFrame, settings: Settings) -> Labels:
         diffs = diffs.groupby("point", sort=True, as_index=False)[settings.metric].mean()
     points = results.drop_duplicates("point").set_index("point")[params]
     x = points.loc[diffs["point"].to_numpy()].reset_index(drop=True)
-    x.columns = [c.removeprefix("param.") for c in params]
+    # Plain object column labels: EMA Workbench builds many small frames from them, and pandas' default Arrow-backed
+    # string labels make each of those slower.
+    x.columns = pd.Index([c.removeprefix("param.") for c in params], dtype=object)
     value = diffs[settings.metric].to_numpy(float)
     keep = np.isfinite(value)
     value, x, pts = value[keep], x[keep].reset_index(drop=True), diffs["point"].to_numpy()[keep]
@@ -174,8 +176,7 @@ def prim_box(x: pd.DataFrame, y: np.ndarray, seed: int, resamples: int = 10, pee
 
     The chosen box maximises the harmonic mean of coverage and density (the F1 score of the box as a classifier of
     ``y``), a balance between a box that explains most cases and one that holds few others; the trade-off figure
-    shows every other choice. Stability: PRIM is rerun on ``resamples`` random halves (at most 2,500 points each,
-    to bound the time), and each restricted parameter's share of reruns that restrict it too is reported.
+    shows every other choice. Stability: see :func:`_stability`.
     """
     with _quiet():
         from ema_workbench.analysis import prim
@@ -186,10 +187,8 @@ def prim_box(x: pd.DataFrame, y: np.ndarray, seed: int, resamples: int = 10, pee
         chosen = int(f1.fillna(-1).to_numpy().argmax())
         traj["res_dim"] = traj["res_dim"].astype(int)
         traj["chosen"] = np.arange(len(traj)) == chosen
-        stability = None
-        if resamples > 0:
-            p = min(0.5, 2500 / len(x))
-            stability = box.resample(chosen, iterations=resamples, p=p, rng=np.random.default_rng(seed)) / 100
+        stability = _stability(x, y, traj.iloc[chosen], seed, resamples, 2 * peel_alpha, paste_alpha, mass_min) \
+            if resamples > 0 else None
     limits = box.box_lims[chosen]
     qp = box.p_values[chosen]
     init = box.box_lims[0]
@@ -202,11 +201,38 @@ def prim_box(x: pd.DataFrame, y: np.ndarray, seed: int, resamples: int = 10, pee
         lower, upper = float(limits.at[0, name]), float(limits.at[1, name])
         rows.append({"parameter": name, "lower": lower if lower > init.at[0, name] else np.nan,
                      "upper": upper if upper < init.at[1, name] else np.nan, "qp_lower": lo_qp, "qp_upper": hi_qp,
-                     "reproduce_coverage": float(stability.at[name, "reproduce coverage"]) if stability is not None
-                     else np.nan,
-                     "reproduce_density": float(stability.at[name, "reproduce density"]) if stability is not None
-                     else np.nan})
+                     "reproduce_coverage": stability[0][name] if stability else np.nan,
+                     "reproduce_density": stability[1][name] if stability else np.nan})
     return traj, _limit_table(1, "prim", stats, rows, x), chosen
+
+
+def _stability(x: pd.DataFrame, y: np.ndarray, chosen: pd.Series, seed: int, resamples: int, peel_alpha: float,
+               paste_alpha: float, mass_min: float) -> tuple[dict, dict]:
+    """Resampling stability (Bryant and Lempert 2010, as EMA Workbench's ``PrimBox.resample``): PRIM is rerun on
+    ``resamples`` random halves of the points (at most 2,500 each), and for each parameter we count the share of
+    reruns whose box nearest in coverage (and, separately, nearest in density) to the chosen one restricts it too.
+
+    The reruns peel twice as fast as the main run: a PRIM step costs the same ~20 ms whatever the sample size, so
+    the coarser trajectory halves the time (10,000 points in <= 10 s) while still asking the same question.
+    """
+    from ema_workbench.analysis import prim
+
+    rng = np.random.default_rng(seed)
+    size = min(len(x) // 2, 2500)
+    counts = ({c: 0.0 for c in x.columns}, {c: 0.0 for c in x.columns})
+    for _ in range(resamples):
+        index = np.sort(rng.choice(len(x), size=size, replace=False))
+        sub_y = y[index]
+        if sub_y.all() or not sub_y.any():
+            continue
+        rerun = prim.Prim(x.iloc[index].reset_index(drop=True), sub_y, peel_alpha=peel_alpha,
+                          paste_alpha=paste_alpha, mass_min=mass_min).find_box()
+        traj = rerun.peeling_trajectory
+        for counter, column in zip(counts, ("coverage", "density"), strict=True):
+            nearest = int((traj[column].astype(float) - float(chosen[column])).abs().to_numpy().argmin())
+            for name in rerun.p_values[nearest]:
+                counter[name] += 1 / resamples
+    return counts
 
 
 def cart_boxes(x: pd.DataFrame, y: np.ndarray, mass_min: float = 0.05) -> pd.DataFrame:
