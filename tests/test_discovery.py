@@ -126,6 +126,23 @@ def test_bootstrap_resamples_replicates_within_points():
     assert per_run[0][0] == 0.5
 
 
+def test_per_replicate_labels_single_runs(synth):
+    results, _ = synth
+    per_point = label_points(results, Settings())
+    per_run = label_points(results, Settings(per_replicate=True))
+    assert len(per_point.label) == N_SYNTH and len(per_run.label) == 2 * N_SYNTH
+    assert (np.repeat(per_point.value, 2) != per_run.value).all()  # replicates scatter around the point's mean
+    assert np.allclose(per_run.value.reshape(-1, 2).mean(axis=1), per_point.value)
+
+
+def test_a_grid_share_is_not_called_a_probability(synth):
+    results, _ = synth
+    d = discover(results, Settings(resamples=0, n_boot=200), design_method="grid")
+    from sim.experiments.discovery import summary_lines
+
+    assert "a grid design, so this is a share of its design points, not a probability" in summary_lines(d)[0]
+
+
 def test_discover_describes_the_rarer_class_and_says_so(synth):
     results, _ = synth
     d = discover(results, Settings(resamples=0, n_boot=200))
@@ -194,6 +211,10 @@ def test_smoke_preset_runs_sweep_discover_report(tmp_path, capsys):
     path.write_text(yaml.safe_dump(spec))
     out = tmp_path / "sweep"
     assert main(["sweep", str(path), "--out", str(out), "--workers", "1"]) == 0
+    assert main(["analyze", str(out), "--bootstrap", "200"]) == 0
+    assert "P(npv.meta open-closed > 0): probability" in capsys.readouterr().out
+    prob = pd.read_csv(out / "probability.csv")
+    assert set(prob["comparison"]) == {"open-closed", "open-absent"} and set(prob["meaning"]) == {"probability"}
     assert main(["discover", str(out), "--resamples", "2", "--bootstrap", "200"]) == 0
     printed = capsys.readouterr().out
     assert "of the sampled worlds (95% CI" in printed and "mainly when" in printed
