@@ -1,4 +1,4 @@
-"""``sim sweep`` and ``sim analyze``: parse arguments and call :mod:`sim.experiments`."""
+"""``sim sweep``, ``sim analyze`` and ``sim discover``: parse arguments and call :mod:`sim.experiments`."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from sim.cli import UsageError, int_in
+from sim.loading import ConfigError
 
 
 def cmd_sweep(args) -> int:
@@ -49,7 +50,51 @@ def cmd_analyze(args) -> int:
         if not (out / name).is_file():
             raise UsageError("DIR", f"{out} has no {name}; run sim sweep (to the end) first")
     written = analyze_dir(out, n_boot=args.bootstrap)
+    import pandas as pd
+
+    from sim.experiments.analysis import probability_lines
+
+    for line in probability_lines(pd.read_csv(written["probability"])):
+        print(line)
     print("wrote " + ", ".join(str(p) for p in written.values()))
+    return 0
+
+
+def cmd_discover(args) -> int:
+    import json
+    from dataclasses import asdict
+
+    from sim.experiments.discovery import DiscoveryError, Settings, discover_folder, summary_lines
+    from sim.io import write_csv, write_text
+    from sim.plots import save_both
+    from sim.sweep_plots import discovery_figures
+
+    folder = Path(args.dir)
+    settings = Settings(metric=args.metric, comparison=args.comparison, threshold=args.threshold, where=args.where,
+                        method=args.method, per_replicate=args.per_replicate, resamples=args.resamples,
+                        n_boot=args.bootstrap)
+    try:
+        d = discover_folder(folder, settings)
+    except DiscoveryError as exc:
+        if exc.where == "DIR":
+            raise ConfigError(folder, "", str(exc)) from None
+        raise UsageError(exc.where, str(exc)) from None
+    figures = discovery_figures(d)  # everything is computed before the first file is written
+    out = Path(args.out) if args.out else folder / "discovery"
+    write_csv(d.boxes, out / "boxes.csv")
+    write_csv(d.trajectory, out / "trajectory.csv")
+    write_csv(d.feature_scores, out / "feature_scores.csv")
+    write_csv(d.probability, out / "probability.csv")
+    labels = d.labels.x.assign(point=d.labels.points, difference=d.labels.value, open_pays=d.labels.label)
+    write_csv(labels[["point", *d.labels.x.columns, "difference", "open_pays"]], out / "labels.csv")
+    for name, fig in figures.items():
+        save_both(fig, out / name)
+    write_text(json.dumps({"settings": asdict(d.settings), "design": d.design_method, "box_of": "open pays" if
+                           d.box_of else "open does not pay"}, indent=2), out / "discovery.json")
+    for line in summary_lines(d):
+        print(line)
+    print(f"wrote {out}/boxes.csv, trajectory.csv, feature_scores.csv, probability.csv, labels.csv, discovery.json, "
+          + ", ".join(f"{n}.png/.svg" for n in figures))
     return 0
 
 
@@ -68,3 +113,23 @@ def register(sub) -> None:
     p.add_argument("--bootstrap", type=int_in(100, 100_000), default=2000, metavar="B",
                    help="bootstrap resamples (default 2000)")
     p.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("discover", help="scenario discovery on a sweep: where open pays (PRIM/CART boxes, feature "
+                                        "scores) and how likely that is")
+    p.add_argument("dir", metavar="DIR", help="a finished sweep's output folder")
+    p.add_argument("--metric", default="npv.meta", metavar="M", help="the metric compared (default npv.meta)")
+    p.add_argument("--comparison", choices=("open-closed", "open-absent"), default="open-closed",
+                   help="the paired difference that labels each point (default open-closed)")
+    p.add_argument("--threshold", type=float, default=0.0, metavar="X",
+                   help="open pays when the difference is beyond X (default 0)")
+    p.add_argument("--where", choices=("above", "below"), default="above",
+                   help="beyond means above X (default) or below X")
+    p.add_argument("--method", choices=("prim", "cart"), default="prim", help="how boxes are found (default prim)")
+    p.add_argument("--per-replicate", action="store_true",
+                   help="label single runs instead of each point's mean over replicates")
+    p.add_argument("--resamples", type=int_in(0, 1000), default=10, metavar="K",
+                   help="PRIM reruns on random halves for the box's stability (default 10; 0 skips)")
+    p.add_argument("--bootstrap", type=int_in(100, 100_000), default=2000, metavar="B",
+                   help="bootstrap resamples of the probability's CI (default 2000)")
+    p.add_argument("--out", metavar="DIR2", help="output folder (default DIR/discovery)")
+    p.set_defaults(func=cmd_discover)

@@ -165,16 +165,138 @@ def sweep_report_html(folder: Path, dpi: int = 110) -> str:
     figures = {name: (fig, SWEEP_CAPTIONS[name.split("-")[0]]) for name, fig in figs.items()}
     params = [c.removeprefix("param.") for c in sweep.results.columns if c.startswith("param.")]
     experiments = ", ".join(dict.fromkeys(sweep.results["experiment"].astype(str)))
+    where_open_pays = where_open_pays_html(folder, dpi)  # replaces the pooled table when the sweep allows it
+    key_numbers = where_open_pays or f"""<h2>Key numbers</h2>
+<p>Mean and 95% confidence interval across all runs of each strategy (over the whole design).</p>
+{outcomes_table(sweep.results)}"""
     body = f"""
 <h1>Sweep {html.escape(experiments)} — LLM market simulation</h1>
 <p class="meta">{len(sweep.results):,} runs · {sweep.results['point'].nunique()} design points ·
 parameters: {html.escape(', '.join(params))}</p>
-<h2>Key numbers</h2>
-<p>Mean and 95% confidence interval across all runs of each strategy (over the whole design).</p>
-{outcomes_table(sweep.results)}
+{key_numbers}
 <h2>Figures</h2>
 {figures_html(figures, dpi)}"""
     return page(f"Sweep {experiments} — LLM market simulation report", body)
+
+
+# --- a sweep: where open pays (sim discover) ------------------------------------------------------------------------
+
+
+def discovery_settings(folder: Path):
+    """The settings of the last ``sim discover`` into ``folder/discovery`` (so the report shows the same analysis),
+    else npv.meta, open against closed (or against absent when closed was not run)."""
+    import json
+
+    from sim.experiments.discovery import Settings
+
+    stored = folder / "discovery" / "discovery.json"
+    if stored.is_file():
+        try:
+            return Settings(**json.loads(stored.read_text(encoding="utf-8"))["settings"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # a damaged record: fall back to the defaults rather than fail the report
+    strategies = set(pd.read_parquet(folder / "results.parquet", columns=["strategy"])["strategy"])
+    return Settings(comparison="open-closed" if "closed" in strategies else "open-absent")
+
+
+def verdict_table(results: pd.DataFrame, settings) -> tuple[str, str]:
+    """Per design point: the paired mean difference with its bootstrap 95% CI and a verdict (open pays, open loses,
+    or unclear when the CI straddles the threshold); the HTML table and a one-line count."""
+    from sim.experiments.analysis import paired_deltas
+
+    record_seed = settings.seed or 0
+    deltas = paired_deltas(results, [settings.metric], record_seed, n_boot=1000)
+    deltas = deltas[deltas["comparison"] == settings.comparison]
+    params = [c for c in deltas.columns if c.startswith("param.") and results[c].nunique() > 1]
+    money = settings.metric in MONEY or settings.metric.startswith("npv.")
+    t, sign = settings.threshold, 1 if settings.where == "above" else -1
+    verdicts = np.where(sign * (deltas["ci_lo" if sign > 0 else "ci_hi"] - t) > 0, "open pays",
+                        np.where(sign * (deltas["ci_hi" if sign > 0 else "ci_lo"] - t) < 0, "open loses", "unclear"))
+    head = "".join(f"<th>{html.escape(p.removeprefix('param.'))}</th>" for p in params)
+    rows = []
+    for (_, r), verdict in zip(deltas.iterrows(), verdicts, strict=True):
+        cells = "".join(f"<td>{r[p]:.3g}</td>" for p in params)
+        ci = f' <span class="ci">[{_fmt(r["ci_lo"], money)}, {_fmt(r["ci_hi"], money)}]</span>' \
+            if r["ci_hi"] > r["ci_lo"] else ""
+        rows.append(f"<tr><td>{int(r['point'])}</td>{cells}<td>{_fmt(r['mean'], money)}{ci}</td>"
+                    f"<td>{verdict}</td></tr>")
+    unit = " ($B)" if money else ""
+    table = (f'<table class="verdicts"><thead><tr><th>point</th>{head}<th>{html.escape(settings.metric)} '
+             f"{html.escape(settings.comparison)}{unit}</th><th>verdict</th></tr></thead>"
+             f"<tbody>{''.join(rows)}</tbody></table>")
+    counts = pd.Series(verdicts).value_counts()
+    n_rep = int(deltas["n"].max()) if len(deltas) else 0
+    line = (f"{len(deltas)} design points, {n_rep} paired replicate(s) each: " +
+            ", ".join(f"{counts.get(k, 0)} {k}" for k in ("open pays", "open loses", "unclear")) +
+            (" (one replicate: no interval, the verdict is the sign of the difference)" if n_rep < 2 else ""))
+    return table, line
+
+
+def boxes_html(boxes: pd.DataFrame) -> str:
+    """boxes.csv as a table: a row per box and restricted parameter, with its limits and quasi-p-values."""
+    if boxes.empty:
+        return "<p>No box was found.</p>"
+
+    def num(v) -> str:
+        return "–" if not np.isfinite(v) else f"{v:.3g}"
+
+    rows = "".join(
+        f"<tr><td>{int(r['box'])} ({html.escape(r['method'].upper())})</td><td>{r['coverage']:.2f}</td>"
+        f"<td>{r['density']:.2f}</td><td>{r['mass']:.2f}</td><td>{html.escape(r['parameter'])}</td>"
+        f"<td>{num(r['lower'])}</td><td>{num(r['upper'])}</td><td>{num(r['qp_lower'])}</td><td>{num(r['qp_upper'])}</td>"
+        f"<td>{num(r['reproduce_coverage'])}</td></tr>" for _, r in boxes.iterrows())
+    return ('<table class="boxes"><thead><tr><th>box</th><th>coverage</th><th>density</th><th>mass</th>'
+            "<th>parameter</th><th>lower</th><th>upper</th><th>q-p lower</th><th>q-p upper</th><th>stability</th>"
+            f"</tr></thead><tbody>{rows}</tbody></table>")
+
+
+def where_open_pays_html(folder: Path, dpi: int = 110) -> str:
+    """The "Where open pays" section of a sweep report ('' when the sweep has no open runs to compare): the
+    probability, the boxes, the three discovery figures and the paired verdict per design point."""
+    import json
+    from dataclasses import replace
+
+    from sim.experiments.discovery import DiscoveryError, discover, summary_lines
+    from sim.sweep_plots import DISCOVERY_CAPTIONS, discovery_figures
+
+    results = pd.read_parquet(folder / "results.parquet")
+    settings = discovery_settings(folder)
+    if not {"open", settings.strategies[1]} <= set(results["strategy"]) or settings.metric not in results:
+        return ""
+    try:  # the design (is the share a probability?) and the seed; a bare results table is still reported
+        spec = json.loads((folder / "experiment.json").read_text(encoding="utf-8"))["experiment"]
+        design, seed = str(spec["design"]["method"]), int(spec["seed"])
+    except (OSError, ValueError, KeyError, TypeError):
+        design, seed = "unknown", 0
+    if settings.seed is None:
+        settings = replace(settings, seed=seed)
+    table, count = verdict_table(results, settings)
+    try:
+        d = discover(results, settings, design)
+    except DiscoveryError as exc:
+        found = f"<p>No scenario discovery: {html.escape(str(exc))}.</p>"
+    else:
+        lead = "".join(f"<li>{html.escape(line)}</li>" for line in summary_lines(d))
+        prob = d.probability.iloc[0]
+        meaning = ("the probability under the sampled distributions" if prob["meaning"] == "probability"
+                   else f"a {prob['meaning']}, not a probability")
+        figures = {name: (fig, DISCOVERY_CAPTIONS[name]) for name, fig in discovery_figures(d).items()}
+        found = f"""<div class="lead"><ul>{lead}</ul></div>
+<p>Share of design points where open pays: <b>{100 * prob['estimate']:.0f}%</b> (95% CI {100 * prob['ci_lo']:.0f}–
+{100 * prob['ci_hi']:.0f}%, a bootstrap over points and replicates); this is {meaning}.</p>
+<h3>Boxes ({html.escape(settings.method.upper())}) where open {'pays' if d.box_of else 'does not pay'}</h3>
+<p>Coverage: the share of those points that the box holds; density: the share of the box that are such points;
+q-p: quasi-p-value of each limit (small is significant); stability: the share of PRIM reruns on random halves
+that restrict the parameter too.</p>
+{boxes_html(d.boxes)}
+{figures_html(figures, dpi)}"""
+    return f"""<h2>Where open pays</h2>
+<p>Each design point is judged by {html.escape(settings.metric)}, {html.escape(settings.comparison)}, paired on
+replicates that share a seed, against {settings.threshold:g} ({html.escape(settings.where)} counts as open paying).</p>
+{found}
+<details><summary>Paired verdict per design point — {html.escape(count)}</summary>
+{table}
+</details>"""
 
 
 def page(title: str, body: str) -> str:

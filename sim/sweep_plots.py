@@ -13,9 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.colors import Normalize, TwoSlopeNorm
+from matplotlib.colors import BoundaryNorm, Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
 
 from sim.loading import ConfigError
 from sim.plots import PANEL_H, PANEL_W, legend_outside, mean_ci, param_label
@@ -222,6 +223,133 @@ def sweep_figures(sweep: SweepResults, kinds: list[str], metric: str = "npv.meta
         for method in dict.fromkeys(sweep.sensitivity["method"].str.lower()):
             out[f"sensitivity-{method}"] = sensitivity_figure(sweep.sensitivity, method)
     return out
+
+
+# --- scenario discovery (sim discover) -------------------------------------------------------------------------------
+# They draw the tables of :mod:`sim.experiments.discovery`: the PRIM trajectory (coverage, density, res_dim, chosen),
+# boxes.csv's limits (box, parameter, lower, upper, qp_lower, qp_upper, range_low, range_high) and the labelled points.
+
+
+def _label_colors(box_of: bool, other: str) -> tuple[str, str, str, str]:
+    """Colours and names of the two labels: open's colour where open pays, the rival strategy's where it does not."""
+    pays, fails = STRATEGY_COLORS["open"], STRATEGY_COLORS.get(other, "0.5")
+    return pays, fails, "open pays", f"{other} does better"
+
+
+def tradeoff_figure(trajectory: pd.DataFrame, box_of: bool = False, method: str = "prim") -> Figure:
+    """PRIM's peeling and pasting trajectory: coverage against density of every candidate box, coloured by how many
+    parameters it restricts; the chosen box is ringed."""
+    fig = Figure(figsize=(PANEL_W + 2.4, PANEL_H + 0.8), layout="constrained")
+    ax = fig.subplots()
+    res = trajectory["res_dim"].to_numpy(int)
+    levels = np.arange(res.min(), res.max() + 2) - 0.5
+    points = ax.scatter(trajectory["coverage"], trajectory["density"], c=res, cmap="viridis", s=22, zorder=3,
+                        norm=BoundaryNorm(levels, 256))
+    ax.plot(trajectory["coverage"], trajectory["density"], color="0.7", lw=0.8, zorder=2)
+    chosen = trajectory[trajectory["chosen"]]
+    ax.scatter(chosen["coverage"], chosen["density"], s=160, facecolors="none", edgecolors="black", lw=1.8,
+               zorder=4, label=f"chosen box (coverage {chosen['coverage'].iloc[0]:.2f}, density "
+                               f"{chosen['density'].iloc[0]:.2f})")
+    fig.colorbar(points, ax=ax, label="restricted parameters", ticks=np.arange(res.min(), res.max() + 1))
+    ax.set_xlabel("coverage (share of the cases that the box holds)")
+    ax.set_ylabel("density (share of the box that are cases)")
+    ax.set_xlim(0, 1.03)
+    ax.set_ylim(0, 1.03)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(0, -0.16), frameon=False)
+    what = "open pays" if box_of else "open does not pay"
+    fig.suptitle(f"Where {what}: {method.upper()} coverage–density trade-off")
+    return fig
+
+
+def box_figure(boxes: pd.DataFrame, box: int = 1, box_of: bool = False) -> Figure:
+    """The limits of one box on each restricted parameter, scaled to the parameter's sampled range (0 = its
+    smallest, 1 = its largest value), with the numbers and quasi-p-values written beside them."""
+    sub = boxes[boxes["box"] == box].reset_index(drop=True)
+    if sub.empty:
+        raise ValueError(f"no box {box}")
+    n = len(sub)
+    fig = Figure(figsize=(PANEL_W + 3.6, max(PANEL_H * 0.7, 0.55 * n + 1.6)), layout="constrained")
+    ax = fig.subplots()
+    color = STRATEGY_COLORS["open"] if box_of else "#D55E00"
+    for i, r in sub.iterrows():
+        span = (r["range_high"] - r["range_low"]) or 1.0
+        lo = 0.0 if not np.isfinite(r["lower"]) else (r["lower"] - r["range_low"]) / span
+        hi = 1.0 if not np.isfinite(r["upper"]) else (r["upper"] - r["range_low"]) / span
+        ax.plot([0, 1], [i, i], color="0.8", lw=6, solid_capstyle="butt")
+        ax.plot([lo, hi], [i, i], color=color, lw=6, solid_capstyle="butt")
+        qps = [f"{q:.2g}" for q in (r["qp_lower"], r["qp_upper"]) if np.isfinite(q)]
+        lo_ok, hi_ok = np.isfinite(r["lower"]), np.isfinite(r["upper"])
+        lim = f"{r['lower']:.3g} to {r['upper']:.3g}" if lo_ok and hi_ok else \
+            (f"> {r['lower']:.3g}" if lo_ok else f"< {r['upper']:.3g}")
+        ax.text(1.03, i, f"{lim}" + (f"  (qp {', '.join(qps)})" if qps else ""), va="center", fontsize=8)
+    ax.set_yticks(range(n), [p for p in sub["parameter"]])
+    ax.set_ylim(n - 0.5, -0.5)
+    ax.set_xlim(0, 1.6)
+    ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
+    ax.set_xlabel("limit, scaled to the sampled range (grey: the whole range)")
+    ax.grid(alpha=0.3, axis="x")
+    first = sub.iloc[0]
+    what = "open pays" if box_of else "open does not pay"
+    fig.suptitle(f"Box {box} ({first['method'].upper()}) where {what}: coverage {first['coverage']:.2f}, "
+                 f"density {first['density']:.2f}, mass {first['mass']:.2f}")
+    return fig
+
+
+def pairs_figure(x: pd.DataFrame, label: np.ndarray, boxes: pd.DataFrame, params: list[str], box_of: bool = False,
+                 other: str = "closed", box: int = 1) -> Figure:
+    """The design points over the two given parameters, coloured by label, with the box's limits drawn (a side
+    the box leaves open runs to the edge of the sampled range)."""
+    if len(params) < 2:
+        raise ValueError("the pairs figure needs two parameters")
+    px, py = params[:2]
+    pays, fails, pays_name, fails_name = _label_colors(box_of, other)
+    fig = Figure(figsize=(PANEL_W + 2.6, PANEL_H + 1.0), layout="constrained")
+    ax = fig.subplots()
+    label = np.asarray(label, bool)
+    size = 10 if len(label) > 2000 else 18
+    ax.scatter(x.loc[~label, px], x.loc[~label, py], s=size, color=fails, marker="x", lw=0.8, label=fails_name,
+               alpha=0.7)
+    ax.scatter(x.loc[label, px], x.loc[label, py], s=size, color=pays, marker="o", label=pays_name, alpha=0.7)
+    sub = boxes[boxes["box"] == box].set_index("parameter")
+    if not sub.empty:
+        lims = []
+        for p in (px, py):
+            lo, hi = float(x[p].min()), float(x[p].max())
+            if p in sub.index:
+                lo = sub.at[p, "lower"] if np.isfinite(sub.at[p, "lower"]) else lo
+                hi = sub.at[p, "upper"] if np.isfinite(sub.at[p, "upper"]) else hi
+            lims.append((lo, hi))
+        (x0, x1), (y0, y1) = lims
+        ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ec="black", lw=1.8,
+                               label=f"box {box} ({sub['method'].iloc[0].upper()})"))
+    ax.set_xlabel(param_label(px))
+    ax.set_ylabel(param_label(py))
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False, title="design point")
+    fig.suptitle("The two most influential parameters, points coloured by the paired verdict")
+    return fig
+
+
+def discovery_figures(d) -> dict[str, Figure]:
+    """``tradeoff``, ``box`` and ``pairs`` of a :class:`sim.experiments.discovery.Discovery` (box figures only
+    when a box was found)."""
+    other = d.settings.strategies[1]
+    out = {"tradeoff": tradeoff_figure(d.trajectory, d.box_of)}
+    if not d.boxes.empty:
+        out["box"] = box_figure(d.boxes, 1, d.box_of)
+    top = list(d.feature_scores["parameter"][:2])
+    if len(top) == 2:
+        out["pairs"] = pairs_figure(d.labels.x, d.labels.label, d.boxes, top, d.box_of, other)
+    return out
+
+
+DISCOVERY_CAPTIONS = {
+    "tradeoff": "Coverage against density of each box PRIM peeled and pasted; the ringed box is the chosen one "
+                "(best balance of the two).",
+    "box": "The chosen box's limits on each restricted parameter, scaled to the sampled range, with quasi-p-values.",
+    "pairs": "Design points over the two most influential parameters, coloured by the paired verdict, with the box.",
+}
 
 
 SWEEP_KINDS = ("response", "breakeven", "sensitivity")

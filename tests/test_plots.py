@@ -320,7 +320,8 @@ def test_report_of_a_sweep_folder(tmp_path):
     synthetic_sweep(folder)
     assert main(["report", str(folder), "--dpi", "40"]) == 0
     text = (folder / "report.html").read_text()
-    assert text.count("data:image/png;base64,") == 4 and 'class="outcomes"' in text
+    # Sweep figures, then "Where open pays": discovery figures and a paired verdict per point, not a pooled table.
+    assert text.count("data:image/png;base64,") == 4 + 3 and 'class="verdicts"' in text
 
 
 # --- sim compare ---------------------------------------------------------------------------------------------------

@@ -5,6 +5,9 @@
 - Sensitivity indices (Sobol' first/total order, Morris mu*/sigma) via SALib on any table of one value per design
   point, so the same code serves the model's metrics and analytic test functions (Ishigami).
 - Point statistics: the experiment's chosen summary statistics per point, strategy and metric.
+- Probability that open pays: the share of design points whose paired mean difference is beyond a threshold, with a
+  bootstrap CI that resamples points and, within each, replicates. Only a sampled design (LHS, Sobol') makes the
+  share a probability under the parameters' distributions; for a grid it is a share of grid points.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ from sim.runner import derive_seed
 COMPARISONS = (("open", "closed"), ("open", "absent"))
 SENSITIVITY_COLUMNS = ["metric", "parameter", "method", "S1", "S1_conf", "ST", "ST_conf", "mu_star", "mu_star_conf",
                        "sigma"]
+PROBABILITY_COLUMNS = ["metric", "comparison", "threshold", "where", "estimate", "ci_lo", "ci_hi", "points",
+                       "replicates", "design", "meaning", "unit"]
+SAMPLED_DESIGNS = ("lhs", "sobol")  # designs that sample the parameters' distributions
 BOOTSTRAP_STREAM = 0xB007  # keeps bootstrap seeds apart from run seeds derived from the same experiment seed
 STAT_FUNCS = {"mean": "mean", "std": "std", "min": "min", "max": "max", "median": "median",
               "q05": 0.05, "q25": 0.25, "q75": 0.75, "q95": 0.95}
@@ -140,6 +146,90 @@ def sensitivity_table(results: pd.DataFrame, metrics: list[str]) -> tuple[pd.Dat
     return table.reset_index(), labels
 
 
+def difference_cube(results: pd.DataFrame, a: str, b: str, metrics: list[str]) -> np.ndarray:
+    """Paired differences ``a - b`` as an array (points x replicates x metrics); NaN where a run is missing."""
+    diffs = paired_differences(results, a, b, metrics)
+    points = np.unique(diffs["point"].to_numpy())
+    reps = np.unique(diffs["replicate"].to_numpy())
+    cube = np.full((len(points), len(reps), len(metrics)), np.nan)
+    cube[np.searchsorted(points, diffs["point"]), np.searchsorted(reps, diffs["replicate"])] = \
+        diffs[metrics].to_numpy(float)
+    return cube
+
+
+def bootstrap_share(cube: np.ndarray, threshold: float, where: str, rng: np.random.Generator, n_boot: int = 2000,
+                    conf: float = 0.95, per_replicate: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Share of points (their mean over replicates) or of runs beyond ``threshold``, per metric, with a percentile
+    CI from a two-stage bootstrap: resample points, then replicates within each resampled point."""
+    n, r, m = cube.shape
+
+    def share(c: np.ndarray) -> np.ndarray:  # c: (..., points, replicates, metrics)
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            values = c if per_replicate or c.shape[-2] == 1 else np.nanmean(c, axis=-2, keepdims=True)
+            beyond = (values > threshold) if where == "above" else (values < threshold)
+            valid = np.isfinite(values)
+            return (beyond & valid).sum(axis=(-3, -2)) / np.maximum(valid.sum(axis=(-3, -2)), 1)
+
+    estimate = share(cube)
+    chunk = max(1, 4_000_000 // max(n * r * m, 1))
+    boots = []
+    for start in range(0, n_boot, chunk):
+        k = min(chunk, n_boot - start)
+        pts = rng.integers(0, n, size=(k, n))
+        if r > 1:
+            boots.append(share(cube[pts[:, :, None], rng.integers(0, r, size=(k, n, r))]))
+        else:  # one replicate: resampling points is all there is
+            boots.append(share(cube[pts]))
+    tail = 100 * (1 - conf) / 2
+    lo, hi = np.percentile(np.concatenate(boots), [tail, 100 - tail], axis=0)
+    return estimate, lo, hi
+
+
+def threshold_probability(results: pd.DataFrame, metric: str | list[str], a: str, b: str, threshold: float = 0.0,
+                          where: str = "above", design: str = "lhs", seed: int = 0, n_boot: int = 2000,
+                          per_replicate: bool = False, conf: float = 0.95) -> pd.DataFrame:
+    """P(metric(a) - metric(b) beyond ``threshold``): one row per metric (PROBABILITY_COLUMNS), seeded by ``seed``.
+
+    ``meaning`` is "probability" for sampled designs and "share of grid points" (or "share of design points") for
+    the others, whose points are chosen, not drawn, so their share weighs every point alike by construction."""
+    metrics = [metric] if isinstance(metric, str) else list(metric)
+    cube = difference_cube(results, a, b, metrics)
+    number = [f"{x}-{y}" for x, y in COMPARISONS].index(f"{a}-{b}") if (a, b) in COMPARISONS else 99
+    rng = np.random.default_rng(derive_seed(seed, BOOTSTRAP_STREAM, 0xB0B, number))
+    estimate, lo, hi = bootstrap_share(cube, threshold, where, rng, n_boot, conf, per_replicate)
+    meaning = "probability" if design in SAMPLED_DESIGNS else \
+        ("share of grid points" if design == "grid" else "share of design points")
+    return pd.DataFrame({"metric": metrics, "comparison": f"{a}-{b}", "threshold": float(threshold), "where": where,
+                         "estimate": estimate, "ci_lo": lo, "ci_hi": hi, "points": cube.shape[0],
+                         "replicates": cube.shape[1], "design": design, "meaning": meaning,
+                         "unit": "run" if per_replicate else "point"})[PROBABILITY_COLUMNS]
+
+
+def probability_table(results: pd.DataFrame, metrics: list[str], design: str, seed: int,
+                      n_boot: int = 2000) -> pd.DataFrame:
+    """:func:`threshold_probability` at threshold 0 (open beats the other) for every metric and comparison run."""
+    strategies = set(results["strategy"])
+    frames = [threshold_probability(results, metrics, a, b, 0.0, "above", design, seed, n_boot)
+              for a, b in COMPARISONS if a in strategies and b in strategies]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=PROBABILITY_COLUMNS)
+
+
+def probability_lines(table: pd.DataFrame, metric: str = "npv.meta") -> list[str]:
+    """One printed line per comparison for ``metric`` (the first metric when it is absent)."""
+    if table.empty:
+        return []
+    if metric not in set(table["metric"]):
+        metric = table["metric"].iloc[0]
+    out = []
+    for _, row in table[table["metric"] == metric].iterrows():
+        what = "probability" if row["meaning"] == "probability" else f"{row['meaning']} (not a probability)"
+        out.append(f"P({metric} {row['comparison']} > 0): {what} {100 * row['estimate']:.0f}% "
+                   f"(95% CI {100 * row['ci_lo']:.0f}–{100 * row['ci_hi']:.0f}%) over {row['points']} points x "
+                   f"{row['replicates']} replicates")
+    return out
+
+
 def point_statistics(results: pd.DataFrame, metrics: list[str], statistics: list[str]) -> pd.DataFrame:
     """The experiment's chosen statistics of each metric over replicates, per point and strategy (long format)."""
     params = param_columns(results)
@@ -171,7 +261,8 @@ def load_design(out: Path, record: dict) -> Design:
 
 
 def analyze_dir(out: str | Path, n_boot: int = 2000, num_resamples: int = 100) -> dict[str, Path]:
-    """Write ``paired_deltas.csv``, ``point_stats.csv`` and (Sobol'/Morris designs) ``sensitivity.csv`` in ``out``."""
+    """Write ``paired_deltas.csv``, ``point_stats.csv``, ``probability.csv`` and (Sobol'/Morris designs)
+    ``sensitivity.csv`` in ``out``."""
     out = Path(out)
     try:  # a damaged folder (edited JSON, a truncated Parquet file) must not end in a traceback
         record = json.loads((out / "experiment.json").read_text(encoding="utf-8"))
@@ -188,6 +279,8 @@ def analyze_dir(out: str | Path, n_boot: int = 2000, num_resamples: int = 100) -
         raise ConfigError(out / "results.parquet", ",".join(sorted(missing)), "missing column(s)")
     written = {"paired_deltas": write_csv(paired_deltas(results, metrics, seed, n_boot), out / "paired_deltas.csv")}
     written["point_stats"] = write_csv(point_statistics(results, metrics, statistics), out / "point_stats.csv")
+    written["probability"] = write_csv(probability_table(results, metrics, design.method, seed, n_boot),
+                                       out / "probability.csv")
     if design.method in ("sobol", "morris"):
         table, labels = sensitivity_table(results, metrics)
         written["sensitivity"] = write_csv(sensitivity(design, table, labels, seed, num_resamples),
