@@ -33,6 +33,10 @@ def cmd_sweep(args) -> int:
     except WorkerLost as exc:
         print(f"sim sweep: {exc}; the finished runs are stored: rerun with --resume", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"sim sweep: interrupted; the finished runs are stored in {out}: rerun with --resume to continue",
+              file=sys.stderr)
+        return 130
     print(f"{experiment.spec.name}: {experiment.design.size} points x {experiment.spec.replications} replications x "
           f"{len(experiment.spec.strategies)} strategies = {experiment.n_runs} runs ({result.ran} ran now on "
           f"{result.backend} with {result.workers} worker{'s' * (result.workers > 1)}, {result.skipped} had "
