@@ -311,6 +311,27 @@ def test_ctrl_c_on_sweep_is_one_line_and_resumable(tmp_path):
     assert len(pd.read_parquet(out / "results.parquet")) == SWEEP_RUNS
 
 
+def test_workers_ignore_sigint_so_only_the_coordinator_handles_it(tmp_path, capfd):
+    """Deterministic half of the test above: SIGINT sent to every worker, busy or idle, changes nothing."""
+    import multiprocessing
+
+    from sim.experiments import load_experiment, run_sweep
+
+    path = write(tmp_path, "exp.yaml", SWEEP.replace("population: 1500", "population: 300")
+                 .replace("horizon_months: 24", "horizon_months: 6"))
+    sent = []
+
+    def interrupt_workers(n):
+        for p in multiprocessing.active_children():
+            if p.name.startswith("SpawnProcess"):
+                os.kill(p.pid, signal.SIGINT)
+                sent.append(p.pid)
+
+    result = run_sweep(load_experiment(path), tmp_path / "out", workers=2, on_progress=interrupt_workers)
+    assert sent and len(result.results) == SWEEP_RUNS
+    assert "Traceback" not in capfd.readouterr().err
+
+
 def test_ctrl_c_on_dashboard_is_one_line_exit_130():
     port = free_port()
     proc = subprocess.Popen([*SIM, "dashboard", "--port", str(port)], cwd=ROOT, start_new_session=True,
