@@ -19,28 +19,15 @@ import pytest
 from sim.cli import build_parser, choose_strategies, main
 from sim.io import folder_lock
 from sim.loading import load_scenario
+from tests.test_experiments import TINY, TINY_RUNS
 
 ROOT = Path(__file__).resolve().parent.parent
 SIM = [sys.executable, "-m", "sim"]
 SMALL = ["--population", "200", "--set", "horizon_months=6"]
 
-SWEEP = """\
-name: interrupted
-description: a small paired sweep that Ctrl-C interrupts
-seed: 5
-scenario: baseline
-strategies: [open, closed, absent]
-replications: 4
-population: 1500
-horizon_months: 24
-parameters:
-  license.mau_threshold: [1.0e+7, 7.0e+8]
-  community.strength: [0, 50]
-design: {method: grid}
-outputs:
-  metrics: [npv.meta, npv.openai]
-"""
-SWEEP_RUNS = 4 * 4 * 3
+# The tests' tiny paired experiment, made a little longer so that Ctrl-C lands mid-sweep.
+SWEEP = TINY.replace("population: 300", "population: 1500").replace("horizon_months: 12", "horizon_months: 24")
+SWEEP_RUNS = TINY_RUNS
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -317,8 +304,7 @@ def test_workers_ignore_sigint_so_only_the_coordinator_handles_it(tmp_path, capf
 
     from sim.experiments import load_experiment, run_sweep
 
-    path = write(tmp_path, "exp.yaml", SWEEP.replace("population: 1500", "population: 300")
-                 .replace("horizon_months: 24", "horizon_months: 6"))
+    path = write(tmp_path, "exp.yaml", TINY)
     sent = []
 
     def interrupt_workers(n):
@@ -361,7 +347,8 @@ def test_dashboard_on_a_port_in_use_is_refused_before_starting(capsys):
         taken.listen()
         port = taken.getsockname()[1]
         assert main(["dashboard", "--port", str(port)]) == 2
-    assert err_line(capsys) == f"sim: --port: {port} is already in use on 127.0.0.1; choose another --port (or set PORT)"
+    assert err_line(capsys) == (f"sim: --port: {port} is already in use on 127.0.0.1; choose another --port "
+                                "(or set PORT)")
 
 
 # --- 15, 16. help, version, listing, analyze ------------------------------------------------------------------

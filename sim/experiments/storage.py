@@ -74,8 +74,8 @@ class SweepStore:
                                                 f"{old.get('hash')}; this one is {self.record['hash']}); choose "
                                                 f"another --out or delete the folder")
             if (self.out / "timeseries.parquet").exists():
-                raise ConfigError(self.out, "timeseries.parquet", "a sim run wrote into this sweep folder; its "
-                                                                  "scenario.yaml may be overwritten: start a new folder")
+                raise ConfigError(self.out, "timeseries.parquet", "a sim run wrote into this sweep folder (its "
+                                                                  "scenario.yaml may differ): start a new folder")
             if not resume:
                 raise ConfigError(self.out, "", "already holds this experiment's runs; add --resume to continue "
                                                 "it, or choose another --out")
