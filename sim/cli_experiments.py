@@ -34,6 +34,10 @@ def cmd_sweep(args) -> int:
     except WorkerLost as exc:
         print(f"sim sweep: {exc}; the finished runs are stored: rerun with --resume", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"sim sweep: interrupted; the finished runs are stored in {out}: rerun with --resume to continue",
+              file=sys.stderr)
+        return 130
     print(f"{experiment.spec.name}: {experiment.design.size} points x {experiment.spec.replications} replications x "
           f"{len(experiment.spec.strategies)} strategies = {experiment.n_runs} runs ({result.ran} ran now on "
           f"{result.backend} with {result.workers} worker{'s' * (result.workers > 1)}, {result.skipped} had "
@@ -54,6 +58,8 @@ def cmd_analyze(args) -> int:
 
     from sim.experiments.analysis import probability_lines
 
+    for line in delta_summary(out, args.bootstrap):
+        print(line)
     for line in probability_lines(pd.read_csv(written["probability"])):
         print(line)
     print("wrote " + ", ".join(str(p) for p in written.values()))
@@ -98,17 +104,50 @@ def cmd_discover(args) -> int:
     return 0
 
 
+def delta_summary(out: Path, n_boot: int, metric: str = "npv.meta") -> list[str]:
+    """One line per comparison: the paired mean delta of ``metric`` over all points and replicates with a seeded
+    bootstrap 95% CI, and at how many design points open is ahead (and clearly so: the point's CI above 0)."""
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from sim.experiments.analysis import BOOTSTRAP_STREAM, bootstrap_mean_ci, paired_differences
+    from sim.runner import derive_seed
+
+    record = json.loads((out / "experiment.json").read_text(encoding="utf-8"))
+    results = pd.read_parquet(out / "results.parquet")
+    deltas = pd.read_csv(out / "paired_deltas.csv")
+    metric = metric if metric in results else record["metrics"][0]
+    scale, unit = (1e9, " $B") if metric.startswith("npv.") else (1.0, "")
+    lines = []
+    for number, comparison in enumerate(dict.fromkeys(deltas["comparison"])):
+        a, b = comparison.split("-")
+        d = paired_differences(results, a, b, [metric])[[metric]].to_numpy(float)
+        rng = np.random.default_rng(derive_seed(int(record["experiment"]["seed"]), BOOTSTRAP_STREAM, 1 << 20, number))
+        mean, lo, hi = (v[0] / scale for v in bootstrap_mean_ci(d, rng, n_boot, 0.95))
+        rows = deltas[(deltas["comparison"] == comparison) & (deltas["metric"] == metric)]
+        ci = f" [95% CI {lo:+,.3f}, {hi:+,.3f}]" if len(d) >= 3 else " (too few runs for a CI)"
+        lines.append(f"{metric}, {a} - {b}: mean {mean:+,.3f}{unit}{ci} over {len(d)} paired runs; {a} ahead at "
+                     f"{int((rows['mean'] > 0).sum())} of {len(rows)} points ({int((rows['ci_lo'] > 0).sum())} "
+                     f"with the point's CI above 0, {int((rows['ci_hi'] < 0).sum())} below)")
+    return lines or [f"{metric}: no pair of strategies to compare (the sweep ran one strategy)"]
+
+
 def register(sub) -> None:
     p = sub.add_parser("sweep", help="run an experiment (parameter sweep) into a resumable output folder")
-    p.add_argument("experiment", help="an experiment's name in experiments/ or a YAML path")
-    p.add_argument("--out", metavar="DIR", help="output folder (default results/sweeps/<experiment name>)")
+    p.add_argument("experiment", help="an experiment's name in experiments/ or a YAML path (check it first with "
+                                      "sim validate)")
+    p.add_argument("--out", metavar="DIR", help="output folder (default results/sweeps/<experiment name>); refused "
+                                                "if it holds a sim run or another experiment")
     p.add_argument("--workers", type=int_in(1, 512), metavar="K", help="local worker processes (default: all cores)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786, instead of local "
                                                           "processes")
     p.add_argument("--resume", action="store_true", help="continue a killed sweep in DIR, skipping finished runs")
     p.set_defaults(func=cmd_sweep)
 
-    p = sub.add_parser("analyze", help="paired deltas with bootstrap CIs and Sobol'/Morris indices of a sweep")
+    p = sub.add_parser("analyze", help="paired deltas with bootstrap CIs and Sobol'/Morris indices of a sweep; "
+                                       "prints the mean open-minus-other delta of npv.meta")
     p.add_argument("dir", metavar="DIR", help="a sweep's output folder")
     p.add_argument("--bootstrap", type=int_in(100, 100_000), default=2000, metavar="B",
                    help="bootstrap resamples (default 2000)")

@@ -7,11 +7,23 @@ They only parse arguments and call :mod:`sim.plots`, :mod:`sim.sweep_plots`, :mo
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import socket
+import sys
 from pathlib import Path
 
-from sim.cli import MAX_DEV_STEPS, UsageError, add_scenario_options, int_in, parse_strategies, progress_bar
-from sim.config import STRATEGIES
+from sim.cli import (
+    MAX_DEV_STEPS,
+    RUN_FILES,
+    STRATEGY_HELP,
+    UsageError,
+    add_scenario_options,
+    choose_strategies,
+    int_in,
+    progress_bar,
+    without_unsimulated,
+)
 from sim.loading import ConfigError
 
 RUN_KINDS = ("adoption", "tokens", "prices", "ledger", "profits", "strategies")
@@ -70,26 +82,30 @@ def cmd_plot(args) -> int:
 
 
 def write_run_folder(folder: Path, scenario, timeseries, summary) -> None:
-    """The files of a ``sim run`` folder (so a compared scenario can be re-read, plotted or reported)."""
+    """The files of a ``sim run`` folder (so a compared scenario can be re-read, plotted or reported), written
+    beside it and renamed into place like ``sim run``'s."""
     import yaml
 
-    from sim.io import write_csv, write_parquet, write_text
+    from sim.io import replace_folder, write_csv, write_parquet, write_text
 
-    write_parquet(timeseries, folder / "timeseries.parquet")
-    write_csv(summary, folder / "summary.csv")
-    write_text(yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False), folder / "scenario.yaml")
+    with replace_folder(folder, RUN_FILES) as tmp:
+        write_parquet(timeseries, tmp / "timeseries.parquet")
+        write_csv(summary, tmp / "summary.csv")
+        write_text(yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False), tmp / "scenario.yaml")
 
 
 def cmd_compare(args) -> int:
-    from sim.io import write_csv
+    from sim.io import SWEEP_MARKERS, write_csv
     from sim.loading import load_scenario
     from sim.plots import RunResults, comparison_figure, comparison_table, save_both
     from sim.runner import run_scenario
 
     if args.replications < 1:
         raise UsageError("--replications", "must be at least 1")
-    strategies = parse_strategies(args.strategies)
     out = Path(args.out or Path("results") / "compare")
+    sweep = [n for n in SWEEP_MARKERS if (out / n).exists()]
+    if sweep:
+        raise ConfigError(out, "", f"is a sim sweep folder (has {sweep[0]}); a comparison needs its own --out")
     # Validate every argument before running anything, so a typo in the last one costs nothing.
     plan = []
     for ref in args.scenarios:
@@ -97,11 +113,12 @@ def cmd_compare(args) -> int:
             plan.append((ref, RunResults.read(ref)))
         else:
             scenario = load_scenario(ref, args.overrides, args.population, args.seed)
+            strategies = choose_strategies(scenario, args.strategies, args.overrides)
             work = float(scenario.population.n) * scenario.horizon_months * len(strategies) * args.replications
             if work > MAX_DEV_STEPS:
                 raise UsageError("--replications", f"{work:.2g} developer-months for {ref} is more than this tool "
                                                    f"runs at once ({MAX_DEV_STEPS:.0g})")
-            plan.append((ref, scenario))
+            plan.append((ref, (scenario, strategies)))
     runs: list = []
     used: set[str] = set()
 
@@ -116,9 +133,11 @@ def cmd_compare(args) -> int:
             item.label = unique(Path(ref).resolve().name)  # a folder is known by its name (results/strict)
             runs.append(item)
             continue
+        item, strategies = item
         months = len(strategies) * args.replications * item.horizon_months
         with progress_bar(months, item.name) as bar:
             ts, summary = run_scenario(item, strategies, args.replications, progress=bar.update)
+        summary = without_unsimulated(summary, item.horizon_months)
         label = unique(item.name)
         write_run_folder(out / label, item, ts, summary)
         runs.append(RunResults(ts, summary, item.model_dump(mode="json"), out / label, label))
@@ -152,7 +171,31 @@ def cmd_dashboard(args) -> int:
             port = int_in(1, 65_535)(env)
         except argparse.ArgumentTypeError as exc:
             raise UsageError("PORT", str(exc)) from None
-    return serve(args.host, port, open_browser=args.open)
+    check_port_free(args.host, port)
+    try:
+        return serve(args.host, port, open_browser=args.open)
+    except KeyboardInterrupt:
+        print("sim dashboard: stopped", file=sys.stderr)
+        return 130
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Bind the port once (as the server will, with SO_REUSEADDR) so a port in use is one line and exit 2, not a
+    server that says "starting" and then dies."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise UsageError("--host", f"cannot use {host!r}: {exc}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise UsageError("--port", f"{port} is already in use on {host}; choose another --port (or set "
+                                           f"PORT)") from None
+            raise UsageError("--host", f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def register(sub) -> None:
@@ -169,21 +212,24 @@ def register(sub) -> None:
     p = sub.add_parser("compare", help="run (or read) several scenarios and draw them side by side")
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="preset names, YAML paths or sim run folders")
     p.add_argument("--out", help="output folder (default results/compare)")
-    p.add_argument("--replications", type=int_in(1, 10_000), default=3, metavar="R")
-    p.add_argument("--strategies", default=",".join(STRATEGIES), help="comma list of open,closed,absent")
+    p.add_argument("--replications", type=int_in(1, 10_000), default=3, metavar="R",
+                   help="replicates per strategy and scenario, on seeds shared by all strategies (default 3)")
+    p.add_argument("--strategies", default=None, help=STRATEGY_HELP)
     p.add_argument("--dpi", type=int_in(20, 600), default=150, help="resolution of the PNG file (default 150)")
     add_scenario_options(p)
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("report", help="write a self-contained HTML report of a sim run (or sweep) folder")
-    p.add_argument("folder")
+    p.add_argument("folder", help="a sim run folder (timeseries.parquet, summary.csv) or sim sweep folder "
+                                  "(results.parquet)")
     p.add_argument("--out", help="HTML file to write (default FOLDER/report.html)")
     p.add_argument("--dpi", type=int_in(20, 600), default=110, help="resolution of the embedded figures (default 110)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("dashboard", help="interactive dashboard in the browser (mesa SolaraViz)")
     p.add_argument("--port", type=int_in(1, 65_535), default=None, help="port (default $PORT or 8765)")
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine "
+                                                         "only; 0.0.0.0 serves the network)")
     p.add_argument("--open", action="store_true", help="open a browser tab")
     p.set_defaults(func=cmd_dashboard)
 

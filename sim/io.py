@@ -1,9 +1,12 @@
 """Atomic output: every file is written to a temporary name in its folder, then renamed, so a killed run never
-leaves a partial file behind."""
+leaves a partial file behind; a whole output folder is built beside its target, under a lock, and renamed into
+place, so old and new files never mix."""
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -59,3 +62,71 @@ def save_figure(fig, target: str | Path, **kwargs) -> Path:
     """Save a matplotlib figure atomically (format from the target's suffix)."""
     fmt = Path(target).suffix.lstrip(".") or "png"
     return write_atomic(target, lambda p: fig.savefig(p, format=fmt, **kwargs))
+
+
+# Files whose presence marks a folder as a sweep's (sim sweep): never a place for a run's files.
+SWEEP_MARKERS = ("experiment.json", "manifest.sqlite", "results.parquet")
+
+
+@contextmanager
+def folder_lock(target: Path):
+    """An exclusive lock on ``target`` for one writer: ``flock`` on the sibling file ``.<name>.lock`` (released by
+    the kernel if the process dies, so it never goes stale). A second writer is refused at once."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lock = target.parent / f".{target.name}.lock"
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConfigError(target, "", f"another sim is writing this folder (lock {lock.name}); wait for it to "
+                                          "finish or choose another --out") from None
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def check_replaceable(target: Path, owned: set[str], kind: str) -> None:
+    """Refuse to replace a folder holding anything but ``owned`` files (hidden files aside): a sweep's folder, or
+    files of the user's that replacing the folder would delete."""
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise ConfigError(target, "", "exists and is not a folder; choose another --out")
+    names = sorted(p.name for p in target.iterdir() if not p.name.startswith("."))
+    sweep = [n for n in names if n in SWEEP_MARKERS]
+    if sweep:
+        raise ConfigError(target, "", f"is a sim sweep folder (has {sweep[0]}); a {kind} needs its own --out")
+    foreign = [n for n in names if n not in owned]
+    if foreign:
+        raise ConfigError(target, "", f"holds files a {kind} did not write (e.g. {foreign[0]}); choose an empty or "
+                                      "new --out")
+
+
+@contextmanager
+def replace_folder(target: str | Path, owned: set[str], kind: str = "sim run"):
+    """Lock ``target``, check it may be replaced, and yield a fresh temporary sibling folder to write into; on
+    success the sibling replaces ``target`` (the old folder is moved aside, then deleted), on failure or Ctrl-C it
+    is deleted and ``target`` is untouched."""
+    target = Path(target)
+    with folder_lock(target):
+        check_replaceable(target, owned, kind)
+        try:
+            tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+        except OSError as exc:
+            raise ConfigError(target.parent, "", f"cannot write here: {exc.strerror or exc}") from None
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700; results are ordinary folders
+        try:
+            yield tmp
+            if target.exists():
+                old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+                os.replace(target, old)  # an empty directory may be replaced by a rename
+                os.replace(tmp, target)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise

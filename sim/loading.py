@@ -8,14 +8,16 @@ Hostile files are rejected fast: size is capped before parsing, YAML tags other 
 from __future__ import annotations
 
 import copy
+import difflib
 import re
+import typing
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sim.config import Event, Scenario
+from sim.config import Event, Scenario, month_index
 
 PRESET_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 MAX_FILE_BYTES = 1 << 20  # 1 MiB
@@ -29,6 +31,12 @@ class SafeLoader(yaml.SafeLoader):
     a dot and a signed exponent, which surprises everyone who writes a token count)."""
 
 
+# Dates stay text: YAML 1.1 reads ``2025-06-01`` as a datetime.date, and the schema's YYYY-MM check should see
+# (and show) what was written rather than fail with "Input should be a valid string".
+SafeLoader.yaml_implicit_resolvers = {
+    first: [r for r in resolvers if r[0] != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 SafeLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(r"^[-+]?(?:[0-9][0-9_]*\.?[0-9_]*|\.[0-9_]+)[eE][-+]?[0-9]+$"),
@@ -55,11 +63,26 @@ def _mapping_without_duplicates(loader: SafeLoader, node: yaml.MappingNode, deep
 SafeLoader.add_constructor("tag:yaml.org,2002:map", _mapping_without_duplicates)
 
 
+MAX_QUOTE = 40  # characters of any one word (a value, a path) a message repeats
+
+
+def clip(text: object, limit: int = MAX_QUOTE) -> str:
+    """``text`` on one line with every word longer than ``limit`` cut to its start, its length and its end, so a
+    hostile value (a 10,000-character ``extends:``) is never echoed whole."""
+    def cut(word: str) -> str:
+        if len(word) <= limit:
+            return word
+        keep = max(limit // 2 - 2, 4)
+        return f"{word[:keep]}…({len(word)} chars)…{word[-4:]}"
+
+    return " ".join(cut(w) for w in str(text).split())
+
+
 class ConfigError(Exception):
-    """A bad input file: ``file: field.path: message`` on one line."""
+    """A bad input file: ``file: field.path: message`` on one line (long words clipped, see :func:`clip`)."""
 
     def __init__(self, file: str | Path, path: str, message: str):
-        self.file, self.path, self.message = str(file), path, " ".join(str(message).split())
+        self.file, self.path, self.message = clip(file, 80), clip(path, 80), clip(message)
         super().__init__(f"{self.file}: {self.path}: {self.message}" if path else f"{self.file}: {self.message}")
 
 
@@ -74,12 +97,47 @@ def format_loc(loc: tuple) -> str:
     return out
 
 
-def raise_validation(file, err: ValidationError, prefix: str = ""):
+def _model_fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
+    """The field names of the schema block that holds ``loc``'s last key (for "did you mean"); [] if unknown."""
+    node: object = model
+    for part in loc[:-1]:
+        if isinstance(node, type) and issubclass(node, BaseModel):
+            field = node.model_fields.get(part) if isinstance(part, str) else None
+            if field is None:
+                return []
+            node = field.annotation
+        elif typing.get_origin(node) in (list, dict, typing.Union, typing.Annotated) or isinstance(part, int):
+            args = [a for a in typing.get_args(node) if isinstance(a, type) and issubclass(a, BaseModel)]
+            if not args:
+                return []
+            node = args[-1]
+        else:
+            return []
+        while typing.get_origin(node) is typing.Annotated:
+            node = typing.get_args(node)[0]
+    if isinstance(node, type) and issubclass(node, BaseModel):
+        return list(node.model_fields)
+    return []
+
+
+def did_you_mean(word: str, choices: list[str], prefix: str = "") -> str:
+    """``; did you mean license.mau_threshold?`` for the closest choice (difflib), or ``""``."""
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"; did you mean {prefix}{close[0]}?" if close else ""
+
+
+def raise_validation(file, err: ValidationError, prefix: str = "", model: type[BaseModel] | None = None):
+    """The first pydantic error as a ConfigError; an unknown key names the closest valid sibling key of ``model``."""
     first = err.errors()[0]
-    path = format_loc(tuple(first["loc"]))
+    loc = tuple(first["loc"])
+    path = format_loc(loc)
     path = f"{prefix}.{path}" if prefix and path else (prefix or path)
     more = err.error_count() - 1
-    message = first["msg"] + (f" (and {more} more error{'s' * (more > 1)})" if more else "")
+    message = first["msg"]
+    if first["type"] == "extra_forbidden" and model is not None and loc and isinstance(loc[-1], str):
+        parent = path[: -len(str(loc[-1]))]
+        message = "unknown key" + did_you_mean(str(loc[-1]), _model_fields_at(model, loc), parent)
+    message += f" (and {more} more error{'s' * (more > 1)})" if more else ""
     raise ConfigError(file, path or "(document)", message) from None
 
 
@@ -179,7 +237,11 @@ def load_merged_dict(path: Path, _chain: tuple = ()) -> dict:
     if not isinstance(parent, str) or not parent:
         raise ConfigError(path, "extends", "must be a scenario name or a path")
     parent_path = resolve_scenario_path(parent, relative_to=path)
-    if not parent_path.exists():
+    try:
+        found = parent_path.is_file()
+    except OSError:  # a name too long for the file system, for one
+        found = False
+    if not found:
         raise ConfigError(path, "extends", f"no scenario {parent!r} (looked for {parent_path})")
     try:
         base = load_merged_dict(parent_path, (*_chain, real))
@@ -232,17 +294,41 @@ def set_in_dict(data: dict, dotted: str, value: Any, source: str) -> None:
 
 def load_scenario(ref: str | Path, overrides: list[str] | tuple = (), population: int | None = None,
                   seed: int | None = None) -> Scenario:
-    """Load, merge, override and validate a scenario; raises ConfigError on any bad input."""
+    """Load, merge, override and validate a scenario; raises ConfigError on any bad input.
+
+    The file is validated on its own first, so an error is blamed on the file only if the file holds it; an error
+    the command line introduces is blamed on the option (``--set license.mau_treshold: unknown key; ...``)."""
     path = resolve_scenario_path(str(ref))
     data = deep_merge(default_tree(), load_merged_dict(path))  # overrides may reach into default lists
-    for text in overrides:
-        key, value = parse_assignment(text)
-        set_in_dict(data, key, value, "--set")
+    changes = [parse_assignment(text) for text in overrides]
     if population is not None:
-        set_in_dict(data, "population.n", population, "--population")
+        changes.append(("population.n", population))
     if seed is not None:
-        set_in_dict(data, "seed", seed, "--seed")
-    return validate_scenario(data, path)
+        changes.append(("seed", seed))
+    if not changes:
+        return validate_scenario(data, path)
+    validate_scenario(copy.deepcopy(data), path)
+    options = [f"--set {key}" for key, _ in changes[: len(overrides)]]
+    options += ["--population"] * (population is not None) + ["--seed"] * (seed is not None)
+    for option, (key, value) in zip(options, changes, strict=True):
+        set_in_dict(data, key, value, option)
+    try:
+        return validate_scenario(data, path)
+    except ConfigError as exc:
+        if exc.file != clip(path, 80):
+            raise
+        option = _blame(exc.path, [k for k, _ in changes], options)
+        raise ConfigError(option, "", exc.message if option.endswith(exc.path) else f"{exc.path}: {exc.message}") \
+            from None
+
+
+def _blame(field: str, keys: list[str], options: list[str]) -> str:
+    """The command-line option whose key is ``field`` or holds it (the last one wins, as it was applied last);
+    failing that, every option, since together they made a file that validated alone invalid."""
+    for key, option in reversed(list(zip(keys, options, strict=True))):
+        if field == key or field.startswith(key + ".") or field.startswith(key + "["):
+            return option
+    return ", ".join(dict.fromkeys(options))
 
 
 def default_tree() -> dict:
@@ -260,7 +346,7 @@ def validate_scenario(data: dict, file="(scenario)") -> Scenario:
     try:
         scenario = Scenario.model_validate(deep_merge(default_tree(), data))
     except ValidationError as err:
-        raise_validation(file, err)
+        raise_validation(file, err, model=Scenario)
     check_events(scenario, file)
     return scenario
 
@@ -339,19 +425,41 @@ def apply_event(scenario: Scenario, event: Event) -> None:
 
 
 def check_events(scenario: Scenario, file) -> None:
-    """Dry-run every event in date order on a copy, so a bad path or value fails at load time, not mid-run."""
+    """Dry-run every event in date order on a copy, so a bad path or value fails at load time, not mid-run; an
+    event outside the simulated months would silently never happen, so it is refused."""
     trial = scenario.model_copy(deep=True)
     order = sorted(range(len(scenario.events)), key=lambda i: scenario.events[i].date)
+    last = month_dates_end(scenario.start, scenario.horizon_months)
     for i in order:
         event = scenario.events[i]
+        month = month_index(scenario.start, event.date)
+        if not 0 <= month < scenario.horizon_months:
+            where = "before the start" if month < 0 else "after the horizon"
+            raise ConfigError(file, f"events[{i}].date", f"{event.date} is {where}: the run simulates "
+                                                         f"{scenario.start} to {last} ({scenario.horizon_months} "
+                                                         f"months); move the event or change start/horizon_months")
         try:
             apply_event(trial, event)
         except KeyError as exc:
-            raise ConfigError(file, f"events[{i}]", f"no such field {exc.args[0]!r}") from None
+            raise ConfigError(file, f"events[{i}]", f"no such field {exc.args[0]!r}"
+                                                    + did_you_mean(exc.args[0], parameter_paths())) from None
         except TypeError as exc:
             raise ConfigError(file, f"events[{i}]", str(exc)) from None
         except ValidationError as err:
             raise_validation(file, err, prefix=f"events[{i}]")
+
+
+def month_dates_end(start: str, horizon: int) -> str:
+    """The last simulated month (YYYY-MM) of a run of ``horizon`` months from ``start``."""
+    months = int(start[:4]) * 12 + int(start[5:]) - 1 + horizon - 1
+    return f"{months // 12:04d}-{months % 12 + 1:02d}"
+
+
+def parameter_paths() -> list[str]:
+    """Every dotted parameter path of the schema (for "did you mean" on event paths)."""
+    from sim.params import catalogue
+
+    return [p.path for p in catalogue()]
 
 
 def scenario_copy(scenario: Scenario) -> Scenario:

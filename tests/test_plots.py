@@ -335,13 +335,15 @@ def test_compare_runs_and_reads_scenarios(tmp_path, run_dir, capsys):
     for name in ("comparison.png", "comparison.svg", "comparison.csv", "no_meta_model/timeseries.parquet"):
         assert (out / name).is_file() and (out / name).stat().st_size > 0
     table = pd.read_csv(out / "comparison.csv")
-    assert set(table["scenario"]) == {"no_meta_model", run_dir.name} and len(table) == 6
+    # no_meta_model pins meta.strategy=absent, so it runs that strategy only; the run folder holds all three.
+    assert set(table["scenario"]) == {"no_meta_model", run_dir.name} and len(table) == 1 + 3
+    assert set(table.loc[table["scenario"] == "no_meta_model", "strategy"]) == {"absent"}
     runs = [RunResults.read(out / "no_meta_model"), RunResults.read(run_dir)]
     fig = comparison_figure(runs)
     assert len(fig.axes) == 4
     llama_ax, npv_ax = fig.axes[0], fig.axes[1]
     assert len(data_lines(llama_ax)) == 2  # one line per scenario
-    assert len(npv_ax.patches) == 2 * 3  # a bar per scenario and strategy
+    assert len(npv_ax.patches) == 1 + 3  # a bar per scenario and strategy run
     # no_meta_model runs under its own strategy (absent): Llama never serves a token there.
     assert np.all(data_lines(llama_ax)[0].get_ydata() == 0)
 

@@ -35,5 +35,10 @@ def serve(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = False)
 
     args = [APP, "--host", host, "--port", str(port), "--production", "--no-check-version",
             "--open" if open_browser else "--no-open", "--log-level-uvicorn", "warning"]
-    run.main(args=args, standalone_mode=False)
+    from click.exceptions import Abort
+
+    try:
+        run.main(args=args, standalone_mode=False)
+    except Abort:  # click's name for Ctrl-C once uvicorn has shut down; the caller prints one line
+        raise KeyboardInterrupt from None
     return 0

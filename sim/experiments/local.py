@@ -2,12 +2,18 @@
 
 BLAS and OpenMP thread pools are pinned to one thread per worker through the environment the workers start with,
 before they import numpy: two workers on two cores should not each start two BLAS threads.
+
+Ctrl-C reaches the whole process group. Workers are started with SIGINT blocked (a blocked signal stays blocked
+through fork and exec, so Python never installs its KeyboardInterrupt handler in them) and ignore it once running,
+so only the coordinating process sees it: it stops the workers and stores nothing half-done, and no worker prints
+a traceback. The parent's own Ctrl-C is only deferred (pending) while workers start, never lost.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -37,10 +43,33 @@ def single_threaded_env():
                 os.environ[key] = value
 
 
+@contextmanager
+def sigint_deferred():
+    """Block SIGINT in this thread while workers are spawned (they inherit the mask); a Ctrl-C meanwhile is
+    delivered when the block ends."""
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def _init_worker(context: RunContext) -> None:
     global _context
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator handles Ctrl-C and stops the workers
     os.environ.update(dict.fromkeys(THREAD_VARS, "1"))  # for anything the worker starts later
     _context = context
+
+
+def stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and end the workers now (their half-done bundles would be thrown away)."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
+    if terminate is not None:
+        terminate()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
 
 
 def _run_bundle(specs: list[RunSpec]) -> Batch:
@@ -66,10 +95,11 @@ class ProcessPoolEvaluator(Evaluator):
         pending: set[Future] = set()
 
         def refill(pool) -> None:
-            for chunk in todo:
-                pending.add(pool.submit(_run_bundle, chunk))
-                if len(pending) >= window:
-                    break
+            with sigint_deferred():  # a submit may spawn a worker
+                for chunk in todo:
+                    pending.add(pool.submit(_run_bundle, chunk))
+                    if len(pending) >= window:
+                        break
 
         with single_threaded_env():  # workers are spawned at the first submit
             pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
@@ -84,9 +114,9 @@ class ProcessPoolEvaluator(Evaluator):
                     yield future.result()
                 refill(pool)
         except BrokenProcessPool as exc:
-            pool.shutdown(wait=False, cancel_futures=True)
+            stop_workers(pool)
             raise WorkerLost(f"a worker process died ({exc})") from None
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
+        except BaseException:  # Ctrl-C, a rejected run, the consumer closing the generator
+            stop_workers(pool)
             raise
         pool.shutdown(wait=True)

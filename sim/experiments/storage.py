@@ -73,6 +73,9 @@ class SweepStore:
                 raise ConfigError(self.out, "", f"holds results of a different experiment ({name}, hash "
                                                 f"{old.get('hash')}; this one is {self.record['hash']}); choose "
                                                 f"another --out or delete the folder")
+            if (self.out / "timeseries.parquet").exists():
+                raise ConfigError(self.out, "timeseries.parquet", "a sim run wrote into this sweep folder (its "
+                                                                  "scenario.yaml may differ): start a new folder")
             if not resume:
                 raise ConfigError(self.out, "", "already holds this experiment's runs; add --resume to continue "
                                                 "it, or choose another --out")
@@ -80,6 +83,9 @@ class SweepStore:
                 raise ConfigError(self.out, "design.parquet", "the design drawn now differs from the stored one "
                                                               "(library versions changed?); start a new folder")
             return
+        if (self.out / "timeseries.parquet").exists() or (self.out / "summary.csv").exists():
+            raise ConfigError(self.out, "", "is a sim run folder (has timeseries.parquet or summary.csv); a sweep "
+                                            "needs its own --out")
         if self.out.exists() and any(p.name not in OWN_FILES for p in self.out.iterdir()):
             raise ConfigError(self.out, "", "is not empty and holds no sweep; choose an empty or new folder")
         self.parts.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import closing, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,14 +44,17 @@ def run_sweep(experiment: Experiment, out: str | Path, *, workers: int | None = 
         evaluator = evaluator or make_evaluator(workers or spec.backend.workers,
                                                 scheduler or spec.backend.scheduler, spec.backend.bundle)
         with evaluator:
-            try:
-                for batch in evaluator.evaluate(experiment.context(), todo):
-                    n = store.save(batch)
-                    if on_progress:
-                        on_progress(n)
+            batches = evaluator.evaluate(experiment.context(), todo)
+            try:  # closing: on Ctrl-C the evaluator stops its workers now, not when the traceback is freed
+                with closing(batches) if hasattr(batches, "close") else nullcontext():
+                    for batch in batches:
+                        n = store.save(batch)
+                        if on_progress:
+                            on_progress(n)
             except RunFailed as exc:
                 raise exc.config_error() from None
         results = store.assemble(list(spec.strategies), experiment.context().columns())
     finally:
         store.close()
     return SweepResult(results, len(todo), skipped, evaluator.name, evaluator.workers)
+
