@@ -1,9 +1,9 @@
-"""The developers' choice dynamics written the plain mesa way: the reference for correctness and speed (design.md §13).
+"""The developers' choice dynamics written the plain mesa way: the reference for correctness and speed.
 
 Each developer is a mesa ``Agent`` whose ``step()`` reads like the rule it implements: a firm that has not adopted
 adopts with the Bass hazard p + q A/N (Bass 1969); an adopter re-chooses with probability ``rechoice_rate``, or must
 when its option is withdrawn, licence-blocked or beyond its capability; a chooser scores every option by the utility of
-design.md §8 in plain Python, adds a Gumbel taste shock drawn from ``model.rng`` and takes the best (McFadden 1974).
+docs/model.md in plain Python, adds a Gumbel taste shock drawn from ``model.rng`` and takes the best (McFadden 1974).
 The model steps them with ``agents_by_type[Developer].shuffle_do("step")`` (the providers, also agents, have no
 step of their own) and counts them one by one.
 
@@ -63,7 +63,7 @@ class Developer(mesa.Agent):
                 or (o.is_self[j] and not self.can_self))
 
     def utility(self, j: int) -> float:
-        """U_ij without the taste shock (design.md §8); -inf when option j is not open to this firm."""
+        """U_ij without the taste shock (docs/model.md); -inf when option j is not open to this firm."""
         m = self.model
         o = m.offer
         if not o.available[j] or (o.is_self[j] and self.capability < o.selfhost_capability):

@@ -1,4 +1,4 @@
-"""The developer's choice rule (design.md section 8) as pure functions of arrays: utilities in, choices out.
+"""The developer's choice rule (docs/model.md) as pure functions of arrays: utilities in, choices out.
 
 U_ij = beta_q Q_j/100 - alpha c_ij / budget_i + gamma ln(1 + share_j / s0) + beta_own sens_i own_j
        - beta_leak sens_i leak_j - trust_seg [j Meta] - S [j != current] + brand_j + mu eps_ij,   eps ~ Gumbel

@@ -1,7 +1,7 @@
 """The scenario schema: every model parameter is declared here once, with its unit, default, bounds and meaning.
 
 The dashboard, the sweep designs and the docs read parameters from this schema rather than repeating them.
-Defaults follow ``shared/design.md`` and the sourced figures in ``shared/calibration.md``.
+Defaults follow docs/model.md and the sourced figures in docs/sources.md.
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ class Adoption(Section):
 
 
 class Choice(Section):
-    """Coefficients of the developer's utility (design.md section 8)."""
+    """Coefficients of the developer's utility (docs/model.md)."""
 
     beta_quality: float = _f(1.5, 0, 100, "per 100 Elo", "value of model quality")
     alpha_price: float = _f(1.5, 0, 1000, "per budget", "disutility of monthly cost relative to budget")
@@ -309,7 +309,7 @@ class Release(Section):
 
 
 class MetaLedger(Section):
-    """Meta's value lines (design.md section 9); sources in calibration.md."""
+    """Meta's value lines (docs/model.md); sources in docs/sources.md."""
 
     ad_revenue_per_year: float = _f(1.32e11, 0, 1e13, "$/year", "Meta advertising revenue, 2023 (10-K)")
     ad_growth_per_year: float = _f(0.15, -0.9, 5, "per year", "growth of ad revenue ($132B 2023 -> $161B 2024)")

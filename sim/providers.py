@@ -1,4 +1,4 @@
-"""Providers as mesa Agents (design.md sections 4, 6, 7, 9): quality, prices, costs and monthly ledgers.
+"""Providers as mesa Agents (docs/model.md): quality, prices, costs and monthly ledgers.
 
 Each provider reads its parameters from the model's live scenario every month, so dated events (a GPT-5-class leap,
 a price cut, a licence change) take effect the month they are dated. Ledger values are dollars per month for the whole
@@ -161,7 +161,7 @@ class ClosedLab(ModelMaker):
         return frontier(self.model.cfg, t) + self.params().lead
 
     def endogenous_quality(self) -> float:
-        """Data flywheel: closed APIs learn from captured usage, kappa (1 - exp(-D / D0)) (design.md section 6)."""
+        """Data flywheel: closed APIs learn from captured usage, kappa (1 - exp(-D / D0)) (docs/model.md)."""
         fw = self.params().flywheel
         return fw.strength * (1.0 - math.exp(-self.captured / fw.d0))
 
@@ -266,7 +266,7 @@ META_LINES = ("api_revenue", "host_revenue_share", "support_revenue", "talent_va
 
 
 class Meta(ClosedLab):
-    """Meta under one of three strategies (design.md section 4):
+    """Meta under one of three strategies (docs/model.md):
 
     * ``open``: Llama weights free, the 700M-MAU clause, hosted by clouds and self-hostable; community gains add to
       quality and cut serving cost ("commoditize your complement", Zuckerberg's open-source letter, 2024).
