@@ -71,3 +71,11 @@ def test_python_api_doc_runs_as_written(tmp_path, monkeypatch):
     assert (tmp_path / "ledger.png").stat().st_size > 1000
     assert len(namespace["summary"]) == 3 * 3  # three strategies x three replicates
     assert isinstance(namespace["comparison"], Figure)
+
+
+def test_readme_python_example_runs_as_written():
+    readme = DOC.parent.parent / "README.md"
+    (block,) = re.findall(r"```python\n(.*?)```", readme.read_text(), flags=re.S)
+    namespace: dict = {}
+    exec(compile(block, str(readme), "exec"), namespace)  # noqa: S102 - our own documentation
+    assert len(namespace["results"].summary) == 3 * 3
