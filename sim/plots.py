@@ -512,7 +512,7 @@ def strategy_comparison_figure(summary: pd.DataFrame) -> Figure:
         for i, strategy in enumerate(strategies):
             m, lo, hi = mean_ci(summary.loc[summary["strategy"] == strategy, f"npv.{company}"] / 1e9)
             ax.bar(i, m, color=STRATEGY_COLORS.get(strategy, "0.5"), label=STRATEGY_LABELS.get(strategy, strategy),
-                   width=0.7)
+                   hatch=STRATEGY_HATCHES.get(strategy), edgecolor="white", lw=0, width=0.7)
             if hi > lo:
                 ax.errorbar(i, m, yerr=[[m - lo], [hi - m]], fmt="none", ecolor="0.2", capsize=4, lw=1.2)
         ax.set_xticks(range(len(strategies)), [s for s in strategies])
