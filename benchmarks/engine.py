@@ -1,4 +1,4 @@
-"""Speed and memory of the vectorized engine, measured against the per-agent mesa reference (design.md §13).
+"""Speed and memory of the vectorized engine, measured against the per-agent mesa reference (docs/performance.md).
 
 Run from the repository root (a benchmark, not a test; figures depend on the machine and its load):
 

@@ -1,5 +1,5 @@
 """Benchmark (a script, not a test): wall time of a 1,000-run sweep of 20,000 developers x 60 months, and the
-parallel efficiency of 2 local workers against 1 (design.md 13 target: <= 60 s on 2 cores).
+parallel efficiency of 2 local workers against 1 (target: <= 60 s on 2 cores, docs/performance.md).
 
     .venv/bin/python benchmarks/sweep.py               # the full 1,000-run sweep on 2 workers + a 1-vs-2 subset
     .venv/bin/python benchmarks/sweep.py --runs 100    # a quicker look

@@ -1,4 +1,4 @@
-"""Sub-commands ``sim validate-model`` (design.md section 12 checks) and ``sim calibrate`` (simulated method of
+"""Sub-commands ``sim validate-model`` (the checks of docs/validation.md) and ``sim calibrate`` (simulated method of
 moments against a targets file). They only parse arguments and call :mod:`sim.validation` and
 :mod:`sim.calibration`."""
 
@@ -15,7 +15,7 @@ from sim.loading import load_scenario
 def register(subparsers) -> None:
     from sim.validation import CHECKS, SIZES
 
-    p = subparsers.add_parser("validate-model", help="run the scientific validation checks (design.md section 12) "
+    p = subparsers.add_parser("validate-model", help="run the scientific validation checks of docs/validation.md "
                                                      "and print expected vs got; exit 1 if any fails")
     p.add_argument("--size", choices=SIZES, default="large", help="runs and population of the checks "
                                                                  "(small: the CI size, large: default)")

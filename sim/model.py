@@ -1,6 +1,6 @@
 """The LLM market as a mesa Model: developers as numpy arrays, providers as Agents, one step per month.
 
-Each month, in this order (design.md sections 5-9):
+Each month, in this order (docs/model.md):
 
 1. dated events edit the live scenario;
 2. providers release models, update quality (flywheel, community) and prices;

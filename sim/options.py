@@ -1,4 +1,4 @@
-"""The options a developer can choose and the providers behind them (design.md sections 4-5).
+"""The options a developer can choose and the providers behind them (docs/model.md).
 
 Indices are fixed so that arrays over options have the same columns whatever Meta's strategy; an option that does not
 exist in a run is simply unavailable (its share is 0). "Not adopted" is choice -1, not an option.

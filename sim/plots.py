@@ -31,10 +31,14 @@ from sim.loading import ConfigError, read_yaml_mapping  # noqa: E402
 from sim.options import OPTIONS, PROVIDERS  # noqa: E402
 from sim.style import (  # noqa: E402
     OPTION_COLORS,
+    OPTION_HATCHES,
     OPTION_LABELS,
+    OPTION_STYLES,
     STRATEGY_COLORS,
+    STRATEGY_HATCHES,
     STRATEGY_LABELS,
     STRATEGY_STYLES,
+    scenario_style,
 )
 
 BAND = (0.05, 0.95)
@@ -60,6 +64,7 @@ class RunResults:
     scenario: dict
     folder: Path | None = None
     label: str | None = None  # how figures name this run when several are shown (default: the scenario's name)
+    _overrides: list[str] | None = None
 
     @property
     def name(self) -> str:
@@ -68,6 +73,22 @@ class RunResults:
     @property
     def title(self) -> str:
         return self.label or self.name
+
+    @property
+    def overrides(self) -> list[str]:
+        """``path=value`` for every setting that differs from the named preset (``--set`` on the command line)."""
+        if self._overrides is None:
+            self._overrides = run_overrides(self)
+        return self._overrides
+
+    @property
+    def display_name(self) -> str:
+        """The scenario's name and its overrides, for titles: ``baseline with license.mau_threshold=1e8``."""
+        return scenario_title(self.name, self.overrides)
+
+    def titled(self, table: pd.DataFrame) -> pd.DataFrame:
+        """``table`` with its ``scenario`` column set to :attr:`display_name`, so figure titles name overrides."""
+        return table.assign(scenario=self.display_name) if self.overrides else table
 
     @classmethod
     def read(cls, folder: str | Path) -> RunResults:
@@ -92,6 +113,60 @@ class RunResults:
             raise ConfigError(folder / "summary.csv", ",".join(sorted(lacking)) or "(rows)",
                               "missing; not a `sim run` summary")
         return cls(ts, summary, scenario, folder)
+
+
+OVERRIDES_FILE = "overrides.yaml"  # optional in a run folder: the ``--set PATH=VALUE`` texts of the command line
+NOT_OVERRIDES = ("seed", "population.n")  # shown in the facts line, not in titles
+MAX_TITLE_OVERRIDES = 3
+
+
+def _leaves(tree, prefix: str = "") -> dict[str, Any]:
+    if isinstance(tree, dict):
+        out: dict[str, Any] = {}
+        for key, value in tree.items():
+            out.update(_leaves(value, f"{prefix}{key}."))
+        return out
+    return {prefix[:-1]: tree}
+
+
+def run_overrides(run: RunResults) -> list[str]:
+    """What a run changed in its preset. Read from ``overrides.yaml`` (a list of ``path=value``) when the folder
+    has one; otherwise the leaves of ``scenario.yaml`` that differ from the preset of the same name today (empty
+    when the scenario is not a preset or cannot be loaded)."""
+    from sim.loading import load_scenario
+
+    if run.folder is not None and (run.folder / OVERRIDES_FILE).is_file():
+        import yaml
+
+        try:
+            listed = yaml.safe_load((run.folder / OVERRIDES_FILE).read_text())
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(run.folder / OVERRIDES_FILE, "", f"cannot be read: {exc}") from None
+        if not isinstance(listed, list):
+            raise ConfigError(run.folder / OVERRIDES_FILE, "", "should be a list of PATH=VALUE texts")
+        return [str(item) for item in listed]
+    if not run.scenario:
+        return []
+    try:
+        preset = load_scenario(run.name).model_dump(mode="json")
+    except ConfigError:
+        return []
+    before, after = _leaves(preset), _leaves(run.scenario)
+    return [f"{key}={_short(after[key])}" for key in after
+            if key not in NOT_OVERRIDES and key in before and after[key] != before[key]]
+
+
+def _short(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def scenario_title(name: str, overrides: list[str]) -> str:
+    """``name``, or ``name with a=1, b=2`` (and how many more) when settings were overridden."""
+    if not overrides:
+        return name
+    shown = ", ".join(overrides[:MAX_TITLE_OVERRIDES])
+    more = f" and {len(overrides) - MAX_TITLE_OVERRIDES} more" if len(overrides) > MAX_TITLE_OVERRIDES else ""
+    return f"{name} with {shown}{more}"
 
 
 # --- parameters, described by the schema ---------------------------------------------------------------------------
@@ -263,7 +338,8 @@ def adoption_figure(ts: pd.DataFrame) -> Figure:
         sub = ts[ts["strategy"] == strategy]
         for option in OPTIONS:
             if sub[f"users.{option}"].max() > 0:
-                _line_band(ax, sub, f"users.{option}", OPTION_COLORS[option], OPTION_LABELS[option], 1.0 / n_dev)
+                _line_band(ax, sub, f"users.{option}", OPTION_COLORS[option], OPTION_LABELS[option], 1.0 / n_dev,
+                           ls=OPTION_STYLES[option])
         ax.set_title(STRATEGY_LABELS.get(strategy, strategy))
         date_axis(ax)
         ax.grid(alpha=0.3)
@@ -283,7 +359,9 @@ def token_share_figure(ts: pd.DataFrame) -> Figure:
         mean = sub.groupby("date", sort=True)[[f"share_tokens.{o}" for o in options]].mean()
         if options:
             ax.stackplot(mean.index, mean.to_numpy().T, colors=[OPTION_COLORS[o] for o in options],
+                         hatch=[OPTION_HATCHES[o] for o in options], edgecolor="white",
                          labels=[OPTION_LABELS[o] for o in options], alpha=0.9, lw=0)
+            ax.set_xlim(mean.index.min(), mean.index.max())  # the stack fills the panel to its last month
         ax.set_ylim(0, 1)
         ax.set_title(STRATEGY_LABELS.get(strategy, strategy))
         date_axis(ax)
@@ -307,12 +385,13 @@ def prices_quality_figure(ts: pd.DataFrame, min_jump: float = RELEASE_JUMP_ELO) 
         ax_p, ax_q = axes[0][col], axes[1][col]
         for option in OPTIONS:
             if sub[f"price.{option}"].notna().any():
-                _line_band(ax_p, sub, f"price.{option}", OPTION_COLORS[option], OPTION_LABELS[option])
+                _line_band(ax_p, sub, f"price.{option}", OPTION_COLORS[option], OPTION_LABELS[option],
+                           ls=OPTION_STYLES[option])
         for option, label in QUALITY_OPTIONS.items():
             column = f"quality.{option}"
             if not sub[column].notna().any():
                 continue
-            line = _line_band(ax_q, sub, column, OPTION_COLORS[option], label)
+            line = _line_band(ax_q, sub, column, OPTION_COLORS[option], label, ls=OPTION_STYLES[option])
             rep = sub[sub["replicate"] == first].sort_values("date")
             at = rep["date"].iloc[detect_releases(rep[column], min_jump)]
             y = line.set_index("date")["mean"].reindex(at)
@@ -320,7 +399,7 @@ def prices_quality_figure(ts: pd.DataFrame, min_jump: float = RELEASE_JUMP_ELO) 
                       label="_release")
         ax_p.set_yscale("log")
         ax_p.set_title(STRATEGY_LABELS.get(strategy, strategy))
-        ax_p.grid(alpha=0.3, which="both")
+        ax_p.grid(alpha=0.3, which="major")  # decades only: minor log gridlines crowd the panel
         ax_q.grid(alpha=0.3)
         date_axis(ax_q)
     axes[0][0].set_ylabel("Price ($ per million tokens, log)")
@@ -366,16 +445,21 @@ def draw_waterfall(ax, values: list[float], labels: list[str], total_label: str 
     """Horizontal waterfall: each line a bar from the running total, then the total from zero (top to bottom)."""
     running = 0.0
     y = np.arange(len(values) + 1)
+    last = None  # row of the last drawn bar: connectors join bars, never pass through an empty row as a tick
     for i, v in enumerate(values):
+        if v == 0:
+            continue
         ax.barh(y[i], v, left=running, color=GAIN_COLOR if v >= 0 else LOSS_COLOR, height=0.7)
-        if i:
-            ax.plot([running, running], [y[i - 1] + 0.35, y[i] - 0.35], color="0.5", lw=0.7)
+        if last is not None:
+            ax.plot([running, running], [y[last] + 0.35, y[i] - 0.35], color="0.5", lw=0.7, label="_connector")
         running += v
+        last = i
     ax.barh(y[-1], running, color=TOTAL_COLOR, height=0.7)
     if total_ci is not None and np.isfinite(total_ci[0]) and total_ci[1] > total_ci[0]:
         ax.errorbar(running, y[-1], xerr=[[running - total_ci[0]], [total_ci[1] - running]], fmt="none",
                     ecolor="0.5", capsize=4, lw=1.2)
     ax.set_yticks(y, [*labels, total_label])
+    ax.tick_params(axis="y", length=0)  # the labels name the rows; tick marks would dangle beside empty ones
     ax.use_sticky_edges = False  # bars stick to their base; keep a margin so no bar ends on the frame
     ax.margins(x=0.05)
     ax.autoscale_view()
@@ -397,8 +481,10 @@ def ledger_waterfall_figure(summary: pd.DataFrame) -> Figure:
                        "Meta NPV", (lo, hi))
         ax.set_title(STRATEGY_LABELS.get(strategy, strategy))
         ax.set_xlabel("NPV ($ billion)")
+    with_ci = summary["replicate"].nunique() > 1  # the interval is drawn only then: promise it only then
     handles = [Patch(color=c, label=lab) for c, lab in
-               ((GAIN_COLOR, "adds value"), (LOSS_COLOR, "costs"), (TOTAL_COLOR, "total (95% CI)"))]
+               ((GAIN_COLOR, "adds value"), (LOSS_COLOR, "costs"),
+                (TOTAL_COLOR, "total (95% CI)" if with_ci else "total (one replicate, no CI)"))]
     fig.legend(handles=handles, loc="outside right center", frameon=False)
     n = summary["replicate"].nunique()
     fig.suptitle(f"Meta's ledger, NPV by line — scenario {summary['scenario'].iloc[0]}"
@@ -415,7 +501,7 @@ def strategy_comparison_figure(summary: pd.DataFrame) -> Figure:
         for i, strategy in enumerate(strategies):
             m, lo, hi = mean_ci(summary.loc[summary["strategy"] == strategy, f"npv.{company}"] / 1e9)
             ax.bar(i, m, color=STRATEGY_COLORS.get(strategy, "0.5"), label=STRATEGY_LABELS.get(strategy, strategy),
-                   width=0.7)
+                   hatch=STRATEGY_HATCHES.get(strategy), edgecolor="white", lw=0, width=0.7)
             if hi > lo:
                 ax.errorbar(i, m, yerr=[[m - lo], [hi - m]], fmt="none", ecolor="0.2", capsize=4, lw=1.2)
         ax.set_xticks(range(len(strategies)), [s for s in strategies])
@@ -432,12 +518,12 @@ def strategy_comparison_figure(summary: pd.DataFrame) -> Figure:
 
 
 RUN_FIGURES: dict[str, Callable[[RunResults], Figure]] = {
-    "adoption": lambda r: adoption_figure(r.timeseries),
-    "tokens": lambda r: token_share_figure(r.timeseries),
-    "prices": lambda r: prices_quality_figure(r.timeseries),
-    "ledger": lambda r: ledger_waterfall_figure(r.summary),
-    "profits": lambda r: profits_figure(r.timeseries),
-    "strategies": lambda r: strategy_comparison_figure(r.summary),
+    "adoption": lambda r: adoption_figure(r.titled(r.timeseries)),
+    "tokens": lambda r: token_share_figure(r.titled(r.timeseries)),
+    "prices": lambda r: prices_quality_figure(r.titled(r.timeseries)),
+    "ledger": lambda r: ledger_waterfall_figure(r.titled(r.summary)),
+    "profits": lambda r: profits_figure(r.titled(r.timeseries)),
+    "strategies": lambda r: strategy_comparison_figure(r.titled(r.summary)),
 }
 RUN_CAPTIONS = {
     "adoption": "Share of all simulated developers building on each option, month by month.",
@@ -445,7 +531,8 @@ RUN_CAPTIONS = {
     "prices": "Per-token prices (top, log scale) and model quality in Arena Elo (bottom); triangles mark releases, "
               "detected as jumps in quality.",
     "ledger": "Meta's net present value built up from its ledger lines (discounted monthly values); blue adds, "
-              "orange costs, black is the total with its 95% confidence interval.",
+              "vermillion costs, black is the total (with its 95% confidence interval when there are several "
+              "replicates).",
     "profits": "Monthly profit of each company under each of Meta's strategies.",
     "strategies": "NPV of Meta and of each closed lab under each Meta strategy (mean and 95% CI across replicates).",
 }
@@ -479,20 +566,20 @@ def with_derived(ts: pd.DataFrame) -> pd.DataFrame:
 
 def comparison_figure(runs: list[RunResults]) -> Figure:
     """Scenarios side by side: Llama's token share, closed labs' revenue and the commoditization index over time
-    (each scenario under its own Meta strategy; mean and 90% band), and Meta's NPV under every strategy (95% CI)."""
-    from sim.style import OKABE_ITO
+    (each scenario under its own Meta strategy; mean and 90% band), and Meta's NPV under every strategy (95% CI).
 
+    Scenario lines take a palette and line styles of their own (:data:`sim.style.SCENARIO_COLORS`), never the
+    strategy colours of the NPV bars, so a colour means one thing in the whole figure."""
     fig = Figure(figsize=(2 * PANEL_W + 3.4, 2 * PANEL_H + 1.0), layout="constrained")
     axes = fig.subplots(2, 2, squeeze=False)
     ax_llama, ax_npv, ax_rev, ax_comm = axes[0][0], axes[0][1], axes[1][0], axes[1][1]
-    styles = ("-", "--", "-.", ":")
     for i, run in enumerate(runs):
-        color, ls = OKABE_ITO[i % len(OKABE_ITO)], styles[(i // len(OKABE_ITO)) % len(styles)]
+        color, ls = scenario_style(i)
         strategy = own_strategy(run)
         sub = with_derived(run.timeseries[run.timeseries["strategy"] == strategy])
         label = f"{run.title} ({strategy})"
         _line_band(ax_llama, sub, "llama_token_share", color, label, ls=ls)
-        _line_band(ax_rev, sub, "closed_revenue", color, label, 1e-9, ls=ls)
+        _line_band(ax_rev, sub, "closed_revenue", color, label, 1e-6, ls=ls)
         _line_band(ax_comm, sub, "commoditization", color, label, ls=ls)
     present = {s for run in runs for s in strategies_of(run.summary)}
     strategies = [s for s in ("open", "closed", "absent") if s in present] + sorted(present - set(STRATEGY_COLORS))
@@ -505,18 +592,20 @@ def comparison_figure(runs: list[RunResults]) -> Figure:
             m, lo, hi = mean_ci(values)
             x = i + (k - (len(strategies) - 1) / 2) * width
             ax_npv.bar(x, m, width=width * 0.95, color=STRATEGY_COLORS.get(strategy, "0.5"),
+                       hatch=STRATEGY_HATCHES.get(strategy), edgecolor="white", lw=0,
                        label=STRATEGY_LABELS.get(strategy, strategy))
             if hi > lo:
                 ax_npv.errorbar(x, m, yerr=[[m - lo], [hi - m]], fmt="none", ecolor="0.2", capsize=3, lw=1)
     ax_npv.set_xticks(range(len(runs)), [run.title for run in runs], rotation=20, ha="right")
     ax_npv.axhline(0, color="0.3", lw=0.8)
     ax_npv.set_ylabel("Meta NPV ($ billion)")
-    ax_npv.set_title("Meta's NPV by strategy (95% CI)")
+    several = any(run.summary["replicate"].nunique() > 1 for run in runs)
+    ax_npv.set_title("Meta's NPV by strategy" + (" (95% CI)" if several else " (one replicate, no CI)"))
     ax_npv.grid(alpha=0.3, axis="y")
-    ax_npv.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False, title="Meta's strategy")
+    row_legend([ax_npv], "Meta's strategy")
     ax_llama.set_ylabel("Llama share of tokens (fraction)")
     ax_llama.set_title("Llama's token share")
-    ax_rev.set_ylabel("Revenue ($ billion per month)")
+    ax_rev.set_ylabel("Revenue ($ million per month)")
     ax_rev.set_title("Closed labs' revenue (OpenAI + Anthropic + Google)")
     ax_comm.set_ylabel("Commoditization index (1 − HHI)")
     ax_comm.set_title("Commoditization of models")

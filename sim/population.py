@@ -1,4 +1,4 @@
-"""The developer population as struct-of-arrays (design.md section 3), drawn once from the model's rng.
+"""The developer population as struct-of-arrays (docs/model.md), drawn once from the model's rng.
 
 Each developer is a firm or team building on LLMs. Arrays are float32/int8 to keep memory under ~30 bytes per firm;
 nothing here loops over developers. :class:`Tally` keeps the counts by option up to date from the firms that move.

@@ -23,8 +23,8 @@ from sim.plots import RUN_CAPTIONS, RUN_FIGURES, RunResults, mean_ci, strategies
 from sim.style import OPTION_LABELS, STRATEGY_LABELS
 
 CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;max-width:1180px;margin:2em auto;
-padding:0 1.2em;color:#1a1a1a;line-height:1.45}
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;max-width:1640px;margin:2em auto;
+padding:0 1.2em;color:#1a1a1a;line-height:1.45} p,ul,.lead{max-width:1100px}
 h1{font-size:1.7em;margin-bottom:.2em}
 h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #ddd;padding-bottom:.2em}
 .meta{color:#555;font-size:.92em}
@@ -32,9 +32,12 @@ h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #ddd;padding-bottom:.
 table{border-collapse:collapse;margin:.6em 0;font-size:.92em} th,td{padding:.35em .7em;border-bottom:1px solid #e3e3e3;
 text-align:right} th:first-child,td:first-child{text-align:left} thead th{background:#f2f2f2}
 td .ci{color:#777;font-size:.85em}
-figure{margin:1.2em 0 2em} figure img{max-width:100%;height:auto;border:1px solid #eee}
+figure{margin:1.2em 0 2em;overflow-x:auto} figure img{max-width:none;border:1px solid #eee}
+.caution{background:#fff6e5;border-left:4px solid #E69F00;padding:.6em 1em}
 figcaption{color:#444;font-size:.92em;margin-top:.3em} footer{color:#777;font-size:.85em;margin:3em 0 1em}
 """
+MIN_CI_REPLICATES = 3  # fewer replicates: no confidence interval is shown, and the report says so
+CSS_PX_PER_INCH = 96  # a figure is shown at its own size (10 pt text stays 13 px), however sharp its PNG
 MONEY = ("npv.meta", "npv.openai", "npv.anthropic", "npv.google")
 OUTCOME_COLUMNS = {
     "npv.meta": "Meta NPV ($B)",
@@ -47,10 +50,18 @@ OUTCOME_COLUMNS = {
 }
 
 
-def figure_png_base64(fig: Figure, dpi: int = 110) -> str:
+def figure_png(fig: Figure, dpi: int = 110) -> tuple[str, int, int]:
+    """The figure as base64 PNG and its display size in CSS pixels (its size in inches at 96 px per inch)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+    data = buf.getvalue()
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")  # the IHDR chunk
+    scale = CSS_PX_PER_INCH / dpi
+    return base64.b64encode(data).decode("ascii"), round(width * scale), round(height * scale)
+
+
+def figure_png_base64(fig: Figure, dpi: int = 110) -> str:
+    return figure_png(fig, dpi)[0]
 
 
 def _fmt(value: float, money: bool) -> str:
@@ -59,9 +70,9 @@ def _fmt(value: float, money: bool) -> str:
     return f"{value / 1e9:,.2f}" if money else f"{value:.3f}"
 
 
-def _cell(values, money: bool) -> str:
+def _cell(values, money: bool, with_ci: bool = True) -> str:
     m, lo, hi = mean_ci(values)
-    ci = f' <span class="ci">[{_fmt(lo, money)}, {_fmt(hi, money)}]</span>' if hi > lo else ""
+    ci = f' <span class="ci">[{_fmt(lo, money)}, {_fmt(hi, money)}]</span>' if with_ci and hi > lo else ""
     return f"{_fmt(m, money)}{ci}"
 
 
@@ -77,10 +88,10 @@ def strategy_table(summary: pd.DataFrame, headers: dict[str, str], cell, css: st
             f"<tbody>{''.join(body)}</tbody></table>")
 
 
-def outcomes_table(summary: pd.DataFrame) -> str:
-    """Mean [95% CI] of the key outcomes, one row per Meta strategy."""
+def outcomes_table(summary: pd.DataFrame, with_ci: bool = True) -> str:
+    """Mean [95% CI] of the key outcomes, one row per Meta strategy (the mean alone when ``with_ci`` is False)."""
     headers = {c: OUTCOME_COLUMNS[c] for c in OUTCOME_COLUMNS if c in summary}
-    return strategy_table(summary, headers, lambda sub, c: _cell(sub[c], c in MONEY), "outcomes")
+    return strategy_table(summary, headers, lambda sub, c: _cell(sub[c], c in MONEY, with_ci), "outcomes")
 
 
 def shares_table(summary: pd.DataFrame) -> str:
@@ -92,7 +103,10 @@ def shares_table(summary: pd.DataFrame) -> str:
 
 
 def paired_lines(summary: pd.DataFrame) -> list[str]:
-    """Sentences on Meta's choice: NPV(open) minus NPV(closed or absent), paired on replicate (same seeds)."""
+    """Sentences on Meta's choice: NPV(open) minus NPV(closed or absent), paired on replicate (same seeds).
+
+    A verdict needs a confidence interval: with fewer than :data:`MIN_CI_REPLICATES` pairs the sentence gives
+    the difference and says it is untested; with more, it says whether the interval excludes zero."""
     out = []
     wide = summary.pivot_table(index="replicate", columns="strategy", values="npv.meta")
     if "open" not in wide:
@@ -102,10 +116,17 @@ def paired_lines(summary: pd.DataFrame) -> list[str]:
             continue
         diff = (wide["open"] - wide[other]).dropna() / 1e9
         m, lo, hi = mean_ci(diff)
-        ci = f" (95% CI {lo:+,.2f} to {hi:+,.2f})" if hi > lo else ""
-        verdict = "more" if m > 0 else "less"
-        out.append(f"{STRATEGY_LABELS['open']} versus {STRATEGY_LABELS[other]}: Meta NPV {m:+,.2f} $B{ci} over "
-                   f"{len(diff)} paired replicate(s) — on average, open pays {verdict}.")
+        head = f"{STRATEGY_LABELS['open']} versus {STRATEGY_LABELS[other]}: Meta NPV {m:+,.2f} $B"
+        if len(diff) < MIN_CI_REPLICATES:
+            out.append(f"{head} over {len(diff)} paired replicate(s) — too few to tell this difference from the "
+                       f"model's randomness; run at least {MIN_CI_REPLICATES} replications before drawing a "
+                       "conclusion.")
+        elif lo > 0 or hi < 0:
+            out.append(f"{head} (95% CI {lo:+,.2f} to {hi:+,.2f}) over {len(diff)} paired replicates — in this "
+                       f"scenario, open pays {'more' if m > 0 else 'less'} (the interval excludes zero).")
+        else:
+            out.append(f"{head} (95% CI {lo:+,.2f} to {hi:+,.2f}) over {len(diff)} paired replicates — the "
+                       "interval includes zero: no clear difference at this number of replicates.")
     return out
 
 
@@ -126,13 +147,27 @@ def _scenario_facts(run: RunResults) -> str:
 
 
 def figures_html(figures: dict[str, tuple[Figure, str]], dpi: int) -> str:
+    """Each figure at its own size (a wide one scrolls sideways) rather than shrunk to the text column."""
     parts = []
     for kind, (fig, caption) in figures.items():
-        data = figure_png_base64(fig, dpi)
+        data, width, height = figure_png(fig, dpi)
         parts.append(f'<figure id="fig-{html.escape(kind)}"><img alt="{html.escape(kind)} figure" '
-                     f'src="data:image/png;base64,{data}"><figcaption><b>{html.escape(kind.capitalize())}.</b> '
+                     f'width="{width}" height="{height}" src="data:image/png;base64,{data}"><figcaption>'
+                     f"<b>{html.escape(kind.capitalize())}.</b> "
                      f"{html.escape(caption)}</figcaption></figure>")
     return "\n".join(parts)
+
+
+def replicates_note(n: int) -> str:
+    """What the key numbers are: means with a 95% CI, or (too few replicates) plain values and a caution."""
+    if n >= MIN_CI_REPLICATES:
+        return ("Mean across replicates with its 95% confidence interval in brackets. NPVs are discounted monthly "
+                "profits in US$ billion for the whole market the population stands for.")
+    what = "the values of a single replicate" if n == 1 else f"means of {n} replicates"
+    return (f'<span class="caution">Only {n} replicate{"s" if n != 1 else ""}: these are {what}, with no '
+            f"confidence interval (at least {MIN_CI_REPLICATES} replicates are needed); differences between "
+            "strategies may be the model's randomness. Re-run with <code>--replications 3</code> or more.</span> "
+            "NPVs are discounted monthly profits in US$ billion for the whole market the population stands for.")
 
 
 def run_report_html(run: RunResults, dpi: int = 110) -> str:
@@ -140,21 +175,35 @@ def run_report_html(run: RunResults, dpi: int = 110) -> str:
     description = str(run.scenario.get("description") or "(no description)")
     verdicts = "".join(f"<li>{html.escape(line)}</li>" for line in paired_lines(run.summary))
     lead = f'<div class="lead"><ul>{verdicts}</ul></div>' if verdicts else ""
+    n = int(run.summary["replicate"].nunique())
+    overrides = "".join(f"<li><code>{html.escape(o)}</code></li>" for o in run.overrides)
+    changed = f"<p>Settings changed from the preset <b>{html.escape(run.name)}</b>:</p><ul>{overrides}</ul>" \
+        if overrides else ""
     body = f"""
-<h1>{html.escape(run.name)} — LLM market simulation</h1>
+<h1>{html.escape(run.display_name)} — LLM market simulation</h1>
 <p class="meta">{_scenario_facts(run)}</p>
 <h2>Scenario</h2>
 <p>{html.escape(description)}</p>
+{changed}
 {lead}
 <h2>Key numbers</h2>
-<p>Mean across replicates with its 95% confidence interval in brackets. NPVs are discounted monthly profits in
-US$ billion for the whole market the population stands for.</p>
-{outcomes_table(run.summary)}
+<p>{replicates_note(n)}</p>
+{outcomes_table(run.summary, with_ci=n >= MIN_CI_REPLICATES)}
 <h3>Final share of tokens served</h3>
 {shares_table(run.summary)}
 <h2>Figures</h2>
 {figures_html(figures, dpi)}"""
-    return page(f"{run.name} — LLM market simulation report", body)
+    return page(f"{run.display_name} — LLM market simulation report", body, noise_note(n))
+
+
+def noise_note(n: int) -> str:
+    """The footer's account of what differences between strategies mean, honest about the replicate count."""
+    paired = ("every strategy runs on the same random streams (common random numbers), so differences between "
+              "strategies are paired")
+    if n >= MIN_CI_REPLICATES:
+        return f"{paired}; their confidence intervals say how much of a difference could still be noise."
+    return (f"{paired}, but with {n} replicate{'s' if n != 1 else ''} the report cannot say how much of a "
+            "difference is noise.")
 
 
 def sweep_report_html(folder: Path, dpi: int = 110) -> str:
@@ -176,7 +225,7 @@ parameters: {html.escape(', '.join(params))}</p>
 {key_numbers}
 <h2>Figures</h2>
 {figures_html(figures, dpi)}"""
-    return page(f"Sweep {experiments} — LLM market simulation report", body)
+    return page(f"Sweep {experiments} — LLM market simulation report", body, noise_note(MIN_CI_REPLICATES))
 
 
 # --- a sweep: where open pays (sim discover) ------------------------------------------------------------------------
@@ -300,14 +349,14 @@ replicates that share a seed, against {settings.threshold:g} ({html.escape(setti
 
 
 def page(title: str, body: str) -> str:
+def page(title: str, body: str, note: str = "") -> str:
     stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)}</title><style>{CSS}</style></head>
 <body>{body}
 <footer>Generated by <code>sim report</code> on {stamp}. Agent-based strategy simulator of the LLM market
-(Meta's open Llama vs closed APIs); every strategy runs on the same random streams, so differences between
-strategies are the effect of Meta's choice, not noise.</footer>
+(Meta's open Llama vs closed APIs){"; " + html.escape(note) if note else "."}</footer>
 </body></html>
 """
 

@@ -128,10 +128,37 @@ def response_figure(results: pd.DataFrame, metric: str = "npv.meta", params: lis
     return fig
 
 
+def tick_text(value: float) -> str:
+    """A design value as a short tick label: 700000000 -> 700M, 0.25 -> 0.25."""
+    v = float(value)
+    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e4, "k")):
+        if abs(v) >= size:
+            return f"{v / size:.3g}{suffix}" if suffix != "k" else f"{v / 1e3:.3g}k"
+    return f"{v:.3g}"
+
+
+def _design_ticks(axis, values: np.ndarray, max_ticks: int = 8) -> None:
+    """Ticks at the design values of a grid drawn in cell-index space (every k-th when there are many)."""
+    every = max(1, -(-len(values) // max_ticks))
+    idx = np.arange(0, len(values), every)
+    axis.set_ticks(idx, [tick_text(values[i]) for i in idx])
+
+
+def diverging_norm(values: np.ndarray) -> TwoSlopeNorm:
+    """A colour scale centred on zero with symmetric limits, so white means break-even and equal distances from
+    zero get equally strong colours whichever side wins (never centred on the data's middle)."""
+    finite = np.abs(values[np.isfinite(values)])
+    vmax = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+    return TwoSlopeNorm(0.0, -vmax, vmax)
+
+
 def breakeven_figure(results: pd.DataFrame, x: str, y: str, metric: str = "npv.meta", a: str = "open",
                      b: str = "closed") -> Figure:
     """Heatmap over two swept parameters of the mean paired difference ``metric``(a) − ``metric``(b), with the
-    break-even contour where it is zero (where giving the weights away stops, or starts, paying)."""
+    break-even contour where it is zero (where giving the weights away stops, or starts, paying).
+
+    A full grid is drawn cell by cell with ticks at the design values (no axis running past the design); the
+    colour scale is centred on zero; the contour and its legend appear only where the sign changes."""
     delta = paired_delta(results, metric, a, b)
     if delta.empty:
         raise ValueError(f"no paired runs of strategies {a!r} and {b!r}")
@@ -141,31 +168,41 @@ def breakeven_figure(results: pd.DataFrame, x: str, y: str, metric: str = "npv.m
     fig = Figure(figsize=(PANEL_W + 2.6, PANEL_H + 1.2), layout="constrained")
     ax = fig.subplots()
     values = grid.to_numpy(dtype=float)
+    norm = diverging_norm(values)
     finite = values[np.isfinite(values)]
-    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (-1.0, 1.0)
-    norm = TwoSlopeNorm(0.0, lo, hi) if lo < 0 < hi else Normalize(lo, hi)
-    full_grid = np.isfinite(values).all()
-    if full_grid:
-        mesh = ax.pcolormesh(grid.columns.to_numpy(float), grid.index.to_numpy(float), values, cmap="PuOr",
-                             norm=norm, shading="nearest")
-        if lo < 0 < hi and min(values.shape) >= 2:
-            cs = ax.contour(grid.columns.to_numpy(float), grid.index.to_numpy(float), values, levels=[0.0],
-                            colors="black", linewidths=1.8)
-            ax.clabel(cs, fmt={0.0: "break-even"}, fontsize=8)
+    changes_sign = finite.size > 0 and finite.min() < 0 < finite.max()
+    contour = None
+    if np.isfinite(values).all():
+        xi, yi = np.arange(values.shape[1]), np.arange(values.shape[0])
+        mesh = ax.pcolormesh(xi, yi, values, cmap="PuOr", norm=norm, shading="nearest")
+        _design_ticks(ax.xaxis, grid.columns.to_numpy(float))
+        _design_ticks(ax.yaxis, grid.index.to_numpy(float))
+        ax.set_xlim(-0.5, values.shape[1] - 0.5)
+        ax.set_ylim(-0.5, values.shape[0] - 0.5)
+        if changes_sign and min(values.shape) >= 2:
+            contour = ax.contour(xi, yi, values, levels=[0.0], colors="black", linewidths=1.8)
+            ax.clabel(contour, fmt={0.0: "break-even"}, fontsize=8)
     else:  # a scattered design (LHS, Sobol): triangulate the points
         pts = cell.reset_index()
-        mesh = ax.tricontourf(pts[x], pts[y], pts["delta"], levels=12, cmap="PuOr", norm=norm)
-        if lo < 0 < hi:
-            ax.tricontour(pts[x], pts[y], pts["delta"], levels=[0.0], colors="black", linewidths=1.8)
+        levels = np.linspace(norm.vmin, norm.vmax, 13)
+        mesh = ax.tricontourf(pts[x], pts[y], pts["delta"], levels=levels, cmap="PuOr", norm=norm)
+        if changes_sign:
+            contour = ax.tricontour(pts[x], pts[y], pts["delta"], levels=[0.0], colors="black", linewidths=1.8)
         ax.plot(pts[x], pts[y], "k.", ms=2, alpha=0.4)
-    fig.colorbar(mesh, ax=ax, label=f"{metric}: {a} − {b}" + (" ($ billion)" if scale != 1 else ""))
+        ax.set_xlim(pts[x].min(), pts[x].max())
+        ax.set_ylim(pts[y].min(), pts[y].max())
+    fig.colorbar(mesh, ax=ax, label=f"{metric}: {a} − {b}" + (" ($ billion)" if scale != 1 else "")
+                 + "\n(white: break-even)")
     ax.set_xlabel(param_label(x))
     ax.set_ylabel(param_label(y))
-    key = Line2D([], [], color="black", lw=1.8, label="break-even (difference = 0)")
-    ax.legend(handles=[key], loc="upper left", bbox_to_anchor=(0, -0.18), frameon=False)
+    if contour is not None and any(len(seg) for seg in contour.allsegs[0]):
+        key = Line2D([], [], color="black", lw=1.8, label="break-even (difference = 0)")
+        ax.legend(handles=[key], loc="upper left", bbox_to_anchor=(0, -0.18), frameon=False)
     n = delta["replicate"].nunique()
+    side = "" if changes_sign or not finite.size else \
+        f"; no break-even: {a if finite.min() >= 0 else b} ahead everywhere"
     fig.suptitle(f"Meta's choice: {metric}, {STRATEGY_LABELS.get(a, a)} − {STRATEGY_LABELS.get(b, b)}\n"
-                 f"experiment {results['experiment'].iloc[0]}; mean of {n} paired replicate(s) per point")
+                 f"experiment {results['experiment'].iloc[0]}; mean of {n} paired replicate(s) per point{side}")
     return fig
 
 

@@ -1,4 +1,4 @@
-"""Scientific validation (design.md section 12): reductions of the model that must reproduce known results.
+"""Scientific validation (docs/validation.md): reductions of the model that must reproduce known results.
 
 Each ``check_xxx(size)`` builds small reduced scenarios from the schema defaults, runs the engine, computes the
 expectation independently (closed form, the discrete recursion, or ``scipy.optimize.brentq`` on the analytic
@@ -98,7 +98,7 @@ def crossing_years(path: np.ndarray, level: float = 0.5) -> float:
 def check_bass(size: str = "small") -> list[dict]:
     """Two identical options, S=0, gamma=0 reduce to plain Bass diffusion (Bass 1969), p=0.03, q=0.38 per year.
 
-    Runs: small 40 runs of 5,000 developers, large 200 runs of 10,000 (design.md: 200 x 10k within 0.005), 96 months,
+    Runs: small 40 runs of 5,000 developers, large 200 runs of 10,000 (target: 200 x 10k within 0.005), 96 months,
     nobody adopted at the start. The mean path must stay within 0.005 of the recursion at every month *and* within
     4 standard errors, SE_t = (s.d. across runs at month t) / sqrt(runs); at the small size, where 4 SE exceeds
     0.005, the absolute tolerance is max(0.005, 4 max_t SE_t). The month the mean path crosses 50% must be

@@ -119,3 +119,33 @@ def test_figures_render_to_png():
     buf = io.BytesIO()
     app.ledger_chart(m).savefig(buf, format="png", dpi=40)
     assert buf.getvalue()[:4] == b"\x89PNG"
+
+
+def test_indicators_run_against_the_calendar_not_steps():
+    m = app.DashboardMarket()
+    assert app.indicators_chart(m) is None
+    for _ in range(3):
+        m.step()
+    ax = app.indicators_chart(m).axes[0]
+    assert ax.get_xlabel() == "Date (month)" and "Step" not in ax.get_xlabel()
+    import pandas as pd
+
+    xs = pd.to_datetime(ax.get_lines()[0].get_xdata())
+    assert [d.strftime("%Y-%m") for d in xs] == [d.strftime("%Y-%m") for d in m.dates[:3]]
+    assert len({ln.get_linestyle() for ln in ax.get_lines()}) == 3  # told apart without colour
+
+
+def test_page_has_its_own_title_and_sliders_show_their_values():
+    from solara.components.title import TitleWidget
+
+    app.model.value = app.DashboardMarket()
+    box, rc = solara.render(Page(), handle_error=False)
+    titles = [w.widget.title for w in rc.find(TitleWidget)]
+    assert titles == [app.TITLE] and "Solara" not in titles[0]
+    css = " ".join(str(w.widget.children) + str(getattr(w.widget, "value", "")) for w in rc.find(v.Html)) + \
+        " ".join(str(getattr(w.widget, "value", "")) for w in rc.find(widgets.HTML))
+    assert "v-slider__thumb-label-container" in css and "display:block" in css
+    assert all(s.widget.thumb_label for s in rc.find(v.Slider))  # the label the CSS keeps on screen
+    texts = " ".join(str(w.widget.children) for w in rc.find(v.CardTitle))
+    assert "Key indicators by month" in texts
+    rc.close()

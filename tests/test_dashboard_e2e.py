@@ -123,8 +123,14 @@ def test_slider_and_step_change_the_chart(server, browser_page, tmp_path):
     page.get_by_text("Meta's ledger to date").wait_for()
 
     before = step_and_hash(page, 1)
+    page.wait_for_function("document.title.includes('Llama')", timeout=ACTION_MS)
+    assert page.title() == "LLM market: does giving Llama away pay?"  # not solara's default "Solara ☀️"
 
-    slider = page.locator(".v-input", has=page.locator("label", has_text=PRICE_LABEL)).get_by_role("slider")
+    price_input = page.locator(".v-input", has=page.locator("label", has_text=PRICE_LABEL))
+    thumb = price_input.locator(".v-slider__thumb-label").first
+    assert thumb.is_visible()  # the slider's value is on screen without touching it
+    slider = price_input.get_by_role("slider")
+    assert thumb.inner_text().strip() == slider.get_attribute("aria-valuenow")
     start = float(slider.get_attribute("aria-valuenow"))
     slider.focus()
     slider.press("End")  # to the top of the range the schema allows (3x closed-API prices)

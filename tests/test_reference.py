@@ -1,4 +1,4 @@
-"""The vectorized engine against plain formulations of the same rules (design.md §13): the per-agent mesa reference in
+"""The vectorized engine against plain formulations of the same rules: the per-agent mesa reference in
 benchmarks/reference.py, and the engine's fast paths (option-major utilities, tournament argmax, incremental counts,
 geometric-gap sampling) against the readable functions they stand in for."""
 

@@ -1,4 +1,4 @@
-"""Calibration by simulated method of moments (design.md section 12; targets from shared/calibration.md).
+"""Calibration by simulated method of moments (docs/calibration.md; the figures behind the targets in docs/sources.md).
 
 ``targets`` reads and checks the targets file, ``fit`` turns parameter vectors into moments and searches, ``report``
 writes the calibrated scenario, the fit report and the figure. :func:`calibrate` runs the whole pipeline.

@@ -21,15 +21,19 @@ import mesa
 import pandas as pd
 import solara
 from matplotlib.figure import Figure
-from mesa.visualization import Slider, SolaraViz, make_plot_component
+from mesa.visualization import Slider, SolaraViz
 
 from sim.config import CLOSED_LABS
 from sim.loading import PRESET_DIR, ConfigError, load_scenario
 from sim.model import LLMMarket
-from sim.plots import FieldSpec, adoption_figure, ledger_waterfall_figure, schema_field
+from sim.plots import FieldSpec, adoption_figure, date_axis, ledger_waterfall_figure, schema_field
 from sim.runner import month_dates, summarize
 from sim.style import OPTION_COLORS
 
+TITLE = "LLM market: does giving Llama away pay?"  # the browser tab's title and the app bar's
+# mesa builds its sliders with solara's default thumb label, which Vuetify shows only while a slider is dragged;
+# this keeps every slider's value on its thumb (Vuetify hides the label with an inline display:none).
+SLIDER_VALUES_CSS = ".v-slider__thumb-label-container{display:block !important}"
 DEFAULT_PRESET = "baseline"
 DEFAULT_POPULATION = 5_000  # small enough that a month steps in milliseconds
 FIGURE_DPI = 80
@@ -257,26 +261,50 @@ def ScenarioInfo(model: DashboardMarket):
     return card
 
 
-def _label_indicators(ax) -> None:
+INDICATORS = {"Llama token share": OPTION_COLORS["llama_hosted"], "Adopted share of developers": "#0072B2",
+              "Commoditization index": "#E69F00"}
+INDICATOR_STYLES = {"Llama token share": "--", "Adopted share of developers": "-", "Commoditization index": ":"}
+
+
+def indicators_chart(model: DashboardMarket) -> Figure | None:
+    """The key indicators month by month against the calendar (mesa's own plot would count "Step"s)."""
+    df = model.datacollector.get_model_vars_dataframe()
+    if df.empty:
+        return None
+    fig = Figure(figsize=(5.6, 3.6), layout="constrained")
+    ax = fig.subplots()
+    dates = model.dates[: len(df)]
+    for name, color in INDICATORS.items():
+        ax.plot(dates, df[name].to_numpy(float), color=color, ls=INDICATOR_STYLES[name], label=name,
+                marker="." if len(df) < 24 else "")
+    ax.set_xlim(model.dates[0], model.dates[-1])
+    date_axis(ax)
     ax.set_ylabel("Share or index (fraction)")
-    ax.set_title("Key indicators by month (x: months run)")
     ax.set_ylim(0, 1)
-    ax.set_xlim(0, max(12, ax.get_xlim()[1]))
     ax.grid(alpha=0.3)
-    for line in ax.get_lines():
-        line.set_marker(".")
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.08), ncols=2, frameon=False, fontsize=8)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.02), ncols=2, frameon=False, fontsize=8)
+    return fig
 
 
-INDICATORS = make_plot_component({"Llama token share": OPTION_COLORS["llama_hosted"],
-                                  "Adopted share of developers": "#0072B2",
-                                  "Commoditization index": "#E69F00"}, post_process=_label_indicators)
+def IndicatorsPlot(model: DashboardMarket):
+    return _figure_card("Key indicators by month", indicators_chart(model))
+
 
 model = solara.reactive(DashboardMarket())
-page = SolaraViz(
-    model,
-    components=[AdoptionPlot, LedgerPlot, INDICATORS, ScenarioInfo],
-    model_params=model_params(),
-    name="LLM market: does giving Llama away pay?",
-    play_interval=150,
-)
+
+
+@solara.component
+def Page():
+    """The whole app: a named browser tab, sliders that show their values, and mesa's SolaraViz."""
+    solara.Title(TITLE)
+    solara.Style(SLIDER_VALUES_CSS)
+    SolaraViz(
+        model,
+        components=[AdoptionPlot, LedgerPlot, IndicatorsPlot, ScenarioInfo],
+        model_params=model_params(),
+        name=TITLE,
+        play_interval=150,
+    )
+
+
+page = Page()
