@@ -348,7 +348,6 @@ replicates that share a seed, against {settings.threshold:g} ({html.escape(setti
 </details>"""
 
 
-def page(title: str, body: str) -> str:
 def page(title: str, body: str, note: str = "") -> str:
     stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     return f"""<!DOCTYPE html>
