@@ -1,7 +1,7 @@
 """The scenario schema: every model parameter is declared here once, with its unit, default, bounds and meaning.
 
 The dashboard, the sweep designs and the docs read parameters from this schema rather than repeating them.
-Defaults follow ``shared/design.md`` and the sourced figures in ``shared/calibration.md``.
+Defaults follow docs/model.md and the sourced figures in docs/sources.md.
 """
 
 from __future__ import annotations
@@ -153,7 +153,7 @@ class Adoption(Section):
 
 
 class Choice(Section):
-    """Coefficients of the developer's utility (design.md section 8)."""
+    """Coefficients of the developer's utility (docs/model.md, "Choice")."""
 
     beta_quality: float = _f(1.5, 0, 100, "per 100 Elo", "value of model quality")
     alpha_price: float = _f(1.5, 0, 1000, "", "weight of the cost term g(bill / reference bill)")

@@ -1,4 +1,4 @@
-"""Providers as mesa Agents (design.md sections 4, 6, 7, 9): quality, prices, costs and monthly ledgers.
+"""Providers as mesa Agents (docs/model.md): quality, prices, costs and monthly ledgers.
 
 Each provider reads its parameters from the model's live scenario every month, so dated events (a GPT-5-class leap,
 a price cut, a licence change) take effect the month they are dated. Ledger values are dollars per month for the whole

@@ -1,4 +1,4 @@
-"""Experiments: parameter sweeps, sensitivity designs and paired comparisons of Meta's strategies (design.md 11).
+"""Experiments: parameter sweeps, sensitivity designs and paired comparisons of Meta's strategies.
 
 Data flow: experiment YAML -> :mod:`schema` (validated, with its design from :mod:`designs`) -> runs executed by
 an evaluator (:mod:`evaluators`: in-process, :mod:`local` processes or :mod:`dask_backend`) via :mod:`runs` ->
