@@ -8,7 +8,9 @@ tolerances are a number of standard errors, with the standard error estimated fr
 multinomial variance of the choices; each function's docstring states the runs and the standard error it uses.
 
 The checks never change the engine: they only configure it through the scenario schema and read its outputs (and,
-for the logit check, the utilities it computed, via a recording subclass).
+for the logit check, the utilities it computed, via a recording subclass). Where the engine's stratified weights
+(a row stands for ``Developers.weight`` real firms) would make a binomial standard error wrong, the reduction uses
+``unit_rows``: every row one real firm, so ``users.*`` count rows.
 """
 
 from __future__ import annotations
@@ -68,6 +70,28 @@ def twin_labs(price: float = 5.0) -> dict:
             "open_rival": {"enabled": False}}
 
 
+def unit_rows(n: int) -> dict:
+    """A population section where every row is one real firm (no named giants, no one-per-firm tail, represents = n):
+    ``users.*`` then count rows and binomial / multinomial standard errors over rows apply."""
+    return {"n": n, "represents": float(n), "giants": [], "tail_token_share": 0.0}
+
+
+NO_EXIT = -50.0  # choice.outside_utility that makes leaving LLMs (the outside option) never chosen
+
+
+def box_cox_ref(x, lam: float):
+    """(x^lambda - 1) / lambda, ln x at lambda = 0: written out here, independently of sim.choice.box_cox."""
+    x = np.asarray(x, dtype=float)
+    return np.log(x) if lam == 0.0 else (x**lam - 1.0) / lam
+
+
+def cost_utility(price, ch, eps: float):
+    """alpha g(bill / reference bill) of an option with no fixed cost: a firm using T base tokens at price p uses
+    T (p / p_ref)^-eps (Jevons), so its bill over its reference bill T p_ref is x = (p / p_ref)^(1 - eps)."""
+    x = (np.asarray(price, dtype=float) / ch.budget_per_mtok) ** (1.0 - eps)
+    return ch.alpha_price * box_cox_ref(x, ch.cost_lambda)
+
+
 # ---- 1. Bass diffusion ----------------------------------------------------------------------------------------------
 
 
@@ -103,14 +127,16 @@ def check_bass(size: str = "small") -> list[dict]:
     4 standard errors, SE_t = (s.d. across runs at month t) / sqrt(runs); at the small size, where 4 SE exceeds
     0.005, the absolute tolerance is max(0.005, 4 max_t SE_t). The month the mean path crosses 50% must be
     6.6 +/- 0.1 years (continuous Bass: 6.55). The twins must split adopters 50/50 within 3 binomial SEs.
+    Adoption is the only way in and nobody leaves (outside option u0 = -50, never chosen), and every row is one firm
+    (:func:`unit_rows`), so the adopted fraction is the share of rows and the split is binomial over rows.
     """
     runs, n = _pick(size, (40, 5_000), (200, 10_000))
     p, q, months = 0.03, 0.38, 96
     s = reduced("bass", {
-        "horizon_months": months, "population": {"n": n}, "meta": {"strategy": "absent"},
+        "horizon_months": months, "population": unit_rows(n), "meta": {"strategy": "absent"},
         "providers": twin_labs(),
         "adoption": {"bass_p": p, "bass_q": q, "initial_adopted": 0.0, "rechoice_rate": 0.15},
-        "choice": {"switching_cost": 0.0, "gamma_network": 0.0, "brand": NO_BRANDS},
+        "choice": {"switching_cost": 0.0, "gamma_network": 0.0, "brand": NO_BRANDS, "outside_utility": NO_EXIT},
     })
     paths, twin = [], []
     for seed in seeds(runs, 1):
@@ -161,46 +187,58 @@ def softmax(v: np.ndarray, mu: float) -> np.ndarray:
 def check_logit(size: str = "small") -> list[dict]:
     """No switching cost, gamma=0, everyone re-chooses each month: shares are the logit softmax(V/mu) (McFadden 1974).
 
-    (a) Closed APIs only (the data-leak penalty is common to all, so it cancels):
-        V_j = beta_q Q_j/100 - (alpha/b) p_j + brand_j, computed here from the options' reported quality and price and
-        the scenario's coefficients, independently of the engine's utility code.
-    (b) The full market (Llama, open, self-hosting, heterogeneous developers): the expectation is the mean over
-        adopters of ``logit_probabilities`` of the engine's own utilities.
-    Runs: one run, months 12..23 pooled (choices are independent across months given V). Standard error of option j:
+    (a) Closed APIs only, nobody leaves (u0 = -50), Box-Cox lambda = 0.5 and Jevons epsilon = 0.3 (the data-leak
+        penalty is common to all, so it cancels): V_j = beta_q Q_j/100 - alpha g((p_j / p_ref)^(1 - eps)) + brand_j,
+        computed here from the options' reported quality and price and the scenario's coefficients, independently of
+        the engine's utility code (:func:`cost_utility`).
+    (b) The full market (Llama, open, self-hosting, heterogeneous developers, stratified weights, the default outside
+        option): the expectation is the mean over adopters of ``logit_probabilities`` of the engine's own utilities.
+        Adopters are the firms that picked an option; by IIA their choice among options is the softmax over options
+        whether or not leaving was offered, so the outside option does not enter.
+    (c) The outside option: closed APIs, no leak term, no new adopters after month 0 (bass p = q = 0), so every chooser
+        of month t >= 1 is one of the A(t-1) adopters re-choosing, who may leave (u0 = 0: U_0 = beta_q Q0/100 + u0).
+        Shares over (options + leaving) = softmax((V_1..V_3, U_0)/mu), V as in (a); leavers are A(t-1) - A(t).
+    (a) and (c) use :func:`unit_rows` so counts are rows. Runs: one run each; (a), (b) months 12..23 pooled, (c)
+    months 1..8 (choices are independent across months given V). Standard error of option j:
     sqrt(sum_t sum_i p_ij,t (1 - p_ij,t)) / sum_t A_t (multinomial). Pass: every option within 3 SE.
     """
     n = _pick(size, 20_000, 100_000)
     months = 24
     common = {"switching_cost": 0.0, "gamma_network": 0.0}
     adoption = {"rechoice_rate": 1.0, "initial_adopted": 0.3}
+    labs = ["openai", "anthropic", "google"]
     rows = []
 
-    # (a) independent V from attributes.
-    mu = 0.8
+    def compare(tag: str, names: list[str], obs, exp, var, total) -> None:
+        for j, o in enumerate(names):
+            se = np.sqrt(var[j]) / total
+            rows.append(result(f"logit ({tag}): share {o}", round(exp[j] / total, 4), round(obs[j] / total, 4),
+                               f"3 SE = {3 * se:.4f}", abs(obs[j] - exp[j]) <= 3 * np.sqrt(var[j]) + 1e-9))
+
+    def closed_v(r, ch, eps):
+        return np.array([ch.beta_quality * r[f"quality.{o}"] / 100.0 - cost_utility(r[f"price.{o}"], ch, eps)
+                         + getattr(ch.brand, o) for o in labs])
+
+    # (a) independent V from attributes, Box-Cox cost of the Jevons-adjusted bill.
+    mu, lam = 0.8, 0.5
     sa = reduced("logit_closed", {
-        "horizon_months": months, "population": {"n": n}, "meta": {"strategy": "absent"},
+        "horizon_months": months, "population": unit_rows(n), "meta": {"strategy": "absent"},
         "providers": {"open_rival": {"enabled": False}}, "adoption": adoption,
-        "choice": {**common, "noise_scale": mu},
+        "choice": {**common, "noise_scale": mu, "cost_lambda": lam, "outside_utility": NO_EXIT},
     })
     df = simulate(sa, "absent", seeds(1, 2)[0])
-    ch = sa.choice
-    labs = ["openai", "anthropic", "google"]
+    ch, eps = sa.choice, sa.population.price_elasticity
     obs, exp, var = np.zeros(3), np.zeros(3), np.zeros(3)
     adopters = 0.0
     for _, r in df.iloc[12:].iterrows():
-        v = np.array([ch.beta_quality * r[f"quality.{o}"] / 100.0 - ch.alpha_price / ch.budget_per_mtok
-                      * r[f"price.{o}"] + getattr(ch.brand, o) for o in labs])
-        pr = softmax(v, mu)
+        pr = softmax(closed_v(r, ch, eps), mu)
         a = sum(r[f"users.{o}"] for o in labs)
         obs += [r[f"users.{o}"] for o in labs]
         exp += a * pr
         var += a * pr * (1 - pr)
         adopters += a
-    for j, o in enumerate(labs):
-        se = np.sqrt(var[j]) / adopters
-        rows.append(result(f"logit (a): share {o}, V from attributes, mu={mu}", round(exp[j] / adopters, 4),
-                           round(obs[j] / adopters, 4), f"3 SE = {3 * se:.4f}",
-                           abs(obs[j] - exp[j]) <= 3 * np.sqrt(var[j])))
+    compare("a", [f"{o}, V from attributes, mu={mu}, lambda={lam}, eps={eps}" for o in labs], obs, exp, var,
+            adopters)
 
     # (b) the full market, probabilities from the engine's utilities.
     sb = reduced("logit_full", {"horizon_months": months, "population": {"n": n}, "adoption": adoption,
@@ -219,13 +257,34 @@ def check_logit(size: str = "small") -> list[dict]:
         exp += pr.sum(axis=0)
         var += (pr * (1 - pr)).sum(axis=0)
         adopters += idx.size
-    for j, o in enumerate(OPTIONS):
-        if exp[j] == 0 and obs[j] == 0:
-            continue  # not offered (meta_api under Meta open)
-        se = np.sqrt(var[j]) / adopters
-        rows.append(result(f"logit (b): share {o}, engine utilities", round(exp[j] / adopters, 4),
-                           round(obs[j] / adopters, 4), f"3 SE = {3 * se:.4f}",
-                           abs(obs[j] - exp[j]) <= 3 * np.sqrt(var[j]) + 1e-9))
+    offered = [j for j in range(K) if exp[j] > 0 or obs[j] > 0]  # meta_api is not offered under Meta open
+    compare("b", [f"{OPTIONS[j]}, engine utilities" for j in offered], obs[offered], exp[offered], var[offered],
+            adopters)
+
+    # (c) re-choosers may leave: shares over (options + leaving) include u0.
+    u0, last = 0.0, 8
+    sc = reduced("logit_outside", {
+        "horizon_months": last + 1, "population": unit_rows(n), "meta": {"strategy": "absent"},
+        "providers": {"open_rival": {"enabled": False}},
+        "adoption": {"rechoice_rate": 1.0, "initial_adopted": 0.6, "bass_p": 0.0, "bass_q": 0.0},
+        "choice": {**common, "beta_leak": 0.0, "outside_utility": u0},
+    })
+    df = simulate(sc, "absent", seeds(1, 6)[0])
+    ch, eps = sc.choice, sc.population.price_elasticity
+    u_out = ch.beta_quality * sc.market.frontier_start_elo / 100.0 + u0
+    obs, exp, var = np.zeros(4), np.zeros(4), np.zeros(4)
+    choosers = 0.0
+    for t in range(1, last + 1):
+        prev, r = df.iloc[t - 1], df.iloc[t]
+        a_prev = sum(prev[f"users.{o}"] for o in labs)
+        pr = softmax(np.append(closed_v(r, ch, eps), u_out), ch.noise_scale)
+        stay = [r[f"users.{o}"] for o in labs]
+        obs += [*stay, a_prev - sum(stay)]
+        exp += a_prev * pr
+        var += a_prev * pr * (1 - pr)
+        choosers += a_prev
+    compare("c", [f"{o}, re-choosers with an outside option (u0={u0})" for o in labs] + ["leaving LLMs (outside)"],
+            obs, exp, var, choosers)
     return rows
 
 
@@ -297,78 +356,92 @@ def check_lockin(size: str = "small") -> list[dict]:
 
 
 PRICING_GAPS = (100.0, 60.0, 30.0, 0.0)
+PRICING_ALPHA = 3.0  # cost weight of the pricing reduction: with epsilon = 0.3 the optimum is interior while s < 0.67
 
 
-def pricing_scenario(gap: float | None, n: int) -> Scenario:
+def pricing_scenario(gap: float | None, n: int, cost_lambda: float = 0.0) -> Scenario:
     """One closed lab (OpenAI, best response every month) against the other open families' hosted model at a fixed
     quality gap (``None``: no open option). Stationary: no frontier growth, no cost decline, no flywheel, no community,
-    no self-hosting, no heterogeneity in the utility difference (no leak or ownership terms, no brands)."""
+    no self-hosting, no heterogeneity in the utility difference (no leak or ownership terms, no brands), nobody leaves
+    (u0 = -50, so the engine's share of adopters is the logit share of the two options). Serving cost does not depend
+    on quality (cost_per_100_elo = 1), so the gap shrinks at an equal open price: with log cost only price ratios
+    matter, and a cheaper, worse open model would otherwise compete harder on price. alpha = 3 rather than the
+    default 1.5: with log cost (lambda = 0) and Jevons epsilon = 0.3 the demand elasticity is eps + alpha (1 - eps)
+    (1 - s) / mu, and at alpha = 1.5 it stays below 1 (the lab would price at its cap) once s > 1/3."""
     rival = {"enabled": gap is not None, "offset": 0.0, "quality_bonus": 0.0}
-    return reduced(f"pricing_{gap}", {
+    return reduced(f"pricing_{gap}_{cost_lambda}", {
         "horizon_months": 36, "population": {"n": n}, "meta": {"strategy": "absent"},
         "providers": {"anthropic": {"enabled": False}, "google": {"enabled": False}, "open_rival": rival,
                       "openai": {"lead": 0.0, "flywheel": {"strength": 0.0},
                                  "price": {"mode": "best_response", "reprice_every": 1}},
                       "cloud_host": {"margin": 0.3}},
         "market": {"frontier_growth": 0.0, "cost_decline_per_year": 1.0, "serving_cost_ref": 2.0,
-                   "open_gap": [{"date": "2023-01", "elo": 0.0 if gap is None else gap}]},
+                   "cost_per_100_elo": 1.0, "open_gap": [{"date": "2023-01", "elo": 0.0 if gap is None else gap}]},
         "community": {"strength": 0.0},
         "adoption": {"rechoice_rate": 1.0, "initial_adopted": 0.5, "bass_p": 0.5, "bass_q": 1.0},
         "choice": {"switching_cost": 0.0, "gamma_network": 0.0, "beta_leak": 0.0, "beta_ownership": 0.0,
-                   "selfhost_capability": 1.01, "brand": NO_BRANDS},
+                   "selfhost_capability": 1.01, "brand": NO_BRANDS, "alpha_price": PRICING_ALPHA,
+                   "cost_lambda": cost_lambda, "outside_utility": NO_EXIT},
     })
 
 
-def nash_price(s: Scenario) -> tuple[float, float]:
-    """The analytic logit-Nash price of the single closed lab, p = c + mu b / (alpha (1 - s(p))), by brentq, with
-    s(p) = 1 / (1 + exp(-(V_c(p) - V_o) / mu)) computed from the scenario (costs from the serving-cost curve written
-    out here: ref x cost_per_100_elo^((Q - Q0)/100), no decline). Returns (price, share)."""
-    m, ch = s.market, s.choice
+def analytic_nash_price(s: Scenario) -> tuple[float, float]:
+    """The analytic logit-Nash price of the single closed lab by brentq on the first-order condition of maximising
+    (p - c) p^-eps s(p): p / (p - c) = eps + A(p) x(p)^lambda, A = (alpha / mu)(1 - s(p))(1 - eps),
+    x = (p / p_ref)^(1 - eps), with the logit share s(p) = expit((V_c(p) - V_o) / mu) and
+    V = beta_q Q/100 - alpha g(x) (:func:`cost_utility`). Costs are written out here from the serving-cost curve
+    (ref x cost_per_100_elo^((Q - Q0)/100), no decline); the open model is hosted at cost x (1 + margin).
+    Returns (price, share)."""
+    m, ch, eps = s.market, s.choice, s.population.price_elasticity
     q0 = m.frontier_start_elo
     q_closed = q0 + s.providers.openai.lead
     gap = m.open_gap[0].elo
     q_open = q0 - gap + s.providers.open_rival.offset
     c = m.serving_cost_ref * m.cost_per_100_elo ** ((q_closed - q0) / 100.0) * s.providers.openai.serving_efficiency
     p_open = m.serving_cost_ref * m.cost_per_100_elo ** ((q_open - q0) / 100.0) * (1 + s.providers.cloud_host.margin)
-    a = ch.alpha_price / ch.budget_per_mtok
 
     def share(p):
-        dv = ch.beta_quality * (q_closed - q_open) / 100.0 - a * (p - p_open)
+        dv = ch.beta_quality * (q_closed - q_open) / 100.0 - (cost_utility(p, ch, eps) - cost_utility(p_open, ch, eps))
         return float(expit(dv / ch.noise_scale))
 
-    def foc(p):
-        return p - c - ch.noise_scale / (a * (1.0 - share(p)))
+    def foc(p):  # (p - c)(eps + A x^lambda) - p: negative below the optimum
+        a = ch.alpha_price / ch.noise_scale * (1.0 - share(p)) * (1.0 - eps)
+        x = (p / ch.budget_per_mtok) ** (1.0 - eps)
+        return (p - c) * (eps + a * x**ch.cost_lambda) - p
 
-    p = brentq(foc, c, c + 1e4)
+    p = brentq(foc, c * (1 + 1e-9), c + 1e4, xtol=1e-12)
     return float(p), float(share(p))
 
 
 def check_pricing(size: str = "small") -> list[dict]:
     """One closed lab pricing by best response against a free-weights open model converges to the logit-Nash price.
 
-    Expectation: the fixed point of p = c + mu b / (alpha (1 - s(p))) solved by brentq from the option attributes
-    (Anderson, de Palma & Thisse 1992). Got: mean price over months 12..35, averaged over runs (small 4 runs of 3,000
-    developers, large 12 of 10,000). Tolerance: max(3 SE, 0.5% of p*), SE = s.d. of the run means / sqrt(runs). The
-    price must fall as the open model's gap shrinks (gaps 100, 60, 30, 0 Elo) and be highest with no open option.
-    Note the engine's repricing uses last month's share, which converges only while s* < 1/2 (slope -s/(1-s)); the
-    cases here keep s* below 1/2.
+    Expectation: the fixed point of the first-order condition of :func:`analytic_nash_price` (Box-Cox cost of the
+    Jevons-adjusted bill, Anderson, de Palma & Thisse 1992), solved by brentq from the option attributes, at log cost
+    (lambda = 0: constant Lerner index given s) for gaps 100, 60, 30, 0 Elo, and at linear cost (lambda = 1) for the
+    60 Elo gap. Got: mean price over months 12..35, averaged over runs (small 4 runs of 3,000 developers, large 12 of
+    10,000). Tolerance: max(3 SE, 0.5% of p*), SE = s.d. of the run means / sqrt(runs). The price must fall as the
+    open model's gap shrinks and be highest with no open option. The engine's repricing uses last month's share;
+    damping (``price.adjustment``) makes it converge.
     """
     runs, n = _pick(size, (4, 3_000), (12, 10_000))
     rows, got = [], []
-    for i, gap in enumerate(PRICING_GAPS):
-        s = pricing_scenario(gap, n)
-        p_star, s_star = nash_price(s)
+    cases = [(gap, 0.0) for gap in PRICING_GAPS] + [(60.0, 1.0)]
+    for i, (gap, lam) in enumerate(cases):
+        s = pricing_scenario(gap, n, lam)
+        p_star, s_star = analytic_nash_price(s)
         means = [simulate(s, "absent", seed)["price.openai"].iloc[12:].mean() for seed in seeds(runs, 10 + i)]
         mean, se = float(np.mean(means)), float(np.std(means, ddof=1) / np.sqrt(runs))
         tol = max(3 * se, 0.005 * p_star)
-        got.append(mean)
-        rows.append(result(f"pricing: best-response price, open gap {gap:.0f} Elo (s*={s_star:.3f})",
+        if lam == 0.0:
+            got.append(mean)
+        rows.append(result(f"pricing: best-response price, open gap {gap:.0f} Elo, lambda={lam:g} (s*={s_star:.3f})",
                            round(p_star, 4), round(mean, 4), round(tol, 4), abs(mean - p_star) <= tol))
     mono = all(a > b for a, b in zip(got, got[1:], strict=False))
     rows.append(result("pricing: closed price falls as the open gap shrinks (100 > 60 > 30 > 0 Elo)", "decreasing",
                        " > ".join(f"{g:.3f}" for g in got), "-", mono))
     none = simulate(pricing_scenario(None, n), "absent", seeds(1, 20)[0])["price.openai"].iloc[12:].mean()
-    rows.append(result("pricing: highest with no open option (no outside good: the lab prices at price.cap)",
+    rows.append(result("pricing: highest with no open option (no rival, nobody leaves: the lab prices at price.cap)",
                        f"> {max(got):.3f}", f"{none:.4g}", "-", none > max(got)))
     return rows
 
@@ -433,13 +506,22 @@ def check_license(size: str = "small") -> list[dict]:
 
 
 def check_accounting(size: str = "small") -> list[dict]:
-    """Users sum to N every month; revenue = price x tokens (closed labs, Meta's API, cloud hosts); token columns equal
-    the developers' volumes; Meta's profit is the sum of its lines; NPV equals the discounted sum of monthly profit.
-    One paired run per strategy (small 5,000 firms, large 50,000; 36 months); identities hold to 1e-9 relative."""
+    """The ledgers add up, under every strategy, with the default (stratified, weighted) population.
+
+    Users (real firms, incl. "none") sum to ``population.represents`` every month; a closed lab's
+    ``api_revenue.<lab>`` = price x tokens and ``revenue.<lab>`` = api + consumer revenue + Meta contract; Meta's API
+    revenue = price x tokens; the cloud hosts' revenue = sum over hosted options of price x tokens; the token columns
+    equal the developers' volumes (real firms' M tokens) on each option x usage growth x the Jevons factor of the
+    option's price; Meta's lines (``meta.<channel>``) sum to its profit; NPV equals the discounted sum of monthly
+    profit. One paired run per strategy (small 5,000 rows, large 50,000; 36 months); identities hold to 1e-9 relative,
+    except users against ``represents`` (1e-6: the row weights are float32) and tokens (1e-6: the tally adds and
+    removes float32 volumes month by month)."""
     n = _pick(size, 5_000, 50_000)
     s = reduced("accounting", {"horizon_months": 36, "population": {"n": n}})
     seed = seeds(1, 40)[0]
-    worst = {"users": 0.0, "revenue": 0.0, "tokens": 0.0, "meta": 0.0, "npv": 0.0}
+    firms = s.population.represents
+    worst = {"users": 0.0, "weights": 0.0, "revenue": 0.0, "tokens": 0.0, "meta": 0.0, "npv": 0.0}
+    labs = ("openai", "anthropic", "google")
 
     def rel(a, b):
         a, b = np.asarray(a, float), np.asarray(b, float)
@@ -449,12 +531,16 @@ def check_accounting(size: str = "small") -> list[dict]:
         model = LLMMarket(s, strategy, seed=seed)
         df = pd.DataFrame.from_records(model.run())
         users = df[[f"users.{o}" for o in OPTIONS] + ["users.none"]].sum(axis=1)
-        worst["users"] = max(worst["users"], float(np.abs(users - n).max()))
+        worst["users"] = max(worst["users"], rel(users, np.full(len(df), firms)))
+        total = float(model.devs.weight.astype(np.float64).sum())  # the rows' weights are float32
+        worst["weights"] = max(worst["weights"], rel(users, np.full(len(df), total)))
         price = df[[f"price.{o}" for o in OPTIONS]].fillna(0.0).to_numpy()
         tokens = df[[f"tokens.{o}" for o in OPTIONS]].to_numpy()
-        for lab in ("openai", "anthropic", "google"):
+        for lab in labs:
             j = IDX[lab]
-            worst["revenue"] = max(worst["revenue"], rel(df[f"revenue.{lab}"], price[:, j] * tokens[:, j]))
+            worst["revenue"] = max(worst["revenue"], rel(df[f"api_revenue.{lab}"], price[:, j] * tokens[:, j]))
+            parts = df[f"api_revenue.{lab}"] + df[f"consumer_revenue.{lab}"] + df[f"meta_contract.{lab}"]
+            worst["revenue"] = max(worst["revenue"], rel(df[f"revenue.{lab}"], parts))
         if strategy == "closed":
             worst["revenue"] = max(worst["revenue"], rel(df["meta.api_revenue"], price[:, IDX["meta_api"]]
                                                          * tokens[:, IDX["meta_api"]]))
@@ -462,8 +548,9 @@ def check_accounting(size: str = "small") -> list[dict]:
         worst["revenue"] = max(worst["revenue"], rel(df["revenue.cloud_host"], (price[:, hosted] * tokens[:, hosted])
                                                      .sum(axis=1)))
         d = model.devs
-        vol = np.bincount(d.choice[d.choice >= 0], weights=d.volume[d.choice >= 0].astype(float), minlength=K)
-        worst["tokens"] = max(worst["tokens"], rel(tokens[-1], vol))
+        on = d.choice >= 0
+        vol = np.bincount(d.choice[on], weights=d.volume[on].astype(float), minlength=K)
+        worst["tokens"] = max(worst["tokens"], rel(tokens[-1], vol * model.usage * model.jevons))
         worst["meta"] = max(worst["meta"], rel(df[[f"meta.{x}" for x in META_LINES]].sum(axis=1), df["profit.meta"]))
         df.insert(0, "scenario", s.name)
         df.insert(1, "strategy", strategy)
@@ -475,14 +562,17 @@ def check_accounting(size: str = "small") -> list[dict]:
             expected = float(sum(pr * f for pr, f in zip(df[f"profit.{prov}"], disc, strict=True)))
             worst["npv"] = max(worst["npv"], rel([summ[f"npv.{prov}"]], [expected]))
     return [
-        result(f"accounting: users (incl. none) sum to N={n:,} every month, 3 strategies", 0,
-               worst["users"], "exact", worst["users"] == 0),
-        result("accounting: revenue = sum price x tokens (labs, Meta API, hosts), max rel. error", 0,
-               f"{worst['revenue']:.1e}", 1e-9, worst["revenue"] <= 1e-9),
-        result("accounting: token columns = developers' volumes on each option, max rel. error", 0,
+        result(f"accounting: users (incl. none) sum to the rows' weights / to represents={firms:,.0f} firms, every "
+               f"month ({n:,} rows), 3 strategies, max rel. error", 0,
+               f"{worst['weights']:.1e} / {worst['users']:.1e}", "1e-09 / 1e-06 (float32 weights)",
+               worst["weights"] <= 1e-9 and worst["users"] <= 1e-6),
+        result("accounting: api revenue = price x tokens (labs, Meta API), lab revenue = api + consumer + Meta "
+               "contract, hosts = sum price x tokens; max rel. error", 0, f"{worst['revenue']:.1e}", 1e-9,
+               worst["revenue"] <= 1e-9),
+        result("accounting: token columns = developers' volumes x usage x Jevons factor, max rel. error", 0,
                f"{worst['tokens']:.1e}", 1e-6, worst["tokens"] <= 1e-6),
-        result("accounting: Meta profit = sum of its ledger lines, max rel. error", 0, f"{worst['meta']:.1e}", 1e-9,
-               worst["meta"] <= 1e-9),
+        result("accounting: Meta profit = sum of its channel lines (meta.*), max rel. error", 0,
+               f"{worst['meta']:.1e}", 1e-9, worst["meta"] <= 1e-9),
         result("accounting: NPV = discounted sum of monthly profit, every provider", 0, f"{worst['npv']:.1e}", 1e-9,
                worst["npv"] <= 1e-9),
     ]
@@ -491,33 +581,68 @@ def check_accounting(size: str = "small") -> list[dict]:
 # ---- 7. counterfactual pairing ---------------------------------------------------------------------------------------
 
 
-def meta_column(col: str) -> bool:
-    """Columns that describe Meta or Llama (allowed to differ between Meta's strategies)."""
-    return "meta" in col or "llama" in col or col in ("license_blocked", "strategy")
+LABS = ("openai", "anthropic", "google")
+CONSUMER_LAYER = ("consumer_share.", "consumer_revenue.", "meta_contract.")
+LAB_TOTALS = ("revenue.", "profit.", "serving_cost.", "gross_margin.")
+
+
+def strategy_dependent(col: str) -> bool:
+    """Columns allowed to differ between Meta absent and Meta open with a Llama nobody chooses (see
+    :func:`check_pairing`): Meta's and Llama's own columns, the consumer AI layer, and the closed labs' totals that
+    include it. Everything else (the developer market) must coincide."""
+    if "meta" in col or "llama" in col or col in ("license_blocked", "strategy", "strategy_now"):
+        return True
+    if col.startswith(CONSUMER_LAYER):
+        return True
+    return col.startswith(LAB_TOTALS) and col.split(".", 1)[1] in LABS
 
 
 def check_pairing(size: str = "small") -> list[dict]:
-    """Meta absent vs Meta open with a Llama nobody chooses (quality -5000 Elo): every non-Meta output column is
-    identical month by month, because the paired runs share the population and all random draws (small 2 seeds of
-    3,000 firms, large 5 seeds of 20,000; 36 months). Exact equality, no tolerance."""
+    """Meta absent vs Meta open with a Llama nobody chooses (quality -5000 Elo) and nobody learns from
+    (``open_rival.spillover`` = 0: distilling released weights is a real effect of Llama even unused): the paired runs
+    share the population and all random draws (small 2 seeds of 3,000 firms, large 5 seeds of 20,000; 36 months).
+
+    Must coincide exactly, month by month (the developer market): users, shares, tokens, prices and qualities of the
+    non-Meta options and "none", the adopted fraction, the labs' ``api_revenue``, ``data_captured``,
+    ``flywheel_gain`` and ``training_cost``, the hosts' and the open rival's revenue and profit, commoditization,
+    quality lead, average price paid, developer surplus, switch rate, consumer AI users.
+    May differ (:func:`strategy_dependent`): Meta's and Llama's own columns (``meta.*``, ``meta_reported``,
+    ``revenue.meta``, ``profit.meta``, ``flywheel_gain.meta``, ``meta_ai_quality``, the ``meta_api`` and ``llama_*``
+    options, ``license_blocked``, ``llama_share_regulated``); the consumer AI layer (``consumer_share.*``,
+    ``consumer_revenue.*``, ``meta_contract.*``), because under ``absent`` Meta's products run on a bought or
+    self-hosted model while under ``open`` Meta AI runs on (this useless) Llama; and the closed labs' ``revenue``,
+    ``profit``, ``serving_cost`` and ``gross_margin``, which include consumer revenue and any contract to serve Meta.
+    Their revenue net of that layer (revenue - consumer_revenue - meta_contract) must coincide to 1e-9 relative, and
+    the consumer layer must actually differ (the allowance is not vacuous). The labs' ``margin_quality`` is 0, so
+    consumer revenue cannot feed back into their models."""
     runs, n = _pick(size, (2, 3_000), (5, 20_000))
-    s = reduced("pairing", {"horizon_months": 36, "population": {"n": n}, "meta": {"quality_bonus": -5000.0}})
+    no_feedback = {lab: {"margin_quality": 0.0} for lab in LABS}
+    s = reduced("pairing", {"horizon_months": 36, "population": {"n": n}, "meta": {"quality_bonus": -5000.0},
+                            "providers": {**no_feedback, "open_rival": {"spillover": 0.0}}})
     differing: set[str] = set()
-    llama_users, cols = 0, 0
+    llama_users, cols, net, consumer_differs = 0.0, 0, 0.0, False
     for seed in seeds(runs, 50):
         a = simulate(s, "absent", seed)
         o = simulate(s, "open", seed)
-        llama_users += int(o[["users.llama_hosted", "users.llama_self"]].to_numpy().sum())
-        keep = [c for c in a.columns if not meta_column(c)]
+        llama_users += float(o[["users.llama_hosted", "users.llama_self"]].to_numpy().sum())
+        keep = [c for c in a.columns if not strategy_dependent(c)]
         cols = len(keep)
         for c in keep:
             if not a[c].equals(o[c]):
                 differing.add(c)
+        for lab in LABS:
+            na, no = (x[f"revenue.{lab}"] - x[f"consumer_revenue.{lab}"] - x[f"meta_contract.{lab}"] for x in (a, o))
+            net = max(net, float(np.max(np.abs(na - no) / np.maximum(np.abs(na), 1.0))))
+            consumer_differs |= not a[f"consumer_share.{lab}"].equals(o[f"consumer_share.{lab}"])
     return [
         result("pairing: Llama users with quality -5000 (never chosen)", 0, llama_users, "exact", llama_users == 0),
-        result(f"pairing: open vs absent, non-Meta columns identical ({cols} columns, {runs} seeds)", "identical",
-               "identical" if not differing else "differ: " + ", ".join(sorted(differing)[:6]), "exact",
-               not differing),
+        result(f"pairing: open vs absent, developer-market columns identical ({cols} columns, {runs} seeds)",
+               "identical", "identical" if not differing else "differ: " + ", ".join(sorted(differing)[:6]),
+               "exact", not differing),
+        result("pairing: labs' revenue net of the consumer layer (revenue - consumer - Meta contract), max rel. diff",
+               0, f"{net:.1e}", 1e-9, net <= 1e-9),
+        result("pairing: consumer AI layer differs (Meta AI on Llama vs a bought / self-hosted model)", "differs",
+               "differs" if consumer_differs else "identical", "-", consumer_differs),
     ]
 
 

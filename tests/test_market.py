@@ -1,0 +1,127 @@
+"""Market realism: price competition that lasts, an outside option, Jevons demand, stratified firms, a live data race.
+
+Each test fails if its mechanism is removed (a linear cost term, no outside option, fixed token use, equal row
+weights, a flywheel that saturates at once).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.choice import Coefficients, OptionTable, box_cox, utilities
+from sim.config import Event
+from sim.loading import load_scenario
+from sim.population import Tally, draw_population, tail_cut
+from sim.providers import nash_price
+from sim.runner import simulate
+from tests.helpers import run_model, small
+
+N = 3000
+
+
+def test_log_cost_values_a_halving_the_same_at_any_price_level_and_linear_cost_does_not():
+    assert box_cox(np.float32(20.0), 0.0) - box_cox(np.float32(10.0), 0.0) == pytest.approx(
+        box_cox(np.float32(0.02), 0.0) - box_cox(np.float32(0.01), 0.0), rel=1e-5)
+    linear = (box_cox(np.float32(20.0), 1.0) - box_cox(np.float32(10.0), 1.0),
+              box_cox(np.float32(0.02), 1.0) - box_cox(np.float32(0.01), 1.0))
+    assert linear[0] > 100 * linear[1]
+
+
+def _two_option_table(price):
+    k = 8
+    return OptionTable(base=np.zeros(k, np.float32), price=np.asarray(price, np.float32),
+                       fixed_cost=np.zeros(k, np.float32), ownership=np.zeros(k, np.float32),
+                       leak=np.zeros(k, np.float32), private_cap=np.full(k, np.inf, np.float32),
+                       available=np.array([1, 1, 0, 0, 0, 0, 0, 0], bool), outside=-3.0)
+
+
+def test_utilities_use_the_box_cox_cost_of_the_bill_relative_to_the_reference_bill():
+    co = Coefficients(alpha=2.0, budget_per_mtok=10.0, beta_own=0, beta_leak=0, switching_cost=0, mu=1.0,
+                      selfhost_capability=0.5, capability_discount=0.5, trust_by_segment=np.zeros(4, np.float32),
+                      cost_lambda=0.0)
+    m = 3
+    ones = np.ones(m, np.float32)
+    args = (ones * 50, ones * 0.5, ones * 0.9, np.zeros(m, np.int8), np.full(m, -1, np.int8), np.zeros(m, bool))
+    for level in (1.0, 0.001):  # a 50% undercut is worth alpha ln 2 at any price level
+        v = utilities(_two_option_table([10 * level, 5 * level, 0, 0, 0, 0, 0, 0]), co, *args)
+        assert v[0, 1] - v[0, 0] == pytest.approx(2.0 * np.log(2.0), rel=1e-5)
+    v = utilities(_two_option_table([10, 5, 0, 0, 0, 0, 0, 0]), co, *args, outside_ok=np.array([1, 0, 1], bool))
+    assert v.shape == (m, 9) and v[0, 8] == pytest.approx(-3.0) and v[1, 8] == -np.inf
+
+
+def test_nash_markup_is_a_constant_lerner_index_under_log_cost():
+    s = small(n=100, choice__cost_lambda=0.0, population__price_elasticity=0.0, choice__alpha_price=3.0)
+    lerner = [1 - c / nash_price(s, c, 0.4, 1e6) for c in (10.0, 1.0, 0.01)]
+    assert np.allclose(lerner, 1.0 / (3.0 * 0.6))
+    linear = small(n=100, choice__cost_lambda=1.0, population__price_elasticity=0.0, choice__alpha_price=3.0)
+    markups = [nash_price(linear, c, 0.4, 1e6) - c for c in (10.0, 0.01)]
+    assert markups[0] == pytest.approx(markups[1], rel=1e-6)  # linear cost: a constant markup in $/M
+
+
+def test_price_cuts_keep_moving_share_in_2027():
+    """A paired 20% cut by OpenAI for three months moves its adopter share in 2027 too (log cost)."""
+    def gain(year, lam):
+        base = small(n=6000, horizon=60, choice__cost_lambda=lam)
+        cut = base.model_copy(deep=True)
+        cut.events = [Event(date=f"{year}-06", multiply={"providers.openai.price.multiplier": 0.8}),
+                      Event(date=f"{year}-09", multiply={"providers.openai.price.multiplier": 1.25})]
+        month = (year - 2023) * 12 + 7
+        shares = [simulate(sc, "open", seed)["share_users.openai"].iloc[month] for sc in (base, cut)
+                  for seed in (1, 2)]
+        return (shares[2] + shares[3] - shares[0] - shares[1]) / 2
+    assert gain(2027, 0.0) > 0.003
+    assert gain(2027, 0.0) > 3 * gain(2027, 1.0)
+
+
+def test_outside_option_lets_adoption_answer_prices():
+    """Doubling every closed price lowers the adopted share (firms leave and fewer adopt); with u0 -> -inf it
+    cannot."""
+    def adopted(mult, u0):
+        s = small(n=N, horizon=36, choice__outside_utility=u0, **{
+            f"providers__{lab}__price__multiplier": mult for lab in ("openai", "anthropic", "google")})
+        return np.mean([simulate(s, "absent", seed)["adopted_frac"].iloc[-1] for seed in (1, 2)])
+    assert adopted(3.0, 1.0) < adopted(1.0, 1.0) - 0.01
+    assert adopted(3.0, -50.0) == pytest.approx(adopted(1.0, -50.0), abs=0.01)
+
+
+def test_jevons_demand_scales_tokens_by_price_and_zero_elasticity_is_fixed_use():
+    for eps in (0.0, 0.5):
+        m = run_model(small(n=N, horizon=12, population__price_elasticity=eps), "open", seed=1)
+        tokens = m.tally.tokens * m.usage
+        factor = (np.nan_to_num(m.price) / m.cfg.choice.budget_per_mtok) ** -eps
+        got = np.array([m.rows[-1][f"tokens.{o}"] for o in ("openai", "anthropic", "google", "meta_api",
+                                                             "llama_hosted", "llama_self", "open_hosted",
+                                                             "open_self")])
+        on = tokens > 0
+        expected = tokens[on] if eps == 0 else tokens[on] * factor[on]
+        assert np.allclose(got[on], expected, rtol=1e-9)
+    cheap = run_model(small(n=N, horizon=12, population__price_elasticity=0.5), "open", seed=1)
+    fixed = run_model(small(n=N, horizon=12, population__price_elasticity=0.0), "open", seed=1)
+    assert cheap.rows[-1]["tokens.llama_hosted"] > fixed.rows[-1]["tokens.llama_hosted"]  # cheap tokens: more use
+
+
+def test_stratified_population_puts_the_heavy_tail_on_rows_of_weight_one():
+    cfg = load_scenario("baseline", population=20000).population
+    devs = draw_population(cfg, np.random.default_rng(1))
+    cut = tail_cut(cfg, cfg.represents - len(cfg.giants), cfg.n - len(cfg.giants))
+    tail = devs.mau >= cut
+    assert (devs.weight[tail] == 1).all() and (devs.weight[~tail] > 1).all()
+    assert devs.weight.astype(float).sum() == pytest.approx(cfg.represents, rel=1e-6)
+    share = float(devs.volume[tail].sum() / devs.volume.sum())
+    assert 0.15 < share < 0.6  # the stated tail share (0.3), up to the lognormal token noise
+    assert Tally(devs).total == pytest.approx(cfg.represents, rel=1e-6)
+    flat = cfg.model_copy(update={"tail_token_share": 0.0})
+    assert np.unique(draw_population(flat, np.random.default_rng(1)).weight[: -len(cfg.giants)]).size == 1
+
+
+def test_flywheel_stays_live_and_open_llama_slows_it():
+    def gains(strategy):
+        runs = [simulate(small(n=6000, horizon=60), strategy, seed) for seed in (1, 2)]
+        return (np.mean([df["flywheel_gain.openai"].iloc[24] for df in runs]),
+                np.mean([df["flywheel_gain.openai"].iloc[-1] for df in runs]))
+    strength = load_scenario("baseline").providers.openai.flywheel.strength
+    open_m24, open_end = gains("open")
+    absent_m24, absent_end = gains("absent")
+    assert 0 < open_m24 < 0.8 * strength and open_end > open_m24  # still rising
+    assert open_end < absent_end  # tokens on Llama are data OpenAI does not see
