@@ -446,10 +446,13 @@ class Regulation(Section):
 
 
 class Product(Section):
-    """One consumer AI product: a brand constant and, for the labs and Meta, its own reach and revenue per user."""
+    """One consumer AI product: a brand constant and, for the labs and Meta, its own reach and revenue per user
+    (the giants' platforms and the apps take their reach from the developer population instead)."""
 
     brand: float = _f(0.0, -50, 50, "", "brand constant in the consumer AI logit")
-    reach: float = _f(1.0e8, 1, 1e11, "users", "people the product reaches through its owner's distribution")
+    reach: float = _f(1.0e8, 1, 1e11, "users",
+                      "people the product reaches through its owner's distribution (Meta: ~3.3B daily users of its "
+                      "apps; ignored for platforms and apps)")
     revenue_per_user_month: float = _f(0.0, 0, 1e3, "$/user-month", "r_k: revenue per user of the product")
     launch: YearMonth = Field("2023-01", description="month the product launches (YYYY-MM)")
 

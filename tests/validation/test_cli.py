@@ -8,7 +8,7 @@ def test_validate_model_prints_table_and_passes(capsys):
     assert main(["validate-model", "--size", "small", "--checks", "accounting,pairing"]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0].split() == ["check", "expected", "got", "tolerance", "pass"]
-    assert "FAIL" not in out and "7/7 passed" in out
+    assert "FAIL" not in out and "9/9 passed" in out
 
 
 def test_validate_model_exits_1_on_failure(monkeypatch, capsys, tmp_path):

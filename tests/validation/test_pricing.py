@@ -3,25 +3,36 @@
 import pytest
 from scipy.special import expit
 
-from sim.validation import PRICING_GAPS, check_pricing, nash_price, pricing_scenario
+from sim.providers import nash_price
+from sim.validation import PRICING_GAPS, analytic_nash_price, check_pricing, cost_utility, pricing_scenario
 from tests.validation.helpers import assert_all_pass
 
 
 def test_best_response_prices_converge_to_the_analytic_fixed_point():
-    """4 runs of 3,000 developers per gap; tolerance max(3 SE, 0.5% of p*)."""
-    assert_all_pass(check_pricing("small"))
+    """4 runs of 3,000 developers per case; tolerance max(3 SE, 0.5% of p*)."""
+    rows = check_pricing("small")
+    assert_all_pass(rows)
+    assert any("lambda=1" in r["check"] for r in rows)  # the Box-Cox term x^lambda is exercised, not only log cost
 
 
-def test_nash_price_solves_the_first_order_condition():
-    s = pricing_scenario(60.0, 1000)
-    p, share = nash_price(s)
-    a = s.choice.alpha_price / s.choice.budget_per_mtok
-    cost = s.market.serving_cost_ref  # lead 0: the closed model serves at the reference cost
-    assert p == pytest.approx(cost + s.choice.noise_scale / (a * (1 - share)), rel=1e-9)
-    prices = [nash_price(pricing_scenario(g, 1000))[0] for g in PRICING_GAPS]
-    assert prices == sorted(prices, reverse=True)
-    # the closed share at the fixed point is the logit share at that price
-    q_gap = s.providers.openai.lead + s.market.open_gap[0].elo
-    p_open = s.market.serving_cost_ref * s.market.cost_per_100_elo ** (-60.0 / 100) * 1.3
-    dv = s.choice.beta_quality * q_gap / 100 - a * (p - p_open)
-    assert share == pytest.approx(float(expit(dv)), rel=1e-9)
+@pytest.mark.parametrize("lam", [0.0, 1.0])
+def test_analytic_price_solves_the_first_order_condition(lam):
+    s = pricing_scenario(60.0, 1000, lam)
+    ch, eps = s.choice, s.population.price_elasticity
+    p, share = analytic_nash_price(s)
+    cost = s.market.serving_cost_ref  # lead 0, cost independent of quality in this reduction
+    a = ch.alpha_price / ch.noise_scale * (1 - share) * (1 - eps)
+    x = (p / ch.budget_per_mtok) ** (1 - eps)
+    assert p / (p - cost) == pytest.approx(eps + a * x**lam, rel=1e-9)
+    # the closed share at the fixed point is the logit share at that price, with the Jevons-adjusted Box-Cox cost
+    p_open = cost * (1 + s.providers.cloud_host.margin)
+    dv = ch.beta_quality * 60.0 / 100 - cost_utility(p, ch, eps) + cost_utility(p_open, ch, eps)
+    assert share == pytest.approx(float(expit(dv / ch.noise_scale)), rel=1e-9)
+    # the engine's best response at that share is the same price (its FOC, solved its own way)
+    assert nash_price(s, cost, share, s.providers.openai.price.cap) == pytest.approx(p, rel=1e-6)
+
+
+def test_analytic_price_falls_as_the_gap_shrinks():
+    for lam in (0.0, 1.0):
+        prices = [analytic_nash_price(pricing_scenario(g, 1000, lam))[0] for g in PRICING_GAPS]
+        assert prices == sorted(prices, reverse=True)
