@@ -1,4 +1,4 @@
-"""The developers' choice dynamics written the plain mesa way: the reference for correctness and speed (docs/performance.md).
+"""The developers' choice dynamics written the plain mesa way: the reference for correctness and speed.
 
 Each developer is a mesa ``Agent`` whose ``step()`` reads like the rule it implements: a firm that has not adopted
 adopts with the Bass hazard p + q A/N (Bass 1969; A and N counted in real firms, each row standing for ``weight`` of
