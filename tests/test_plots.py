@@ -11,6 +11,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.contour import ContourSet
 from matplotlib.patches import Rectangle
 
+from sim.channels import CHANNEL_NAMES as META_LINES
 from sim.cli import main
 from sim.options import OPTIONS
 from sim.plots import (
@@ -27,7 +28,6 @@ from sim.plots import (
     strategy_comparison_figure,
     token_share_figure,
 )
-from sim.providers import META_LINES
 from sim.sweep_plots import (
     SweepResults,
     breakeven_figure,
