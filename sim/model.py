@@ -175,8 +175,8 @@ class LLMMarket(mesa.Model):
     def released_llama_quality(self) -> float | None:
         """Release quality of the Llama weights anyone can download now (None before the first open release)."""
         if self.strategy == "open" and self.meta.released:
-            return self.meta.release_quality
-        return self.legacy_llama[1] if self.legacy_llama is not None else None
+            return self.meta.release_quality + self.cfg.meta.quality_bonus
+        return self.legacy_llama[1] + self.cfg.meta.quality_bonus if self.legacy_llama is not None else None
 
     # ---- 2. providers -----------------------------------------------------------------------------------------------
 

@@ -62,13 +62,17 @@ def test_common_random_numbers_make_the_objective_deterministic():
     assert a.objective([0.3]) != a.objective([0.9])
 
 
-def test_metric_whitelist_derives_real_users_annualized_and_sums():
+def test_metric_whitelist_derives_real_users_annualized_spend_shares_consumer_users_and_sums():
     s = small(n=1000, horizon=3)
     df = pd.DataFrame({"users.openai": [10, 20, 30], "revenue.openai": [1.0, 2.0, 3.0],
-                       "share_users.a": [0.1, 0.2, 0.3], "share_users.b": [0.0, 0.1, 0.1]})
-    assert np.allclose(metric_series(df, "users_real.openai", s),
-                       np.array([10, 20, 30]) * s.population.represents / 1000)
+                       "share_users.a": [0.1, 0.2, 0.3], "share_users.b": [0.0, 0.1, 0.1],
+                       "price.openai": [2.0, 2.0, 2.0], "price.open_hosted": [1.0, np.nan, 1.0],
+                       "tokens.openai": [1.0, 1.0, 3.0], "tokens.open_hosted": [2.0, 0.0, 2.0],
+                       "consumer_share.openai": [0.5, 0.25, 0.0], "consumer_users": [100.0, 200.0, 300.0]})
+    assert np.allclose(metric_series(df, "users_real.openai", s), [10, 20, 30])  # users.* are real firms already
     assert np.allclose(metric_series(df, "annualized.revenue.openai", s), [12, 24, 36])
+    assert np.allclose(metric_series(df, "spend_share.openai", s), [0.5, 1.0, 0.75])
+    assert np.allclose(metric_series(df, "consumer_users.openai", s), [50, 50, 0])
     spec = TargetsFile.model_validate({
         "name": "x", "description": "x", "parameters": [{"path": "choice.brand.openai", "low": 0, "high": 1}],
         "targets": [{"name": "sum", "metric": ["share_users.a", "share_users.b"], "window": ["2023-02", "2023-03"],

@@ -188,8 +188,10 @@ def test_every_preset_validates_and_runs(path, tmp_path):
     assert main(["validate", str(path)]) == 0
     assert main(["run", str(path), "--population", "400", "--out", str(tmp_path)]) == 0
     ts = pd.read_parquet(tmp_path / "timeseries.parquet")
-    assert set(ts["strategy"]) == {"open", "closed", "absent"}
-    assert len(ts) == 3 * load_scenario(path).horizon_months
+    scenario = load_scenario(path)
+    expected = {"open", "closed", "absent"} if scenario.meta.strategy == "open" else {scenario.meta.strategy}
+    assert set(ts["strategy"]) == expected  # a preset that pins another strategy runs only it
+    assert len(ts) == len(expected) * scenario.horizon_months
 
 
 def test_token_use_growth_raises_volumes_and_the_self_hosting_case():
@@ -207,21 +209,23 @@ def test_token_use_growth_raises_volumes_and_the_self_hosting_case():
 
 
 def test_best_response_prices_settle_when_a_lab_holds_most_of_the_market():
-    """With a large share the undamped best response (Lerner index 1 / (eps + alpha (1 - s) / mu) under log cost)
-    overshoots and flips between a high and a low markup; the damped update keeps the markup steadier. Markups are
-    read as gross margins, which the falling serving cost does not trend."""
-    def late_margins(adjustment):
-        s = small(n=6000, horizon=48, providers__openai__price__mode="best_response", choice__brand__openai=8.0,
-                  choice__alpha_price=4.0, population__price_elasticity=0.0,
-                  providers__openai__price__reprice_every=1, providers__openai__price__adjustment=adjustment,
-                  adoption__rechoice_rate=1.0, choice__switching_cost=0.0)
+    """Linear cost (lambda = 1): with s > 1/2 the undamped update p = c + mu p_ref / (alpha (1 - s)) overshoots (slope
+    -s/(1 - s) < -1) and flips between a high and a low price; the damped update settles near the fixed point. (Under
+    log cost a lab near alpha (1 - s) = mu prices at its cap and the lagged share makes any update cycle: the cap, not
+    damping, bounds it; see docs/model.md.)"""
+    def late_prices(adjustment):
+        s = small(n=6000, horizon=48, providers__openai__price__mode="best_response", choice__brand__openai=5.0,
+                  choice__alpha_price=1.5, choice__cost_lambda=1.0, choice__outside_utility=-50.0,
+                  population__price_elasticity=0.0, providers__openai__price__reprice_every=1,
+                  providers__openai__price__adjustment=adjustment, adoption__rechoice_rate=1.0,
+                  choice__switching_cost=0.0)
         df = simulate(s, "absent", 1)
-        return df["gross_margin.openai"].iloc[-12:].fillna(0.0).to_numpy(), df["share_users.openai"].iloc[-12:].mean()
+        return df["price.openai"].iloc[-12:].to_numpy(), df["share_users.openai"].iloc[-12:].mean()
 
-    damped, share = late_margins(0.5)
-    undamped, _ = late_margins(1.0)
-    assert share > 0.35
-    assert np.std(damped) < 0.6 * np.std(undamped)
+    damped, share = late_prices(0.5)
+    undamped, _ = late_prices(1.0)
+    assert share > 0.5
+    assert np.std(damped) / np.mean(damped) < 0.15 < np.std(undamped) / np.mean(undamped)
 
 
 def test_switch_rate_counts_adopters_who_moved():
