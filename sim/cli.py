@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from sim.config import STRATEGIES, Scenario
-from sim.loading import PRESET_DIR, ConfigError, clip, load_scenario, parse_assignment
+from sim.loading import MAX_FILE, PRESET_DIR, ConfigError, clip, load_scenario, parse_assignment
 
 DEFAULT_STRATEGY = Scenario.model_fields["meta"].get_default(call_default_factory=True).strategy
 # The files of a ``sim run`` folder, and what sim plot / sim report add to it: only these may be replaced.
@@ -299,7 +299,7 @@ def _main(argv: list[str] | None) -> int:
         print(exc, file=sys.stderr)
         return 2
     except OSError as exc:  # a file the command had to read or write; everything expected is a ConfigError already
-        print(f"{clip(exc.filename or 'sim', 80)}: {clip(exc.strerror or exc)}", file=sys.stderr)
+        print(f"{clip(exc.filename or 'sim', MAX_FILE)}: {clip(exc.strerror or exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
