@@ -20,7 +20,8 @@ DEFAULT_STRATEGY = Scenario.model_fields["meta"].get_default(call_default_factor
 RUN_FILES = {"timeseries.parquet", "summary.csv", "scenario.yaml", "adoption.png", "adoption.svg", "figures",
              "report.html"}
 STRATEGY_HELP = ("comma list of open,closed,absent (default: all three, paired on the same seeds; but only the "
-                 "scenario's own meta.strategy when its file or --set pins one other than open)")
+                 "scenario's own meta.strategy when --set meta.strategy=... names it or its file sets one other "
+                 "than open)")
 
 # Modules that add sub-commands of their own, each with ``register(subparsers)``.
 COMMAND_MODULES: tuple[str, ...] = ("sim.cli_experiments", "sim.cli_plots", "sim.cli_validation")
@@ -246,9 +247,10 @@ def build_parser() -> argparse.ArgumentParser:
                                    "meta_closed_api, --set meta.strategy=closed) runs only that one unless "
                                    "--strategies says otherwise.")
     p.add_argument("scenario", help="a preset's name (see sim list) or a YAML path")
-    p.add_argument("--out", help="output folder (default results/<scenario name>); replaced whole, refused if it "
-                                 "holds a sweep or files sim did not write, or another sim is writing it")
-    p.add_argument("--strategies", default=None, help=STRATEGY_HELP)
+    p.add_argument("--out", metavar="DIR", help="output folder (default results/<scenario name>); replaced whole, "
+                                                "refused if it holds a sweep or files sim did not write, or another "
+                                                "sim is writing it")
+    p.add_argument("--strategies", default=None, metavar="LIST", help=STRATEGY_HELP)
     p.add_argument("--replications", type=int_in(1, 10_000), default=1, metavar="R",
                    help="replicates per strategy, each with its own seed shared by all strategies (default 1)")
     add_scenario_options(p)
