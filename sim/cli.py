@@ -13,14 +13,15 @@ from pathlib import Path
 import yaml
 
 from sim.config import STRATEGIES, Scenario
-from sim.loading import PRESET_DIR, ConfigError, clip, load_scenario, parse_assignment
+from sim.loading import MAX_FILE, PRESET_DIR, ConfigError, clip, load_scenario, parse_assignment
 
 DEFAULT_STRATEGY = Scenario.model_fields["meta"].get_default(call_default_factory=True).strategy
 # The files of a ``sim run`` folder, and what sim plot / sim report add to it: only these may be replaced.
 RUN_FILES = {"timeseries.parquet", "summary.csv", "scenario.yaml", "adoption.png", "adoption.svg", "figures",
              "report.html"}
 STRATEGY_HELP = ("comma list of open,closed,absent (default: all three, paired on the same seeds; but only the "
-                 "scenario's own meta.strategy when its file or --set pins one other than open)")
+                 "scenario's own meta.strategy when --set meta.strategy=... names it or its file sets one other "
+                 "than open)")
 
 # Modules that add sub-commands of their own, each with ``register(subparsers)``.
 COMMAND_MODULES: tuple[str, ...] = ("sim.cli_experiments", "sim.cli_plots", "sim.cli_validation", "sim.cli_decision")
@@ -246,9 +247,10 @@ def build_parser() -> argparse.ArgumentParser:
                                    "meta_closed_api, --set meta.strategy=closed) runs only that one unless "
                                    "--strategies says otherwise.")
     p.add_argument("scenario", help="a preset's name (see sim list) or a YAML path")
-    p.add_argument("--out", help="output folder (default results/<scenario name>); replaced whole, refused if it "
-                                 "holds a sweep or files sim did not write, or another sim is writing it")
-    p.add_argument("--strategies", default=None, help=STRATEGY_HELP)
+    p.add_argument("--out", metavar="DIR", help="output folder (default results/<scenario name>); replaced whole, "
+                                                "refused if it holds a sweep or files sim did not write, or another "
+                                                "sim is writing it")
+    p.add_argument("--strategies", default=None, metavar="LIST", help=STRATEGY_HELP)
     p.add_argument("--replications", type=int_in(1, 10_000), default=1, metavar="R",
                    help="replicates per strategy, each with its own seed shared by all strategies (default 1)")
     add_scenario_options(p)
@@ -299,7 +301,7 @@ def _main(argv: list[str] | None) -> int:
         print(exc, file=sys.stderr)
         return 2
     except OSError as exc:  # a file the command had to read or write; everything expected is a ConfigError already
-        print(f"{clip(exc.filename or 'sim', 80)}: {clip(exc.strerror or exc)}", file=sys.stderr)
+        print(f"{clip(exc.filename or 'sim', MAX_FILE)}: {clip(exc.strerror or exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -214,7 +214,7 @@ def register(sub) -> None:
     p.add_argument("--out", help="output folder (default results/compare)")
     p.add_argument("--replications", type=int_in(1, 10_000), default=3, metavar="R",
                    help="replicates per strategy and scenario, on seeds shared by all strategies (default 3)")
-    p.add_argument("--strategies", default=None, help=STRATEGY_HELP)
+    p.add_argument("--strategies", default=None, metavar="LIST", help=STRATEGY_HELP)
     p.add_argument("--dpi", type=int_in(20, 600), default=150, help="resolution of the PNG file (default 150)")
     add_scenario_options(p)
     p.set_defaults(func=cmd_compare)

@@ -63,17 +63,18 @@ def _mapping_without_duplicates(loader: SafeLoader, node: yaml.MappingNode, deep
 SafeLoader.add_constructor("tag:yaml.org,2002:map", _mapping_without_duplicates)
 
 
-MAX_QUOTE = 40  # characters of any one word (a value, a path) a message repeats
+MAX_QUOTE = 60  # characters of any one word (a value, a path) a message repeats
+MAX_FILE = 240  # characters of the file name or field path that starts a message
 
 
 def clip(text: object, limit: int = MAX_QUOTE) -> str:
-    """``text`` on one line with every word longer than ``limit`` cut to its start, its length and its end, so a
-    hostile value (a 10,000-character ``extends:``) is never echoed whole."""
+    """``text`` on one line with every word longer than ``limit`` cut to its start, its length and its end (where
+    a path keeps its file name), so a hostile value (a 10,000-character ``extends:``) is never echoed whole."""
     def cut(word: str) -> str:
         if len(word) <= limit:
             return word
-        keep = max(limit // 2 - 2, 4)
-        return f"{word[:keep]}…({len(word)} chars)…{word[-4:]}"
+        keep = max(limit // 2 - 6, 4)
+        return f"{word[:keep]}…({len(word)} chars)…{word[-keep:]}"
 
     return " ".join(cut(w) for w in str(text).split())
 
@@ -82,7 +83,7 @@ class ConfigError(Exception):
     """A bad input file: ``file: field.path: message`` on one line (long words clipped, see :func:`clip`)."""
 
     def __init__(self, file: str | Path, path: str, message: str):
-        self.file, self.path, self.message = clip(file, 80), clip(path, 80), clip(message)
+        self.file, self.path, self.message = clip(file, MAX_FILE), clip(path, MAX_FILE), clip(message)
         super().__init__(f"{self.file}: {self.path}: {self.message}" if path else f"{self.file}: {self.message}")
 
 
@@ -308,27 +309,27 @@ def load_scenario(ref: str | Path, overrides: list[str] | tuple = (), population
     if not changes:
         return validate_scenario(data, path)
     validate_scenario(copy.deepcopy(data), path)
-    options = [f"--set {key}" for key, _ in changes[: len(overrides)]]
+    options = [f"--set {clip(key)}" for key, _ in changes[: len(overrides)]]
     options += ["--population"] * (population is not None) + ["--seed"] * (seed is not None)
     for option, (key, value) in zip(options, changes, strict=True):
         set_in_dict(data, key, value, option)
     try:
         return validate_scenario(data, path)
     except ConfigError as exc:
-        if exc.file != clip(path, 80):
+        if exc.file != clip(path, MAX_FILE):
             raise
-        option = _blame(exc.path, [k for k, _ in changes], options)
-        raise ConfigError(option, "", exc.message if option.endswith(exc.path) else f"{exc.path}: {exc.message}") \
-            from None
+        option, exact = _blame(exc.path, [clip(k, MAX_FILE) for k, _ in changes], options)
+        raise ConfigError(option, "", exc.message if exact else f"{clip(exc.path)}: {exc.message}") from None
 
 
-def _blame(field: str, keys: list[str], options: list[str]) -> str:
-    """The command-line option whose key is ``field`` or holds it (the last one wins, as it was applied last);
-    failing that, every option, since together they made a file that validated alone invalid."""
+def _blame(field: str, keys: list[str], options: list[str]) -> tuple[str, bool]:
+    """The command-line option whose key is ``field`` or holds it (the last one wins, as it was applied last) and
+    whether it is ``field`` itself; failing that, every option, since together they made a file that validated alone
+    invalid."""
     for key, option in reversed(list(zip(keys, options, strict=True))):
         if field == key or field.startswith(key + ".") or field.startswith(key + "["):
-            return option
-    return ", ".join(dict.fromkeys(options))
+            return option, field == key
+    return ", ".join(dict.fromkeys(options)), False
 
 
 def default_tree() -> dict:

@@ -221,6 +221,12 @@ def test_a_file_typo_names_the_nearest_sibling_key(tmp_path, capsys):
     assert err_line(capsys).endswith("did you mean license.mau_threshold?")
 
 
+def test_an_experiment_typo_names_the_nearest_key(tmp_path, capsys):
+    bad = write(tmp_path, "exp.yaml", SWEEP.replace("replications: 4", "replicatons: 4"))
+    assert main(["validate", str(bad)]) == 2
+    assert err_line(capsys) == f"{bad}: replicatons: unknown key; did you mean replications?"
+
+
 @pytest.mark.parametrize(("date", "where"), [("2035-06", "after the horizon"), ("2020-01", "before the start")])
 def test_events_outside_the_run_are_refused(tmp_path, capsys, date, where):
     bad = write(tmp_path, "s.yaml", f"extends: baseline\nname: x\nevents:\n  - date: {date}\n"

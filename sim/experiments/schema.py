@@ -190,7 +190,7 @@ def load_experiment(ref: str | Path) -> Experiment:
 def _raise_without_tags(file: Path, err: ValidationError, data: dict):
     """raise_validation minus the union tag pydantic adds: ``parameters.x.range.low`` -> ``parameters.x.low``."""
     try:
-        raise_validation(file, err)
+        raise_validation(file, err, model=ExperimentSpec)
     except ConfigError as exc:
         names = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
         path = exc.path
