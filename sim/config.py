@@ -394,8 +394,8 @@ class Investment(Section):
 class Switch(Section):
     """A dated change of Meta's strategy (e.g. open until 2025-04, closed after); released weights stay usable."""
 
-    date: YearMonth
-    to: Literal["open", "closed", "absent"]
+    date: YearMonth = Field("2025-04", description="month the new strategy starts (YYYY-MM)")
+    to: Literal["open", "closed", "absent"] = Field("closed", description="the strategy from that month on")
 
 
 class MetaParams(Section):

@@ -89,7 +89,8 @@ def test_jevons_demand_scales_tokens_by_price_and_zero_elasticity_is_fixed_use()
     for eps in (0.0, 0.5):
         m = run_model(small(n=N, horizon=12, population__price_elasticity=eps), "open", seed=1)
         tokens = m.tally.tokens * m.usage
-        factor = (np.nan_to_num(m.price) / m.cfg.choice.budget_per_mtok) ** -eps
+        price = np.where(m.price > 0, m.price, m.cfg.choice.budget_per_mtok)  # options with no price carry no tokens
+        factor = (price / m.cfg.choice.budget_per_mtok) ** -eps
         got = np.array([m.rows[-1][f"tokens.{o}"] for o in ("openai", "anthropic", "google", "meta_api",
                                                              "llama_hosted", "llama_self", "open_hosted",
                                                              "open_self")])
