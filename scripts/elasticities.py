@@ -51,7 +51,8 @@ def main() -> None:
     print("|---|---:|---:|---:|")
     for lab in CLOSED_LABS:
         a, b = (elasticity(scenario, lab, d, args.seeds) for d in (early, late))
-        print(f"| {lab} | {a:.2f} | {b:.2f} | {max(a, b) / min(a, b) if min(a, b) > 0 else float('inf'):.2f} |")
+        ratio = max(abs(a), abs(b)) / min(abs(a), abs(b)) if min(abs(a), abs(b)) > 0 else float("inf")
+        print(f"| {lab} | {a:.2f} | {b:.2f} | {ratio:.2f} |")
 
 
 if __name__ == "__main__":

@@ -349,9 +349,10 @@ class MetaLedger(Section):
 
     ad_revenue_per_year: float = _f(1.32e11, 0, 1e13, "$/year", "Meta advertising revenue, 2023 (10-K)")
     ad_growth_per_year: float = _f(0.15, -0.9, 5, "per year", "growth of ad revenue ($132B 2023 -> $161B 2024)")
-    support_revenue_per_dev: float = _f(100.0, 0, 1e9, "$/month",
+    support_revenue_per_dev: float = _f(20.0, 0, 1e9, "$/month",
                                         "support and add-on revenue per enterprise/regulated firm on a Meta model "
-                                        "(Llama or a Meta API; an assumption: Meta sells little)")
+                                        "(Llama or a Meta API; an assumption, swept 0-100: Meta sells little and "
+                                        "partners sell most Llama support)")
 
 
 class Talent(Section):
