@@ -124,3 +124,21 @@ def test_spillover_lifts_the_other_open_models_only_when_llama_is_out():
                         paired((strategy,), providers__open_rival__spillover=spill)[strategy]])
     assert rival_quality("open", 0.5) > rival_quality("open", 0.0)
     assert rival_quality("absent", 0.5) == pytest.approx(rival_quality("absent", 0.0))
+
+
+def test_old_boolean_v_reads_as_one_or_zero_and_bad_new_keys_are_one_line_errors(tmp_path, capsys):
+    from sim.cli import main
+    from sim.loading import load_scenario
+
+    for text, v in (("true", 1.0), ("false", 0.0), ("0.4", 0.4)):
+        path = tmp_path / f"v{v}.yaml"
+        path.write_text(f"extends: baseline\nname: v\nmarket: {{ai_is_the_product: {text}}}\n")
+        assert load_scenario(str(path)).market.ai_is_the_product == v
+    for body, field in (("meta: {switch: {date: 2025-04, to: sideways}}", "meta.switch.to"),
+                        ("market: {ai_is_the_product: 1.5}", "market.ai_is_the_product"),
+                        ("consumer: {meta_ai: {reach_typo: 1}}", "consumer.meta_ai.reach_typo")):
+        path = tmp_path / "bad.yaml"
+        path.write_text(f"extends: baseline\nname: bad\n{body}\n")
+        assert main(["validate", str(path)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and field in err and "bad.yaml" in err
