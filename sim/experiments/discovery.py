@@ -327,7 +327,8 @@ def readable_name(path: str) -> str:
         text = ""
     if text and len(text) <= 48 and "_" not in text:
         return text
-    return " ".join(path.split(".")[-2:]).replace("_", " ")
+    words = [part for part in path.split(".") if not part.isdigit()]  # list indices say nothing to a reader
+    return " ".join(words[-2:]).replace("_", " ")
 
 
 def _number(v: float) -> str:
