@@ -15,7 +15,7 @@ from sim.options import K
 
 SEGMENT_CODE = {name: i for i, name in enumerate(SEGMENTS)}
 N_SEG = len(SEGMENTS)
-PACKED = ("tokens", "sensitivity", "capability", "volume", "weight")  # float32, read together for every chooser
+PACKED = ("tokens", "sensitivity", "capability", "volume")  # float32 attributes read together for every chooser
 
 
 @dataclass
@@ -35,6 +35,7 @@ class Developers:
     capability: np.ndarray  # float32 in [0, 1], ability to self-host and fine-tune
     choice: np.ndarray  # int8 option index, -1 = not adopted
     chosen_at: np.ndarray  # int16 month the firm last changed option (adopting counts as a change)
+    body_rows: int = 0  # rows [0, body_rows) sample the body of the size distribution; the rest have weight 1
     clock: int = 0  # current month
     _packed: np.ndarray | None = field(default=None, repr=False)  # N x 4 float32 copy of PACKED, built on first use
 
@@ -45,13 +46,18 @@ class Developers:
     def attributes_of(self, who: np.ndarray) -> tuple[np.ndarray, ...]:
         """(tokens, sensitivity, capability, volume, weight, segment) of the firms ``who``, as contiguous arrays.
 
-        Choosers are scattered over the population, so reading five separate float arrays costs five cache misses a
-        firm; one 20-byte row of a packed copy of these fixed attributes (built on first use) costs one, and
-        ``np.take`` along rows is several times faster than separate fancy-index gathers."""
+        Choosers are scattered over the population, so reading four separate float arrays costs four cache misses a
+        firm; one 16-byte row of a packed copy of these fixed attributes (built on first use) costs one, and
+        ``np.take`` along rows is several times faster than separate fancy-index gathers. Weights take two values
+        (the body's, and 1 from ``body_rows`` on), so they come from the row index, not from memory."""
         if self._packed is None:
             self._packed = np.stack([getattr(self, name) for name in PACKED], axis=1)
         rows = np.take(self._packed, who, axis=0).T.copy()
-        return (*rows, self.segment[who])
+        if self.body_rows:
+            weight = np.where(who < self.body_rows, self.weight[0], np.float32(1.0)).astype(np.float32)
+        else:  # arrays built by hand: read the weights
+            weight = self.weight[who]
+        return (*rows, weight, self.segment[who])
 
     @property
     def months_on_choice(self) -> np.ndarray:
@@ -194,4 +200,5 @@ def draw_population(cfg: Population, rng: np.random.Generator) -> Developers:
     return Developers(
         segment=segment, mau=mau, tokens=tokens, volume=volume, weight=weight, sensitivity=sensitivity,
         capability=capability, choice=np.full(n, -1, dtype=np.int8), chosen_at=np.zeros(n, dtype=np.int16),
+        body_rows=n_body,
     )
