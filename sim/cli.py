@@ -17,8 +17,8 @@ from sim.loading import MAX_FILE, PRESET_DIR, ConfigError, clip, load_scenario, 
 
 DEFAULT_STRATEGY = Scenario.model_fields["meta"].get_default(call_default_factory=True).strategy
 # The files of a ``sim run`` folder, and what sim plot / sim report add to it: only these may be replaced.
-RUN_FILES = {"timeseries.parquet", "summary.csv", "scenario.yaml", "adoption.png", "adoption.svg", "figures",
-             "report.html"}
+RUN_FILES = {"timeseries.parquet", "summary.csv", "scenario.yaml", "overrides.yaml", "adoption.png", "adoption.svg",
+             "figures", "report.html"}
 STRATEGY_HELP = ("comma list of open,closed,absent (default: all three, paired on the same seeds; but only the "
                  "scenario's own meta.strategy when --set meta.strategy=... names it or its file sets one other "
                  "than open)")
@@ -126,6 +126,8 @@ def cmd_run(args) -> int:
         write_parquet(timeseries, tmp / "timeseries.parquet")
         write_csv(summary, tmp / "summary.csv")
         write_text(yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False), tmp / "scenario.yaml")
+        if args.overrides:  # the report's titles name them (sim.plots.OVERRIDES_FILE)
+            write_text(yaml.safe_dump(list(args.overrides)), tmp / "overrides.yaml")
         fig = adoption_figure(timeseries)
         save_figure(fig, tmp / "adoption.png", dpi=150, bbox_inches="tight")
         save_figure(fig, tmp / "adoption.svg", bbox_inches="tight")

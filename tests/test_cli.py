@@ -407,3 +407,15 @@ def test_the_licence_is_an_spdx_string():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert project["project"]["license"] == "MIT"  # a TOML table is deprecated by setuptools >= 77
     assert any(r.startswith("setuptools>=77") for r in project["build-system"]["requires"])
+
+
+def test_run_records_its_set_overrides_for_the_report_titles(tmp_path):
+    import yaml
+
+    from sim.plots import RunResults
+
+    out = tmp_path / "r"
+    assert main(["run", "baseline", "--population", "300", "--strategies", "open", "--set", "horizon_months=6",
+                 "--set", "license.mau_threshold=1e8", "--out", str(out)]) == 0
+    assert yaml.safe_load((out / "overrides.yaml").read_text()) == ["horizon_months=6", "license.mau_threshold=1e8"]
+    assert RunResults.read(out).overrides == ["horizon_months=6", "license.mau_threshold=1e8"]
