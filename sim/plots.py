@@ -26,6 +26,7 @@ from scipy import stats  # noqa: E402
 
 from sim.channels import CHANNEL_NAMES as META_LINES  # noqa: E402
 from sim.channels import LABELS as LEDGER_LABELS  # noqa: E402
+from sim.channels import REPORTED  # noqa: E402
 from sim.io import save_figure  # noqa: E402
 from sim.loading import ConfigError, read_yaml_mapping  # noqa: E402
 from sim.options import OPTIONS, PROVIDERS  # noqa: E402
@@ -45,7 +46,7 @@ BAND = (0.05, 0.95)
 # Meta's strategies take the colour of the Meta product they put on the market (Llama green, Meta API purple).
 PROVIDER_LABELS = {"openai": "OpenAI", "anthropic": "Anthropic", "google": "Google", "meta": "Meta",
                    "open_rival": "Other open-model makers", "cloud_host": "Cloud hosts"}
-GAIN_COLOR, LOSS_COLOR, TOTAL_COLOR = "#0072B2", "#D55E00", "#000000"
+GAIN_COLOR, LOSS_COLOR, TOTAL_COLOR, REPORTED_COLOR = "#0072B2", "#D55E00", "#000000", "#E69F00"
 # Quality is a property of a model, not of how it is served: one line per model family.
 QUALITY_OPTIONS = {"openai": "OpenAI", "anthropic": "Anthropic", "google": "Google", "meta_api": "Meta API",
                    "llama_hosted": "Llama", "open_hosted": "Other open models"}
@@ -477,14 +478,20 @@ def ledger_waterfall_figure(summary: pd.DataFrame) -> Figure:
     for ax, strategy in zip(axes[0], strategies, strict=True):
         npv = summary.loc[summary["strategy"] == strategy, "npv.meta"] / 1e9
         _, lo, hi = mean_ci(npv)
-        draw_waterfall(ax, [means[strategy][line] for line in lines], [LEDGER_LABELS[line] for line in lines],
-                       "Meta NPV", (lo, hi))
+        labels = [LEDGER_LABELS[line] + (" ·" if line in REPORTED else "") for line in lines]
+        draw_waterfall(ax, [means[strategy][line] for line in lines], labels, "Meta NPV", (lo, hi))
+        if "npv.meta_reported" in summary:  # the investor's lens: the sum of the reported lines (marked ·)
+            reported = summary.loc[summary["strategy"] == strategy, "npv.meta_reported"].mean() / 1e9
+            ax.plot([reported], [len(lines)], marker="D", color=REPORTED_COLOR, ms=7, zorder=5, ls="none")
         ax.set_title(STRATEGY_LABELS.get(strategy, strategy))
         ax.set_xlabel("NPV ($ billion)")
     with_ci = summary["replicate"].nunique() > 1  # the interval is drawn only then: promise it only then
     handles = [Patch(color=c, label=lab) for c, lab in
                ((GAIN_COLOR, "adds value"), (LOSS_COLOR, "costs"),
                 (TOTAL_COLOR, "total (95% CI)" if with_ci else "total (one replicate, no CI)"))]
+    if "npv.meta_reported" in summary:
+        handles.append(Line2D([], [], marker="D", color=REPORTED_COLOR, ls="none",
+                              label="reported AI P&L\n(sum of lines marked ·)"))
     fig.legend(handles=handles, loc="outside right center", frameon=False)
     n = summary["replicate"].nunique()
     fig.suptitle(f"Meta's ledger, NPV by line — scenario {summary['scenario'].iloc[0]}"

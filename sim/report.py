@@ -38,9 +38,10 @@ figcaption{color:#444;font-size:.92em;margin-top:.3em} footer{color:#777;font-si
 """
 MIN_CI_REPLICATES = 3  # fewer replicates: no confidence interval is shown, and the report says so
 CSS_PX_PER_INCH = 96  # a figure is shown at its own size (10 pt text stays 13 px), however sharp its PNG
-MONEY = ("npv.meta", "npv.openai", "npv.anthropic", "npv.google")
+MONEY = ("npv.meta", "npv.meta_reported", "npv.openai", "npv.anthropic", "npv.google")
 OUTCOME_COLUMNS = {
-    "npv.meta": "Meta NPV ($B)",
+    "npv.meta": "Meta NPV, strategic ($B)",
+    "npv.meta_reported": "Meta reported AI P&L, NPV ($B)",
     "npv.openai": "OpenAI NPV ($B)",
     "npv.anthropic": "Anthropic NPV ($B)",
     "npv.google": "Google NPV ($B)",
@@ -108,7 +109,16 @@ def paired_lines(summary: pd.DataFrame) -> list[str]:
     A verdict needs a confidence interval: with fewer than :data:`MIN_CI_REPLICATES` pairs the sentence gives
     the difference and says it is untested; with more, it says whether the interval excludes zero."""
     out = []
-    wide = summary.pivot_table(index="replicate", columns="strategy", values="npv.meta")
+    for metric, lens in (("npv.meta", "Meta NPV (strategic, every channel)"),
+                         ("npv.meta_reported", "Meta's reported AI P&L (what an investor sees)")):
+        if metric in summary:
+            out += _paired_sentences(summary, metric, lens)
+    return out
+
+
+def _paired_sentences(summary: pd.DataFrame, metric: str, lens: str) -> list[str]:
+    out = []
+    wide = summary.pivot_table(index="replicate", columns="strategy", values=metric)
     if "open" not in wide:
         return out
     for other in ("closed", "absent"):
@@ -116,7 +126,7 @@ def paired_lines(summary: pd.DataFrame) -> list[str]:
             continue
         diff = (wide["open"] - wide[other]).dropna() / 1e9
         m, lo, hi = mean_ci(diff)
-        head = f"{STRATEGY_LABELS['open']} versus {STRATEGY_LABELS[other]}: Meta NPV {m:+,.2f} $B"
+        head = f"{STRATEGY_LABELS['open']} versus {STRATEGY_LABELS[other]}: {lens} {m:+,.2f} $B"
         if len(diff) < MIN_CI_REPLICATES:
             out.append(f"{head} over {len(diff)} paired replicate(s) — too few to tell this difference from the "
                        f"model's randomness; run at least {MIN_CI_REPLICATES} replications before drawing a "

@@ -233,11 +233,11 @@ def test_report_with_one_replicate_shows_no_ci_and_no_verdict(one_rep):
 
 
 def test_report_titles_name_the_overrides(one_rep):
-    assert one_rep.overrides == ["horizon_months=18", "license.mau_threshold=1e+08"]
+    assert one_rep.overrides == ["horizon_months=18", "license.mau_threshold=1e8"]
     text = run_report_html(one_rep, dpi=30)
     title = re.search(r"<h1>(.*?)</h1>", text).group(1)
-    assert "baseline with horizon_months=18, license.mau_threshold=1e+08" in title
-    assert "license.mau_threshold=1e+08" in re.search(r"<title>(.*?)</title>", text).group(1)
+    assert "baseline with horizon_months=18, license.mau_threshold=1e8" in title
+    assert "license.mau_threshold=1e8" in re.search(r"<title>(.*?)</title>", text).group(1)
     assert "with horizon_months=18" in adoption_figure(one_rep.titled(one_rep.timeseries)).texts[0].get_text()
     assert scenario_title("b", ["a=1", "b=2", "c=3", "d=4"]) == "b with a=1, b=2, c=3 and 1 more"
 

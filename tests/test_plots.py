@@ -308,8 +308,8 @@ def test_report_is_self_contained_with_every_figure_and_outcomes(run_dir):
     assert text.count("data:image/png;base64,") == len(RUN_KINDS)
     assert not re.search(r'(src|href)="https?://', text)  # nothing to fetch: it works offline
     assert 'class="outcomes"' in text and 'class="shares"' in text
-    for label in ("Meta open (Llama)", "Meta closed API", "No Meta model", "Meta NPV ($B)",
-                  "Llama token share, month 24"):
+    for label in ("Meta open (Llama)", "Meta closed API", "No Meta model", "Meta NPV, strategic ($B)",
+                  "Meta reported AI P&amp;L, NPV ($B)", "Llama token share, month 24"):
         assert label in text
     summary = pd.read_csv(run_dir / "summary.csv")
     meta_open = summary.loc[summary["strategy"] == "open", "npv.meta"].mean() / 1e9
