@@ -150,12 +150,13 @@ def without_unsimulated(summary, horizon_months: int):
 
 
 def print_key_numbers(summary) -> None:
-    cols = {"npv.meta": "Meta NPV $B", "npv.openai": "OpenAI NPV $B", "llama_token_share_m24": "Llama tokens m24",
-            "final_adopted_frac": "adopted"}
+    cols = {"npv.meta": "Meta NPV $B", "npv.meta_reported": "Meta reported AI P&L $B", "npv.openai": "OpenAI NPV $B",
+            "llama_token_share_m24": "Llama tokens m24", "final_adopted_frac": "adopted"}
     cols = {c: label for c, label in cols.items() if c in summary and summary[c].notna().any()}
     table = summary.groupby("strategy", sort=False)[list(cols)].mean()
-    for c in ("npv.meta", "npv.openai"):
-        table[c] = table[c] / 1e9
+    for c in cols:
+        if c.startswith("npv."):
+            table[c] = table[c] / 1e9
     print(table.rename(columns=cols).to_string(float_format=lambda v: f"{v:,.3f}"))
 
 
