@@ -115,8 +115,8 @@ def test_run_replaces_the_whole_folder(tmp_path):
     out = tmp_path / "r"
     old_run_folder(out)
     assert main(["run", "baseline", *SMALL, "--strategies", "open", "--out", str(out)]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["adoption.png", "adoption.svg", "scenario.yaml", "summary.csv",
-                                                     "timeseries.parquet"]
+    assert sorted(p.name for p in out.iterdir()) == ["adoption.png", "adoption.svg", "overrides.yaml", "scenario.yaml",
+                                                     "summary.csv", "timeseries.parquet"]  # SMALL has --set
     assert len(pd.read_parquet(out / "timeseries.parquet")) == 6
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".") and not p.name.endswith(".lock")] == []
 
@@ -161,7 +161,7 @@ def lock_held(lock: Path) -> bool:
 
 def test_a_concurrent_run_is_refused_and_ctrl_c_leaves_nothing(tmp_path, capsys):
     out = tmp_path / "r"
-    first = subprocess.Popen([*SIM, "run", "baseline", "--population", "20000", "--out", str(out)], cwd=ROOT,
+    first = subprocess.Popen([*SIM, "run", "baseline", "--population", "200000", "--out", str(out)], cwd=ROOT,
                              start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     try:
