@@ -299,7 +299,7 @@ def tradeoff_figure(trajectory: pd.DataFrame, box_of: bool = False, method: str 
     return fig
 
 
-def box_figure(boxes: pd.DataFrame, box: int = 1, box_of: bool = False) -> Figure:
+def box_figure(boxes: pd.DataFrame, box: int = 1, box_of: bool = False, other: str = "closed") -> Figure:
     """The limits of one box on each restricted parameter, scaled to the parameter's sampled range (0 = its
     smallest, 1 = its largest value), with the numbers and quasi-p-values written beside them."""
     sub = boxes[boxes["box"] == box].reset_index(drop=True)
@@ -308,7 +308,8 @@ def box_figure(boxes: pd.DataFrame, box: int = 1, box_of: bool = False) -> Figur
     n = len(sub)
     fig = Figure(figsize=(PANEL_W + 3.6, max(PANEL_H * 0.7, 0.55 * n + 1.6)), layout="constrained")
     ax = fig.subplots()
-    color = STRATEGY_COLORS["open"] if box_of else "#D55E00"
+    pays, fails, _, _ = _label_colors(box_of, other)
+    color = pays if box_of else fails  # the colour of the label the box describes, as in the pairs figure
     for i, r in sub.iterrows():
         span = (r["range_high"] - r["range_low"]) or 1.0
         lo = 0.0 if not np.isfinite(r["lower"]) else (r["lower"] - r["range_low"]) / span
@@ -374,7 +375,7 @@ def discovery_figures(d) -> dict[str, Figure]:
     other = d.settings.strategies[1]
     out = {"tradeoff": tradeoff_figure(d.trajectory, d.box_of)}
     if not d.boxes.empty:
-        out["box"] = box_figure(d.boxes, 1, d.box_of)
+        out["box"] = box_figure(d.boxes, 1, d.box_of, other)
     top = list(d.feature_scores["parameter"][:2])
     if len(top) == 2:
         out["pairs"] = pairs_figure(d.labels.x, d.labels.label, d.boxes, top, d.box_of, other)
