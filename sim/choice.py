@@ -177,8 +177,8 @@ def add_utilities(z: np.ndarray, opt: OptionTable, co: Coefficients, tokens, sen
     """
     m = z.shape[1]
     avail = opt.available.tolist()
-    common = [float(opt.base[j] - cost_term(opt, co, j, None)) if not opt.fixed_cost[j] else float(opt.base[j])
-              for j in range(K)]
+    flat = np.float32(co.alpha) * box_cox((opt.price / co.budget_per_mtok).astype(np.float32), co.cost_lambda)
+    common = np.where(opt.fixed_cost != 0, opt.base, opt.base - flat).tolist()  # fixed-cost rows: per developer
     fixed, cap = opt.fixed_cost.tolist(), opt.private_cap.tolist()
     own = (co.beta_own * opt.ownership).astype(np.float32).tolist()
     leak = (co.beta_leak * opt.leak).astype(np.float32).tolist()

@@ -437,7 +437,8 @@ class LLMMarket(mesa.Model):
         reach[consumer.APPS] = self.apps_reach * firms.sum() / max(self.apps_firms, 1.0)
         launched = consumer.launched(cfg, t)
         users = consumer.consumer_users(cfg, t)
-        value_per_share = (self.ad_revenue(t) * consumer.attention_at_risk(cfg, t) * c.meta_ad_yield
+        at_risk = consumer.attention_at_risk(cfg, t)
+        value_per_share = (self.ad_revenue(t) * at_risk * c.meta_ad_yield
                            + users * c.meta_ai.revenue_per_user_month)
 
         def shares_with(meta_quality: float) -> np.ndarray:
@@ -454,7 +455,7 @@ class LLMMarket(mesa.Model):
         revenue = {k: s[i] * users * getattr(c, k).revenue_per_user_month
                    for i, k in enumerate(consumer.PRODUCTS) if k in consumer.OWNER and k != "meta_ai"}
         return {"shares": s, "users": users, "quality": q.copy(), "own_cost": cost, "seller": seller,
-                "contract": contract, "revenue": revenue}
+                "contract": contract, "revenue": revenue, "at_risk": at_risk}
 
     def source_meta_products(self, t, shares_with, value_per_share: float, users: float):
         """Make or buy when Meta has no model of its own: buy the best closed API at P = c_j T + theta_b S (S: Meta's
@@ -508,7 +509,7 @@ class LLMMarket(mesa.Model):
         meta_firms = users_seg[[META_API + 1, LLAMA_HOSTED + 1, LLAMA_SELF + 1]][:, BUSINESS].sum()
         month = channels.MetaMonth(
             ad_revenue=self.ad_revenue(t),
-            attention_at_risk=consumer.attention_at_risk(cfg, t),
+            attention_at_risk=cons["at_risk"],
             ad_yield=cfg.consumer.meta_ad_yield,
             meta_ai_share=float(cons["shares"][consumer.META_AI]),
             consumer_users=cons["users"],
