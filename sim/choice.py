@@ -273,9 +273,9 @@ def logsum(v: np.ndarray, mu: float, axis: int = 1) -> np.ndarray:
     z = v.astype(np.float64) / mu
     top = np.max(z, axis=axis, keepdims=True)
     safe = np.where(np.isfinite(top), top, 0.0)
-    with np.errstate(divide="ignore"):
-        out = mu * (np.squeeze(safe, axis=axis) + np.log(np.exp(z - safe).sum(axis=axis)))
-    return out
+    total = np.exp(z - safe).sum(axis=axis)
+    logs = np.log(total, out=np.full(total.shape, -np.inf), where=total > 0)  # nothing available: -inf, no warning
+    return mu * (np.squeeze(safe, axis=axis) + logs)
 
 
 def bernoulli_indices(rng: np.random.Generator, n: int, p: float) -> np.ndarray:

@@ -6,6 +6,7 @@ Defaults follow docs/model.md and the sourced figures in docs/sources.md.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Annotated, Literal
 
@@ -30,8 +31,10 @@ def _check_year_month(value: str) -> str:
 YearMonth = Annotated[str, AfterValidator(_check_year_month)]
 
 
+@functools.lru_cache(maxsize=4096)
 def month_index(start: str, date: str) -> int:
-    """Months from ``start`` to ``date`` (both YYYY-MM); negative when ``date`` is earlier."""
+    """Months from ``start`` to ``date`` (both YYYY-MM); negative when ``date`` is earlier. Cached: the engine asks
+    for the same few dates every month."""
     return (int(date[:4]) - int(start[:4])) * 12 + int(date[5:]) - int(start[5:])
 
 
@@ -500,7 +503,8 @@ class Consumer(Section):
 
 
 class Outputs(Section):
-    surplus_sample: int = Field(2_000, ge=1, le=1_000_000, description="developers in the fixed surplus sample")
+    surplus_sample: int = Field(2_000, ge=0, le=1_000_000, description="developers in the fixed surplus sample "
+                                "(0: not computed, dev_surplus is empty)")
 
 
 class Event(Section):

@@ -14,8 +14,9 @@ Each month, in this order (docs/model.md):
 Meta's strategy may switch at a date (``meta.switch``); weights already released stay usable afterwards.
 
 All randomness comes from ``model.rng`` through children spawned in a fixed order (population, schedules, licence,
-and one set per month), so two runs with the same seed and different Meta strategies share the population, the
-release dates, the adoption and re-choice draws and the taste shocks: they are paired counterfactuals.
+dynamics, read in one block per month: :mod:`sim.streams`), so two runs with the same seed and different Meta
+strategies share the population, the release dates, the adoption and re-choice draws and the taste shocks: they are
+paired counterfactuals.
 """
 
 from __future__ import annotations
@@ -54,11 +55,18 @@ from sim.options import (
 )
 from sim.population import SEGMENT_CODE, Tally, draw_population
 from sim.providers import ClosedLab, CloudHost, Meta, OpenRival, jevons, serving_cost
+from sim.streams import MonthStreams
 
 BUSINESS = np.array([SEGMENT_CODE["enterprise"], SEGMENT_CODE["regulated"]])
 PLATFORM = SEGMENT_CODE["platform"]
 _LLAMA_OR_NONE = np.append(IS_LLAMA, False)  # indexed by choice: -1 (not adopted) reads the appended False
 _SELF_OR_NONE = np.append(IS_SELF, False)
+
+
+def weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
+    """np.average's weighted mean in float64, without its argument checks (called every month)."""
+    w = weights.astype(np.float64)
+    return float(np.multiply(values, w).sum() / w.sum())
 
 
 class LLMMarket(mesa.Model):
@@ -115,6 +123,7 @@ class LLMMarket(mesa.Model):
         self.family_share = np.zeros(len(FAMILIES))
         self.llama_share = self.open_share = 0.0
         init_rng = self.dynamics_rng.spawn(1)[0]
+        self.month_streams = MonthStreams(self.dynamics_rng, 4)  # adoption, re-choice, taste shocks, forced shocks
         self.initial_adopters = bernoulli_indices(init_rng, n, self.cfg.adoption.initial_adopted)
         self.rows: list[dict] = []
         self.datacollector = mesa.DataCollector(model_reporters={"adopted_frac": lambda m: m.adopted_frac})
@@ -262,7 +271,7 @@ class LLMMarket(mesa.Model):
         brand = np.array([getattr(ch.brand, o) for o in OPTIONS])
         brand[META_API] += np.mean([ch.brand.openai, ch.brand.anthropic, ch.brand.google])  # relative to the labs
         network = ch.gamma_network * np.log1p(self.family_share[FAMILY_OF] / ch.network_s0)
-        base = ch.beta_quality * np.nan_to_num(quality) / 100.0 + network + brand
+        base = ch.beta_quality * np.where(np.isnan(quality), 0.0, quality) / 100.0 + network + brand
         ownership = IS_SELF.astype(float) + IS_HOSTED_OPEN * ch.hosted_ownership
         leak = np.zeros(K)
         leak[CLOSED_OPTIONS] = 1.0
@@ -313,7 +322,7 @@ class LLMMarket(mesa.Model):
         strategy, so they cannot shift the others).
         """
         d, ad = self.devs, self.cfg.adoption
-        adopt_rng, rechoice_rng, noise_rng, forced_rng = self.dynamics_rng.spawn(4)
+        adopt_rng, rechoice_rng, noise_rng, forced_rng = self.month_streams.at(t)
         d.clock = t
         if t == 0:
             new = self.initial_adopters[d.choice[self.initial_adopters] < 0]
@@ -424,16 +433,17 @@ class LLMMarket(mesa.Model):
         for i, lab in enumerate(self.labs, start=1):
             q[i] = lab.quality if lab.enabled else np.nan
         # The named giants ("platforms") and the rest of the platform segment ("apps") run on what they chose.
-        quality = np.nan_to_num(self.quality)
+        quality = np.where(np.isnan(self.quality), 0.0, self.quality)
         gch = self.devs.choice[self.giant_rows]
         on = gch >= 0
-        reach[consumer.PLATFORMS] = float(self.devs.mau[self.giant_rows][on].sum())
+        giant_mau = self.devs.mau[self.giant_rows][on]
+        reach[consumer.PLATFORMS] = float(giant_mau.sum())
         if on.any():
-            q[consumer.PLATFORMS] = float(np.average(quality[gch[on]], weights=self.devs.mau[self.giant_rows][on]))
+            q[consumer.PLATFORMS] = weighted_mean(quality[gch[on]], giant_mau)
         firms = users_seg[1:, PLATFORM] - np.bincount(gch[on], minlength=K)  # giants have weight 1
         firms = np.maximum(firms, 0.0)
         if firms.sum() > 0:
-            q[consumer.APPS] = float(np.average(quality, weights=firms))
+            q[consumer.APPS] = weighted_mean(quality, firms)
         reach[consumer.APPS] = self.apps_reach * firms.sum() / max(self.apps_firms, 1.0)
         launched = consumer.launched(cfg, t)
         users = consumer.consumer_users(cfg, t)
@@ -579,8 +589,11 @@ class LLMMarket(mesa.Model):
     def developer_surplus(self, opt: OptionTable) -> float:
         """Mean expected maximum utility of a fixed sample of developers (spread over the strata, weighted), in $
         per firm-month: the logit log-sum monetized at the firm's reference bill (ln-sum x tokens x p_ref / alpha;
-        exact for the linear cost, a first-order money metric otherwise; switching costs left out)."""
+        exact for the linear cost, a first-order money metric otherwise; switching costs left out). NaN with no sample
+        (``outputs.surplus_sample: 0``, which sweeps set when no metric needs it)."""
         d, idx, ch = self.devs, self.surplus_sample, self.cfg.choice
+        if idx.size == 0:
+            return float("nan")
         v = np.zeros((K, idx.size), dtype=np.float32)
         tokens = d.tokens[idx] * self.usage
         add_utilities(v, opt, self.coefficients(), tokens, d.sensitivity[idx], d.capability[idx],
@@ -588,4 +601,4 @@ class LLMMarket(mesa.Model):
         ls = logsum(v, ch.noise_scale, axis=0)
         dollars = ls * tokens * ch.budget_per_mtok / ch.alpha_price
         ok = np.isfinite(dollars)
-        return float(np.average(dollars[ok], weights=d.weight[idx][ok])) if ok.any() else float("nan")
+        return weighted_mean(dollars[ok], d.weight[idx][ok]) if ok.any() else float("nan")

@@ -87,12 +87,11 @@ def nash_price(cfg, cost: float, share: float, cap: float) -> float:
 def scheduled_price(pricing, start: str, t: int) -> float:
     """The latest dated list price, drifting by ``trend_per_year`` from that point (until the next point, and after the
     last one), times the multiplier."""
-    months = [month_index(start, p.date) for p in pricing.schedule]
-    order = np.argsort(months, kind="stable")
-    price, last = pricing.schedule[order[0]].price, months[order[0]]
-    for i in order:
-        if months[i] <= t:
-            price, last = pricing.schedule[i].price, months[i]
+    dated = sorted(((month_index(start, p.date), p.price) for p in pricing.schedule), key=lambda x: x[0])
+    last, price = dated[0]
+    for month, listed in dated:
+        if month <= t:
+            last, price = month, listed
     return price * pricing.trend_per_year ** (max(t - last, 0) / 12.0) * pricing.multiplier
 
 
