@@ -182,3 +182,19 @@ def test_derived_seeds_do_not_collide_on_trailing_zeros():
     seeds = {derive_seed(7), derive_seed(7, 0), derive_seed(7, 0, 0), derive_seed(7, 1), derive_seed(7, 0, 1)}
     assert len(seeds) == 5
     assert derive_seed(7, 3) == derive_seed(7, 3)
+
+
+def test_month_streams_do_not_depend_on_earlier_months_draws():
+    """A month's block of each stream is the same whatever earlier months drew (so paired runs stay paired), and
+    different months and purposes get different numbers."""
+    from sim.streams import MonthStreams
+    quiet, busy = MonthStreams(np.random.default_rng(3), 2), MonthStreams(np.random.default_rng(3), 2)
+    for t in range(4):
+        busy_draw = [g.random(100 * (t + 1)) for g in busy.at(t)]  # the busy run draws more every month
+        quiet_draw = [g.random(5) for g in quiet.at(t)]
+        for a, b in zip(quiet_draw, busy_draw, strict=True):
+            assert np.array_equal(a, b[:5])
+    month0, month1 = (MonthStreams(np.random.default_rng(3), 2).at(t)[0].random(5) for t in (0, 1))
+    purposes = MonthStreams(np.random.default_rng(3), 2).at(0)
+    assert not np.array_equal(month0, month1)
+    assert not np.array_equal(purposes[0].random(5), purposes[1].random(5))
