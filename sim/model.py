@@ -61,6 +61,8 @@ BUSINESS = np.array([SEGMENT_CODE["enterprise"], SEGMENT_CODE["regulated"]])
 PLATFORM = SEGMENT_CODE["platform"]
 _LLAMA_OR_NONE = np.append(IS_LLAMA, False)  # indexed by choice: -1 (not adopted) reads the appended False
 _SELF_OR_NONE = np.append(IS_SELF, False)
+_COLUMNS = {name: tuple(f"{name}.{o}" for o in OPTIONS)  # per-option record columns
+            for name in ("users", "share_users", "share_tokens", "tokens", "price", "quality")}
 
 
 def weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
@@ -266,10 +268,10 @@ class LLMMarket(mesa.Model):
         if reg.banned:
             available[self.covered()] = False
         self.quality, self.price, self.available = quality, price, available
-        self.jevons = np.array([jevons(cfg, p) for p in price])  # tokens per base token at each option's price
+        self.jevons = jevons(cfg, price)  # tokens per base token at each option's price
 
         brand = np.array([getattr(ch.brand, o) for o in OPTIONS])
-        brand[META_API] += np.mean([ch.brand.openai, ch.brand.anthropic, ch.brand.google])  # relative to the labs
+        brand[META_API] += (ch.brand.openai + ch.brand.anthropic + ch.brand.google) / 3.0  # relative to the labs
         network = ch.gamma_network * np.log1p(self.family_share[FAMILY_OF] / ch.network_s0)
         base = ch.beta_quality * np.where(np.isnan(quality), 0.0, quality) / 100.0 + network + brand
         ownership = IS_SELF.astype(float) + IS_HOSTED_OPEN * ch.hosted_ownership
@@ -553,18 +555,10 @@ class LLMMarket(mesa.Model):
         total = self.tally.total
         row: dict = {"month": t, "strategy_now": self.strategy, "adopted_frac": 1.0 - users[0] / total,
                      "users.none": float(users[0])}
-        for j, o in enumerate(OPTIONS):
-            row[f"users.{o}"] = float(users[j + 1])
-        for j, o in enumerate(OPTIONS):
-            row[f"share_users.{o}"] = float(share_users[j])
-        for j, o in enumerate(OPTIONS):
-            row[f"share_tokens.{o}"] = float(share_tokens[j])
-        for j, o in enumerate(OPTIONS):
-            row[f"tokens.{o}"] = float(tokens[j])
-        for j, o in enumerate(OPTIONS):
-            row[f"price.{o}"] = float(self.price[j]) if self.available[j] else np.nan
-        for j, o in enumerate(OPTIONS):
-            row[f"quality.{o}"] = float(self.quality[j]) if self.available[j] else np.nan
+        offered = np.where(self.available, 1.0, np.nan)
+        for name, values in (("users", users[1:]), ("share_users", share_users), ("share_tokens", share_tokens),
+                             ("tokens", tokens), ("price", self.price * offered), ("quality", self.quality * offered)):
+            row.update(zip(_COLUMNS[name], np.asarray(values, dtype=np.float64).tolist(), strict=True))
         regulated = users_seg[1:, SEGMENT_CODE["regulated"]]
         row["llama_share_regulated"] = float(regulated[IS_LLAMA].sum() / regulated.sum()) if regulated.sum() else 0.0
         for key, p in self.providers.items():

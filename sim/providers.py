@@ -51,9 +51,13 @@ def open_community_gain(cfg, family_share: float, open_share: float) -> float:
     return phi * community_gain(cfg, family_share) + (1.0 - phi) * community_gain(cfg, open_share)
 
 
-def jevons(cfg, price: float) -> float:
-    """Tokens a firm uses per token of base demand at this price: (price / reference)^-epsilon (Jevons)."""
+def jevons(cfg, price):
+    """Tokens a firm uses per token of base demand at this price: (price / reference)^-epsilon (Jevons); a float
+    for a float price, an array for an array of prices."""
     eps = cfg.population.price_elasticity
+    if np.ndim(price):
+        x = np.maximum(np.asarray(price, dtype=np.float64) / cfg.choice.budget_per_mtok, 1e-12)
+        return np.ones_like(x) if eps == 0.0 else x ** (-eps)
     if eps == 0.0:
         return 1.0
     return max(price / cfg.choice.budget_per_mtok, 1e-12) ** (-eps)
