@@ -144,22 +144,22 @@ def logit_choice(opt: OptionTable, co: Coefficients, tokens, sensitivity, capabi
     z = uniforms
     scale = np.float32(-co.mu)
     offer_outside = outside_ok is not None and np.isfinite(opt.outside) and bool(outside_ok.any())
-    for j, offered in enumerate(opt.available.tolist() + [offer_outside]):
-        if offered:
-            row = z[j]
-            row += TINY  # U + 2^-26 > 0: moves only U < 1/4, by a quarter of their spacing, and never reaches 1
-            np.log(row, out=row)
-            np.negative(row, out=row)
-            np.log(row, out=row)
-            row *= scale
+    offered_rows = [j for j, offered in enumerate(opt.available.tolist() + [offer_outside]) if offered]
+    for j in offered_rows:
+        row = z[j]
+        row += TINY  # U + 2^-26 > 0: moves only U < 1/4, by a quarter of their spacing, and never reaches 1
+        np.log(row, out=row)
+        np.negative(row, out=row)
+        np.log(row, out=row)
+        row *= scale
     add_utilities(z[:K], opt, co, tokens, sensitivity, capability, segment, current, license_blocked)
     if offer_outside:
         row = z[K]
         row += np.float32(opt.outside)
         row += minus_inf_where(~outside_ok)
-    else:
-        z[K] = -np.inf
-    best, pick = argmax_rows(z)
+    if not offered_rows:
+        return np.full(z.shape[1], -1, dtype=np.int8)
+    best, pick = argmax_rows(z, offered_rows)  # rows not offered are -inf for everyone: they never win
     pick[(best == -np.inf) | (pick == K)] = -1
     return pick
 
@@ -227,11 +227,12 @@ def minus_inf_where(mask: np.ndarray) -> np.ndarray:
     return (mask.astype(np.uint32) * np.uint32(0xFF800000)).view(np.float32)
 
 
-def argmax_rows(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Column-wise max of z (K x M) and the index of its first occurrence (int8), by a pairwise tournament over rows:
-    about 3 contiguous passes per row instead of numpy's per-column argmax over a short axis. Leaves z intact."""
+def argmax_rows(z: np.ndarray, rows: list[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Column-wise max of z (K x M) over ``rows`` (default: all) and the index of its first occurrence (int8), by a
+    pairwise tournament over rows: about 3 contiguous passes per row instead of numpy's per-column argmax over a
+    short axis. Leaves z intact."""
     # Each entry: (values, index, owned) with index an int for a constant row index and owned False for views of z.
-    entries = [(row, j, False) for j, row in enumerate(z)]
+    entries = [(z[j], j, False) for j in (range(z.shape[0]) if rows is None else rows)]
     while len(entries) > 1:
         merged = []
         for (va, ia, own_a), (vb, ib, own_b) in zip(entries[::2], entries[1::2], strict=False):

@@ -259,6 +259,21 @@ class PrivateTier(Section):
     price_premium: float = _f(0.3, 0, 10, "fraction", "price premium of the private / customized tier")
 
 
+class OpenWeights(Section):
+    """A closed lab's own open-weight model (OpenAI's gpt-oss, Aug 2025; Google's Gemma, Feb 2024): hosted by the
+    clouds, free weights, trailing the lab's current model; its users count towards the lab's family (mindshare)."""
+
+    enabled: bool = Field(False, description="the lab also releases an open-weight model of its own")
+    date: YearMonth = Field("2023-01", description="first open-weight release (YYYY-MM; at or before the start: "
+                                                   "from the start)")
+    trail_elo: float = _f(100.0, 0, 1000, "Elo",
+                          "how far it trails the lab's current model (about 100 on LMArena in 2025: gpt-oss-120b vs "
+                          "GPT-5, Gemma 3 vs Gemini 2.5 Pro)")
+    brand_premium: float = _f(0.0, -50, 50, "",
+                              "brand constant over the other hosted open models (choice.brand.open_hosted)")
+    training_cost: float = _f(2.0e7, 0, 1e12, "$", "extra training cost per lab release while it is offered")
+
+
 class ClosedLabParams(Section):
     enabled: bool = Field(True, description="the lab's API is offered")
     lead: float = _f(0.0, -1000, 1000, "Elo", "quality at a release relative to the frontier")
@@ -271,6 +286,7 @@ class ClosedLabParams(Section):
     price: Pricing = Pricing()
     flywheel: Flywheel = Flywheel()
     private_tier: PrivateTier = PrivateTier()
+    open_weights: OpenWeights = OpenWeights()
     margin_quality: float = _f(0.0, 0, 100, "Elo per ln",
                                "xi: margins fund quality; the lead at a release gains xi ln(revenue / reference)")
     revenue_ref_per_year: float = _f(1.0e9, 1, 1e13, "$/year", "reference revenue of the margin-funds-quality term")

@@ -44,6 +44,7 @@ from sim.options import (
     IS_LLAMA,
     IS_OPEN,
     IS_SELF,
+    LAB_OPEN,
     LLAMA_HOSTED,
     LLAMA_SELF,
     META_API,
@@ -61,6 +62,7 @@ BUSINESS = np.array([SEGMENT_CODE["enterprise"], SEGMENT_CODE["regulated"]])
 PLATFORM = SEGMENT_CODE["platform"]
 _LLAMA_OR_NONE = np.append(IS_LLAMA, False)  # indexed by choice: -1 (not adopted) reads the appended False
 _SELF_OR_NONE = np.append(IS_SELF, False)
+RIVAL_OPTIONS = np.array([OPEN_HOSTED, OPEN_SELF])  # the other open families (Mistral, DeepSeek, Qwen...)
 _COLUMNS = {name: tuple(f"{name}.{o}" for o in OPTIONS)  # per-option record columns
             for name in ("users", "share_users", "share_tokens", "tokens", "price", "quality")}
 
@@ -258,10 +260,16 @@ class LLMMarket(mesa.Model):
             unit = serving_cost(cfg, t, self.legacy_llama[1]) * cfg.meta.serving_efficiency * (1.0 - cut)
             price[LLAMA_HOSTED], price[LLAMA_SELF] = self.open_weight_prices(unit)
             available[IS_LLAMA] = True
-        quality[IS_OPEN & ~IS_LLAMA] = self.rival.quality
+        quality[RIVAL_OPTIONS] = self.rival.quality
         price[OPEN_HOSTED], price[OPEN_SELF] = self.open_weight_prices(
             serving_cost(cfg, t, self.rival.release_quality))
-        available[IS_OPEN & ~IS_LLAMA] = self.rival.enabled
+        available[RIVAL_OPTIONS] = self.rival.enabled
+        for lab in self.labs:  # a lab's own open-weight model, served by the clouds
+            if lab.open_weights_live(t):
+                j = LAB_OPEN[lab.key]
+                quality[j], released = lab.open_weights_quality()
+                unit = serving_cost(cfg, t, released) * lab.params().serving_efficiency
+                price[j], available[j] = self.open_weight_prices(unit)[0], True
         reg = cfg.regulation
         if reg.applies_to != "open":
             price[~IS_OPEN] += reg.extra_cost
@@ -270,7 +278,8 @@ class LLMMarket(mesa.Model):
         self.quality, self.price, self.available = quality, price, available
         self.jevons = jevons(cfg, price)  # tokens per base token at each option's price
 
-        brand = np.array([getattr(ch.brand, o) for o in OPTIONS])
+        brand = np.array([getattr(ch.brand, o) for o in OPTIONS[:LAB_OPEN["openai"]]]
+                         + [ch.brand.open_hosted + lab.params().open_weights.brand_premium for lab in self.labs])
         brand[META_API] += (ch.brand.openai + ch.brand.anthropic + ch.brand.google) / 3.0  # relative to the labs
         network = ch.gamma_network * np.log1p(self.family_share[FAMILY_OF] / ch.network_s0)
         base = ch.beta_quality * np.where(np.isnan(quality), 0.0, quality) / 100.0 + network + brand
@@ -415,7 +424,9 @@ class LLMMarket(mesa.Model):
             lab.book(t, tokens[lab.option], private, cons["revenue"][lab.key], contract)
 
         price = self.price
-        self.host.book(tokens[LLAMA_HOSTED], price[LLAMA_HOSTED], tokens[OPEN_HOSTED], price[OPEN_HOSTED])
+        other = IS_HOSTED_OPEN & ~IS_LLAMA  # the open families' and the labs' own open weights, hosted
+        self.host.book(tokens[LLAMA_HOSTED], price[LLAMA_HOSTED], float(tokens[other].sum()),
+                       float((price[other] * tokens[other]).sum()))
         self.rival.book(t)
         self.book_meta(t, tokens, users_seg, cons)
 
@@ -475,7 +486,7 @@ class LLMMarket(mesa.Model):
         self-host the best open model (the other families, or Llama weights left behind), whichever is worth more."""
         cfg, tau = self.cfg, self.cfg.consumer.tokens_per_user_month
         labs = [lab for lab in self.labs if lab.enabled]
-        opens = []
+        opens = [lab.open_weights_quality() for lab in self.labs if lab.open_weights_live(t)]
         if self.rival.enabled:
             opens.append((self.rival.quality, self.rival.release_quality))
         if self.legacy_llama is not None:

@@ -220,6 +220,28 @@ class ClosedLab(ModelMaker):
     def endogenous_quality(self) -> float:
         return self.flywheel_gain()
 
+    def open_weights(self):
+        """The lab's own open-weight model's parameters (None for a lab that cannot have one, i.e. Meta)."""
+        return getattr(self.params(), "open_weights", None)
+
+    def open_weights_live(self, t: int) -> bool:
+        """Whether the lab offers an open-weight model of its own in month t."""
+        ow = self.open_weights()
+        return (ow is not None and ow.enabled and self.enabled
+                and month_index(self.model.cfg.start, ow.date) <= t)
+
+    def open_weights_quality(self) -> tuple[float, float]:
+        """(quality, release quality) of the lab's open-weight model: its own, less ``trail_elo``. Free weights
+        bring the lab no revenue; their users join its family (network term: mindshare) and can cost it API
+        customers, both through the developers' choices."""
+        trail = self.open_weights().trail_elo
+        return self.quality - trail, self.release_quality - trail
+
+    def training_cost(self) -> float:
+        """Training per release, plus the open-weight model's while the lab offers one."""
+        extra = self.open_weights().training_cost if self.open_weights_live(self.model.month) else 0.0
+        return self.params().training_cost + extra
+
     def flywheel_gain(self) -> float:
         """Data flywheel: closed APIs learn from captured usage, kappa (1 - exp(-D / D0)), with D0 in months of the
         whole market's token volume, so the race stays live and tokens that go to open models slow it."""
@@ -313,10 +335,12 @@ class OpenRival(ModelMaker):
 class CloudHost(Provider):
     """Azure, AWS, Together...: serves open weights at cost x (1 + margin) and pays Meta a revenue share on Llama."""
 
-    def book(self, llama_tokens: float, llama_price: float, open_tokens: float, open_price: float) -> None:
-        """Hosted prices are serving cost x (1 + margin) + the regulatory compliance charge, which the host passes on
-        (a cost line) rather than keeps. Hosts above the MAU threshold need Meta's approval to serve Llama, which Meta
-        sells for theta_h of their Llama revenue net of that charge; small hosts pay nothing; no clause, no fee."""
+    def book(self, llama_tokens: float, llama_price: float, open_tokens: float, open_revenue: float) -> None:
+        """Llama's tokens and price, and the other hosted open models' tokens and revenue (the open families and
+        the labs' own open weights). Hosted prices are serving cost x (1 + margin) + the regulatory compliance
+        charge, which the host passes on (a cost line) rather than keeps. Hosts above the MAU threshold need Meta's
+        approval to serve Llama, which Meta sells for theta_h of their Llama revenue net of that charge; small hosts
+        pay nothing; no clause, no fee."""
         cfg = self.model.cfg
         host = cfg.providers.cloud_host
         share = host.meta_revenue_share * host.large_host_share if cfg.license.enabled else 0.0
@@ -324,8 +348,8 @@ class CloudHost(Provider):
         tokens = llama_tokens + open_tokens
         llama_net = (llama_price - extra) * llama_tokens if llama_tokens else 0.0
         self.ledger = {
-            "hosting_revenue": llama_price * llama_tokens + open_price * open_tokens if tokens else 0.0,
-            "serving_cost": -(llama_net + ((open_price - extra) * open_tokens if open_tokens else 0.0)) / markup,
+            "hosting_revenue": llama_price * llama_tokens + open_revenue if tokens else 0.0,
+            "serving_cost": -(llama_net + (open_revenue - extra * open_tokens if open_tokens else 0.0)) / markup,
             "compliance_cost": -extra * tokens,
             "meta_revenue_share": -share * llama_net,
         }

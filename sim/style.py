@@ -4,7 +4,8 @@ Colours start from Okabe-Ito; "Other open, hosted" takes Paul Tol's wine (#88225
 which deuteranopes and protanopes could not tell from Anthropic's vermillion. ``tests/test_plots.py`` checks
 every pair of option colours stays apart under simulated protanopia, deuteranopia and tritanopia. Line styles
 and hatches tell the kinds of option apart without colour: closed APIs solid, hosted open weights dashed,
-self-hosted open weights dotted (hatched in stacked areas).
+self-hosted open weights dotted (hatched in stacked areas); a lab's own open-weight model takes its lab's colour
+with a dash-dot line and a cross hatch.
 """
 
 from __future__ import annotations
@@ -21,15 +22,19 @@ OPTION_COLORS = {
     "open_hosted": "#882255",
     "open_self": "#F0E442",
 }
+for _lab in ("openai", "anthropic", "google"):  # a lab's own open weights: its colour, dash-dot, cross-hatched
+    OPTION_COLORS[f"{_lab}_open"] = OPTION_COLORS[_lab]
 OPTION_STYLES = {
     "openai": "-", "anthropic": "-", "google": "-", "meta_api": "-",
     "llama_hosted": "--", "open_hosted": "--",
     "llama_self": ":", "open_self": ":",
+    "openai_open": "-.", "anthropic_open": "-.", "google_open": "-.",
 }
 OPTION_HATCHES = {
     "openai": "", "anthropic": "", "google": "", "meta_api": "",
     "llama_hosted": "//", "open_hosted": "//",
     "llama_self": "..", "open_self": "..",
+    "openai_open": "xx", "anthropic_open": "xx", "google_open": "xx",
 }
 PROVIDER_COLORS = {
     "openai": "#000000",
@@ -48,6 +53,9 @@ OPTION_LABELS = {
     "llama_self": "Llama, self-hosted",
     "open_hosted": "Other open, hosted",
     "open_self": "Other open, self-hosted",
+    "openai_open": "OpenAI open weights (gpt-oss)",
+    "anthropic_open": "Anthropic open weights",
+    "google_open": "Google open weights (Gemma)",
 }
 STRATEGY_LABELS = {"open": "Meta open (Llama)", "closed": "Meta closed API", "absent": "No Meta model"}
 STRATEGY_COLORS = {"open": OPTION_COLORS["llama_hosted"], "closed": OPTION_COLORS["meta_api"], "absent": "#999999"}

@@ -25,7 +25,7 @@ from scipy.special import expit
 
 from sim.channels import CHANNEL_NAMES as META_LINES
 from sim.choice import logit_probabilities
-from sim.config import Scenario
+from sim.config import PerOption, Scenario
 from sim.loading import deep_merge, validate_scenario
 from sim.model import LLMMarket
 from sim.options import IDX, IS_LLAMA, OPTIONS, PROVIDERS, K
@@ -46,7 +46,7 @@ def _pick(size: str, small, large):
     return small if size == "small" else large
 
 
-NO_BRANDS = dict.fromkeys(OPTIONS, 0.0)
+NO_BRANDS = dict.fromkeys(PerOption.model_fields, 0.0)
 
 
 def reduced(name: str, sections: dict, seed: int = BASE_SEED) -> Scenario:

@@ -344,7 +344,7 @@ def test_presets_load_and_smoke_variants_are_small():
     g = load_decision("llm_market_game_smoke")
     assert len(g.profiles()) * g.spec.replications <= 40 and g.players == ("meta", "openai", "anthropic", "google")
     full = load_decision("llm_market_game")
-    assert full.shape == (3, 4, 4, 4)
+    assert full.shape == (4, 4, 4, 4)
 
 
 def test_sweep_refuses_a_decision_file(capsys):

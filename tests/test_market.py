@@ -12,6 +12,7 @@ import pytest
 from sim.choice import Coefficients, OptionTable, box_cox, utilities
 from sim.config import Event
 from sim.loading import load_scenario
+from sim.options import OPTIONS, K
 from sim.population import Tally, draw_population, tail_cut
 from sim.providers import nash_price
 from sim.runner import simulate
@@ -28,12 +29,14 @@ def test_log_cost_values_a_halving_the_same_at_any_price_level_and_linear_cost_d
     assert linear[0] > 100 * linear[1]
 
 
-def _two_option_table(price):
-    k = 8
-    return OptionTable(base=np.zeros(k, np.float32), price=np.asarray(price, np.float32),
+def _two_option_table(two_prices):
+    k = K
+    price, available = np.zeros(k, np.float32), np.zeros(k, bool)
+    price[:2], available[:2] = two_prices, True
+    return OptionTable(base=np.zeros(k, np.float32), price=price,
                        fixed_cost=np.zeros(k, np.float32), ownership=np.zeros(k, np.float32),
                        leak=np.zeros(k, np.float32), private_cap=np.full(k, np.inf, np.float32),
-                       available=np.array([1, 1, 0, 0, 0, 0, 0, 0], bool), outside=-3.0)
+                       available=available, outside=-3.0)
 
 
 def test_utilities_use_the_box_cox_cost_of_the_bill_relative_to_the_reference_bill():
@@ -44,10 +47,10 @@ def test_utilities_use_the_box_cox_cost_of_the_bill_relative_to_the_reference_bi
     ones = np.ones(m, np.float32)
     args = (ones * 50, ones * 0.5, ones * 0.9, np.zeros(m, np.int8), np.full(m, -1, np.int8), np.zeros(m, bool))
     for level in (1.0, 0.001):  # a 50% undercut is worth alpha ln 2 at any price level
-        v = utilities(_two_option_table([10 * level, 5 * level, 0, 0, 0, 0, 0, 0]), co, *args)
+        v = utilities(_two_option_table([10 * level, 5 * level]), co, *args)
         assert v[0, 1] - v[0, 0] == pytest.approx(2.0 * np.log(2.0), rel=1e-5)
-    v = utilities(_two_option_table([10, 5, 0, 0, 0, 0, 0, 0]), co, *args, outside_ok=np.array([1, 0, 1], bool))
-    assert v.shape == (m, 9) and v[0, 8] == pytest.approx(-3.0) and v[1, 8] == -np.inf
+    v = utilities(_two_option_table([10, 5]), co, *args, outside_ok=np.array([1, 0, 1], bool))
+    assert v.shape == (m, K + 1) and v[0, K] == pytest.approx(-3.0) and v[1, K] == -np.inf
 
 
 def test_nash_markup_is_a_constant_lerner_index_under_log_cost():
@@ -91,9 +94,7 @@ def test_jevons_demand_scales_tokens_by_price_and_zero_elasticity_is_fixed_use()
         tokens = m.tally.tokens * m.usage
         price = np.where(m.price > 0, m.price, m.cfg.choice.budget_per_mtok)  # options with no price carry no tokens
         factor = (price / m.cfg.choice.budget_per_mtok) ** -eps
-        got = np.array([m.rows[-1][f"tokens.{o}"] for o in ("openai", "anthropic", "google", "meta_api",
-                                                             "llama_hosted", "llama_self", "open_hosted",
-                                                             "open_self")])
+        got = np.array([m.rows[-1][f"tokens.{o}"] for o in OPTIONS])
         on = tokens > 0
         expected = tokens[on] if eps == 0 else tokens[on] * factor[on]
         assert np.allclose(got[on], expected, rtol=1e-9)
