@@ -129,7 +129,7 @@ def main() -> None:
         col = {k: np.array([r[k] for r in res]) for k in res[0]}
         share = col["share"]
         var = share.var(ddof=1)
-        contrib = [np.cov(col[f"llama.{x}"], share, ddof=1)[0, 1] / var if var > 0 else np.nan
+        contrib = [np.cov(col[f"llama.{x}"], share, ddof=1)[0, 1] / var if var > 1e-12 else np.nan
                    for x in ("giants", "tail", "body")]
         varying = {"all": "all", "only": stream, "fix": f"all but {stream}", "pop": f"population: {stream}"}[kind]
         print(f"| {varying} | {share.std(ddof=1):.4f} | {share.mean():.4f} | "

@@ -36,7 +36,7 @@ class Developers:
     capability: np.ndarray  # float32 in [0, 1], ability to self-host and fine-tune
     choice: np.ndarray  # int8 option index, -1 = not adopted
     chosen_at: np.ndarray  # int16 month the firm last changed option (adopting counts as a change)
-    body_rows: int = 0  # rows [0, body_rows) sample the body of the size distribution; the rest have weight 1
+    body_rows: int = 0  # rows [0, body_rows) sample the body (in strata of token use); the rest have weight 1
     clock: int = 0  # current month
     _packed: np.ndarray | None = field(default=None, repr=False)  # N x 4 float32 copy of PACKED, built on first use
 
@@ -49,15 +49,12 @@ class Developers:
 
         Choosers are scattered over the population, so reading four separate float arrays costs four cache misses a
         firm; one 16-byte row of a packed copy of these fixed attributes (built on first use) costs one, and
-        ``np.take`` along rows is several times faster than separate fancy-index gathers. Weights take two values
-        (the body's, and 1 from ``body_rows`` on), so they come from the row index, not from memory."""
+        ``np.take`` along rows is several times faster than separate fancy-index gathers. Weights differ by stratum;
+        choosers come nearly in row order, so their gather costs no more than computing them from the row index."""
         if self._packed is None:
             self._packed = np.stack([getattr(self, name) for name in PACKED], axis=1)
         rows = np.take(self._packed, who, axis=0).T.copy()
-        if self.body_rows:
-            weight = np.where(who < self.body_rows, self.weight[0], np.float32(1.0)).astype(np.float32)
-        else:  # arrays built by hand: read the weights
-            weight = self.weight[who]
+        weight = self.weight[who]
         return (*rows, weight, self.segment[who])
 
     @property
@@ -147,46 +144,46 @@ class _Sizes:
         """P(L > l0)."""
         return np.where(l0 < 0, 1.0, np.where(l0 < self.lc, np.exp(-self.a * np.clip(l0, 0.0, self.lc)), 0.0))
 
-    def tokens_above(self, l0: np.ndarray) -> np.ndarray:
-        """E[e^(eta L); L > l0]: the integral of a e^((eta - a) l) from max(l0, 0) to Lc plus the cap's mass."""
-        k, lo = self.eta - self.a, np.clip(l0, 0.0, self.lc)
+    def moment_above(self, l0: np.ndarray, power: float) -> np.ndarray:
+        """E[e^(power eta L); L > l0]: the integral of a e^((power eta - a) l) from max(l0, 0) to Lc plus the cap's
+        mass."""
+        k, lo = power * self.eta - self.a, np.clip(l0, 0.0, self.lc)
         width = self.lc - lo
         part = np.exp(k * lo) * (np.expm1(k * width) / k if abs(k) > 1e-12 else width)
         return np.where(l0 < self.lc, self.a * part + np.exp(k * self.lc), 0.0)
 
+    def prob(self, lo: float, hi: float) -> float:
+        """P(lo < Y <= hi)."""
+        return float((_PHI * (self.survival(self.l0(lo, _Z)) - self.survival(self.l0(hi, _Z)))).sum() * _DZ)
+
+    def moment(self, lo: float, hi: float, power: float) -> float:
+        """E[e^(power Y); lo < Y <= hi] (power 1: expected tokens up to a common factor, 2: their second moment)."""
+        weight = _PHI * np.exp(power * self.sigma * _Z)
+        between = self.moment_above(self.l0(lo, _Z), power) - self.moment_above(self.l0(hi, _Z), power)
+        return float((weight * between).sum() * _DZ)
+
     def tail_prob(self, y: float) -> float:
-        return float((_PHI * self.survival(self.l0(y, _Z))).sum() * _DZ)
+        return self.prob(y, np.inf)
 
     def tail_tokens(self, y: float) -> float:
         """Share of expected tokens carried by firms with Y > y."""
-        weight = _PHI * np.exp(self.sigma * _Z)
-        return float((weight * self.tokens_above(self.l0(y, _Z))).sum() / (weight * self.tokens_above(
-            np.full(_Z.size, -np.inf))).sum())
+        return self.moment(y, np.inf, 1.0) / self.moment(-np.inf, np.inf, 1.0)
 
     def bounds(self) -> tuple[float, float]:
         return -8.0 * self.sigma - 1.0, self.eta * self.lc + 8.0 * self.sigma + 1.0
 
-    def draw(self, y: float, tail: bool, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(L, z) of firms in the tail (Y > y) or body (Y <= y) from two uniforms per firm: z by inverting its
-        conditional distribution on the grid, then L given z by inverting the (truncated) exponential."""
-        s = self.survival(self.l0(y, _Z))
-        dens = _PHI * (s if tail else 1.0 - s)
+    def draw(self, lo: float, hi: float, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(L, z) of firms with lo < Y <= hi from two uniforms per firm: z by inverting its conditional distribution
+        on the grid, then L given z by inverting the survival of the capped exponential between the two bounds."""
+        dens = _PHI * (self.survival(self.l0(lo, _Z)) - self.survival(self.l0(hi, _Z)))
         cdf = np.concatenate(([0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]))))
         z = np.interp(u * cdf[-1], cdf, _Z)
-        l0 = self.l0(y, z)
-        if tail:  # memoryless: L = max(l0, 0) + Exp(a)
-            lsize = np.maximum(l0, 0.0)
-            lsize -= np.log1p(-v) / self.a
-        else:  # Exp(a) truncated to [0, l0], or untruncated (the cap's mass included) where l0 is past the cap
-            np.clip(l0, 0.0, self.lc, out=l0)
-            free = l0 >= self.lc
-            l0 *= -self.a
-            np.expm1(l0, out=l0)
-            l0[free] = -1.0
-            l0 *= v
-            lsize = np.log1p(l0)
-            lsize *= -1.0 / self.a
-        return np.minimum(lsize, self.lc, out=lsize), z
+        s_lo, s_hi = self.survival(self.l0(lo, z)), self.survival(self.l0(hi, z))
+        q = s_lo - v * (s_lo - s_hi)  # P(L > l) of the drawn L; at or below e^(-a Lc): the cap
+        np.maximum(q, 1e-300, out=q)
+        lsize = np.log(q)
+        lsize *= -1.0 / self.a
+        return np.clip(lsize, 0.0, self.lc, out=lsize), z
 
 
 def _bisect(f, lo: float, hi: float, target: float) -> float:
@@ -237,12 +234,38 @@ def _stratified(rng: np.random.Generator, n: int, ordered: bool = False) -> np.n
     return u
 
 
+BODY_STRATA = 4  # body strata of token use below the tail's cut
+BODY_STRATUM_WIDTH = 1.5  # their width in log token use (a factor e^1.5 = 4.5)
+
+
+def body_strata(sizes: _Sizes, y: float, firms: float, rows: int) -> list[tuple[float, float, float, int]]:
+    """(lower, upper cut on Y, real firms, rows) of each body stratum, the smallest token users first.
+
+    The body is split by token use, [.., y - 3w], (y - 3w, y - 2w], ... (y - w, y], and its rows allocated half in
+    proportion to firms (firm counts such as the adopted share and user shares stay about as precise as with one
+    stratum: their variance rises by a third at most) and half by Neyman allocation on token volume (rows where the
+    second moment of tokens is, Cochran 1977 §5.5), so the few heavier body firms are sampled finely and token
+    shares do not swing with a handful of rows. Without a tail (``tail_token_share`` 0) the body is one stratum of
+    equal weights."""
+    if not np.isfinite(y) or rows < 4 * BODY_STRATA:
+        return [(-np.inf, y, firms, rows)]
+    cuts = [-np.inf, *(y - BODY_STRATUM_WIDTH * k for k in range(BODY_STRATA - 1, 0, -1)), y]
+    bounds = list(zip(cuts[:-1], cuts[1:], strict=True))
+    p = np.array([sizes.prob(lo, hi) for lo, hi in bounds])
+    spread = p * np.sqrt([sizes.moment(lo, hi, 2.0) / max(q, 1e-300) for (lo, hi), q in zip(bounds, p, strict=True)])
+    share = 0.5 * p / p.sum() + 0.5 * spread / spread.sum()
+    n_h = np.maximum(np.floor(share * rows).astype(int), 1)  # largest remainder, every stratum at least one row
+    n_h[np.argmax(share * rows - n_h)] += rows - n_h.sum()
+    return [(lo, hi, firms * q / p.sum(), int(m)) for (lo, hi), q, m in zip(bounds, p, n_h, strict=True)]
+
+
 def draw_population(cfg: Population, rng: np.random.Generator) -> Developers:
     """Zipf-like firm sizes (Axtell 2001), tokens ~ mau^eta with lognormal noise, Beta data sensitivity per segment.
 
     Stratified: the named giants (Google, Apple, ... all above 700M MAU in 2023) take the last rows and firms whose
     token use is above :func:`tail_cut` take one row each (weight 1); the remaining rows sample the body below the
-    cut, each standing for (represents - giants - tail firms) / body rows real firms. Within each stratum, segments,
+    cut in strata of token use (:func:`body_strata`), each row standing for its stratum's firms / rows real firms.
+    Within each stratum, segments,
     sizes and token noise come from stratified uniforms (one per 1/n slice, randomly paired): every row still has the
     exact distribution of its stratum, but the rows spread over it evenly, so a replicate's population does not hinge
     on how many draws land in the far tail.
@@ -259,16 +282,22 @@ def draw_population(cfg: Population, rng: np.random.Generator) -> Developers:
 
     # One stream per attribute (in this order), so that a diagnostic can hold any of them fixed.
     seg_rng, size_rng, giant_rng, sens_rng, cap_rng = rng.spawn(len(POPULATION_STREAMS))
+    strata = [*body_strata(sizes, y, firms - n_tail, n_body), (y, np.inf, float(n_tail), n_tail)]
     segment = np.empty(n, dtype=np.int8)
     lsize, noise = np.zeros(n), np.zeros(n)
+    weight = np.ones(n, dtype=np.float32)
     cum = np.cumsum(shares / shares.sum())
-    for rows, tail in ((slice(0, n_body), False), (slice(n_body, n - g), True)):
-        m = rows.stop - rows.start
+    start = 0
+    for lo, hi, real, m in strata:
         if m <= 0:
             continue
+        rows = slice(start, start + m)
+        start += m
         segment[rows] = np.minimum(np.searchsorted(cum, _stratified(seg_rng, m), side="right"), len(SEGMENTS) - 1)
-        lsize[rows], noise[rows] = sizes.draw(y, tail, _stratified(size_rng, m, ordered=True),
+        lsize[rows], noise[rows] = sizes.draw(lo, hi, _stratified(size_rng, m, ordered=True),
                                               _stratified(size_rng, m))
+        weight[rows] = real / m
+    weight[n_body:] = 1.0
     mau = np.minimum(cfg.mau_min * np.exp(lsize), cfg.mau_cap).astype(np.float32)
     if giants:
         mau[n - g:] = [x.mau for x in giants]
@@ -278,9 +307,6 @@ def draw_population(cfg: Population, rng: np.random.Generator) -> Developers:
     tokens = (cfg.tokens_per_mau * mau.astype(np.float64) ** cfg.tokens_exponent
               * np.exp(cfg.tokens_sigma * noise - 0.5 * cfg.tokens_sigma**2)).astype(np.float32)
     np.maximum(tokens, np.float32(1e-6), out=tokens)
-
-    weight = np.ones(n, dtype=np.float32)
-    weight[:n_body] = (firms - n_tail) / max(n_body, 1)
     volume = tokens * weight
 
     a_s = np.array([getattr(cfg.sensitivity, s).a for s in SEGMENTS])[segment]
