@@ -16,6 +16,7 @@ from sim.options import K
 SEGMENT_CODE = {name: i for i, name in enumerate(SEGMENTS)}
 N_SEG = len(SEGMENTS)
 PACKED = ("tokens", "sensitivity", "capability", "volume")  # float32 attributes read together for every chooser
+POPULATION_STREAMS = ("segment", "size", "giants", "sensitivity", "capability")  # children of the population rng
 
 
 @dataclass
@@ -35,7 +36,7 @@ class Developers:
     capability: np.ndarray  # float32 in [0, 1], ability to self-host and fine-tune
     choice: np.ndarray  # int8 option index, -1 = not adopted
     chosen_at: np.ndarray  # int16 month the firm last changed option (adopting counts as a change)
-    body_rows: int = 0  # rows [0, body_rows) sample the body of the size distribution; the rest have weight 1
+    body_rows: int = 0  # rows [0, body_rows) sample the body (in strata of token use); the rest have weight 1
     clock: int = 0  # current month
     _packed: np.ndarray | None = field(default=None, repr=False)  # N x 4 float32 copy of PACKED, built on first use
 
@@ -48,15 +49,12 @@ class Developers:
 
         Choosers are scattered over the population, so reading four separate float arrays costs four cache misses a
         firm; one 16-byte row of a packed copy of these fixed attributes (built on first use) costs one, and
-        ``np.take`` along rows is several times faster than separate fancy-index gathers. Weights take two values
-        (the body's, and 1 from ``body_rows`` on), so they come from the row index, not from memory."""
+        ``np.take`` along rows is several times faster than separate fancy-index gathers. Weights differ by stratum;
+        choosers come nearly in row order, so their gather costs no more than computing them from the row index."""
         if self._packed is None:
             self._packed = np.stack([getattr(self, name) for name in PACKED], axis=1)
         rows = np.take(self._packed, who, axis=0).T.copy()
-        if self.body_rows:
-            weight = np.where(who < self.body_rows, self.weight[0], np.float32(1.0)).astype(np.float32)
-        else:  # arrays built by hand: read the weights
-            weight = self.weight[who]
+        weight = self.weight[who]
         return (*rows, weight, self.segment[who])
 
     @property
@@ -121,80 +119,202 @@ class Tally:
         self.tokens[empty[1:]] = 0.0
 
 
+_Z = np.linspace(-8.0, 8.0, 4001)  # grid of the standard-normal token noise for the stratum integrals
+_PHI = np.exp(-0.5 * _Z**2) / np.sqrt(2.0 * np.pi)
+_DZ = _Z[1] - _Z[0]
+
+
+class _Sizes:
+    """Firm size and token noise as one token index, Y = eta L + sigma z (tokens = scale m0^eta e^(Y - sigma^2/2)).
+
+    L = ln(mau / m0) is Exp(a) capped at Lc = ln(cap / m0) (Pareto sizes with the cap's mass at the cap) and z is
+    standard normal. A firm is in the tail when Y > y, i.e. when L > l0(z) = (y - sigma z) / eta, so the strata
+    split on a firm's token use, size and noise together: a body row can never be a large token user. Integrals
+    over z run on a fixed grid; those over L are closed forms of the exponential."""
+
+    def __init__(self, cfg: Population):
+        self.a, self.eta, self.sigma = cfg.mau_tail, max(cfg.tokens_exponent, 1e-12), cfg.tokens_sigma
+        self.lc = max(np.log(cfg.mau_cap / cfg.mau_min), 0.0)
+
+    def l0(self, y: float, z: np.ndarray) -> np.ndarray:
+        """The size threshold ln(mau / m0) above which a firm with noise z is in the tail."""
+        return (y - self.sigma * z) / self.eta
+
+    def survival(self, l0: np.ndarray) -> np.ndarray:
+        """P(L > l0)."""
+        return np.where(l0 < 0, 1.0, np.where(l0 < self.lc, np.exp(-self.a * np.clip(l0, 0.0, self.lc)), 0.0))
+
+    def moment_above(self, l0: np.ndarray, power: float) -> np.ndarray:
+        """E[e^(power eta L); L > l0]: the integral of a e^((power eta - a) l) from max(l0, 0) to Lc plus the cap's
+        mass."""
+        k, lo = power * self.eta - self.a, np.clip(l0, 0.0, self.lc)
+        width = self.lc - lo
+        part = np.exp(k * lo) * (np.expm1(k * width) / k if abs(k) > 1e-12 else width)
+        return np.where(l0 < self.lc, self.a * part + np.exp(k * self.lc), 0.0)
+
+    def prob(self, lo: float, hi: float) -> float:
+        """P(lo < Y <= hi)."""
+        return float((_PHI * (self.survival(self.l0(lo, _Z)) - self.survival(self.l0(hi, _Z)))).sum() * _DZ)
+
+    def moment(self, lo: float, hi: float, power: float) -> float:
+        """E[e^(power Y); lo < Y <= hi] (power 1: expected tokens up to a common factor, 2: their second moment)."""
+        weight = _PHI * np.exp(power * self.sigma * _Z)
+        between = self.moment_above(self.l0(lo, _Z), power) - self.moment_above(self.l0(hi, _Z), power)
+        return float((weight * between).sum() * _DZ)
+
+    def tail_prob(self, y: float) -> float:
+        return self.prob(y, np.inf)
+
+    def tail_tokens(self, y: float) -> float:
+        """Share of expected tokens carried by firms with Y > y."""
+        return self.moment(y, np.inf, 1.0) / self.moment(-np.inf, np.inf, 1.0)
+
+    def bounds(self) -> tuple[float, float]:
+        return -8.0 * self.sigma - 1.0, self.eta * self.lc + 8.0 * self.sigma + 1.0
+
+    def draw(self, lo: float, hi: float, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(L, z) of firms with lo < Y <= hi from two uniforms per firm: z by inverting its conditional distribution
+        on the grid, then L given z by inverting the survival of the capped exponential between the two bounds."""
+        dens = _PHI * (self.survival(self.l0(lo, _Z)) - self.survival(self.l0(hi, _Z)))
+        cdf = np.concatenate(([0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]))))
+        z = np.interp(u * cdf[-1], cdf, _Z)
+        s_lo, s_hi = self.survival(self.l0(lo, z)), self.survival(self.l0(hi, z))
+        q = s_lo - v * (s_lo - s_hi)  # P(L > l) of the drawn L; at or below e^(-a Lc): the cap
+        np.maximum(q, 1e-300, out=q)
+        lsize = np.log(q)
+        lsize *= -1.0 / self.a
+        return np.clip(lsize, 0.0, self.lc, out=lsize), z
+
+
+def _bisect(f, lo: float, hi: float, target: float) -> float:
+    """Smallest y in [lo, hi] with f(y) <= target, for f falling in y."""
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if f(mid) > target else (lo, mid)
+    return hi
+
+
 def tail_cut(cfg: Population, firms: float, n_rows: int) -> float:
-    """Firm size (MAU) above which firms are simulated one row per real firm (stratified sampling, Cochran 1977).
+    """Token use (M tokens/month, before usage growth) above which firms are simulated one row per real firm
+    (stratified sampling, Cochran 1977).
 
     The cut is set so that the firms above it carry ``tail_token_share`` of expected tokens (Pareto sizes with the
-    cap's mass at the cap, tokens ~ mau^eta), then raised if the tail would take more than ``tail_rows_max`` of the
-    rows. Returns the cap (no tail) when the share is 0. One huge row then never stands for hundreds of large firms."""
-    m0, cap, a, eta = cfg.mau_min, cfg.mau_cap, cfg.mau_tail, cfg.tokens_exponent
-    if cfg.tail_token_share <= 0 or cap <= m0:
-        return cap
+    cap's mass at the cap, tokens ~ mau^eta with lognormal noise), then raised if the tail would take more than
+    ``tail_rows_max`` of the rows. Returns inf (no tail) when the share is 0. Cutting on tokens rather than size
+    keeps the largest token users out of the body, where one row with a large noise draw would stand for hundreds of
+    firms."""
+    if cfg.tail_token_share <= 0:
+        return float("inf")
+    return float(_token_scale(cfg) * np.exp(_index_cut(cfg, _Sizes(cfg), firms, n_rows) - 0.5 * cfg.tokens_sigma**2))
 
-    def above(x: float) -> float:  # expected tokens of firms above x, up to a common factor
-        k = eta - a
-        body = a * m0**a * (np.log(cap / x) if abs(k) < 1e-12 else (cap**k - x**k) / k)
-        return body + (m0 / cap) ** a * cap**eta
 
-    share = lambda x: above(x) / above(m0)  # noqa: E731
-    lo, hi = np.log(m0), np.log(cap)
-    target = cfg.tail_token_share
-    if share(m0) <= target:
-        cut = m0
-    else:
-        for _ in range(80):  # bisection on log size: share falls as the cut rises
-            mid = 0.5 * (lo + hi)
-            lo, hi = (mid, hi) if share(np.exp(mid)) > target else (lo, mid)
-        cut = float(np.exp(hi))
+def _token_scale(cfg: Population) -> float:
+    return cfg.tokens_per_mau * cfg.mau_min**cfg.tokens_exponent
+
+
+def _index_cut(cfg: Population, sizes: _Sizes, firms: float, n_rows: int) -> float:
+    """The cut on the token index Y (see :func:`tail_cut`); inf when there is no tail."""
+    if cfg.tail_token_share <= 0:
+        return np.inf
+    lo, hi = sizes.bounds()
+    y = _bisect(sizes.tail_tokens, lo, hi, cfg.tail_token_share)
     most = cfg.tail_rows_max * n_rows
-    if firms * (m0 / cut) ** a > most:
-        cut = m0 * (firms / max(most, 1.0)) ** (1.0 / a)
-    return float(min(cut, cap))
+    if firms * sizes.tail_prob(y) > most:
+        y = _bisect(lambda x: firms * sizes.tail_prob(x), y, hi, max(most, 1.0))
+    return y
+
+
+def _stratified(rng: np.random.Generator, n: int, ordered: bool = False) -> np.ndarray:
+    """n uniforms, one in each 1/n slice of [0, 1): in random order (a Latin-hypercube margin), or ascending."""
+    u = np.arange(n, dtype=np.float64)
+    if not ordered:
+        rng.shuffle(u)
+    u += rng.random(n)
+    u /= max(n, 1)
+    return u
+
+
+BODY_STRATA = 4  # body strata of token use below the tail's cut
+BODY_STRATUM_WIDTH = 1.5  # their width in log token use (a factor e^1.5 = 4.5)
+
+
+def body_strata(sizes: _Sizes, y: float, firms: float, rows: int) -> list[tuple[float, float, float, int]]:
+    """(lower, upper cut on Y, real firms, rows) of each body stratum, the smallest token users first.
+
+    The body is split by token use, [.., y - 3w], (y - 3w, y - 2w], ... (y - w, y], and its rows allocated half in
+    proportion to firms (firm counts such as the adopted share and user shares stay about as precise as with one
+    stratum: their variance rises by a third at most) and half by Neyman allocation on token volume (rows where the
+    second moment of tokens is, Cochran 1977 §5.5), so the few heavier body firms are sampled finely and token
+    shares do not swing with a handful of rows. Without a tail (``tail_token_share`` 0) the body is one stratum of
+    equal weights."""
+    if not np.isfinite(y) or rows < 4 * BODY_STRATA:
+        return [(-np.inf, y, firms, rows)]
+    cuts = [-np.inf, *(y - BODY_STRATUM_WIDTH * k for k in range(BODY_STRATA - 1, 0, -1)), y]
+    bounds = list(zip(cuts[:-1], cuts[1:], strict=True))
+    p = np.array([sizes.prob(lo, hi) for lo, hi in bounds])
+    spread = p * np.sqrt([sizes.moment(lo, hi, 2.0) / max(q, 1e-300) for (lo, hi), q in zip(bounds, p, strict=True)])
+    share = 0.5 * p / p.sum() + 0.5 * spread / spread.sum()
+    n_h = np.maximum(np.floor(share * rows).astype(int), 1)  # largest remainder, every stratum at least one row
+    n_h[np.argmax(share * rows - n_h)] += rows - n_h.sum()
+    return [(lo, hi, firms * q / p.sum(), int(m)) for (lo, hi), q, m in zip(bounds, p, n_h, strict=True)]
 
 
 def draw_population(cfg: Population, rng: np.random.Generator) -> Developers:
     """Zipf-like firm sizes (Axtell 2001), tokens ~ mau^eta with lognormal noise, Beta data sensitivity per segment.
 
-    Stratified: the named giants (Google, Apple, ... all above 700M MAU in 2023) take the last rows and firms above
-    :func:`tail_cut` take one row each (weight 1); the remaining rows sample the body of the size distribution below
-    the cut, each standing for (represents - giants - tail firms) / body rows real firms.
+    Stratified: the named giants (Google, Apple, ... all above 700M MAU in 2023) take the last rows and firms whose
+    token use is above :func:`tail_cut` take one row each (weight 1); the remaining rows sample the body below the
+    cut in strata of token use (:func:`body_strata`), each row standing for its stratum's firms / rows real firms.
+    Within each stratum, segments,
+    sizes and token noise come from stratified uniforms (one per 1/n slice, randomly paired): every row still has the
+    exact distribution of its stratum, but the rows spread over it evenly, so a replicate's population does not hinge
+    on how many draws land in the far tail.
     """
     n = cfg.n
     shares = np.array([getattr(cfg.segments, s) for s in SEGMENTS])
-    segment = rng.choice(len(SEGMENTS), size=n, p=shares / shares.sum()).astype(np.int8)
-
     giants = cfg.giants[: n]
     g = len(giants)
     firms = cfg.represents - g
-    cut = tail_cut(cfg, firms, n - g)
-    a, m0 = cfg.mau_tail, cfg.mau_min
-    n_tail = int(min(round(firms * (m0 / cut) ** a), max(n - g - 1, 0))) if cut < cfg.mau_cap else 0
+    sizes = _Sizes(cfg)
+    y = _index_cut(cfg, sizes, firms, n - g)
+    n_tail = int(min(round(firms * sizes.tail_prob(y)), max(n - g - 1, 0))) if np.isfinite(y) else 0
     n_body = n - g - n_tail
-    u = rng.random(n)
-    body_mass = 1.0 - (m0 / cut) ** a if n_tail else 1.0  # Pareto by inversion, truncated below the cut
-    mau = np.empty(n)
-    mau[:n_body] = m0 * (1.0 - u[:n_body] * body_mass) ** (-1.0 / a)
-    mau[n_body:] = cut * u[n_body:] ** (-1.0 / a)
-    mau = np.minimum(mau, cfg.mau_cap).astype(np.float32)
+
+    # One stream per attribute (in this order), so that a diagnostic can hold any of them fixed.
+    seg_rng, size_rng, giant_rng, sens_rng, cap_rng = rng.spawn(len(POPULATION_STREAMS))
+    strata = [*body_strata(sizes, y, firms - n_tail, n_body), (y, np.inf, float(n_tail), n_tail)]
+    segment = np.empty(n, dtype=np.int8)
+    lsize, noise = np.zeros(n), np.zeros(n)
+    weight = np.ones(n, dtype=np.float32)
+    cum = np.cumsum(shares / shares.sum())
+    start = 0
+    for lo, hi, real, m in strata:
+        if m <= 0:
+            continue
+        rows = slice(start, start + m)
+        start += m
+        segment[rows] = np.minimum(np.searchsorted(cum, _stratified(seg_rng, m), side="right"), len(SEGMENTS) - 1)
+        lsize[rows], noise[rows] = sizes.draw(lo, hi, _stratified(size_rng, m, ordered=True),
+                                              _stratified(size_rng, m))
+        weight[rows] = real / m
+    weight[n_body:] = 1.0
+    mau = np.minimum(cfg.mau_min * np.exp(lsize), cfg.mau_cap).astype(np.float32)
     if giants:
         mau[n - g:] = [x.mau for x in giants]
         segment[n - g:] = SEGMENT_CODE["platform"]
+        noise[n - g:] = giant_rng.standard_normal(g)
 
-    noise = rng.standard_normal(n)
     tokens = (cfg.tokens_per_mau * mau.astype(np.float64) ** cfg.tokens_exponent
               * np.exp(cfg.tokens_sigma * noise - 0.5 * cfg.tokens_sigma**2)).astype(np.float32)
     np.maximum(tokens, np.float32(1e-6), out=tokens)
-
-    weight = np.ones(n, dtype=np.float32)
-    weight[:n_body] = (firms - n_tail) / max(n_body, 1)
     volume = tokens * weight
 
     a_s = np.array([getattr(cfg.sensitivity, s).a for s in SEGMENTS])[segment]
     b_s = np.array([getattr(cfg.sensitivity, s).b for s in SEGMENTS])[segment]
-    sensitivity = rng.beta(a_s, b_s).astype(np.float32)
+    sensitivity = sens_rng.beta(a_s, b_s).astype(np.float32)
 
     base = np.array([getattr(cfg.capability_base, s) for s in SEGMENTS])[segment]
-    capability = base + cfg.capability_per_decade * np.log10(mau) + cfg.capability_noise * rng.standard_normal(n)
+    capability = base + cfg.capability_per_decade * np.log10(mau) + cfg.capability_noise * cap_rng.standard_normal(n)
     capability = np.clip(capability, 0.0, 1.0).astype(np.float32)
 
     return Developers(

@@ -98,23 +98,57 @@ def test_jevons_demand_scales_tokens_by_price_and_zero_elasticity_is_fixed_use()
         on = tokens > 0
         expected = tokens[on] if eps == 0 else tokens[on] * factor[on]
         assert np.allclose(got[on], expected, rtol=1e-9)
-        hosted = 4  # llama_hosted, priced below the reference: cheap tokens mean more use, unless eps = 0
+        hosted = OPTIONS.index("llama_hosted")  # priced below the reference: cheap tokens mean more use
         assert tokens[hosted] > 0 and m.price[hosted] < m.cfg.choice.budget_per_mtok
-        assert (got[hosted] > tokens[hosted]) == (eps > 0)
+        assert (got[hosted] > tokens[hosted]) == (eps > 0)  # the same firms, within one run
 
 
-def test_stratified_population_puts_the_heavy_tail_on_rows_of_weight_one():
-    cfg = load_scenario("baseline", population=20000).population
+def test_stratified_population_puts_the_largest_token_users_on_rows_of_weight_one():
+    cfg = load_scenario("baseline", population=50000).population  # the tail's rows stay under tail_rows_max
     devs = draw_population(cfg, np.random.default_rng(1))
     cut = tail_cut(cfg, cfg.represents - len(cfg.giants), cfg.n - len(cfg.giants))
-    tail = devs.mau >= cut
-    assert (devs.weight[tail] == 1).all() and (devs.weight[~tail] > 1).all()
+    body, tail = slice(0, devs.body_rows), slice(devs.body_rows, cfg.n - len(cfg.giants))
+    assert (devs.weight[tail] == 1).all() and (devs.weight[body] > 1).all()
+    # The cut is on a firm's token use (size and noise together), so no body row is a large token user.
+    assert devs.tokens[body].max() <= cut * (1 + 1e-5) <= devs.tokens[tail].min() * (1 + 2e-5)
     assert devs.weight.astype(float).sum() == pytest.approx(cfg.represents, rel=1e-6)
     share = float(devs.volume[tail].sum() / devs.volume.sum())
-    assert 0.15 < share < 0.6  # the stated tail share (0.3), up to the lognormal token noise
+    assert share == pytest.approx(cfg.tail_token_share, abs=0.03)  # stratified draws hit the stated share
     assert Tally(devs).total == pytest.approx(cfg.represents, rel=1e-6)
     flat = cfg.model_copy(update={"tail_token_share": 0.0})
     assert np.unique(draw_population(flat, np.random.default_rng(1)).weight[: -len(cfg.giants)]).size == 1
+
+
+def test_body_strata_sample_the_heavier_token_users_more_finely():
+    cfg = load_scenario("baseline", population=50000).population
+    devs = draw_population(cfg, np.random.default_rng(2))
+    body = slice(0, devs.body_rows)
+    starts = np.flatnonzero(np.diff(devs.weight[body], prepend=np.float32(-1)))
+    weights, tokens = devs.weight[starts], devs.tokens[body]
+    assert starts.size == 4 and (np.diff(weights) < 0).all()  # heavier strata: each row stands for fewer firms
+    ends = [*starts[1:], devs.body_rows]
+    top = [tokens[a:b].max() for a, b in zip(starts, ends, strict=True)]
+    low = [tokens[a:b].min() for a, b in zip(starts, ends, strict=True)]
+    assert all(hi <= lo * (1 + 1e-5) for hi, lo in zip(top[:-1], low[1:], strict=True))  # strata of token use
+    # No body row may carry a visible share of the market's tokens.
+    assert devs.volume[body].max() / devs.volume.astype(float).sum() < 1e-3
+
+
+def test_stratified_draws_keep_the_expected_population_and_vary_little_between_seeds():
+    cfg = load_scenario("baseline", population=20000).population
+    m0, cap, a, eta = cfg.mau_min, cfg.mau_cap, cfg.mau_tail, cfg.tokens_exponent
+    k = eta - a  # E[mau^eta] of Pareto sizes with the cap's mass at the cap; the lognormal noise has mean 1
+    firms = cfg.represents - len(cfg.giants)
+    mau_eta = a * m0**a * (cap**k - m0**k) / k + (m0 / cap) ** a * cap**eta
+    expected = cfg.tokens_per_mau * (firms * mau_eta + sum(x.mau**eta for x in cfg.giants))
+    big = firms * (m0 / 1e5) ** a + len(cfg.giants)  # firms above 100k MAU
+    draws = [draw_population(cfg, np.random.default_rng(seed)) for seed in range(30)]
+    volume = np.array([d.volume.astype(float).sum() for d in draws])
+    counts = np.array([(d.weight.astype(float) * (d.mau > 1e5)).sum() for d in draws])
+    for x, target in ((volume, expected), (counts, big)):
+        assert abs(x.mean() - target) < 4 * x.std(ddof=1) / np.sqrt(x.size)  # unbiased
+    # Independent draws with one size cut vary by ~4% a seed in total tokens (the giants' own noise aside).
+    assert volume.std(ddof=1) / volume.mean() < 0.015
 
 
 def test_flywheel_stays_live_and_open_llama_slows_it():
