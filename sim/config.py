@@ -131,7 +131,7 @@ class Population(Section):
                                  "epsilon: a firm's token use scales with (price paid / reference price)^-epsilon "
                                  "(Jevons; 0: usage ignores price)")
     tail_token_share: float = _f(0.3, 0, 0.95, "share",
-                                 "share of tokens carried by the largest firms, simulated one row per real firm "
+                                 "share of tokens carried by the largest token users, simulated one row per real firm "
                                  "(stratified sampling; 0: every row stands for the same number of firms)")
     tail_rows_max: float = _f(0.5, 0, 0.9, "share of rows", "most rows the one-per-firm tail may take")
     sensitivity: SensitivityBySegment = Field(SensitivityBySegment(), description="data sensitivity ~ Beta(a, b)")
