@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import sqlite3
@@ -354,3 +355,32 @@ def test_cli_sweep_smoke_preset_then_analyze(tmp_path):
     bad = subprocess.run([*SIM, "sweep", "experiments/smoke.yaml", "--out", str(out)], cwd=ROOT,
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and "--resume" in bad.stderr
+
+
+def test_runs_skip_the_surplus_sample_unless_a_metric_needs_it(tiny, monkeypatch):
+    """The developer surplus is computed only when a sweep asks for it; skipping it changes no other output."""
+    from sim.experiments import runs
+    from sim.experiments.runs import SURPLUS_METRIC, execute
+    from sim.runner import simulate
+    from tests.helpers import small
+    s = small(n=300, horizon=12)
+    with_sample = simulate(s, "open", 5)
+    s.outputs.surplus_sample = 0
+    without = simulate(s, "open", 5)
+    assert with_sample["dev_surplus"].notna().all() and without["dev_surplus"].isna().all()
+    pd.testing.assert_frame_equal(with_sample.drop(columns="dev_surplus"), without.drop(columns="dev_surplus"))
+
+    experiment = load_experiment(tiny[0])
+    spec = next(iter(experiment.runs()))
+    context = experiment.context()
+    assert SURPLUS_METRIC not in context.metrics
+    asked = dataclasses.replace(context, metrics=(*context.metrics, SURPLUS_METRIC))
+    assert np.isfinite(execute(asked, spec)[SURPLUS_METRIC])
+    samples, real_run_once = [], runs.run_once
+
+    def spy(scenario, *args):
+        samples.append(scenario.outputs.surplus_sample)
+        return real_run_once(scenario, *args)
+    monkeypatch.setattr(runs, "run_once", spy)
+    execute(context, spec)
+    assert samples == [0]
