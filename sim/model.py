@@ -109,6 +109,7 @@ class LLMMarket(mesa.Model):
         self.apps_firms = float(d.weight[apps].astype(np.float64).sum())
         self.approved = np.zeros(n, dtype=bool)
         self.license_blocked = np.zeros(n, dtype=bool)
+        self.blocked_rows = np.empty(0, dtype=np.intp)
         self._license_key = None
         sample = min(self.cfg.outputs.surplus_sample, n)
         self.surplus_sample = np.unique(np.linspace(0, n - 1, sample).astype(np.intp))  # spread over the strata
@@ -229,6 +230,7 @@ class LLMMarket(mesa.Model):
                 self.license_blocked = (self.devs.mau > lic.mau_threshold) & ~self.approved
             else:
                 self.license_blocked = np.zeros(self.devs.n, dtype=bool)
+            self.blocked_rows = np.flatnonzero(self.license_blocked)  # a handful of firms: kept, not re-found monthly
 
     # ---- 4. options -------------------------------------------------------------------------------------------------
 
@@ -350,10 +352,10 @@ class LLMMarket(mesa.Model):
         gone = ~self.available & (self.tally.rows[1:] > 0)
         if gone.any():
             forced.append(np.flatnonzero(np.append(gone, False)[d.choice]))
-        blocked = np.flatnonzero(self.license_blocked)
+        blocked = self.blocked_rows
         if blocked.size:
             forced.append(blocked[_LLAMA_OR_NONE[d.choice[blocked]]])
-        forced = np.unique(np.concatenate(forced))
+        forced = np.unique(np.concatenate(forced)) if any(f.size for f in forced) else np.empty(0, dtype=np.intp)
         if forced.size and voluntary.size:  # already re-choosing: keep them on the paired stream
             at = np.minimum(np.searchsorted(voluntary, forced), voluntary.size - 1)
             forced = forced[voluntary[at] != forced]
@@ -587,7 +589,7 @@ class LLMMarket(mesa.Model):
         row["quality_lead"] = float(best_closed - best_open) if np.isfinite(best_open) else np.nan
         row["avg_price_paid"] = float((self.price * tokens).sum() / tokens.sum()) if tokens.sum() > 0 else np.nan
         row["dev_surplus"] = self.developer_surplus(opt)
-        row["license_blocked"] = int(np.count_nonzero(self.license_blocked))
+        row["license_blocked"] = int(self.blocked_rows.size)
         row["switch_rate"] = self.switchers / users[1:].sum() if users[1:].sum() else 0.0  # adopters who moved
         return row
 

@@ -6,7 +6,9 @@ nothing here loops over developers. :class:`Tally` keeps the counts by option up
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -259,6 +261,26 @@ def body_strata(sizes: _Sizes, y: float, firms: float, rows: int) -> list[tuple[
     return [(lo, hi, firms * q / p.sum(), int(m)) for (lo, hi), q, m in zip(bounds, p, n_h, strict=True)]
 
 
+_PLAN_FIELDS = ("mau_tail", "tokens_exponent", "tokens_sigma", "mau_cap", "mau_min", "tail_token_share",
+                "tail_rows_max")
+
+
+@functools.lru_cache(maxsize=64)
+def _plan(mau_tail, tokens_exponent, tokens_sigma, mau_cap, mau_min, tail_token_share, tail_rows_max,
+          firms: float, rows: int) -> tuple[int, tuple]:
+    """(body rows, strata) of a population: the tail's cut and the body strata depend only on these numbers, not on
+    the draw, and their integrals cost more than a small run's whole draw, so sweeps and games that repeat a
+    population compute them once per process."""
+    cfg = SimpleNamespace(mau_tail=mau_tail, tokens_exponent=tokens_exponent, tokens_sigma=tokens_sigma,
+                          mau_cap=mau_cap, mau_min=mau_min, tail_token_share=tail_token_share,
+                          tail_rows_max=tail_rows_max)
+    sizes = _Sizes(cfg)
+    y = _index_cut(cfg, sizes, firms, rows)
+    n_tail = int(min(round(firms * sizes.tail_prob(y)), max(rows - 1, 0))) if np.isfinite(y) else 0
+    n_body = rows - n_tail
+    return n_body, (*body_strata(sizes, y, firms - n_tail, n_body), (y, np.inf, float(n_tail), n_tail))
+
+
 def draw_population(cfg: Population, rng: np.random.Generator) -> Developers:
     """Zipf-like firm sizes (Axtell 2001), tokens ~ mau^eta with lognormal noise, Beta data sensitivity per segment.
 
@@ -276,13 +298,10 @@ def draw_population(cfg: Population, rng: np.random.Generator) -> Developers:
     g = len(giants)
     firms = cfg.represents - g
     sizes = _Sizes(cfg)
-    y = _index_cut(cfg, sizes, firms, n - g)
-    n_tail = int(min(round(firms * sizes.tail_prob(y)), max(n - g - 1, 0))) if np.isfinite(y) else 0
-    n_body = n - g - n_tail
+    n_body, strata = _plan(*(getattr(cfg, k) for k in _PLAN_FIELDS), firms, n - g)
 
     # One stream per attribute (in this order), so that a diagnostic can hold any of them fixed.
     seg_rng, size_rng, giant_rng, sens_rng, cap_rng = rng.spawn(len(POPULATION_STREAMS))
-    strata = [*body_strata(sizes, y, firms - n_tail, n_body), (y, np.inf, float(n_tail), n_tail)]
     segment = np.empty(n, dtype=np.int8)
     lsize, noise = np.zeros(n), np.zeros(n)
     weight = np.ones(n, dtype=np.float32)

@@ -36,17 +36,36 @@ def month_dates(start: str, horizon: int) -> pd.DatetimeIndex:
 def simulate(scenario: Scenario, strategy: str, seed: int, on_step: Callable[[], object] | None = None) -> pd.DataFrame:
     """One run: the model's monthly records as a DataFrame (no id columns)."""
     model = LLMMarket(scenario, strategy=strategy, seed=seed)
-    return pd.DataFrame.from_records(model.run(on_step))
+    return records_frame(model.run(on_step))
+
+
+def records_frame(rows: list[dict]) -> pd.DataFrame:
+    """Monthly records (dicts with the same keys) as a DataFrame: the numbers go in as one float block, then the
+    integer and text columns get their types back. The same frame as ``from_records``, several times cheaper, which
+    matters to sweeps of many small runs."""
+    keys = list(rows[0])
+    first = rows[0]
+    text = [k for k in keys if isinstance(first[k], str)]
+    numbers = [k for k in keys if k not in text]
+    block = np.array([[row[k] for k in numbers] for row in rows], dtype=np.float64)
+    df = pd.DataFrame(block, columns=numbers)
+    for j, k in enumerate(numbers):
+        if isinstance(first[k], (bool, np.bool_)):
+            df[k] = block[:, j].astype(bool)
+        elif isinstance(first[k], (int, np.integer)):
+            df[k] = block[:, j].astype(np.int64)
+    for k in text:
+        df.insert(keys.index(k), k, [row[k] for row in rows])
+    return df
 
 
 def run_once(scenario: Scenario, strategy: str, replicate: int, seed: int,
              on_step: Callable[[], object] | None = None) -> pd.DataFrame:
     """One run with its id columns, in the timeseries layout."""
     df = simulate(scenario, strategy, seed, on_step)
-    ids = pd.DataFrame({
-        "scenario": scenario.name, "strategy": strategy, "replicate": replicate, "seed": seed,
-    }, index=df.index)
-    df = pd.concat([ids, df], axis=1)
+    for at, (name, value) in enumerate((("scenario", scenario.name), ("strategy", strategy),
+                                        ("replicate", replicate), ("seed", seed))):
+        df.insert(at, name, value)
     df.insert(5, "date", month_dates(scenario.start, len(df)))
     return df
 

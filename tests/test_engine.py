@@ -198,3 +198,13 @@ def test_month_streams_do_not_depend_on_earlier_months_draws():
     purposes = MonthStreams(np.random.default_rng(3), 2).at(0)
     assert not np.array_equal(month0, month1)
     assert not np.array_equal(purposes[0].random(5), purposes[1].random(5))
+
+
+def test_records_frame_is_the_frame_from_records():
+    """The fast frame of the monthly records keeps every column's order, values and type."""
+    from sim.runner import records_frame
+    rows = [{"month": t, "strategy_now": "open" if t < 2 else "closed", "x": 0.5 * t, "gone": np.nan,
+             "flag": t % 2 == 0, "count": np.int64(3 * t)} for t in range(4)]
+    pd.testing.assert_frame_equal(records_frame(rows), pd.DataFrame.from_records(rows))
+    model_rows = LLMMarket(small(n=300, horizon=6), "open", seed=2).run()
+    pd.testing.assert_frame_equal(records_frame(model_rows), pd.DataFrame.from_records(model_rows))
