@@ -65,7 +65,7 @@ def main() -> None:
     print(f"Population {a.population:,}, {a.replications} paired replicates per strategy, 60 months; $ billion NPV at "
           "10%/year, mean [95% CI over replicates].\n")
     print("| preset | Meta NPV open − closed | open − absent | reported AI P&L open − closed | "
-          "channel driving open − closed | channel driving open − absent | Llama token share m24 |")
+          "largest channel in open − closed | largest channel in open − absent | Llama token share m24 |")
     print("|---|---:|---:|---:|---|---|---:|")
     for name, oc, oa, rep, (c1, v1), (c2, v2), llama in rows:
         print(f"| {name} | {fmt(oc)} | {fmt(oa)} | {fmt(rep)} | {LABELS[c1]} ({v1 / 1e9:+.2f}) | "
