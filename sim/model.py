@@ -485,7 +485,8 @@ class LLMMarket(mesa.Model):
     def source_meta_products(self, t, shares_with, value_per_share: float, users: float):
         """Make or buy when Meta has no model of its own: buy the best closed API at P = c_j T + theta_b S (S: Meta's
         surplus over self-hosting, shared by Nash bargaining), booked by the seller as a private contract, or
-        self-host the best open model (the other families, or Llama weights left behind), whichever is worth more."""
+        self-host the best open model (the other families, a lab's own open weights, or Llama weights left behind),
+        whichever is worth more."""
         cfg, tau = self.cfg, self.cfg.consumer.tokens_per_user_month
         labs = [lab for lab in self.labs if lab.enabled]
         opens = [lab.open_weights_quality() for lab in self.labs if lab.open_weights_live(t)]
