@@ -63,6 +63,7 @@ PLATFORM = SEGMENT_CODE["platform"]
 _LLAMA_OR_NONE = np.append(IS_LLAMA, False)  # indexed by choice: -1 (not adopted) reads the appended False
 _SELF_OR_NONE = np.append(IS_SELF, False)
 RIVAL_OPTIONS = np.array([OPEN_HOSTED, OPEN_SELF])  # the other open families (Mistral, DeepSeek, Qwen...)
+OTHER_HOSTED_OPEN = IS_HOSTED_OPEN & ~IS_LLAMA  # hosted by the clouds besides Llama: open families, labs' own weights
 _COLUMNS = {name: tuple(f"{name}.{o}" for o in OPTIONS)  # per-option record columns
             for name in ("users", "share_users", "share_tokens", "tokens", "price", "quality")}
 
@@ -426,7 +427,7 @@ class LLMMarket(mesa.Model):
             lab.book(t, tokens[lab.option], private, cons["revenue"][lab.key], contract)
 
         price = self.price
-        other = IS_HOSTED_OPEN & ~IS_LLAMA  # the open families' and the labs' own open weights, hosted
+        other = OTHER_HOSTED_OPEN
         self.host.book(tokens[LLAMA_HOSTED], price[LLAMA_HOSTED], float(tokens[other].sum()),
                        float((price[other] * tokens[other]).sum()))
         self.rival.book(t)

@@ -52,15 +52,11 @@ def open_community_gain(cfg, family_share: float, open_share: float) -> float:
 
 
 def jevons(cfg, price):
-    """Tokens a firm uses per token of base demand at this price: (price / reference)^-epsilon (Jevons); a float
-    for a float price, an array for an array of prices."""
+    """Tokens a firm uses per token of base demand at this price: (price / reference)^-epsilon (Jevons); elementwise
+    for an array of prices."""
+    x = np.maximum(np.asarray(price, dtype=np.float64) / cfg.choice.budget_per_mtok, 1e-12)
     eps = cfg.population.price_elasticity
-    if np.ndim(price):
-        x = np.maximum(np.asarray(price, dtype=np.float64) / cfg.choice.budget_per_mtok, 1e-12)
-        return np.ones_like(x) if eps == 0.0 else x ** (-eps)
-    if eps == 0.0:
-        return 1.0
-    return max(price / cfg.choice.budget_per_mtok, 1e-12) ** (-eps)
+    return np.ones_like(x) if eps == 0.0 else x ** (-eps)
 
 
 def nash_price(cfg, cost: float, share: float, cap: float) -> float:
