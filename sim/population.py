@@ -207,7 +207,8 @@ def tail_cut(cfg: Population, firms: float, n_rows: int) -> float:
     firms."""
     if cfg.tail_token_share <= 0:
         return float("inf")
-    return float(_token_scale(cfg) * np.exp(_index_cut(cfg, _Sizes(cfg), firms, n_rows) - 0.5 * cfg.tokens_sigma**2))
+    y = _plan(*(getattr(cfg, k) for k in _PLAN_FIELDS), firms, n_rows)[1][-1][0]  # the tail stratum's lower cut
+    return float(_token_scale(cfg) * np.exp(y - 0.5 * cfg.tokens_sigma**2))
 
 
 def _token_scale(cfg: Population) -> float:
