@@ -54,7 +54,7 @@ from sim.options import (
     PROVIDERS,
     K,
 )
-from sim.population import SEGMENT_CODE, Tally, draw_population
+from sim.population import SEGMENT_CODE, Tally, shared_population
 from sim.providers import ClosedLab, CloudHost, Meta, OpenRival, jevons, serving_cost
 from sim.streams import MonthStreams
 
@@ -96,7 +96,7 @@ class LLMMarket(mesa.Model):
         pop_rng, sched_rng, self.license_rng, self.dynamics_rng = self.rng.spawn(4)
         lab_rngs = sched_rng.spawn(len(PROVIDERS))
 
-        self.devs = draw_population(self.cfg.population, pop_rng)
+        self.devs = shared_population(self.cfg.population, pop_rng)
         d, n = self.devs, self.devs.n
         self.can_self = d.capability >= self.cfg.choice.selfhost_capability
         self._selfhost_bar = self.cfg.choice.selfhost_capability

@@ -6,6 +6,7 @@ nothing here loops over developers. :class:`Tally` keeps the counts by option up
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -53,11 +54,16 @@ class Developers:
         firm; one 16-byte row of a packed copy of these fixed attributes (built on first use) costs one, and
         ``np.take`` along rows is several times faster than separate fancy-index gathers. Weights differ by stratum;
         choosers come nearly in row order, so their gather costs no more than computing them from the row index."""
-        if self._packed is None:
-            self._packed = np.stack([getattr(self, name) for name in PACKED], axis=1)
-        rows = np.take(self._packed, who, axis=0).T.copy()
+        rows = np.take(self.packed(), who, axis=0).T.copy()
         weight = self.weight[who]
         return (*rows, weight, self.segment[who])
+
+    def packed(self) -> np.ndarray:
+        """The N x 4 float32 copy of the PACKED attributes (built on first use)."""
+        if self._packed is None:
+            self._packed = np.stack([getattr(self, name) for name in PACKED], axis=1)
+            self._packed.flags.writeable = False
+        return self._packed
 
     @property
     def months_on_choice(self) -> np.ndarray:
@@ -280,6 +286,31 @@ def _plan(mau_tail, tokens_exponent, tokens_sigma, mau_cap, mau_min, tail_token_
     n_tail = int(min(round(firms * sizes.tail_prob(y)), max(rows - 1, 0))) if np.isfinite(y) else 0
     n_body = rows - n_tail
     return n_body, (*body_strata(sizes, y, firms - n_tail, n_body), (y, np.inf, float(n_tail), n_tail))
+
+
+_SHARED: dict = {}  # (stream, population settings) -> a drawn population, for paired runs
+_SHARED_MAX = 2
+
+
+def shared_population(cfg: Population, rng: np.random.Generator) -> Developers:
+    """:func:`draw_population`, reusing the draw of the last runs with the same population stream (the seed
+    sequence ``rng`` was spawned from) and settings: paired runs (every Meta strategy of one seed) share their
+    population anyway, and the draw costs as much as several months of a small run. The fixed attributes are shared
+    read-only; each run gets its own state (choice, chosen_at). A stand-in for a Generator is drawn from directly."""
+    seq = getattr(getattr(rng, "bit_generator", None), "seed_seq", None)
+    if not isinstance(seq, np.random.SeedSequence):
+        return draw_population(cfg, rng)
+    key = (seq.entropy, seq.spawn_key, cfg.model_dump_json())
+    drawn = _SHARED.pop(key, None)
+    if drawn is None:
+        drawn = draw_population(cfg, rng)
+        drawn.packed()  # built once for every run that shares the draw
+        for name in (*PACKED, "segment", "mau", "weight"):
+            getattr(drawn, name).flags.writeable = False
+    _SHARED[key] = drawn
+    while len(_SHARED) > _SHARED_MAX:
+        _SHARED.pop(next(iter(_SHARED)))
+    return dataclasses.replace(drawn, choice=drawn.choice.copy(), chosen_at=drawn.chosen_at.copy(), clock=0)
 
 
 def draw_population(cfg: Population, rng: np.random.Generator) -> Developers:

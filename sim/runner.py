@@ -6,7 +6,7 @@ NPVs (discounted monthly profit) and final shares. Both have stable column names
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -75,35 +75,83 @@ def discount_factors(months: np.ndarray, annual_rate: float) -> np.ndarray:
 
 
 def summarize(run: pd.DataFrame, annual_rate: float) -> dict:
-    """One run's key outcomes: NPV of each provider and of each Meta line, final and month-24 shares."""
-    disc = discount_factors(run["month"].to_numpy(), annual_rate)
+    """One run's ids and key outcomes (:func:`outcomes`) from its timeseries rows."""
     out: dict = {c: run[c].iloc[0] for c in ("scenario", "strategy", "replicate", "seed")}
+    out.update(outcomes(run, annual_rate))
+    return out
+
+
+class RecordColumns(Mapping):
+    """A run's monthly records read by column (``columns["profit.meta"]`` is a float64 array over months), built only
+    for the columns asked for: a sweep keeps a few dozen numbers of a run, not its whole frame."""
+
+    def __init__(self, rows: list[dict]):
+        self.rows = rows
+
+    def __getitem__(self, column: str) -> np.ndarray:
+        return np.array([row[column] for row in self.rows], dtype=np.float64)
+
+    def __iter__(self):
+        return iter(self.rows[0])
+
+    def __len__(self) -> int:
+        return len(self.rows[0])
+
+
+def outcomes(run: Mapping, annual_rate: float) -> dict:
+    """A run's key outcomes: NPV of each provider and of each Meta line, final and month-24 shares. ``run`` maps
+    column names to monthly values (a timeseries DataFrame, or :class:`RecordColumns`)."""
+
+    def col(name: str) -> np.ndarray:
+        return np.asarray(run[name], dtype=np.float64)
+
+    months = col("month")
+    disc = discount_factors(months, annual_rate)
+    last, m24 = months.size - 1, 24
+
+    def npv(name: str) -> float:
+        return float((col(name) * disc).sum())
+
+    out: dict = {}
     for p in PROVIDERS:
-        out[f"npv.{p}"] = float((run[f"profit.{p}"].to_numpy() * disc).sum())
-        out[f"revenue_total.{p}"] = float(run[f"revenue.{p}"].sum())
+        out[f"npv.{p}"] = npv(f"profit.{p}")
+        out[f"revenue_total.{p}"] = float(np.nansum(col(f"revenue.{p}")))
     for line in CHANNEL_NAMES:
-        out[f"npv.meta.{line}"] = float((run[f"meta.{line}"].to_numpy() * disc).sum())
-    out["npv.meta_reported"] = float((run["meta_reported"].to_numpy() * disc).sum())
-    last = run.iloc[-1]
+        out[f"npv.meta.{line}"] = npv(f"meta.{line}")
+    out["npv.meta_reported"] = npv("meta_reported")
     for o in OPTIONS:
-        out[f"final_share_users.{o}"] = float(last[f"share_users.{o}"])
-        out[f"final_share_tokens.{o}"] = float(last[f"share_tokens.{o}"])
-    if len(run) > 24:  # month 24 exists only in runs of 25 months or more
-        m24 = run.iloc[24]
-        out["llama_token_share_m24"] = float(m24["share_tokens.llama_hosted"] + m24["share_tokens.llama_self"])
+        out[f"final_share_users.{o}"] = float(col(f"share_users.{o}")[last])
+        out[f"final_share_tokens.{o}"] = float(col(f"share_tokens.{o}")[last])
+    if months.size > m24:  # month 24 exists only in runs of 25 months or more
+        llama = col("share_tokens.llama_hosted")[m24] + col("share_tokens.llama_self")[m24]
+        out["llama_token_share_m24"] = float(llama)
         for lab in FLYWHEEL_LABS:
-            out[f"flywheel_gain_m24.{lab}"] = float(m24[f"flywheel_gain.{lab}"])
+            out[f"flywheel_gain_m24.{lab}"] = float(col(f"flywheel_gain.{lab}")[m24])
     else:
         out["llama_token_share_m24"] = float("nan")
     for lab in FLYWHEEL_LABS:
-        out[f"final_flywheel_gain.{lab}"] = float(last[f"flywheel_gain.{lab}"])
+        out[f"final_flywheel_gain.{lab}"] = float(col(f"flywheel_gain.{lab}")[last])
     for name in PRODUCTS:
-        out[f"final_consumer_share.{name}"] = float(last[f"consumer_share.{name}"])
-    out["final_adopted_frac"] = float(last["adopted_frac"])
-    out["final_commoditization"] = float(last["commoditization"])
-    out["mean_dev_surplus"] = float(run["dev_surplus"].mean())
-    out["mean_avg_price_paid"] = float(run["avg_price_paid"].mean())
+        out[f"final_consumer_share.{name}"] = float(col(f"consumer_share.{name}")[last])
+    out["final_adopted_frac"] = float(col("adopted_frac")[last])
+    out["final_commoditization"] = float(col("commoditization")[last])
+    out["mean_dev_surplus"] = skipna_mean(col("dev_surplus"))
+    out["mean_avg_price_paid"] = skipna_mean(col("avg_price_paid"))
     return out
+
+
+def skipna_mean(values: np.ndarray) -> float:
+    """pandas' Series.mean: NaNs skipped (summed as 0, not counted), NaN when nothing is left."""
+    missing = np.isnan(values)
+    count = values.size - int(missing.sum())
+    return float(np.where(missing, 0.0, values).sum() / count) if count else float("nan")
+
+
+def run_outcomes(scenario: Scenario, strategy: str, seed: int) -> dict:
+    """One run's :func:`outcomes`, read straight from the model's records without building its DataFrame (what a
+    sweep keeps of a run)."""
+    rows = LLMMarket(scenario, strategy=strategy, seed=seed).run()
+    return outcomes(RecordColumns(rows), scenario.market.discount_rate)
 
 
 def run_scenario(scenario: Scenario, strategies: Iterable[str] = STRATEGIES, replications: int = 1,

@@ -376,11 +376,11 @@ def test_runs_skip_the_surplus_sample_unless_a_metric_needs_it(tiny, monkeypatch
     assert SURPLUS_METRIC not in context.metrics
     asked = dataclasses.replace(context, metrics=(*context.metrics, SURPLUS_METRIC))
     assert np.isfinite(execute(asked, spec)[SURPLUS_METRIC])
-    samples, real_run_once = [], runs.run_once
+    samples, real_run_outcomes = [], runs.run_outcomes
 
     def spy(scenario, *args):
         samples.append(scenario.outputs.surplus_sample)
-        return real_run_once(scenario, *args)
-    monkeypatch.setattr(runs, "run_once", spy)
+        return real_run_outcomes(scenario, *args)
+    monkeypatch.setattr(runs, "run_outcomes", spy)
     execute(context, spec)
     assert samples == [0]

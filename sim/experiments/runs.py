@@ -7,10 +7,10 @@ context (the merged base scenario), so a run's result never depends on which pro
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sim.loading import ConfigError, set_in_dict, validate_scenario
-from sim.runner import run_once, summarize
+from sim.runner import run_outcomes
 
 SURPLUS_METRIC = "mean_dev_surplus"  # the one summary metric read from the developer-surplus sample
 
@@ -41,6 +41,20 @@ class RunContext:
     names: tuple[str, ...]
     integer: tuple[bool, ...]
     metrics: tuple[str, ...]
+    _recent: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # values -> run scenario
+
+    def run_scenario(self, values: tuple[float, ...]):
+        """The scenario a run at these values simulates: :meth:`scenario_at`, without the developer-surplus sample
+        unless a metric needs it (it costs a sixth of a small run). Kept for the next call with the same values: the
+        paired runs of a point (one per strategy and replicate) come one after another and share it (the model
+        copies the scenario it is given, so nothing a run does reaches the next)."""
+        if values not in self._recent:
+            scenario = self.scenario_at(values)
+            if SURPLUS_METRIC not in self.metrics:
+                scenario.outputs.surplus_sample = 0
+            self._recent.clear()
+            self._recent[values] = scenario
+        return self._recent[values]
 
     def scenario_at(self, values: tuple[float, ...]):
         """The base scenario with the point's parameter values applied and validated."""
@@ -57,11 +71,8 @@ class RunContext:
 
 def execute(context: RunContext, spec: RunSpec) -> dict:
     """Run one spec and keep its summary metrics, in the results.parquet layout."""
-    scenario = context.scenario_at(spec.values)
-    if SURPLUS_METRIC not in context.metrics:  # the developer surplus costs a sixth of a small run: skip it unasked
-        scenario.outputs.surplus_sample = 0
-    run = run_once(scenario, spec.strategy, spec.replicate, spec.seed)
-    summary = summarize(run, scenario.market.discount_rate)
+    scenario = context.run_scenario(spec.values)
+    summary = run_outcomes(scenario, spec.strategy, spec.seed)
     row: dict = {"experiment": context.experiment, "point": int(spec.point)}
     row.update({f"param.{n}": float(v) for n, v in zip(context.names, spec.values, strict=True)})
     row.update({"strategy": spec.strategy, "replicate": int(spec.replicate), "seed": int(spec.seed)})
