@@ -30,26 +30,40 @@ def consumer_users(cfg, t: int) -> float:
     return float(min(c.users_start * c.users_growth_per_year ** (t / 12.0), c.users_max))
 
 
-def attention_at_risk(cfg, t: int) -> float:
-    """a(t): the share of Meta's ad-relevant time AI products can take, linear between dated points."""
-    pts = cfg.consumer.attention_at_risk
-    return float(np.interp(t, [month_index(cfg.start, p.date) for p in pts], [p.value for p in pts]))
+class ConsumerTerms:
+    """The consumer layer's inputs that depend on the scenario alone (launch months, the attention schedule, brands),
+    read once per run and again after an event edits the scenario, not every month."""
 
+    def __init__(self, cfg):
+        c = cfg.consumer
+        self.cfg = cfg
+        self.launch = np.array([month_index(cfg.start, getattr(c, k).launch) for k in PRODUCTS])
+        self.risk_months = np.array([month_index(cfg.start, p.date) for p in c.attention_at_risk], dtype=float)
+        self.risk_values = np.array([p.value for p in c.attention_at_risk], dtype=float)
+        self.brand = np.array([getattr(c, k).brand for k in PRODUCTS])
+        self.reach = np.array([getattr(c, k).reach for k in PRODUCTS], dtype=float)
 
-def launched(cfg, t: int) -> np.ndarray:
-    """Which products exist in month t (by their launch dates)."""
-    return np.array([month_index(cfg.start, getattr(cfg.consumer, k).launch) <= t for k in PRODUCTS])
+    def attention_at_risk(self, t: int) -> float:
+        """a(t): the share of Meta's ad-relevant time AI products can take, linear between dated points."""
+        return float(np.interp(t, self.risk_months, self.risk_values))
+
+    def launched(self, t: int) -> np.ndarray:
+        """Which products exist in month t (by their launch dates)."""
+        return self.launch <= t
+
+    def shares(self, quality: np.ndarray, reach: np.ndarray, available: np.ndarray) -> np.ndarray:
+        """The logit shares of consumer AI use over :data:`PRODUCTS` (0 for products not available)."""
+        c, v = self.cfg.consumer, self.cfg.market.ai_is_the_product
+        ok = available & np.isfinite(quality) & (reach > 0)
+        u = np.full(len(PRODUCTS), -np.inf)
+        u[ok] = (v * c.beta_quality * quality[ok] / 100.0 + (1.0 - v) * c.reach_weight * np.log(reach[ok])
+                 + self.brand[ok])
+        if not ok.any():
+            return np.zeros(len(PRODUCTS))
+        e = np.exp(u - u[ok].max())
+        return e / e.sum()
 
 
 def shares(cfg, quality: np.ndarray, reach: np.ndarray, available: np.ndarray) -> np.ndarray:
-    """The logit shares of consumer AI use over :data:`PRODUCTS` (0 for products not available)."""
-    c, v = cfg.consumer, cfg.market.ai_is_the_product
-    brand = np.array([getattr(c, k).brand for k in PRODUCTS])
-    ok = available & np.isfinite(quality) & (reach > 0)
-    u = np.full(len(PRODUCTS), -np.inf)
-    u[ok] = (v * c.beta_quality * quality[ok] / 100.0 + (1.0 - v) * c.reach_weight * np.log(reach[ok])
-             + brand[ok])
-    if not ok.any():
-        return np.zeros(len(PRODUCTS))
-    e = np.exp(u - u[ok].max())
-    return e / e.sum()
+    """:meth:`ConsumerTerms.shares` of a scenario."""
+    return ConsumerTerms(cfg).shares(quality, reach, available)

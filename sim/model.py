@@ -74,6 +74,32 @@ def weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
     return float(np.multiply(values, w).sum() / w.sum())
 
 
+class ScenarioTerms:
+    """What the month's choices and books read from the scenario alone, not from the market: the choice coefficients,
+    the options' fixed columns (brand, ownership, leak, fixed cost, the outside option) and the consumer layer's
+    schedules. Built once per run and again after an event edits the scenario, instead of every month."""
+
+    def __init__(self, cfg: Scenario, labs):
+        ch = cfg.choice
+        trust = np.array([getattr(ch.meta_trust_penalty, s) for s in SEGMENTS], dtype=np.float32)
+        self.coefficients = Coefficients(
+            alpha=ch.alpha_price, budget_per_mtok=ch.budget_per_mtok, beta_own=ch.beta_ownership,
+            beta_leak=ch.beta_leak, switching_cost=ch.switching_cost, mu=ch.noise_scale,
+            selfhost_capability=ch.selfhost_capability, capability_discount=cfg.providers.selfhost.capability_discount,
+            trust_by_segment=trust, cost_lambda=ch.cost_lambda)
+        brand = np.array([getattr(ch.brand, o) for o in OPTIONS[:LAB_OPEN["openai"]]]
+                         + [ch.brand.open_hosted + lab.params().open_weights.brand_premium for lab in labs])
+        brand[META_API] += (ch.brand.openai + ch.brand.anthropic + ch.brand.google) / 3.0  # relative to the labs
+        self.brand = brand
+        self.ownership = (IS_SELF.astype(float) + IS_HOSTED_OPEN * ch.hosted_ownership).astype(np.float32)
+        leak = np.zeros(K)
+        leak[CLOSED_OPTIONS] = 1.0
+        self.leak = leak.astype(np.float32)
+        self.fixed_cost = np.where(IS_SELF, cfg.providers.selfhost.fixed_cost, 0.0).astype(np.float32)
+        self.outside = float(ch.beta_quality * cfg.market.frontier_start_elo / 100.0 + ch.outside_utility)
+        self.consumer = consumer.ConsumerTerms(cfg)
+
+
 class LLMMarket(mesa.Model):
     """Developers choosing between closed APIs and open weights, month by month, and consumers choosing AI products.
 
@@ -125,6 +151,7 @@ class LLMMarket(mesa.Model):
         self.providers = {p.key: p for p in (*self.labs, self.meta, self.rival, self.host)}
 
         self.events = sorted(self.cfg.events, key=lambda e: e.date)
+        self._terms: ScenarioTerms | None = None
         self.user_share = np.zeros(K)  # last month's share of adopters by option
         self.family_share = np.zeros(len(FAMILIES))
         self.llama_share = self.open_share = 0.0
@@ -173,6 +200,7 @@ class LLMMarket(mesa.Model):
         """Dated events edit the live scenario at the start of their month (earlier dates apply at month 0)."""
         while self.events and month_index(self.cfg.start, self.events[0].date) <= t:
             apply_event(self.cfg, self.events.pop(0))
+            self._terms = None  # the scenario changed: rebuild what depends on it alone
 
     def apply_switch(self, t: int) -> None:
         """Meta changes strategy at the switch date. Llama weights already released stay usable (they cannot be
@@ -281,23 +309,21 @@ class LLMMarket(mesa.Model):
         self.quality, self.price, self.available = quality, price, available
         self.jevons = jevons(cfg, price)  # tokens per base token at each option's price
 
-        brand = np.array([getattr(ch.brand, o) for o in OPTIONS[:LAB_OPEN["openai"]]]
-                         + [ch.brand.open_hosted + lab.params().open_weights.brand_premium for lab in self.labs])
-        brand[META_API] += (ch.brand.openai + ch.brand.anthropic + ch.brand.google) / 3.0  # relative to the labs
+        terms = self.terms()
         network = ch.gamma_network * np.log1p(self.family_share[FAMILY_OF] / ch.network_s0)
-        base = ch.beta_quality * np.where(np.isnan(quality), 0.0, quality) / 100.0 + network + brand
-        ownership = IS_SELF.astype(float) + IS_HOSTED_OPEN * ch.hosted_ownership
-        leak = np.zeros(K)
-        leak[CLOSED_OPTIONS] = 1.0
+        base = ch.beta_quality * np.where(np.isnan(quality), 0.0, quality) / 100.0 + network + terms.brand
         private_cap = np.full(K, np.inf)
         for lab in (*self.labs, self.meta):
             private_cap[lab.option] = lab.private_threshold()
-        fixed = np.where(IS_SELF, cfg.providers.selfhost.fixed_cost, 0.0)
-        outside = ch.beta_quality * cfg.market.frontier_start_elo / 100.0 + ch.outside_utility
         return OptionTable(base=base.astype(np.float32), price=(price * self.jevons).astype(np.float32),
-                           fixed_cost=fixed.astype(np.float32), ownership=ownership.astype(np.float32),
-                           leak=leak.astype(np.float32), private_cap=private_cap.astype(np.float32),
-                           available=available, outside=float(outside))
+                           fixed_cost=terms.fixed_cost, ownership=terms.ownership, leak=terms.leak,
+                           private_cap=private_cap.astype(np.float32), available=available, outside=terms.outside)
+
+    def terms(self) -> ScenarioTerms:
+        """The scenario's terms (built on first use, and again after an event edits the scenario)."""
+        if self._terms is None:
+            self._terms = ScenarioTerms(self.cfg, self.labs)
+        return self._terms
 
     def open_weight_prices(self, unit: float) -> tuple[float, float]:
         """$/M tokens of an open model served at ``unit`` cost: by a cloud host (cost x (1 + margin)) and self-hosted
@@ -308,13 +334,7 @@ class LLMMarket(mesa.Model):
                 unit * cfg.providers.selfhost.variable_cost_multiplier + extra)
 
     def coefficients(self) -> Coefficients:
-        ch = self.cfg.choice
-        trust = np.array([getattr(ch.meta_trust_penalty, s) for s in SEGMENTS], dtype=np.float32)
-        return Coefficients(alpha=ch.alpha_price, budget_per_mtok=ch.budget_per_mtok, beta_own=ch.beta_ownership,
-                            beta_leak=ch.beta_leak, switching_cost=ch.switching_cost, mu=ch.noise_scale,
-                            selfhost_capability=ch.selfhost_capability,
-                            capability_discount=self.cfg.providers.selfhost.capability_discount,
-                            trust_by_segment=trust, cost_lambda=ch.cost_lambda)
+        return self.terms().coefficients
 
     def utilities_of(self, idx: np.ndarray, opt: OptionTable, co: Coefficients, with_current: bool = True):
         d = self.devs
@@ -444,8 +464,9 @@ class LLMMarket(mesa.Model):
     def consumer_layer(self, t: int, users_seg: np.ndarray) -> dict:
         """Split consumer AI use among products; decide what Meta's products run on (make or buy)."""
         cfg, c = self.cfg, self.cfg.consumer
+        terms = self.terms().consumer
         q = np.full(len(consumer.PRODUCTS), np.nan)
-        reach = np.array([getattr(c, k).reach for k in consumer.PRODUCTS], dtype=float)
+        reach = terms.reach.copy()
         for i, lab in enumerate(self.labs, start=1):
             q[i] = lab.quality if lab.enabled else np.nan
         # The named giants ("platforms") and the rest of the platform segment ("apps") run on what they chose.
@@ -461,15 +482,15 @@ class LLMMarket(mesa.Model):
         if firms.sum() > 0:
             q[consumer.APPS] = weighted_mean(quality, firms)
         reach[consumer.APPS] = self.apps_reach * firms.sum() / max(self.apps_firms, 1.0)
-        launched = consumer.launched(cfg, t)
+        launched = terms.launched(t)
         users = consumer.consumer_users(cfg, t)
-        at_risk = consumer.attention_at_risk(cfg, t)
+        at_risk = terms.attention_at_risk(t)
         value_per_share = (self.ad_revenue(t) * at_risk * c.meta_ad_yield
                            + users * c.meta_ai.revenue_per_user_month)
 
         def shares_with(meta_quality: float) -> np.ndarray:
             q[consumer.META_AI] = meta_quality
-            return consumer.shares(cfg, q, reach, launched & np.isfinite(q))
+            return terms.shares(q, reach, launched & np.isfinite(q))
 
         seller, contract = None, (0.0, 0.0)
         if self.strategy != "absent" and self.meta.released:  # make: Meta runs its own model
