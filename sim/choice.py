@@ -209,8 +209,6 @@ def add_utilities(z: np.ndarray, opt: OptionTable, co: Coefficients, tokens, sen
                 for s in np.flatnonzero(trust).tolist():
                     by_dev += np.multiply((segment == s).view(np.uint8), trust[s], dtype=np.float32, out=tmp)
             row -= by_dev
-        if switching:
-            row += np.multiply((current == j).view(np.uint8), switching, dtype=np.float32, out=tmp)
         if _IS_SELF[j]:
             if barred_self is None:
                 barred_self = minus_inf_where(capability < co.selfhost_capability)
@@ -220,6 +218,9 @@ def add_utilities(z: np.ndarray, opt: OptionTable, co: Coefficients, tokens, sen
                 barred_llama = minus_inf_where(license_blocked) if license_blocked.any() else False
             if barred_llama is not False:
                 row += barred_llama
+    if switching:  # one scatter onto each staying developer's current option (adding 0 elsewhere changes nothing)
+        stays = np.flatnonzero(current >= 0)
+        z.reshape(-1)[current[stays].astype(np.intp) * m + stays] += np.float32(switching)
 
 
 def minus_inf_where(mask: np.ndarray) -> np.ndarray:

@@ -64,8 +64,10 @@ _LLAMA_OR_NONE = np.append(IS_LLAMA, False)  # indexed by choice: -1 (not adopte
 _SELF_OR_NONE = np.append(IS_SELF, False)
 RIVAL_OPTIONS = np.array([OPEN_HOSTED, OPEN_SELF])  # the other open families (Mistral, DeepSeek, Qwen...)
 OTHER_HOSTED_OPEN = IS_HOSTED_OPEN & ~IS_LLAMA  # hosted by the clouds besides Llama: open families, labs' own weights
-_COLUMNS = {name: tuple(f"{name}.{o}" for o in OPTIONS)  # per-option record columns
-            for name in ("users", "share_users", "share_tokens", "tokens", "price", "quality")}
+_OPTION_COLUMNS = tuple(f"{name}.{o}" for name in ("users", "share_users", "share_tokens", "tokens", "price", "quality")
+                       for o in OPTIONS)  # per-option record columns
+_META_COLUMNS = tuple(f"meta.{line}" for line in channels.CHANNEL_NAMES)
+_CONSUMER_COLUMNS = tuple(f"consumer_share.{name}" for name in consumer.PRODUCTS)
 
 
 def weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
@@ -149,6 +151,11 @@ class LLMMarket(mesa.Model):
         self.rival = OpenRival(self, lab_rngs[4])
         self.host = CloudHost(self, "cloud_host")
         self.providers = {p.key: p for p in (*self.labs, self.meta, self.rival, self.host)}
+        self._provider_columns = [(p, f"revenue.{k}", f"profit.{k}") for k, p in self.providers.items()]
+        self._flywheel_columns = [(lab, f"flywheel_gain.{lab.key}") for lab in (*self.labs, self.meta)]
+        self._captured_columns = [(lab, f"data_captured.{lab.key}") for lab in self.labs]
+        self._ledger_columns = {lab.key: tuple(f"{line}.{lab.key}" for line in ClosedLab.LEDGER_LINES)
+                                for lab in self.labs}
 
         self.events = sorted(self.cfg.events, key=lambda e: e.date)
         self._terms: ScenarioTerms | None = None
@@ -454,8 +461,7 @@ class LLMMarket(mesa.Model):
         self.book_meta(t, tokens, users_seg, cons)
 
         row = self.record(t, users, users_seg, tokens, share_users, share_tokens, best_closed, best_open, opt)
-        for k, name in enumerate(consumer.PRODUCTS):
-            row[f"consumer_share.{name}"] = float(cons["shares"][k])
+        row.update(zip(_CONSUMER_COLUMNS, np.asarray(cons["shares"], dtype=np.float64).tolist(), strict=True))
         row["consumer_users"] = cons["users"]
         row["meta_ai_quality"] = float(cons["quality"][consumer.META_AI])
         row.update(self.lab_ledger_columns())
@@ -581,10 +587,11 @@ class LLMMarket(mesa.Model):
         """Each closed lab's ledger lines (API and consumer revenue, serving and training cost) and gross margin."""
         out = {}
         for lab in self.labs:
-            for line, value in lab.ledger.items():
-                out[f"{line}.{lab.key}"] = float(value)
-            api = lab.ledger["api_revenue"] + lab.ledger["meta_contract"]
-            out[f"gross_margin.{lab.key}"] = (api + lab.ledger["serving_cost"]) / api if api > 0 else np.nan
+            ledger = lab.ledger
+            out.update(zip(self._ledger_columns[lab.key], map(float, map(ledger.__getitem__, ClosedLab.LEDGER_LINES)),
+                           strict=True))
+            api = ledger["api_revenue"] + ledger["meta_contract"]
+            out[f"gross_margin.{lab.key}"] = (api + ledger["serving_cost"]) / api if api > 0 else np.nan
         return out
 
     def record(self, t, users, users_seg, tokens, share_users, share_tokens, best_closed, best_open, opt) -> dict:
@@ -592,21 +599,21 @@ class LLMMarket(mesa.Model):
         row: dict = {"month": t, "strategy_now": self.strategy, "adopted_frac": 1.0 - users[0] / total,
                      "users.none": float(users[0])}
         offered = np.where(self.available, 1.0, np.nan)
-        for name, values in (("users", users[1:]), ("share_users", share_users), ("share_tokens", share_tokens),
-                             ("tokens", tokens), ("price", self.price * offered), ("quality", self.quality * offered)):
-            row.update(zip(_COLUMNS[name], np.asarray(values, dtype=np.float64).tolist(), strict=True))
+        per_option = np.concatenate((users[1:], share_users, share_tokens, tokens, self.price * offered,
+                                     self.quality * offered), dtype=np.float64)
+        row.update(zip(_OPTION_COLUMNS, per_option.tolist(), strict=True))
         regulated = users_seg[1:, SEGMENT_CODE["regulated"]]
         row["llama_share_regulated"] = float(regulated[IS_LLAMA].sum() / regulated.sum()) if regulated.sum() else 0.0
-        for key, p in self.providers.items():
-            row[f"revenue.{key}"] = float(p.revenue) if key != "open_rival" else 0.0
-            row[f"profit.{key}"] = p.profit
-        for lab in (*self.labs, self.meta):
-            row[f"flywheel_gain.{lab.key}"] = float(lab.flywheel_gain())
-        for lab in self.labs:
-            row[f"data_captured.{lab.key}"] = float(lab.data_captured)
-        for line in channels.CHANNEL_NAMES:
-            row[f"meta.{line}"] = float(self.meta.ledger[line])
-        row["meta_reported"] = float(sum(self.meta.ledger[line] for line in channels.REPORTED))
+        for p, revenue, profit in self._provider_columns:
+            row[revenue] = float(p.revenue) if p is not self.rival else 0.0
+            row[profit] = p.profit
+        for lab, column in self._flywheel_columns:
+            row[column] = float(lab.flywheel_gain())
+        for lab, column in self._captured_columns:
+            row[column] = float(lab.data_captured)
+        ledger = self.meta.ledger
+        row.update(zip(_META_COLUMNS, map(float, map(ledger.__getitem__, channels.CHANNEL_NAMES)), strict=True))
+        row["meta_reported"] = float(sum(ledger[line] for line in channels.REPORTED))
         fam_tokens = np.bincount(FAMILY_OF, weights=share_tokens, minlength=len(FAMILIES))
         row["commoditization"] = float(1.0 - np.sum(fam_tokens**2)) if tokens.sum() > 0 else 0.0
         row["quality_lead"] = float(best_closed - best_open) if np.isfinite(best_open) else np.nan
