@@ -430,7 +430,8 @@ class LLMMarket(mesa.Model):
         users = users_seg.sum(axis=1)
         adopters = users[1:].sum()
         share_users = users[1:] / adopters if adopters else np.zeros(K)
-        share_tokens = tokens / tokens.sum() if tokens.sum() > 0 else np.zeros(K)
+        served = tokens.sum()
+        share_tokens = tokens / served if served > 0 else np.zeros(K)
         fam_users = np.bincount(FAMILY_OF, weights=users[1:], minlength=len(FAMILIES))
         self.user_share = share_users
         self.family_share = fam_users / adopters if adopters else np.zeros(len(FAMILIES))
@@ -458,9 +459,10 @@ class LLMMarket(mesa.Model):
         self.host.book(tokens[LLAMA_HOSTED], price[LLAMA_HOSTED], float(tokens[other].sum()),
                        float((price[other] * tokens[other]).sum()))
         self.rival.book(t)
-        self.book_meta(t, tokens, users_seg, cons)
+        self.book_meta(t, tokens, served, users_seg, cons)
 
-        row = self.record(t, users, users_seg, tokens, share_users, share_tokens, best_closed, best_open, opt)
+        row = self.record(t, users, users_seg, tokens, share_users, share_tokens, best_closed, best_open, opt,
+                          adopters, served)
         row.update(zip(_CONSUMER_COLUMNS, np.asarray(cons["shares"], dtype=np.float64).tolist(), strict=True))
         row["consumer_users"] = cons["users"]
         row["meta_ai_quality"] = float(cons["quality"][consumer.META_AI])
@@ -548,14 +550,13 @@ class LLMMarket(mesa.Model):
         led = self.cfg.meta.ledger
         return led.ad_revenue_per_year / 12.0 * (1.0 + led.ad_growth_per_year) ** (t / 12.0)
 
-    def book_meta(self, t: int, tokens: np.ndarray, users_seg: np.ndarray, cons: dict) -> None:
+    def book_meta(self, t: int, tokens: np.ndarray, served: float, users_seg: np.ndarray, cons: dict) -> None:
         """Meta's inputs for this month, then its ledger from :mod:`sim.channels` (one formula per channel)."""
         cfg, meta, strategy = self.cfg, self.meta, self.strategy
         programme = strategy != "absent"
         api_tokens = tokens[META_API] if strategy == "closed" else 0.0
         if api_tokens:
             meta.captured += api_tokens  # a Meta API's own flywheel
-        served = tokens.sum()
         avg_price = float((self.price * tokens).sum() / served) if served > 0 else 0.0
         hazard = (cfg.meta.misuse.hazard_open_per_year * self.weights_out
                   + cfg.meta.misuse.hazard_closed_per_year * (strategy == "closed" and meta.released)) / 12.0
@@ -594,7 +595,8 @@ class LLMMarket(mesa.Model):
             out[f"gross_margin.{lab.key}"] = (api + ledger["serving_cost"]) / api if api > 0 else np.nan
         return out
 
-    def record(self, t, users, users_seg, tokens, share_users, share_tokens, best_closed, best_open, opt) -> dict:
+    def record(self, t, users, users_seg, tokens, share_users, share_tokens, best_closed, best_open, opt, adopters,
+               served) -> dict:
         total = self.tally.total
         row: dict = {"month": t, "strategy_now": self.strategy, "adopted_frac": 1.0 - users[0] / total,
                      "users.none": float(users[0])}
@@ -603,7 +605,8 @@ class LLMMarket(mesa.Model):
                                      self.quality * offered), dtype=np.float64)
         row.update(zip(_OPTION_COLUMNS, per_option.tolist(), strict=True))
         regulated = users_seg[1:, SEGMENT_CODE["regulated"]]
-        row["llama_share_regulated"] = float(regulated[IS_LLAMA].sum() / regulated.sum()) if regulated.sum() else 0.0
+        in_regulated = regulated.sum()
+        row["llama_share_regulated"] = float(regulated[IS_LLAMA].sum() / in_regulated) if in_regulated else 0.0
         for p, revenue, profit in self._provider_columns:
             row[revenue] = float(p.revenue) if p is not self.rival else 0.0
             row[profit] = p.profit
@@ -615,12 +618,12 @@ class LLMMarket(mesa.Model):
         row.update(zip(_META_COLUMNS, map(float, map(ledger.__getitem__, channels.CHANNEL_NAMES)), strict=True))
         row["meta_reported"] = float(sum(ledger[line] for line in channels.REPORTED))
         fam_tokens = np.bincount(FAMILY_OF, weights=share_tokens, minlength=len(FAMILIES))
-        row["commoditization"] = float(1.0 - np.sum(fam_tokens**2)) if tokens.sum() > 0 else 0.0
+        row["commoditization"] = float(1.0 - np.sum(fam_tokens**2)) if served > 0 else 0.0
         row["quality_lead"] = float(best_closed - best_open) if np.isfinite(best_open) else np.nan
-        row["avg_price_paid"] = float((self.price * tokens).sum() / tokens.sum()) if tokens.sum() > 0 else np.nan
+        row["avg_price_paid"] = float((self.price * tokens).sum() / served) if served > 0 else np.nan
         row["dev_surplus"] = self.developer_surplus(opt)
         row["license_blocked"] = int(self.blocked_rows.size)
-        row["switch_rate"] = self.switchers / users[1:].sum() if users[1:].sum() else 0.0  # adopters who moved
+        row["switch_rate"] = self.switchers / adopters if adopters else 0.0  # adopters who moved
         return row
 
     def developer_surplus(self, opt: OptionTable) -> float:
