@@ -101,26 +101,23 @@ class Tally:
         """Firms of these segments, volumes and weights went from options ``old`` to ``new`` (-1: not adopted); firms
         whose option did not change may be included (they cancel exactly).
 
-        One int16 code per firm, ((old + 1) (K + 1) + new + 1) N_SEG + segment, and bincounts over it give the
-        whole transition table; its diagonal (stayers) is dropped before the in- and out-flows are summed."""
+        Only firms that changed option count. Bincounts over one code per mover, ((old + 1) (K + 1) + new + 1) N_SEG +
+        segment, give the transition table of real firms (and of tokens), whose in- and out-flows are summed; rows
+        (integers) are counted in and out directly."""
         k1 = K + 1
-        code = old.astype(np.int16)
-        code *= k1
-        code += new
-        code += k1 + 1
-        pair = code.copy()  # (old + 1) (K + 1) + new + 1
-        code *= N_SEG
-        code += segment
-        flow = np.bincount(code.astype(np.intp), weights=weight.astype(np.float64),
+        moved = np.flatnonzero(old != new)  # stayers would only fill the table's diagonal: leave them out
+        segment, volume, weight, old, new = (a.take(moved) for a in (segment, volume, weight, old, new))
+        pair = old.astype(np.intp)
+        pair += 1
+        self.rows -= np.bincount(pair, minlength=k1)
+        pair *= k1
+        pair += new
+        pair += 1  # (old + 1) (K + 1) + new + 1
+        self.rows += np.bincount(new.astype(np.intp) + 1, minlength=k1)
+        flow = np.bincount(pair * N_SEG + segment, weights=weight.astype(np.float64),
                            minlength=k1 * k1 * N_SEG).reshape(k1, k1, N_SEG)
-        flow[np.arange(k1), np.arange(k1)] = 0
         self.users_seg += flow.sum(axis=0) - flow.sum(axis=1)
-        pair = pair.astype(np.intp)
-        rows = np.bincount(pair, minlength=k1 * k1).reshape(k1, k1)
-        np.fill_diagonal(rows, 0)
-        self.rows += rows.sum(axis=0) - rows.sum(axis=1)
         vol = np.bincount(pair, weights=volume.astype(np.float64), minlength=k1 * k1).reshape(k1, k1)
-        np.fill_diagonal(vol, 0.0)
         self.tokens += (vol.sum(axis=0) - vol.sum(axis=1))[1:]
         empty = self.rows == 0
         self.users_seg[empty] = 0.0
