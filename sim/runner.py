@@ -127,8 +127,9 @@ def outcomes(run: Mapping, annual_rate: float) -> dict:
         out["llama_token_share_m24"] = float(llama)
         for lab in FLYWHEEL_LABS:
             out[f"flywheel_gain_m24.{lab}"] = float(col(f"flywheel_gain.{lab}")[m24])
-    else:
+    else:  # the same keys whatever the horizon, so a metric list read from a short run names them all
         out["llama_token_share_m24"] = float("nan")
+        out.update({f"flywheel_gain_m24.{lab}": float("nan") for lab in FLYWHEEL_LABS})
     for lab in FLYWHEEL_LABS:
         out[f"final_flywheel_gain.{lab}"] = float(col(f"flywheel_gain.{lab}")[last])
     for name in PRODUCTS:

@@ -2,7 +2,7 @@
 
 They read two tables only. ``results.parquet``: one row per run with ``experiment``, ``point`` (int), one
 ``param.<dotted path>`` column per swept parameter, ``strategy``, ``replicate``, ``seed`` and the metrics of
-:func:`sim.runner.summarize` (``npv.meta``, ``llama_token_share_m24``...). ``sensitivity.csv``: ``metric, parameter,
+:func:`sim.runner.outcomes` (``npv.meta``, ``llama_token_share_m24``...). ``sensitivity.csv``: ``metric, parameter,
 method, S1, S1_conf, ST, ST_conf, mu_star, mu_star_conf, sigma`` (SALib's Sobol and Morris indices).
 """
 

@@ -208,3 +208,50 @@ def test_records_frame_is_the_frame_from_records():
     pd.testing.assert_frame_equal(records_frame(rows), pd.DataFrame.from_records(rows))
     model_rows = LLMMarket(small(n=300, horizon=6), "open", seed=2).run()
     pd.testing.assert_frame_equal(records_frame(model_rows), pd.DataFrame.from_records(model_rows))
+
+
+def test_sweep_outcomes_are_the_frame_summary():
+    """A sweep reads a run's outcomes from its records (no DataFrame): the same numbers, bit for bit, as summarizing
+    the run's timeseries frame, with the same keys whatever the horizon (month-24 metrics are NaN in shorter runs)."""
+    from sim.runner import run_once, run_outcomes, summarize
+    scenario = small(n=400, horizon=26)
+    for strategy in ("open", "closed", "absent"):
+        direct = run_outcomes(scenario, strategy, 4)
+        framed = summarize(run_once(scenario, strategy, 0, 4), scenario.market.discount_rate)
+        assert list(framed)[4:] == list(direct)
+        assert all(framed[k] == v or (np.isnan(v) and np.isnan(framed[k])) for k, v in direct.items())
+    short = run_outcomes(small(n=400, horizon=3), "open", 4)
+    assert list(short) == list(direct) and np.isnan(short["flywheel_gain_m24.openai"])
+
+
+def test_paired_runs_share_the_population_draw_not_its_state():
+    """Runs of one seed reuse one population draw: the same fixed arrays (read-only, identical to a fresh draw), but
+    each run its own choices; another seed or other population settings draw anew."""
+    from sim.population import draw_population
+    scenario = small(n=500, horizon=4)
+    first, second = LLMMarket(scenario, "open", seed=9), LLMMarket(scenario, "closed", seed=9)
+    assert second.devs.tokens is first.devs.tokens and not first.devs.tokens.flags.writeable
+    pop_rng = np.random.default_rng(9).spawn(4)[0]
+    fresh = draw_population(scenario.population, pop_rng)
+    for name in ("tokens", "sensitivity", "capability", "volume", "weight", "segment", "mau"):
+        assert np.array_equal(getattr(first.devs, name), getattr(fresh, name))
+    first.run()
+    assert (first.devs.choice >= 0).any() and (second.devs.choice == -1).all() and second.devs.clock == 0
+    assert LLMMarket(scenario, "open", seed=10).devs.tokens is not first.devs.tokens
+    other = small(n=500, horizon=4, population__tokens_sigma=1.5)
+    assert LLMMarket(other, "open", seed=9).devs.tokens is not first.devs.tokens
+
+
+def test_scenario_terms_follow_events():
+    """The terms read from the scenario once per run (choice coefficients, option columns) are read again after an
+    event edits the scenario."""
+    from sim.config import Event
+    scenario = small(n=300, horizon=6)
+    scenario.events = [Event(date="2023-04", set={"choice.switching_cost": 9.0, "choice.brand.anthropic": 3.0})]
+    model = LLMMarket(scenario, "open", seed=1)
+    seen = []
+    while model.running:
+        model.step()
+        seen.append((model.coefficients().switching_cost, float(model.terms().brand[1])))
+    before = (scenario.choice.switching_cost, scenario.choice.brand.anthropic)
+    assert seen[:3] == [before] * 3 and seen[3:] == [(9.0, 3.0)] * 3

@@ -34,13 +34,12 @@ from sim.loading import (
     set_in_dict,
     validate_scenario,
 )
-from sim.runner import derive_seed, run_once, summarize
+from sim.runner import derive_seed, run_outcomes
 
 EXPERIMENT_DIR = PRESET_DIR.parent / "experiments"
 MAX_RUNS = 1_000_000  # more runs than this is a mistake on one machine and a budget question on a cluster
 MAX_PARAMETERS = 100
 STATISTICS = ("mean", "std", "min", "max", "median", "q05", "q25", "q75", "q95")
-ID_KEYS = ("scenario", "strategy", "replicate", "seed")
 NOT_SWEPT = {"seed": "each run gets its own seed from the experiment's seed; sweep replications instead"}
 FORMAT = 1  # bump when the results layout changes, so old output folders are not resumed into
 
@@ -286,11 +285,10 @@ def _check_values(spec: ExperimentSpec, file: Path, scenario_file: Path, base: d
 
 @lru_cache(maxsize=1)
 def summary_metrics() -> tuple[str, ...]:
-    """Every metric ``sim.runner.summarize`` reports, read from a tiny run so the list never goes stale."""
+    """Every metric ``sim.runner.outcomes`` reports, read from a tiny run so the list never goes stale."""
     probe = Scenario.model_validate({"name": "probe", "description": "metric names", "seed": 0,
                                      "horizon_months": 2, "population": {"n": 20}})
-    row = summarize(run_once(probe, "open", 0, 0), probe.market.discount_rate)
-    return tuple(k for k in row if k not in ID_KEYS)
+    return tuple(run_outcomes(probe, "open", 0))
 
 
 def _select_metrics(spec: ExperimentSpec, file: Path) -> tuple[str, ...]:
