@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.dataset as pa_dataset
 import pyarrow.parquet as pq
 import yaml
 
@@ -163,10 +164,10 @@ class SweepStore:
         missing = [r.key for r in self.runs if r.key not in self.finished]
         if missing:
             raise RuntimeError(f"{len(missing)} runs have not finished (first: {missing[0]})")
-        tables = [pq.read_table(self.parts / f"{r.key}.parquet") for r in self.runs]
-        if not tables:
+        if not self.runs:
             return pd.DataFrame(columns=columns)
-        df = pa.concat_tables(tables, promote_options="default").to_pandas()
+        parts = [str(self.parts / f"{r.key}.parquet") for r in self.runs]  # one schema: execute() writes every part
+        df = pa_dataset.dataset(parts, format="parquet").to_table().to_pandas()  # read on threads, not one by one
         order = {s: i for i, s in enumerate(strategies)}
         df = (df.assign(_s=df["strategy"].map(order)).sort_values(["point", "replicate", "_s"], kind="stable")
               .drop(columns="_s").reset_index(drop=True))[columns]
