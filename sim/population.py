@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import threading
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
@@ -287,6 +288,7 @@ def _plan(mau_tail, tokens_exponent, tokens_sigma, mau_cap, mau_min, tail_token_
 
 _SHARED: dict = {}  # (stream, population settings) -> a drawn population, for paired runs
 _SHARED_MAX = 2
+_SHARED_LOCK = threading.Lock()
 
 
 def shared_population(cfg: Population, rng: np.random.Generator) -> Developers:
@@ -298,15 +300,18 @@ def shared_population(cfg: Population, rng: np.random.Generator) -> Developers:
     if not isinstance(seq, np.random.SeedSequence):
         return draw_population(cfg, rng)
     key = (seq.entropy, seq.spawn_key, cfg.model_dump_json())
-    drawn = _SHARED.pop(key, None)
+    with _SHARED_LOCK:  # a Dask worker may run several runs on threads
+        drawn = _SHARED.get(key)
     if drawn is None:
         drawn = draw_population(cfg, rng)
         drawn.packed()  # built once for every run that shares the draw
         for name in (*PACKED, "segment", "mau", "weight"):
             getattr(drawn, name).flags.writeable = False
-    _SHARED[key] = drawn
-    while len(_SHARED) > _SHARED_MAX:
-        _SHARED.pop(next(iter(_SHARED)))
+    with _SHARED_LOCK:
+        _SHARED.pop(key, None)
+        _SHARED[key] = drawn  # most recent last
+        while len(_SHARED) > _SHARED_MAX:
+            del _SHARED[next(iter(_SHARED))]
     return dataclasses.replace(drawn, choice=drawn.choice.copy(), chosen_at=drawn.chosen_at.copy(), clock=0)
 
 

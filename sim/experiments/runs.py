@@ -48,13 +48,14 @@ class RunContext:
         unless a metric needs it (it costs a sixth of a small run). Kept for the next call with the same values: the
         paired runs of a point (one per strategy and replicate) come one after another and share it (the model
         copies the scenario it is given, so nothing a run does reaches the next)."""
-        if values not in self._recent:
+        scenario = self._recent.get(values)
+        if scenario is None:  # (a worker's threads may race here: at worst both validate, never a wrong scenario)
             scenario = self.scenario_at(values)
             if SURPLUS_METRIC not in self.metrics:
                 scenario.outputs.surplus_sample = 0
             self._recent.clear()
             self._recent[values] = scenario
-        return self._recent[values]
+        return scenario
 
     def scenario_at(self, values: tuple[float, ...]):
         """The base scenario with the point's parameter values applied and validated."""
