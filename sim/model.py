@@ -79,7 +79,9 @@ def weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
 class ScenarioTerms:
     """What the month's choices and books read from the scenario alone, not from the market: the choice coefficients,
     the options' fixed columns (brand, ownership, leak, fixed cost, the outside option) and the consumer layer's
-    schedules. Built once per run and again after an event edits the scenario, instead of every month."""
+    schedules. Built once per run and again after an event edits the scenario, instead of every month (so edit a
+    running model's scenario through events: a direct edit of ``model.cfg`` reaches these terms only after the next
+    event)."""
 
     def __init__(self, cfg: Scenario, labs):
         ch = cfg.choice
