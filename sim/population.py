@@ -286,16 +286,17 @@ def _plan(mau_tail, tokens_exponent, tokens_sigma, mau_cap, mau_min, tail_token_
     return n_body, (*body_strata(sizes, y, firms - n_tail, n_body), (y, np.inf, float(n_tail), n_tail))
 
 
-_SHARED: dict = {}  # (stream, population settings) -> a drawn population, for paired runs
-_SHARED_MAX = 2
+_SHARED: dict = {}  # (stream, population settings) -> a drawn population, for paired runs (most recent last)
+_SHARED_ROWS = 1_000_000  # rows kept beyond the last two draws (~45 B a row): a game's replicates at 20k fit
 _SHARED_LOCK = threading.Lock()
 
 
 def shared_population(cfg: Population, rng: np.random.Generator) -> Developers:
-    """:func:`draw_population`, reusing the draw of the last runs with the same population stream (the seed
-    sequence ``rng`` was spawned from) and settings: paired runs (every Meta strategy of one seed) share their
-    population anyway, and the draw costs as much as several months of a small run. The fixed attributes are shared
-    read-only; each run gets its own state (choice, chosen_at). A stand-in for a Generator is drawn from directly."""
+    """:func:`draw_population`, reusing the draw of a recent run with the same population stream (the seed sequence
+    ``rng`` was spawned from) and settings: paired runs (every Meta strategy, game profile or policy of one seed)
+    share their population anyway, and the draw costs as much as several months of a small run. The last draws are
+    kept up to a million rows (always the last two). The fixed attributes are shared read-only; each run gets its own
+    state (choice, chosen_at). A stand-in for a Generator is drawn from directly."""
     seq = getattr(getattr(rng, "bit_generator", None), "seed_seq", None)
     if not isinstance(seq, np.random.SeedSequence):
         return draw_population(cfg, rng)
@@ -310,7 +311,7 @@ def shared_population(cfg: Population, rng: np.random.Generator) -> Developers:
     with _SHARED_LOCK:
         _SHARED.pop(key, None)
         _SHARED[key] = drawn  # most recent last
-        while len(_SHARED) > _SHARED_MAX:
+        while len(_SHARED) > 2 and sum(d.n for d in _SHARED.values()) > _SHARED_ROWS:
             del _SHARED[next(iter(_SHARED))]
     return dataclasses.replace(drawn, choice=drawn.choice.copy(), chosen_at=drawn.chosen_at.copy(), clock=0)
 

@@ -224,9 +224,11 @@ def test_sweep_outcomes_are_the_frame_summary():
     assert list(short) == list(direct) and np.isnan(short["flywheel_gain_m24.openai"])
 
 
-def test_paired_runs_share_the_population_draw_not_its_state():
+def test_paired_runs_share_the_population_draw_not_its_state(monkeypatch):
     """Runs of one seed reuse one population draw: the same fixed arrays (read-only, identical to a fresh draw), but
-    each run its own choices; another seed or other population settings draw anew."""
+    each run its own choices; another seed or other population settings draw anew; the draws kept are bounded by
+    their rows (the last two always kept)."""
+    from sim import population
     from sim.population import draw_population
     scenario = small(n=500, horizon=4)
     first, second = LLMMarket(scenario, "open", seed=9), LLMMarket(scenario, "closed", seed=9)
@@ -240,6 +242,10 @@ def test_paired_runs_share_the_population_draw_not_its_state():
     assert LLMMarket(scenario, "open", seed=10).devs.tokens is not first.devs.tokens
     other = small(n=500, horizon=4, population__tokens_sigma=1.5)
     assert LLMMarket(other, "open", seed=9).devs.tokens is not first.devs.tokens
+    monkeypatch.setattr(population, "_SHARED_ROWS", 1000)
+    kept = [LLMMarket(scenario, "open", seed=s).devs.tokens for s in (20, 21, 22)]  # 3 x 500 rows: 20 is dropped
+    assert LLMMarket(scenario, "open", seed=22).devs.tokens is kept[2]
+    assert LLMMarket(scenario, "open", seed=20).devs.tokens is not kept[0]
 
 
 def test_scenario_terms_follow_events():
