@@ -153,11 +153,6 @@ class LLMMarket(mesa.Model):
         self.rival = OpenRival(self, lab_rngs[4])
         self.host = CloudHost(self, "cloud_host")
         self.providers = {p.key: p for p in (*self.labs, self.meta, self.rival, self.host)}
-        self._provider_columns = [(p, f"revenue.{k}", f"profit.{k}") for k, p in self.providers.items()]
-        self._flywheel_columns = [(lab, f"flywheel_gain.{lab.key}") for lab in (*self.labs, self.meta)]
-        self._captured_columns = [(lab, f"data_captured.{lab.key}") for lab in self.labs]
-        self._ledger_columns = {lab.key: tuple(f"{line}.{lab.key}" for line in ClosedLab.LEDGER_LINES)
-                                for lab in self.labs}
 
         self.events = sorted(self.cfg.events, key=lambda e: e.date)
         self._terms: ScenarioTerms | None = None
@@ -590,11 +585,10 @@ class LLMMarket(mesa.Model):
         """Each closed lab's ledger lines (API and consumer revenue, serving and training cost) and gross margin."""
         out = {}
         for lab in self.labs:
-            ledger = lab.ledger
-            out.update(zip(self._ledger_columns[lab.key], map(float, map(ledger.__getitem__, ClosedLab.LEDGER_LINES)),
-                           strict=True))
-            api = ledger["api_revenue"] + ledger["meta_contract"]
-            out[f"gross_margin.{lab.key}"] = (api + ledger["serving_cost"]) / api if api > 0 else np.nan
+            for line, value in lab.ledger.items():
+                out[f"{line}.{lab.key}"] = float(value)
+            api = lab.ledger["api_revenue"] + lab.ledger["meta_contract"]
+            out[f"gross_margin.{lab.key}"] = (api + lab.ledger["serving_cost"]) / api if api > 0 else np.nan
         return out
 
     def record(self, t, users, users_seg, tokens, share_users, share_tokens, best_closed, best_open, opt, adopters,
@@ -609,13 +603,13 @@ class LLMMarket(mesa.Model):
         regulated = users_seg[1:, SEGMENT_CODE["regulated"]]
         in_regulated = regulated.sum()
         row["llama_share_regulated"] = float(regulated[IS_LLAMA].sum() / in_regulated) if in_regulated else 0.0
-        for p, revenue, profit in self._provider_columns:
-            row[revenue] = float(p.revenue) if p is not self.rival else 0.0
-            row[profit] = p.profit
-        for lab, column in self._flywheel_columns:
-            row[column] = float(lab.flywheel_gain())
-        for lab, column in self._captured_columns:
-            row[column] = float(lab.data_captured)
+        for key, p in self.providers.items():
+            row[f"revenue.{key}"] = float(p.revenue) if key != "open_rival" else 0.0
+            row[f"profit.{key}"] = p.profit
+        for lab in (*self.labs, self.meta):
+            row[f"flywheel_gain.{lab.key}"] = float(lab.flywheel_gain())
+        for lab in self.labs:
+            row[f"data_captured.{lab.key}"] = float(lab.data_captured)
         ledger = self.meta.ledger
         row.update(zip(_META_COLUMNS, map(float, map(ledger.__getitem__, channels.CHANNEL_NAMES)), strict=True))
         row["meta_reported"] = float(sum(ledger[line] for line in channels.REPORTED))

@@ -181,7 +181,6 @@ class ClosedLab(ModelMaker):
     price from a schedule or the logit-Nash best response."""
 
     option: int = -1
-    LEDGER_LINES = ("api_revenue", "consumer_revenue", "meta_contract", "serving_cost", "training_cost")  # book()
 
     def __init__(self, model, key: str, option: int, rng):
         self.option = option
