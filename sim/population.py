@@ -158,9 +158,13 @@ class _Sizes:
         part = np.exp(k * lo) * (np.expm1(k * width) / k if abs(k) > 1e-12 else width)
         return np.where(l0 < self.lc, self.a * part + np.exp(k * self.lc), 0.0)
 
+    def density(self, lo: float, hi: float) -> np.ndarray:
+        """The density of z on the grid jointly with lo < Y <= hi."""
+        return _PHI * (self.survival(self.l0(lo, _Z)) - self.survival(self.l0(hi, _Z)))
+
     def prob(self, lo: float, hi: float) -> float:
         """P(lo < Y <= hi)."""
-        return float((_PHI * (self.survival(self.l0(lo, _Z)) - self.survival(self.l0(hi, _Z)))).sum() * _DZ)
+        return float(self.density(lo, hi).sum() * _DZ)
 
     def moment(self, lo: float, hi: float, power: float) -> float:
         """E[e^(power Y); lo < Y <= hi] (power 1: expected tokens up to a common factor, 2: their second moment)."""
@@ -181,7 +185,7 @@ class _Sizes:
     def draw(self, lo: float, hi: float, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(L, z) of firms with lo < Y <= hi from two uniforms per firm: z by inverting its conditional distribution
         on the grid, then L given z by inverting the survival of the capped exponential between the two bounds."""
-        dens = _PHI * (self.survival(self.l0(lo, _Z)) - self.survival(self.l0(hi, _Z)))
+        dens = self.density(lo, hi)
         cdf = np.concatenate(([0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]))))
         z = np.interp(u * cdf[-1], cdf, _Z)
         s_lo, s_hi = self.survival(self.l0(lo, z)), self.survival(self.l0(hi, z))
