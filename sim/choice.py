@@ -14,14 +14,16 @@ Nothing here touches a Model, so it can be checked against the analytic logit an
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from sim import kernels
 from sim.options import IS_LLAMA, IS_META, IS_SELF, K
 
 TINY = np.float32(2.0**-26)
-_IS_META, _IS_SELF, _IS_LLAMA = IS_META.tolist(), IS_SELF.tolist(), IS_LLAMA.tolist()
+_NO_CHOICES = np.empty(0, np.int8)  # no current options: no switching cost
 
 
 @dataclass
@@ -37,6 +39,11 @@ class OptionTable:
     available: np.ndarray  # bool: offered at all this month
     outside: float = -np.inf  # u0, utility of the outside option (-inf: none)
 
+    def __post_init__(self):  # the columns the compiled utilities read: float32 (and bool)
+        for name in ("base", "price", "fixed_cost", "ownership", "leak", "private_cap"):
+            setattr(self, name, np.asarray(getattr(self, name), dtype=np.float32))
+        self.available = np.asarray(self.available, dtype=bool)
+
 
 @dataclass
 class Coefficients:
@@ -50,6 +57,9 @@ class Coefficients:
     capability_discount: float
     trust_by_segment: np.ndarray  # Meta trust penalty per segment code
     cost_lambda: float = 1.0  # Box-Cox lambda of the cost term (0: log cost)
+
+    def __post_init__(self):
+        self.trust_by_segment = np.asarray(self.trust_by_segment, dtype=np.float32)
 
 
 def box_cox(x, lam: float):
@@ -136,127 +146,55 @@ def logit_choice(opt: OptionTable, co: Coefficients, tokens, sensitivity, capabi
 
     ``uniforms`` (float32 on [0, 1), option-major (K + 1) x M: row j holds option j's draw for every chooser, row K
     the outside option's, whether or not they are available, so paired runs use the same numbers) is overwritten:
-    each available row becomes mu eps with eps = -ln(-ln U) the standard Gumbel of :func:`gumbel`, then
-    :func:`add_utilities` adds V in place and a pairwise tournament (:func:`argmax_rows`) takes the argmax.
+    it becomes mu eps with eps = -ln(-ln U) the standard Gumbel of :func:`gumbel`, then :func:`add_utilities` adds V
+    in place and a compiled pass takes each chooser's first best offered option (:func:`sim.kernels.pick_best`).
     ``outside_ok`` (bool per chooser, or None for nobody) says who may take the outside option. Returns int8 picks,
     -1 where the outside option wins or nothing is available.
     """
     z = uniforms
-    scale = np.float32(-co.mu)
-    offer_outside = outside_ok is not None and np.isfinite(opt.outside) and bool(outside_ok.any())
-    offered_rows = [j for j, offered in enumerate(opt.available.tolist() + [offer_outside]) if offered]
-    for j in offered_rows:
-        row = z[j]
-        row += TINY  # U + 2^-26 > 0: moves only U < 1/4, by a quarter of their spacing, and never reaches 1
-        np.log(row, out=row)
-        np.negative(row, out=row)
-        np.log(row, out=row)
-        row *= scale
+    z += TINY  # U + 2^-26 > 0: moves only U < 1/4, by a quarter of their spacing, and never reaches 1
+    np.log(z, out=z)
+    np.negative(z, out=z)
+    np.log(z, out=z)
+    z *= np.float32(-co.mu)
     add_utilities(z[:K], opt, co, tokens, sensitivity, capability, segment, current, license_blocked)
-    if offer_outside:
-        row = z[K]
-        row += np.float32(opt.outside)
-        row += minus_inf_where(~outside_ok)
-    if not offered_rows:
-        return np.full(z.shape[1], -1, dtype=np.int8)
-    best, pick = argmax_rows(z, offered_rows)  # rows not offered are -inf for everyone: they never win
-    pick[(best == -np.inf) | (pick == K)] = -1
-    return pick
+    offer_outside = outside_ok is not None and np.isfinite(opt.outside) and bool(outside_ok.any())
+    if outside_ok is None:
+        outside_ok = np.zeros(z.shape[1], dtype=bool)
+    return kernels.pick_best(z, np.append(opt.available, offer_outside), np.float32(opt.outside), outside_ok)
 
 
 def add_utilities(z: np.ndarray, opt: OptionTable, co: Coefficients, tokens, sensitivity, capability, segment,
                   current, license_blocked) -> None:
     """Add V_ij of :func:`utilities` to z (K x M, option-major: row j is option j for every developer), in place.
 
-    Option by option, so a developer-specific term touches only the options it concerns (fixed cost: self-hosted;
-    ownership: open; leak: closed; trust: Meta) and every step is a contiguous, branch-free pass over one row while it
-    is in cache (masks are added as 0 / -inf; unavailable rows are set to -inf). One difference from
+    Compiled passes (:mod:`sim.kernels`) compute the relative bills and add the terms; only the Box-Cox transform of
+    the bills runs here, in numpy (:func:`cost_terms`), so its float32 logarithms are numpy's. One difference from
     :func:`utilities`: the switching cost S is added to the current option instead of subtracted from all the others,
     which shifts a developer's utilities by the constant S and so changes no choice. ``current`` may be None (no
     switching cost, as for the surplus).
     """
-    m = z.shape[1]
-    avail = opt.available.tolist()
-    flat = np.float32(co.alpha) * box_cox((opt.price / co.budget_per_mtok).astype(np.float32), co.cost_lambda)
-    common = np.where(opt.fixed_cost != 0, opt.base, opt.base - flat).tolist()  # fixed-cost rows: per developer
-    fixed, cap = opt.fixed_cost.tolist(), opt.private_cap.tolist()
-    own = (co.beta_own * opt.ownership).astype(np.float32).tolist()
-    leak = (co.beta_leak * opt.leak).astype(np.float32).tolist()
-    trust = np.asarray(co.trust_by_segment, dtype=np.float32)
-    switching = float(co.switching_cost) if current is not None else 0.0
-    tmp = np.empty(m, dtype=np.float32)
-    per_fixed = by_dev = barred_self = barred_llama = None  # per-developer terms, built when first needed
-    for j in range(z.shape[0]):
-        row = z[j]
-        if not avail[j]:
-            row[:] = -np.inf
-            continue
-        row += common[j]
-        if fixed[j]:
-            if per_fixed is None:
-                per_fixed = fixed_share(co, tokens, capability)
-            row -= cost_term(opt, co, j, per_fixed)
-        if own[j]:
-            row += np.multiply(sensitivity, own[j], out=tmp)
-        if leak[j]:
-            np.multiply(sensitivity, leak[j], out=tmp)
-            if cap[j] != np.inf:
-                np.minimum(tmp, cap[j], out=tmp)
-            row -= tmp
-        if _IS_META[j] and trust.any():
-            if by_dev is None:  # sum_s trust_s [segment = s]: cheaper than a gather
-                by_dev = np.zeros(m, dtype=np.float32)
-                for s in np.flatnonzero(trust).tolist():
-                    by_dev += np.multiply((segment == s).view(np.uint8), trust[s], dtype=np.float32, out=tmp)
-            row -= by_dev
-        if _IS_SELF[j]:
-            if barred_self is None:
-                barred_self = minus_inf_where(capability < co.selfhost_capability)
-            row += barred_self
-        if _IS_LLAMA[j]:
-            if barred_llama is None:
-                barred_llama = minus_inf_where(license_blocked) if license_blocked.any() else False
-            if barred_llama is not False:
-                row += barred_llama
-    if switching:  # one scatter onto each staying developer's current option (adding 0 elsewhere changes nothing)
-        stays = np.flatnonzero(current >= 0)
-        z.reshape(-1)[current[stays].astype(np.intp) * m + stays] += np.float32(switching)
+    tokens, sensitivity, capability = (np.asarray(a, dtype=np.float32) for a in (tokens, sensitivity, capability))
+    cost = kernels.bills(opt.price, opt.fixed_cost, tokens, capability, np.float32(co.budget_per_mtok),
+                         np.float32(co.capability_discount))
+    cost_terms(cost, co)
+    kernels.add_utilities(
+        z, opt.base, cost, opt.fixed_cost, opt.available, opt.ownership, opt.leak, opt.private_cap,
+        np.float32(co.beta_own), np.float32(co.beta_leak), IS_META, co.trust_by_segment, segment, sensitivity,
+        IS_SELF, capability, np.float32(co.selfhost_capability), IS_LLAMA, np.asarray(license_blocked, dtype=bool),
+        _NO_CHOICES if current is None else current, np.float32(0.0 if current is None else co.switching_cost))
 
 
-def minus_inf_where(mask: np.ndarray) -> np.ndarray:
-    """float32 -inf where ``mask``, 0 elsewhere, built from the bit pattern of -inf (no branchy masked writes)."""
-    return (mask.astype(np.uint32) * np.uint32(0xFF800000)).view(np.float32)
-
-
-def argmax_rows(z: np.ndarray, rows: list[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Column-wise max of z (K x M) over ``rows`` (default: all) and the index of its first occurrence (int8), by a
-    pairwise tournament over rows: about 3 contiguous passes per row instead of numpy's per-column argmax over a
-    short axis. Leaves z intact."""
-    # Each entry: (values, index, owned) with index an int for a constant row index and owned False for views of z.
-    entries = [(z[j], j, False) for j in (range(z.shape[0]) if rows is None else rows)]
-    while len(entries) > 1:
-        merged = []
-        for (va, ia, own_a), (vb, ib, own_b) in zip(entries[::2], entries[1::2], strict=False):
-            later = vb > va  # ties keep the lower index, as argmax does
-            if isinstance(ia, int) and isinstance(ib, int):
-                i = later.astype(np.int8)
-                if ib - ia != 1:
-                    i *= np.int8(ib - ia)
-                if ia:
-                    i += np.int8(ia)
-            else:  # ia + later (ib - ia), branch-free
-                i = np.subtract(ib, ia, dtype=np.int8)
-                i *= later
-                i += ia
-            out = va if own_a else (vb if own_b else None)
-            merged.append((np.maximum(va, vb, out=out), i, True))
-        if len(entries) % 2:
-            merged.append(entries[-1])
-        entries = merged
-    best, pick, _ = entries[0]
-    if isinstance(pick, int):
-        pick = np.full(z.shape[1], pick, dtype=np.int8)
-    return best, pick
+def cost_terms(bills: np.ndarray, co: Coefficients) -> None:
+    """alpha g(bills), in place: the cost term of :func:`cost_term` for a float32 array of relative bills."""
+    np.maximum(bills, np.float32(1e-12), out=bills)
+    if co.cost_lambda == 0.0:
+        np.log(bills, out=bills)
+    else:
+        np.power(bills, np.float32(co.cost_lambda), out=bills)
+        bills -= np.float32(1.0)
+        bills /= np.float32(co.cost_lambda)
+    bills *= np.float32(co.alpha)
 
 
 def logit_probabilities(v: np.ndarray, mu: float) -> np.ndarray:
@@ -291,20 +229,10 @@ def bernoulli_indices(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
     if p >= 1.0:
         return np.arange(n, dtype=np.intp)
     expected = n * p
-    chunk = int(expected + 6.0 * np.sqrt(expected * (1 - p)) + 16)
-    scale = 1.0 / np.log1p(-p)
-    parts, last = [], -1
-    while last < n - 1:  # one chunk almost always suffices
-        u = rng.random(chunk)
-        np.subtract(1.0, u, out=u)
-        np.log(u, out=u)
-        u *= scale
-        np.minimum(u, n, out=u)  # a gap past n ends the draw anyway; keeps the cast in range for tiny p
-        gaps = u.astype(np.intp)
-        gaps += 1
-        pos = np.cumsum(gaps)
-        pos += last
-        parts.append(pos)
-        last = int(pos[-1])
+    chunk = int(expected + 6.0 * math.sqrt(expected * (1 - p)) + 16)
+    scale = 1.0 / math.log1p(-p)
+    parts = [kernels.geometric_positions(rng.random(chunk), scale, n, -1)]
+    while parts[-1][-1] < n - 1:  # one chunk almost always suffices
+        parts.append(kernels.geometric_positions(rng.random(chunk), scale, n, int(parts[-1][-1])))
     out = np.concatenate(parts) if len(parts) > 1 else parts[0]
     return out[: np.searchsorted(out, n)]

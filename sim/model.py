@@ -24,7 +24,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim import channels, consumer
+from sim import channels, consumer, kernels
 from sim.choice import (
     Coefficients,
     OptionTable,
@@ -54,14 +54,15 @@ from sim.options import (
     PROVIDERS,
     K,
 )
-from sim.population import SEGMENT_CODE, Tally, shared_population
-from sim.providers import ClosedLab, CloudHost, Meta, OpenRival, jevons, serving_cost
+from sim.population import N_SEG, SEGMENT_CODE, Tally, shared_population
+from sim.providers import ClosedLab, CloudHost, Meta, OpenRival, dated_prices, jevons, serving_cost
 from sim.streams import MonthStreams
 
 BUSINESS = np.array([SEGMENT_CODE["enterprise"], SEGMENT_CODE["regulated"]])
 PLATFORM = SEGMENT_CODE["platform"]
 _LLAMA_OR_NONE = np.append(IS_LLAMA, False)  # indexed by choice: -1 (not adopted) reads the appended False
 _SELF_OR_NONE = np.append(IS_SELF, False)
+_META_FIRMS = np.ix_([META_API + 1, LLAMA_HOSTED + 1, LLAMA_SELF + 1], BUSINESS)  # business firms on Meta models
 RIVAL_OPTIONS = np.array([OPEN_HOSTED, OPEN_SELF])  # the other open families (Mistral, DeepSeek, Qwen...)
 OTHER_HOSTED_OPEN = IS_HOSTED_OPEN & ~IS_LLAMA  # hosted by the clouds besides Llama: open families, labs' own weights
 _OPTION_COLUMNS = tuple(f"{name}.{o}" for name in ("users", "share_users", "share_tokens", "tokens", "price", "quality")
@@ -78,10 +79,10 @@ def weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
 
 class ScenarioTerms:
     """What the month's choices and books read from the scenario alone, not from the market: the choice coefficients,
-    the options' fixed columns (brand, ownership, leak, fixed cost, the outside option) and the consumer layer's
-    schedules. Built once per run and again after an event edits the scenario, instead of every month (so edit a
-    running model's scenario through events: a direct edit of ``model.cfg`` reaches these terms only after the next
-    event)."""
+    the options' fixed columns (brand, ownership, leak, fixed cost, the outside option), the consumer layer's
+    schedules and the labs' dated list prices. Built once per run and again after an event edits the scenario,
+    instead of every month (so edit a running model's scenario through events: a direct edit of ``model.cfg``
+    reaches these terms only after the next event)."""
 
     def __init__(self, cfg: Scenario, labs):
         ch = cfg.choice
@@ -102,6 +103,13 @@ class ScenarioTerms:
         self.fixed_cost = np.where(IS_SELF, cfg.providers.selfhost.fixed_cost, 0.0).astype(np.float32)
         self.outside = float(ch.beta_quality * cfg.market.frontier_start_elo / 100.0 + ch.outside_utility)
         self.consumer = consumer.ConsumerTerms(cfg)
+        self.start, self._schedules = cfg.start, {}
+
+    def price_schedule(self, lab) -> list[tuple[int, float]]:
+        """A lab's dated list prices (sorted on first use)."""
+        if lab.key not in self._schedules:
+            self._schedules[lab.key] = dated_prices(lab.params().price, self.start)
+        return self._schedules[lab.key]
 
 
 class LLMMarket(mesa.Model):
@@ -363,13 +371,11 @@ class LLMMarket(mesa.Model):
         adopt_rng, rechoice_rng, noise_rng, forced_rng = self.month_streams.at(t)
         d.clock = t
         if t == 0:
-            new = self.initial_adopters[d.choice[self.initial_adopters] < 0]
+            adopting = self.initial_adopters
         else:
             hazard = min((ad.bass_p + ad.bass_q * self.tally.adopters / self.tally.total) / 12.0, 1.0)
-            candidates = bernoulli_indices(adopt_rng, d.n, hazard)
-            new = candidates.take(np.flatnonzero(d.choice[candidates] < 0))
-        candidates = bernoulli_indices(rechoice_rng, d.n, ad.rechoice_rate)
-        voluntary = candidates.take(np.flatnonzero(d.choice[candidates] >= 0))  # take: no branchy boolean copy
+            adopting = bernoulli_indices(adopt_rng, d.n, hazard)
+        choosers = kernels.choosers(adopting, bernoulli_indices(rechoice_rng, d.n, ad.rechoice_rate), d.choice)
 
         # Forced: firms on an option withdrawn this month (rare: found by a full pass only then), unapproved firms on
         # Llama above the licence threshold (a handful), firms on a self-hosted option they can no longer run.
@@ -381,29 +387,25 @@ class LLMMarket(mesa.Model):
         if blocked.size:
             forced.append(blocked[_LLAMA_OR_NONE[d.choice[blocked]]])
         forced = np.unique(np.concatenate(forced)) if any(f.size for f in forced) else np.empty(0, dtype=np.intp)
-        if forced.size and voluntary.size:  # already re-choosing: keep them on the paired stream
+        voluntary = choosers[0][choosers[2]] if forced.size else forced  # adopters re-choosing anyway (sorted)
+        if voluntary.size:  # already re-choosing: keep them on the paired stream
             at = np.minimum(np.searchsorted(voluntary, forced), voluntary.size - 1)
             forced = forced[voluntary[at] != forced]
 
         co = self.coefficients()
         self.switchers = 0.0
-        outside_ok = np.concatenate((np.zeros(new.size, dtype=bool), np.ones(voluntary.size, dtype=bool)))
-        for who, rng, may_leave in ((np.concatenate((new, voluntary)), noise_rng, outside_ok),
-                                    (forced, forced_rng, np.ones(forced.size, dtype=bool))):
+        for (who, old, may_leave), rng in ((choosers, noise_rng),
+                                           ((forced, d.choice[forced], np.ones(forced.size, dtype=bool)), forced_rng)):
             if who.size == 0:
                 continue
-            old = d.choice[who]
-            tokens, sensitivity, capability, volume, weight, segment = d.attributes_of(who)
-            tokens = tokens * self.usage
+            tokens, sensitivity, capability, volume, weight, segment, blocked = d.attributes_of(
+                who, self.license_blocked, self.usage)
             uniforms = rng.random((K + 1, who.size), dtype=np.float32)
-            picked = logit_choice(opt, co, tokens, sensitivity, capability, segment, old, self.license_blocked[who],
-                                  uniforms, may_leave)
-            self.tally.move(segment, volume, weight, old, picked)  # firms that stayed add and remove themselves
-            self.switchers += float(weight[(picked != old) & (old >= 0)].sum())
-            d.choice[who] = picked
-            since = d.chosen_at[who]
-            since += (picked != old) * (t - since)
-            d.chosen_at[who] = since
+            picked = logit_choice(opt, co, tokens, sensitivity, capability, segment, old, blocked, uniforms, may_leave)
+            *flows, switched = kernels.settle(who, picked, old, segment, volume, weight, t, d.choice, d.chosen_at,
+                                              K + 1, N_SEG)  # writes choice and chosen_at
+            self.tally.apply(*flows)
+            self.switchers += float(switched.sum())
 
     def selfhost_misfits(self) -> np.ndarray:
         """Firms on a self-hosted option they cannot run. Choosers never pick an option masked for them, so misfits
@@ -436,8 +438,8 @@ class LLMMarket(mesa.Model):
         self.open_share = float(share_users[IS_OPEN].sum())
 
         cons = self.consumer_layer(t, users_seg)
-        best_open = np.nanmax(np.where(self.available & IS_OPEN, self.quality, np.nan)) \
-            if (self.available & IS_OPEN).any() else np.nan
+        best_open = max((q for q, on in zip(self.quality.tolist(), (self.available & IS_OPEN).tolist(), strict=True)
+                         if on), default=np.nan)
         best_closed = max((lab.quality for lab in self.labs if lab.enabled), default=0.0)
 
         # Closed labs: private-tier tokens are those of developers for whom the leak penalty beats the premium.
@@ -558,7 +560,7 @@ class LLMMarket(mesa.Model):
         hazard = (cfg.meta.misuse.hazard_open_per_year * self.weights_out
                   + cfg.meta.misuse.hazard_closed_per_year * (strategy == "closed" and meta.released)) / 12.0
         spend = cfg.meta.spend
-        meta_firms = users_seg[[META_API + 1, LLAMA_HOSTED + 1, LLAMA_SELF + 1]][:, BUSINESS].sum()
+        meta_firms = users_seg[_META_FIRMS].sum()
         month = channels.MetaMonth(
             ad_revenue=self.ad_revenue(t),
             attention_at_risk=cons["at_risk"],
@@ -614,7 +616,7 @@ class LLMMarket(mesa.Model):
         row.update(zip(_META_COLUMNS, map(float, map(ledger.__getitem__, channels.CHANNEL_NAMES)), strict=True))
         row["meta_reported"] = float(sum(ledger[line] for line in channels.REPORTED))
         fam_tokens = np.bincount(FAMILY_OF, weights=share_tokens, minlength=len(FAMILIES))
-        row["commoditization"] = float(1.0 - np.sum(fam_tokens**2)) if served > 0 else 0.0
+        row["commoditization"] = float(1.0 - (fam_tokens**2).sum()) if served > 0 else 0.0
         row["quality_lead"] = float(best_closed - best_open) if np.isfinite(best_open) else np.nan
         row["avg_price_paid"] = float((self.price * tokens).sum() / served) if served > 0 else np.nan
         row["dev_surplus"] = self.developer_surplus(opt)

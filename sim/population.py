@@ -14,6 +14,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from sim import kernels
 from sim.config import SEGMENTS, Population
 from sim.options import K
 
@@ -48,16 +49,13 @@ class Developers:
     def n(self) -> int:
         return self.segment.shape[0]
 
-    def attributes_of(self, who: np.ndarray) -> tuple[np.ndarray, ...]:
-        """(tokens, sensitivity, capability, volume, weight, segment) of the firms ``who``, as contiguous arrays.
+    def attributes_of(self, who: np.ndarray, license_blocked: np.ndarray, usage: float = 1.0) -> tuple[np.ndarray, ...]:
+        """(tokens x usage, sensitivity, capability, volume, weight, segment, licence block) of the firms ``who``, as
+        contiguous arrays, in one compiled pass (:func:`sim.kernels.gather`).
 
         Choosers are scattered over the population, so reading four separate float arrays costs four cache misses a
-        firm; one 16-byte row of a packed copy of these fixed attributes (built on first use) costs one, and
-        ``np.take`` along rows is several times faster than separate fancy-index gathers. Weights differ by stratum;
-        choosers come nearly in row order, so their gather costs no more than computing them from the row index."""
-        rows = np.take(self.packed(), who, axis=0).T.copy()
-        weight = self.weight[who]
-        return (*rows, weight, self.segment[who])
+        firm; one 16-byte row of a packed copy of these fixed attributes (built on first use) costs one."""
+        return kernels.gather(who, self.packed(), self.weight, self.segment, license_blocked, np.float32(usage))
 
     def packed(self) -> np.ndarray:
         """The N x 4 float32 copy of the PACKED attributes (built on first use)."""
@@ -79,9 +77,10 @@ class Tally:
     as firms move.
 
     Recounting a million firms each month costs more than all the month's choices; only movers change the counts, so
-    :meth:`move` updates them in O(movers). Firm and token sums are float64 (rows carry weights); an option with no
-    row is reset to exactly 0 so that additions and removals leave no rounding residue behind. The model moves firms
-    only through its ``developers_choose``; code that edits ``Developers.choice`` directly must rebuild the tally.
+    :meth:`apply` adds their transitions (from :func:`sim.kernels.settle`) in O(movers). Firm and token sums are
+    float64 (rows carry weights); an option with no row is reset to exactly 0 so that additions and removals leave no
+    rounding residue behind. The model moves firms only through its ``developers_choose``; code that edits
+    ``Developers.choice`` directly must rebuild the tally.
     """
 
     def __init__(self, devs: Developers):
@@ -97,28 +96,13 @@ class Tally:
         """Real firms that have adopted."""
         return self.total - float(self.users_seg[0].sum())
 
-    def move(self, segment: np.ndarray, volume: np.ndarray, weight: np.ndarray, old: np.ndarray,
-             new: np.ndarray) -> None:
-        """Firms of these segments, volumes and weights went from options ``old`` to ``new`` (-1: not adopted); firms
-        whose option did not change may be included (they cancel exactly).
-
-        Only firms that changed option count. Bincounts over one code per mover, ((old + 1) (K + 1) + new + 1) N_SEG +
-        segment, give the transition table of real firms (and of tokens), whose in- and out-flows are summed; rows
-        (integers) are counted in and out directly."""
-        k1 = K + 1
-        moved = np.flatnonzero(old != new)  # stayers would only fill the table's diagonal: leave them out
-        segment, volume, weight, old, new = (a.take(moved) for a in (segment, volume, weight, old, new))
-        pair = old.astype(np.intp)
-        pair += 1
-        self.rows -= np.bincount(pair, minlength=k1)
-        pair *= k1
-        pair += new
-        pair += 1  # (old + 1) (K + 1) + new + 1
-        self.rows += np.bincount(new.astype(np.intp) + 1, minlength=k1)
-        flow = np.bincount(pair * N_SEG + segment, weights=weight.astype(np.float64),
-                           minlength=k1 * k1 * N_SEG).reshape(k1, k1, N_SEG)
+    def apply(self, flow: np.ndarray, vol: np.ndarray, rows_out: np.ndarray, rows_in: np.ndarray) -> None:
+        """Firms moved between options: add their transition tables (real firms by old option, new option and
+        segment; tokens and rows by old and new option, from :func:`sim.kernels.transitions`), so each option gains
+        its in-flows and loses its out-flows, in O(movers) instead of a recount."""
+        self.rows -= rows_out
+        self.rows += rows_in
         self.users_seg += flow.sum(axis=0) - flow.sum(axis=1)
-        vol = np.bincount(pair, weights=volume.astype(np.float64), minlength=k1 * k1).reshape(k1, k1)
         self.tokens += (vol.sum(axis=0) - vol.sum(axis=1))[1:]
         empty = self.rows == 0
         self.users_seg[empty] = 0.0

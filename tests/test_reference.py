@@ -1,5 +1,5 @@
 """The vectorized engine against plain formulations of the same rules: the per-agent mesa reference in
-benchmarks/reference.py, and the engine's fast paths (option-major utilities, tournament argmax, incremental counts,
+benchmarks/reference.py, and the engine's fast paths (option-major utilities, compiled argmax, incremental counts,
 geometric-gap sampling) against the readable functions they stand in for."""
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from benchmarks.reference import ReferenceMarket
+from sim import kernels
 from sim.choice import (
     Coefficients,
     OptionTable,
     add_utilities,
-    argmax_rows,
     bernoulli_indices,
     logit_choice,
     logsum,
@@ -236,15 +236,54 @@ def test_option_major_utilities_differ_from_utilities_only_by_the_switching_cons
     assert np.allclose(logsum(fast, co.mu, axis=0), logsum(slow, co.mu), atol=1e-4)
 
 
-@pytest.mark.parametrize("k", [1, 2, 3, 5, 8, 9])
-def test_argmax_rows_is_argmax_with_first_index_on_ties(rng, k):
+@pytest.mark.parametrize("k", [1, 2, 3, 5, 8, 12])
+def test_pick_best_is_the_first_best_offered_option(rng, k):
+    """The compiled argmax: numpy's argmax over the offered rows (first index on ties); -1 where the best is -inf
+    or the outside option (the last row), which is shifted by u0 and barred where not ``outside_ok``."""
     z = rng.integers(0, 4, (k, 5000)).astype(np.float32)  # many ties
     z[:, :50] = -np.inf
     z[rng.random(z.shape) < 0.2] = -np.inf
-    before = z.copy()
-    best, pick = argmax_rows(z)
-    assert (pick == z.argmax(axis=0)).all() and (best == z.max(axis=0)).all() and pick.dtype == np.int8
-    assert np.array_equal(z, before)
+    offered = rng.random(k) < 0.7
+    offered[0] = True
+    outside_ok = rng.random(5000) < 0.5
+    expected = np.where(offered[:, None], z, -np.inf)
+    if offered[-1]:
+        expected[-1] = np.where(outside_ok, expected[-1] + np.float32(0.5), -np.inf)
+    want = expected.argmax(axis=0)
+    want[(expected.max(axis=0) == -np.inf) | (want == k - 1)] = -1
+    got = kernels.pick_best(z.copy(), offered, np.float32(0.5), outside_ok)
+    assert got.dtype == np.int8 and np.array_equal(got, want)
+
+
+def test_choosers_and_settle_do_what_the_array_code_says(rng):
+    """kernels.choosers keeps adoption candidates that have not adopted and re-choice candidates that have (those may
+    leave); kernels.settle writes the picks, stamps the month on firms that changed, and returns the weights of the
+    adopters that changed and transitions whose flows match a recount."""
+    n = 5000
+    choice = rng.integers(-1, K, n).astype(np.int8)
+    adopting = np.sort(rng.choice(n, 400, replace=False))
+    rechoosing = np.sort(rng.choice(n, 700, replace=False))
+    who, old, may_leave = kernels.choosers(adopting, rechoosing, choice)
+    new, voluntary = adopting[choice[adopting] < 0], rechoosing[choice[rechoosing] >= 0]
+    assert np.array_equal(who, np.concatenate((new, voluntary))) and np.array_equal(old, choice[who])
+    assert np.array_equal(may_leave, np.arange(who.size) >= new.size)
+
+    picked = np.where(rng.random(who.size) < 0.5, old, rng.integers(-1, K, who.size)).astype(np.int8)
+    segment = rng.integers(0, 5, who.size).astype(np.int8)
+    volume, weight = rng.random(who.size).astype(np.float32), rng.random(who.size).astype(np.float32)
+    chosen_at = np.zeros(n, dtype=np.int16)
+    after = choice.copy()
+    flow, vol, rows_out, rows_in, switched = kernels.settle(who, picked, old, segment, volume, weight, 7, after,
+                                                            chosen_at, K + 1, 5)
+    changed = picked != old
+    assert np.array_equal(after[who], picked) and np.array_equal(np.delete(after, who), np.delete(choice, who))
+    assert np.array_equal(np.flatnonzero(chosen_at), np.sort(who[changed])) and (chosen_at[who[changed]] == 7).all()
+    assert np.array_equal(switched, weight[changed & (old >= 0)])
+    assert np.array_equal(rows_out, np.bincount(old[changed] + 1, minlength=K + 1))
+    assert np.array_equal(rows_in, np.bincount(picked[changed] + 1, minlength=K + 1))
+    into = np.zeros((K + 1, 5))
+    np.add.at(into, (picked[changed] + 1, segment[changed]), weight[changed])
+    assert np.allclose(flow.sum(axis=0), into) and np.isclose(vol.sum(), volume[changed].sum(dtype=np.float64))
 
 
 def test_bernoulli_indices_has_geometric_gaps_and_no_position_bias(rng):
@@ -328,8 +367,10 @@ def test_packed_attributes_are_the_population_arrays(rng):
     model = LLMMarket(small(n=5000, horizon=2), "open")
     d = model.devs
     who = np.concatenate((np.sort(rng.choice(d.n, 300, replace=False)), np.arange(10)))
-    got = d.attributes_of(who)
+    blocked = rng.random(d.n) < 0.3
+    *got, got_blocked = d.attributes_of(who, blocked, usage=1.7)
     for name, values in zip(("tokens", "sensitivity", "capability", "volume", "weight", "segment"), got,
                             strict=True):
-        expected = getattr(d, name)[who]
+        expected = getattr(d, name)[who] * (np.float32(1.7) if name == "tokens" else 1)
         assert values.dtype == expected.dtype and np.array_equal(values, expected) and values.flags.c_contiguous
+    assert np.array_equal(got_blocked, blocked[who])

@@ -1,0 +1,206 @@
+"""Compiled loops (numba) for the developers' month: the logit's utilities and argmax, the transition table of the
+firms that moved, and the geometric gaps of the Bernoulli draws.
+
+Why: a month's choosers number about a thousand per 20,000 firms, so a run of small numpy calls (one per option and
+term) costs more in call overhead than in arithmetic, and decision analysis lives on many such runs. Each loop does,
+element by element, exactly the float32 or float64 operations of the array code it replaces, in the same order, so
+every seeded result is unchanged. What numba's math could round differently stays in numpy and comes in as arrays:
+the float32 logarithms of the Gumbel shocks and of the Box-Cox cost term. Random numbers are drawn from the run's
+own numpy Generators (numba reads their bit generators, so the draws and the streams' positions are numpy's).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+_NINF = np.float32(-np.inf)
+
+
+@numba.njit(cache=True)
+def bills(price, fixed_cost, tokens, capability, budget, discount):  # pragma: no cover (compiled)
+    """Each option's bill relative to the firm's reference bill, the input of the Box-Cox cost term (float32): the
+    first K entries are price_j / p_ref; then, for each option with a fixed cost in turn, one entry per firm,
+    fixed_j (1 - discount cap_i) / (tokens_i p_ref) + price_j / p_ref."""
+    k, m = price.size, tokens.size
+    n_fixed = 0
+    for j in range(k):
+        n_fixed += fixed_cost[j] != 0
+    out = np.empty(k + n_fixed * m, dtype=np.float32)
+    for j in range(k):
+        out[j] = price[j] / budget
+    at = k
+    for j in range(k):
+        if fixed_cost[j] != 0:
+            for i in range(m):
+                per_fixed = (np.float32(1.0) - discount * capability[i]) / tokens[i] / budget
+                out[at + i] = fixed_cost[j] * per_fixed + out[j]
+            at += m
+    return out
+
+
+@numba.njit(cache=True)
+def add_utilities(z, base, cost, fixed_cost, available, ownership, leak, cap, beta_own, beta_leak, is_meta, trust,
+                  segment, sensitivity, is_self, capability, selfhost_bar, is_llama, license_blocked, current,
+                  switching):  # pragma: no cover (compiled)
+    """Add V_ij to z (K x M float32, option-major), in place, term by term as :func:`sim.choice.utilities` states it:
+    the base utility less the cost term (``cost``: alpha g of the :func:`bills`, per firm for options with a fixed
+    cost), plus beta_own sensitivity ownership_j, less min(beta_leak sensitivity leak_j, cap_j), less the segment's
+    ``trust`` penalty on Meta options, -inf where the option is unavailable, self-hosted below ``selfhost_bar`` or
+    Llama for a ``license_blocked`` firm. Then ``switching`` is added on each staying firm's ``current`` option
+    (``current`` empty: none)."""
+    k, m = z.shape
+    any_trust, any_blocked = (trust != 0).any(), license_blocked.any()
+    at = k  # where the next option with a fixed cost has its per-firm cost terms
+    for j in range(k):  # one contiguous pass per term and option: loops the compiler can vectorize
+        row = z[j]
+        per_firm = cost[at:at + m] if fixed_cost[j] != 0 else cost[:0]
+        at += per_firm.size
+        if not available[j]:
+            row[:] = _NINF
+            continue
+        if per_firm.size:
+            c = base[j]
+            for i in range(m):
+                row[i] += c
+            for i in range(m):
+                row[i] -= per_firm[i]
+        else:
+            c = base[j] - cost[j]
+            for i in range(m):
+                row[i] += c
+        own, lk, cp = beta_own * ownership[j], beta_leak * leak[j], cap[j]
+        if own != 0:
+            for i in range(m):
+                row[i] += sensitivity[i] * own
+        if lk != 0:
+            for i in range(m):
+                row[i] -= min(sensitivity[i] * lk, cp)
+        if is_meta[j] and any_trust:
+            for i in range(m):
+                row[i] -= trust[segment[i]]
+        if is_self[j]:
+            for i in range(m):
+                if capability[i] < selfhost_bar:
+                    row[i] = _NINF
+        if is_llama[j] and any_blocked:
+            for i in range(m):
+                if license_blocked[i]:
+                    row[i] = _NINF
+    if switching != 0:
+        for i in range(current.size):
+            j = current[i]
+            if j >= 0:
+                z[j, i] += switching
+
+
+@numba.njit(cache=True)
+def pick_best(z, offered, outside, outside_ok):  # pragma: no cover (compiled)
+    """Per column of z ((K + 1) x M, row K the outside option), the first offered row with the largest value (int8),
+    -1 where that is the outside option or -inf. The outside row gets ``outside`` added, and -inf where not
+    ``outside_ok``, when ``offered[K]``."""
+    k1, m = z.shape
+    k = k1 - 1
+    pick = np.full(m, -1, dtype=np.int8)
+    if offered[k]:
+        out = z[k]
+        for i in range(m):
+            out[i] = out[i] + outside if outside_ok[i] else _NINF
+    rows = np.flatnonzero(offered)
+    if rows.size == 0:
+        return pick
+    best = z[rows[0]].copy()
+    arg = np.full(m, rows[0], dtype=np.int8)
+    for j in rows[1:]:  # row by row, branch-free: a later row wins only if strictly larger
+        row, code = z[j], np.int8(j)
+        for i in range(m):
+            later = row[i] > best[i]
+            best[i] = row[i] if later else best[i]
+            arg[i] = code if later else arg[i]
+    for i in range(m):
+        if arg[i] != k and best[i] != _NINF:
+            pick[i] = arg[i]
+    return pick
+
+
+@numba.njit(cache=True)
+def transitions(segment, volume, weight, old, new, k1, n_seg):  # pragma: no cover (compiled)
+    """The movers' transition tables: real firms by (old + 1, new + 1, segment) and M tokens by (old + 1, new + 1),
+    float64 sums in the firms' order (as ``np.bincount`` adds its weights), and rows leaving / entering each
+    option + 1. Firms whose option did not change are left out."""
+    flow = np.zeros((k1, k1, n_seg))
+    vol = np.zeros((k1, k1))
+    rows_out = np.zeros(k1, dtype=np.int64)
+    rows_in = np.zeros(k1, dtype=np.int64)
+    for i in range(old.size):
+        a, b = old[i] + 1, new[i] + 1
+        if a == b:
+            continue
+        flow[a, b, segment[i]] += np.float64(weight[i])
+        vol[a, b] += np.float64(volume[i])
+        rows_out[a] += 1
+        rows_in[b] += 1
+    return flow, vol, rows_out, rows_in
+
+
+@numba.njit(cache=True)
+def settle(who, picked, old, segment, volume, weight, t, choice, chosen_at, k1, n_seg):  # pragma: no cover
+    """The choosers ``who`` (distinct rows) take their ``picked`` options: ``choice`` and, for those that changed,
+    ``chosen_at`` = t are written in place. Returns the :func:`transitions` of the choosers and the weights of the
+    adopters that changed option (in order, for a float32 sum)."""
+    moved = np.empty(who.size, dtype=weight.dtype)
+    n_moved = 0
+    for i in range(who.size):
+        if picked[i] != old[i]:
+            chosen_at[who[i]] = t
+            if old[i] >= 0:
+                moved[n_moved] = weight[i]
+                n_moved += 1
+        choice[who[i]] = picked[i]
+    return transitions(segment, volume, weight, old, picked, k1, n_seg) + (moved[:n_moved],)
+
+
+@numba.njit(cache=True)
+def gather(who, packed, weight, segment, license_blocked, usage):  # pragma: no cover (compiled)
+    """The choosers' attributes as contiguous arrays: (tokens x usage, sensitivity, capability, volume) from the
+    packed N x 4 float32 rows (one cache line per firm), then weight, segment and the licence block."""
+    m = who.size
+    out = np.empty((4, m), dtype=np.float32)
+    w, seg, blocked = np.empty(m, dtype=weight.dtype), np.empty(m, dtype=segment.dtype), np.empty(m, dtype=np.bool_)
+    for i in range(m):
+        row = who[i]
+        out[0, i] = packed[row, 0] * usage
+        for a in range(1, 4):
+            out[a, i] = packed[row, a]
+        w[i], seg[i], blocked[i] = weight[row], segment[row], license_blocked[row]
+    return out[0], out[1], out[2], out[3], w, seg, blocked
+
+
+@numba.njit(cache=True)
+def choosers(adopting, rechoosing, choice):  # pragma: no cover (compiled)
+    """This month's choosers from the candidates: those of ``adopting`` that have not adopted, then those of
+    ``rechoosing`` that have. Returns (rows, their current options, may take the outside option: the adopters)."""
+    who = np.empty(adopting.size + rechoosing.size, dtype=np.intp)
+    old = np.empty(who.size, dtype=choice.dtype)
+    may_leave = np.empty(who.size, dtype=np.bool_)
+    m = 0
+    for candidates, adopted in ((adopting, False), (rechoosing, True)):
+        for row in candidates:
+            if (choice[row] >= 0) == adopted:
+                who[m], old[m], may_leave[m] = row, choice[row], adopted
+                m += 1
+    return who[:m], old[:m], may_leave[:m]
+
+
+@numba.njit(cache=True)
+def geometric_positions(u, scale, n, last):  # pragma: no cover (compiled)
+    """Positions after ``last`` with gaps 1 + floor(min(ln(1 - U) scale, n)) for the uniforms U in ``u``: Geometric
+    gaps by inversion when scale = 1 / ln(1 - p) (see :func:`sim.choice.bernoulli_indices`)."""
+    out = np.empty(u.size, dtype=np.intp)
+    for g in range(u.size):
+        gap = np.log(1.0 - u[g]) * scale
+        if gap > n:
+            gap = np.float64(n)
+        last += np.intp(gap) + 1
+        out[g] = last
+    return out
