@@ -12,11 +12,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class MetaMonth:
-    """Everything Meta's channels read in one month ($ per month unless stated)."""
+class MetaMonth(NamedTuple):
+    """Everything Meta's channels read in one month ($ per month unless stated); immutable, and a tuple because one
+    is built every month of every run."""
 
     ad_revenue: float  # AR(t), Meta's advertising revenue
     attention_at_risk: float  # a(t), share of ad-relevant time AI products can take

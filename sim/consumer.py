@@ -15,6 +15,8 @@ any closed API or the other open families. Pure functions; the model supplies th
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from sim.config import month_index
@@ -42,26 +44,35 @@ class ConsumerTerms:
         self.risk_values = np.array([p.value for p in c.attention_at_risk], dtype=float)
         self.brand = np.array([getattr(c, k).brand for k in PRODUCTS])
         self.reach = np.array([getattr(c, k).reach for k in PRODUCTS], dtype=float)
+        self._risk: dict[int, float] = {}
 
     def attention_at_risk(self, t: int) -> float:
-        """a(t): the share of Meta's ad-relevant time AI products can take, linear between dated points."""
-        return float(np.interp(t, self.risk_months, self.risk_values))
+        """a(t): the share of Meta's ad-relevant time AI products can take, linear between dated points (cached by
+        month: these terms are rebuilt when an event edits the scenario)."""
+        if t not in self._risk:
+            self._risk[t] = float(np.interp(t, self.risk_months, self.risk_values))
+        return self._risk[t]
 
     def launched(self, t: int) -> np.ndarray:
         """Which products exist in month t (by their launch dates)."""
         return self.launch <= t
 
     def shares(self, quality: np.ndarray, reach: np.ndarray, available: np.ndarray) -> np.ndarray:
-        """The logit shares of consumer AI use over :data:`PRODUCTS` (0 for products not available)."""
+        """The logit shares of consumer AI use over :data:`PRODUCTS` (0 for products not available). Six products:
+        plain floats, which cost less here than array calls."""
         c, v = self.cfg.consumer, self.cfg.market.ai_is_the_product
-        ok = available & np.isfinite(quality) & (reach > 0)
-        u = np.full(len(PRODUCTS), -np.inf)
-        u[ok] = (v * c.beta_quality * quality[ok] / 100.0 + (1.0 - v) * c.reach_weight * np.log(reach[ok])
-                 + self.brand[ok])
-        if not ok.any():
+        a, b = v * c.beta_quality, (1.0 - v) * c.reach_weight
+        u = [a * q / 100.0 + b * math.log(r) + brand if ok and math.isfinite(q) and r > 0 else -math.inf
+             for q, r, ok, brand in zip(quality.tolist(), reach.tolist(), available.tolist(), self.brand.tolist(),
+                                        strict=True)]
+        top = max(u)
+        if top == -math.inf:
             return np.zeros(len(PRODUCTS))
-        e = np.exp(u - u[ok].max())
-        return e / e.sum()
+        e = [math.exp(x - top) for x in u]
+        total = 0.0
+        for x in e:  # in order, as numpy sums six numbers (Python's sum() compensates: another last bit)
+            total += x
+        return np.array([x / total for x in e])
 
 
 def shares(cfg, quality: np.ndarray, reach: np.ndarray, available: np.ndarray) -> np.ndarray:

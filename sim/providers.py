@@ -13,7 +13,6 @@ from collections import deque
 import mesa
 import numpy as np
 
-from sim.choice import box_cox
 from sim.config import month_index
 
 # ---- market-wide curves (pure functions of the scenario and the month) ----------------------------------------------
@@ -59,6 +58,18 @@ def jevons(cfg, price):
     return np.ones_like(x) if eps == 0.0 else x ** (-eps)
 
 
+_BOX_COX_FLOOR = float(np.float32(1e-12))
+
+
+def _box_cox(x: float, lam: float) -> float:
+    """:func:`sim.choice.box_cox` of one float64 (its floor and lambda are float32 numbers), without array overhead."""
+    x = max(x, _BOX_COX_FLOOR)
+    if lam == 0.0:
+        return math.log(x)
+    lam = float(np.float32(lam))
+    return (x**lam - 1.0) / lam
+
+
 def nash_price(cfg, cost: float, share: float, cap: float) -> float:
     """The logit-Nash price of a single-product firm with share s (Anderson, de Palma & Thisse 1992), under the
     Box-Cox cost term and Jevons demand: maximising (p - c) p^-eps s(p) gives p / (p - c) = eps + A x(p)^lambda with
@@ -84,10 +95,15 @@ def nash_price(cfg, cost: float, share: float, cap: float) -> float:
     return math.exp(hi)
 
 
-def scheduled_price(pricing, start: str, t: int) -> float:
+def dated_prices(pricing, start: str) -> list[tuple[int, float]]:
+    """A price schedule's (month, list price) points in date order."""
+    return sorted(((month_index(start, p.date), p.price) for p in pricing.schedule), key=lambda x: x[0])
+
+
+def scheduled_price(pricing, start: str, t: int, dated: list[tuple[int, float]] | None = None) -> float:
     """The latest dated list price, drifting by ``trend_per_year`` from that point (until the next point, and after the
-    last one), times the multiplier."""
-    dated = sorted(((month_index(start, p.date), p.price) for p in pricing.schedule), key=lambda x: x[0])
+    last one), times the multiplier. ``dated``: the schedule's :func:`dated_prices`, if the caller keeps them."""
+    dated = dated_prices(pricing, start) if dated is None else dated
     last, price = dated[0]
     for month, listed in dated:
         if month <= t:
@@ -253,7 +269,7 @@ class ClosedLab(ModelMaker):
         cfg = self.model.cfg
         self.cost = serving_cost(cfg, t, self.release_quality) * self.params().serving_efficiency
         if pricing.mode == "schedule":
-            self.price = scheduled_price(pricing, cfg.start, t)
+            self.price = scheduled_price(pricing, cfg.start, t, self.model.terms().price_schedule(self))
         elif not self.priced or t % pricing.reprice_every == 0:
             target = min(nash_price(cfg, self.cost, user_share, pricing.cap) * pricing.multiplier, pricing.cap)
             self.price = self.price + pricing.adjustment * (target - self.price) if self.priced else target
@@ -265,10 +281,10 @@ class ClosedLab(ModelMaker):
         tier = getattr(self.params(), "private_tier", None)
         if tier is None or not tier.enabled:
             return math.inf
-        c = self.model.cfg.choice
-        x = self.price * jevons(self.model.cfg, self.price) / c.budget_per_mtok
-        lam = c.cost_lambda
-        return float(c.alpha_price * (box_cox(x * (1.0 + tier.price_premium), lam) - box_cox(x, lam)))
+        c, eps = self.model.cfg.choice, self.model.cfg.population.price_elasticity
+        x = max(self.price / c.budget_per_mtok, 1e-12)  # scalar forms of jevons() and box_cox(), value for value
+        x = self.price * (x ** -eps if eps else 1.0) / c.budget_per_mtok
+        return c.alpha_price * (_box_cox(x * (1.0 + tier.price_premium), c.cost_lambda) - _box_cox(x, c.cost_lambda))
 
     def book(self, t: int, tokens: float, private_tokens: float, consumer_revenue: float,
              contract: tuple[float, float] = (0.0, 0.0)) -> None:
@@ -427,6 +443,11 @@ class Meta(ClosedLab):
         if self.devs_share <= 0.0:
             return 0.0
         return min(c.cost_cut * open_community_gain(self.model.cfg, self.devs_share, self.open_share), c.cost_cut_max)
+
+    def private_threshold(self) -> float:
+        """A Meta API has no private tier (its parameters have none): inf, without asking pydantic for a missing
+        field every month, which costs an exception."""
+        return math.inf
 
     def unit_cost(self, t: int) -> float:
         """$/M tokens to run the current Meta model before community savings."""

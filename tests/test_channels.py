@@ -33,7 +33,7 @@ def mean_npv(runs, column="profit.meta") -> float:
 
 
 def test_every_channel_is_one_formula_of_the_month_inputs():
-    zero = MetaMonth(**{f: 0.0 for f in MetaMonth.__dataclass_fields__} | {"price_ratio": 1.0})
+    zero = MetaMonth(**{f: 0.0 for f in MetaMonth._fields} | {"price_ratio": 1.0})
     assert set(book(zero)) == set(CHANNEL_NAMES) and all(v == 0 for v in book(zero).values())
     assert set(REPORTED) < set(CHANNEL_NAMES) and len({c.label for c in CHANNELS}) == len(CHANNELS)
 
