@@ -152,16 +152,25 @@ def logit_choice(opt: OptionTable, co: Coefficients, tokens, sensitivity, capabi
     -1 where the outside option wins or nothing is available.
     """
     z = uniforms
-    z += TINY  # U + 2^-26 > 0: moves only U < 1/4, by a quarter of their spacing, and never reaches 1
-    np.log(z, out=z)
-    np.negative(z, out=z)
-    np.log(z, out=z)
-    z *= np.float32(-co.mu)
-    add_utilities(z[:K], opt, co, tokens, sensitivity, capability, segment, current, license_blocked)
     offer_outside = outside_ok is not None and np.isfinite(opt.outside) and bool(outside_ok.any())
+    offered = np.append(opt.available, offer_outside)
+    for start, stop in _blocks(offered.tolist()):  # offered rows only, a contiguous block at a time
+        block = z[start:stop]
+        block += TINY  # U + 2^-26 > 0: moves only U < 1/4, by a quarter of their spacing, and never reaches 1
+        np.log(block, out=block)
+        np.negative(block, out=block)
+        np.log(block, out=block)
+        block *= np.float32(-co.mu)
+    add_utilities(z[:K], opt, co, tokens, sensitivity, capability, segment, current, license_blocked)
     if outside_ok is None:
         outside_ok = np.zeros(z.shape[1], dtype=bool)
-    return kernels.pick_best(z, np.append(opt.available, offer_outside), np.float32(opt.outside), outside_ok)
+    return kernels.pick_best(z, offered, np.float32(opt.outside), outside_ok)
+
+
+def _blocks(flags: list[bool]) -> list[tuple[int, int]]:
+    """(start, stop) of each run of True in ``flags``."""
+    edges = [i for i in range(len(flags) + 1) if (i < len(flags) and flags[i]) != (i > 0 and flags[i - 1])]
+    return list(zip(edges[::2], edges[1::2], strict=True))
 
 
 def add_utilities(z: np.ndarray, opt: OptionTable, co: Coefficients, tokens, sensitivity, capability, segment,
@@ -169,7 +178,7 @@ def add_utilities(z: np.ndarray, opt: OptionTable, co: Coefficients, tokens, sen
     """Add V_ij of :func:`utilities` to z (K x M, option-major: row j is option j for every developer), in place.
 
     Compiled passes (:mod:`sim.kernels`) compute the relative bills and add the terms; only the Box-Cox transform of
-    the bills runs here, in numpy (:func:`cost_terms`), so its float32 logarithms are numpy's. One difference from
+    the bills runs here, in numpy (:func:`bill_costs`), so its float32 logarithms are numpy's. One difference from
     :func:`utilities`: the switching cost S is added to the current option instead of subtracted from all the others,
     which shifts a developer's utilities by the constant S and so changes no choice. ``current`` may be None (no
     switching cost, as for the surplus).
@@ -177,7 +186,7 @@ def add_utilities(z: np.ndarray, opt: OptionTable, co: Coefficients, tokens, sen
     tokens, sensitivity, capability = (np.asarray(a, dtype=np.float32) for a in (tokens, sensitivity, capability))
     cost = kernels.bills(opt.price, opt.fixed_cost, tokens, capability, np.float32(co.budget_per_mtok),
                          np.float32(co.capability_discount))
-    cost_terms(cost, co)
+    bill_costs(cost, co)
     kernels.add_utilities(
         z, opt.base, cost, opt.fixed_cost, opt.available, opt.ownership, opt.leak, opt.private_cap,
         np.float32(co.beta_own), np.float32(co.beta_leak), IS_META, co.trust_by_segment, segment, sensitivity,
@@ -185,7 +194,7 @@ def add_utilities(z: np.ndarray, opt: OptionTable, co: Coefficients, tokens, sen
         _NO_CHOICES if current is None else current, np.float32(0.0 if current is None else co.switching_cost))
 
 
-def cost_terms(bills: np.ndarray, co: Coefficients) -> None:
+def bill_costs(bills: np.ndarray, co: Coefficients) -> None:
     """alpha g(bills), in place: the cost term of :func:`cost_term` for a float32 array of relative bills."""
     np.maximum(bills, np.float32(1e-12), out=bills)
     if co.cost_lambda == 0.0:

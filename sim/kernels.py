@@ -1,12 +1,11 @@
-"""Compiled loops (numba) for the developers' month: the logit's utilities and argmax, the transition table of the
-firms that moved, and the geometric gaps of the Bernoulli draws.
+"""Compiled loops (numba) for the developers' month: picking the choosers, gathering their attributes, the logit's
+bills, utility terms and best option, settling the picks into the counts, and the gaps of the Bernoulli draws.
 
 Why: a month's choosers number about a thousand per 20,000 firms, so a run of small numpy calls (one per option and
 term) costs more in call overhead than in arithmetic, and decision analysis lives on many such runs. Each loop does,
-element by element, exactly the float32 or float64 operations of the array code it replaces, in the same order, so
-every seeded result is unchanged. What numba's math could round differently stays in numpy and comes in as arrays:
-the float32 logarithms of the Gumbel shocks and of the Box-Cox cost term. Random numbers are drawn from the run's
-own numpy Generators (numba reads their bit generators, so the draws and the streams' positions are numpy's).
+element by element, exactly the float32 or float64 operations of the array code it replaced, in the same order, so
+every seeded result is unchanged. What numba's math would round differently stays in numpy and comes in as arrays:
+the float32 logarithms of the Gumbel shocks and of the Box-Cox cost term, and the random draws themselves.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ _NINF = np.float32(-np.inf)
 
 
 @numba.njit(cache=True)
-def bills(price, fixed_cost, tokens, capability, budget, discount):  # pragma: no cover (compiled)
+def bills(price, fixed_cost, tokens, capability, budget, discount):
     """Each option's bill relative to the firm's reference bill, the input of the Box-Cox cost term (float32): the
     first K entries are price_j / p_ref; then, for each option with a fixed cost in turn, one entry per firm,
     fixed_j (1 - discount cap_i) / (tokens_i p_ref) + price_j / p_ref."""
@@ -42,7 +41,7 @@ def bills(price, fixed_cost, tokens, capability, budget, discount):  # pragma: n
 @numba.njit(cache=True)
 def add_utilities(z, base, cost, fixed_cost, available, ownership, leak, cap, beta_own, beta_leak, is_meta, trust,
                   segment, sensitivity, is_self, capability, selfhost_bar, is_llama, license_blocked, current,
-                  switching):  # pragma: no cover (compiled)
+                  switching):
     """Add V_ij to z (K x M float32, option-major), in place, term by term as :func:`sim.choice.utilities` states it:
     the base utility less the cost term (``cost``: alpha g of the :func:`bills`, per firm for options with a fixed
     cost), plus beta_own sensitivity ownership_j, less min(beta_leak sensitivity leak_j, cap_j), less the segment's
@@ -95,7 +94,7 @@ def add_utilities(z, base, cost, fixed_cost, available, ownership, leak, cap, be
 
 
 @numba.njit(cache=True)
-def pick_best(z, offered, outside, outside_ok):  # pragma: no cover (compiled)
+def pick_best(z, offered, outside, outside_ok):
     """Per column of z ((K + 1) x M, row K the outside option), the first offered row with the largest value (int8),
     -1 where that is the outside option or -inf. The outside row gets ``outside`` added, and -inf where not
     ``outside_ok``, when ``offered[K]``."""
@@ -124,7 +123,7 @@ def pick_best(z, offered, outside, outside_ok):  # pragma: no cover (compiled)
 
 
 @numba.njit(cache=True)
-def transitions(segment, volume, weight, old, new, k1, n_seg):  # pragma: no cover (compiled)
+def transitions(segment, volume, weight, old, new, k1, n_seg):
     """The movers' transition tables: real firms by (old + 1, new + 1, segment) and M tokens by (old + 1, new + 1),
     float64 sums in the firms' order (as ``np.bincount`` adds its weights), and rows leaving / entering each
     option + 1. Firms whose option did not change are left out."""
@@ -144,7 +143,7 @@ def transitions(segment, volume, weight, old, new, k1, n_seg):  # pragma: no cov
 
 
 @numba.njit(cache=True)
-def settle(who, picked, old, segment, volume, weight, t, choice, chosen_at, k1, n_seg):  # pragma: no cover
+def settle(who, picked, old, segment, volume, weight, t, choice, chosen_at, k1, n_seg):
     """The choosers ``who`` (distinct rows) take their ``picked`` options: ``choice`` and, for those that changed,
     ``chosen_at`` = t are written in place. Returns the :func:`transitions` of the choosers and the weights of the
     adopters that changed option (in order, for a float32 sum)."""
@@ -161,7 +160,7 @@ def settle(who, picked, old, segment, volume, weight, t, choice, chosen_at, k1, 
 
 
 @numba.njit(cache=True)
-def gather(who, packed, weight, segment, license_blocked, usage):  # pragma: no cover (compiled)
+def gather(who, packed, weight, segment, license_blocked, usage):
     """The choosers' attributes as contiguous arrays: (tokens x usage, sensitivity, capability, volume) from the
     packed N x 4 float32 rows (one cache line per firm), then weight, segment and the licence block."""
     m = who.size
@@ -177,7 +176,7 @@ def gather(who, packed, weight, segment, license_blocked, usage):  # pragma: no 
 
 
 @numba.njit(cache=True)
-def choosers(adopting, rechoosing, choice):  # pragma: no cover (compiled)
+def choosers(adopting, rechoosing, choice):
     """This month's choosers from the candidates: those of ``adopting`` that have not adopted, then those of
     ``rechoosing`` that have. Returns (rows, their current options, may take the outside option: the adopters)."""
     who = np.empty(adopting.size + rechoosing.size, dtype=np.intp)
@@ -193,7 +192,7 @@ def choosers(adopting, rechoosing, choice):  # pragma: no cover (compiled)
 
 
 @numba.njit(cache=True)
-def geometric_positions(u, scale, n, last):  # pragma: no cover (compiled)
+def geometric_positions(u, scale, n, last):
     """Positions after ``last`` with gaps 1 + floor(min(ln(1 - U) scale, n)) for the uniforms U in ``u``: Geometric
     gaps by inversion when scale = 1 / ln(1 - p) (see :func:`sim.choice.bernoulli_indices`)."""
     out = np.empty(u.size, dtype=np.intp)

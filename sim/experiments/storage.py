@@ -142,8 +142,8 @@ class SweepStore:
         for spec, row in done:
             if spec.key in self.finished or spec.key in keys:
                 continue
-            with atomic_path(self.parts / f"{spec.key}.parquet") as tmp:
-                pq.write_table(pa.Table.from_pylist([row]), tmp)
+            with atomic_path(self.parts / f"{spec.key}.parquet") as tmp:  # one row: no compression or statistics
+                pq.write_table(pa.Table.from_pylist([row]), tmp, compression="none", write_statistics=False)
             keys.append(spec.key)
         now = time.time()
         with self.db:
