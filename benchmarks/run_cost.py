@@ -2,7 +2,7 @@
 ``benchmarks/sweep.py``), as CPU time or as instructions.
 
     .venv/bin/python benchmarks/run_cost.py                  # CPU ms per run: min and median of repeats
-    .venv/bin/python benchmarks/run_cost.py --instructions   # instructions per run under valgrind (about 4 min)
+    .venv/bin/python benchmarks/run_cost.py --instructions   # instructions per run under valgrind (about 15 min)
 
 On a shared machine two identical runs can differ by 30% in CPU time, which hides a 5% change. Instructions counted
 by valgrind's callgrind are the same on every repeat. The script runs itself twice under callgrind, once with 0 runs
