@@ -178,32 +178,20 @@ def add_utilities(z: np.ndarray, opt: OptionTable, co: Coefficients, tokens, sen
     """Add V_ij of :func:`utilities` to z (K x M, option-major: row j is option j for every developer), in place.
 
     Compiled passes (:mod:`sim.kernels`) compute the relative bills and add the terms; only the Box-Cox transform of
-    the bills runs here, in numpy (:func:`bill_costs`), so its float32 logarithms are numpy's. One difference from
+    the bills runs here, in numpy (:func:`box_cox`), so its float32 logarithms are numpy's. One difference from
     :func:`utilities`: the switching cost S is added to the current option instead of subtracted from all the others,
     which shifts a developer's utilities by the constant S and so changes no choice. ``current`` may be None (no
     switching cost, as for the surplus).
     """
     tokens, sensitivity, capability = (np.asarray(a, dtype=np.float32) for a in (tokens, sensitivity, capability))
-    cost = kernels.bills(opt.price, opt.fixed_cost, tokens, capability, np.float32(co.budget_per_mtok),
-                         np.float32(co.capability_discount))
-    bill_costs(cost, co)
+    bills = kernels.bills(opt.price, opt.fixed_cost, tokens, capability, np.float32(co.budget_per_mtok),
+                          np.float32(co.capability_discount))
+    cost = np.float32(co.alpha) * box_cox(bills, co.cost_lambda)  # alpha g, as cost_term: numpy's float32 logs
     kernels.add_utilities(
         z, opt.base, cost, opt.fixed_cost, opt.available, opt.ownership, opt.leak, opt.private_cap,
         np.float32(co.beta_own), np.float32(co.beta_leak), IS_META, co.trust_by_segment, segment, sensitivity,
         IS_SELF, capability, np.float32(co.selfhost_capability), IS_LLAMA, np.asarray(license_blocked, dtype=bool),
         _NO_CHOICES if current is None else current, np.float32(0.0 if current is None else co.switching_cost))
-
-
-def bill_costs(bills: np.ndarray, co: Coefficients) -> None:
-    """alpha g(bills), in place: the cost term of :func:`cost_term` for a float32 array of relative bills."""
-    np.maximum(bills, np.float32(1e-12), out=bills)
-    if co.cost_lambda == 0.0:
-        np.log(bills, out=bills)
-    else:
-        np.power(bills, np.float32(co.cost_lambda), out=bills)
-        bills -= np.float32(1.0)
-        bills /= np.float32(co.cost_lambda)
-    bills *= np.float32(co.alpha)
 
 
 def logit_probabilities(v: np.ndarray, mu: float) -> np.ndarray:
