@@ -89,11 +89,19 @@ def choose_strategies(scenario: Scenario, given: str | None, overrides: list[str
     return names
 
 
-def progress_bar(total: int, desc: str):
-    """A tqdm bar on a terminal, shown only if the work lasts more than a second; silent otherwise."""
+def progress_bar(total: int | None, desc: str, unit: str = "month"):
+    """A tqdm bar on a terminal, shown only if the work lasts more than a second; silent otherwise.
+
+    Without tqdm's monitor thread, which only tunes how often a slow bar redraws: it would keep the process
+    multi-threaded, and sweeps fork their workers only from a single-threaded process
+    (:func:`sim.experiments.local.start_method`)."""
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit="month", delay=1.0, disable=not sys.stderr.isatty(), leave=False)
+    class Bar(tqdm):
+        monitor_interval = 0
+
+    return Bar(total=total, desc=desc, unit=unit, delay=1.0, disable=not sys.stderr.isatty(), leave=False,
+               dynamic_ncols=True)
 
 
 def add_scenario_options(p: argparse.ArgumentParser) -> None:

@@ -5,14 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from sim.cli import int_in
-
-
-def _bar(name: str):
-    from tqdm import tqdm
-
-    return tqdm(total=None, desc=name, unit="run", delay=1.0, disable=not sys.stderr.isatty(), leave=False,
-                dynamic_ncols=True)
+from sim.cli import int_in, progress_bar
 
 
 def _solve(args, kind: str):
@@ -26,7 +19,7 @@ def _solve(args, kind: str):
     backend = problem.spec.backend
     runner = run_optimize if kind == "optimize" else run_game
     try:
-        with _bar(problem.spec.name) as bar, make_evaluator(args.workers or backend.workers,
+        with progress_bar(None, problem.spec.name, unit="run") as bar, make_evaluator(args.workers or backend.workers,
                                                             args.scheduler or backend.scheduler,
                                                             backend.bundle) as evaluator:
             return problem, runner(problem, Path(args.out), evaluator, resume=args.resume, on_progress=bar.update)

@@ -5,13 +5,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from sim.cli import UsageError, int_in
+from sim.cli import UsageError, int_in, progress_bar
 from sim.loading import ConfigError
 
 
 def cmd_sweep(args) -> int:
-    from tqdm import tqdm
-
     from sim.experiments import load_experiment, run_sweep
     from sim.experiments.evaluators import WorkerLost
 
@@ -19,8 +17,7 @@ def cmd_sweep(args) -> int:
         raise UsageError("--workers", "must be at least 1")
     experiment = load_experiment(args.experiment)
     out = Path(args.out or Path("results") / "sweeps" / experiment.spec.name)
-    bar = tqdm(total=0, desc=experiment.spec.name, unit="run", delay=1.0, disable=not sys.stderr.isatty(),
-               leave=False, dynamic_ncols=True)
+    bar = progress_bar(0, experiment.spec.name, unit="run")
 
     def start(todo: int, done: int) -> None:
         bar.reset(total=todo)

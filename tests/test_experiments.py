@@ -138,6 +138,46 @@ def test_two_workers_give_identical_results(tiny, tmp_path):
     assert (tmp_path / "two" / "results.parquet").read_bytes() == (out / "results.parquet").read_bytes()
 
 
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_forked_and_spawned_workers_give_identical_results(tiny, tmp_path, start):
+    from sim.experiments.local import ProcessPoolEvaluator
+
+    path, _, reference = tiny
+    result = run_sweep(load_experiment(path), tmp_path / start, evaluator=ProcessPoolEvaluator(2, start=start))
+    pd.testing.assert_frame_equal(result.results, reference, check_exact=True)
+
+
+def test_workers_are_forked_only_from_a_single_threaded_linux_process(monkeypatch):
+    import threading
+
+    from sim.experiments import local
+
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert local.start_method() == "spawn"  # a lock held by the other thread would stay locked in a fork
+    finally:
+        release.set()
+        other.join()
+    monkeypatch.setattr(local.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(local.sys, "platform", "linux")
+    assert local.start_method() == "fork"
+    monkeypatch.setattr(local.sys, "platform", "darwin")
+    assert local.start_method() == "spawn"
+
+
+def test_the_progress_bar_starts_no_thread():
+    import threading
+
+    from sim.cli import progress_bar
+
+    with progress_bar(10, "bar", unit="run") as bar:
+        bar.update(3)
+        # tqdm's monitor thread would keep sweeps from forking their workers
+        assert not any(type(thread).__name__ == "TMonitor" for thread in threading.enumerate())
+
+
 def test_dask_local_cluster_gives_identical_results(tiny, tmp_path):
     from distributed import LocalCluster
 
@@ -194,7 +234,7 @@ def test_a_dead_worker_stops_the_sweep_cleanly_and_resume_completes_it(tiny, tmp
     out = tmp_path / "lost"
 
     def kill_a_worker(n):
-        victims = [p for p in multiprocessing.active_children() if p.name.startswith("SpawnProcess")]
+        victims = [p for p in multiprocessing.active_children() if p.name.startswith(("SpawnProcess", "ForkProcess"))]
         if victims and kill_a_worker.armed:
             kill_a_worker.armed = False
             os.kill(victims[0].pid, signal.SIGKILL)

@@ -1,7 +1,12 @@
-"""Local worker processes (concurrent.futures with the ``spawn`` start method).
+"""Local worker processes (concurrent.futures), forked where that is safe and spawned elsewhere.
 
-BLAS and OpenMP thread pools are pinned to one thread per worker through the environment the workers start with,
-before they import numpy: two workers on two cores should not each start two BLAS threads.
+A forked worker starts with the coordinator's imports and loaded kernels, a spawned one imports them again: on two
+cores a sweep's workers are ready in about 0.3 s instead of about 4.5 s (docs/performance.md), which matters to
+decision analysis, made of many short sweeps. :func:`start_method` says when forking is safe.
+
+BLAS and OpenMP thread pools are pinned to one thread per worker: through the environment a spawned worker starts
+with, before it imports numpy, and through threadpoolctl in a forked one, which inherits numpy already loaded. Two
+workers on two cores should not each start two BLAS threads.
 
 Ctrl-C reaches the whole process group. Workers are started with SIGINT blocked (a blocked signal stays blocked
 through fork and exec, so Python never installs its KeyboardInterrupt handler in them) and ignore it once running,
@@ -14,6 +19,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
+import threading
+import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -54,10 +62,36 @@ def sigint_deferred():
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
+def start_method() -> str:
+    """``fork`` on Linux while this process runs a single Python thread, ``spawn`` otherwise.
+
+    Forking copies only the calling thread, so a lock another thread holds at that moment stays locked in the
+    child: with one Python thread there is no such lock. The native threads numpy's OpenBLAS starts are no such
+    risk (OpenBLAS shuts them down around a fork), but they are why Python warns about every fork after importing
+    numpy; :func:`forking_quietly` silences that one warning. A coordinator with threads (a notebook kernel, a
+    threaded test runner, a progress bar's monitor) and macOS or Windows spawn their workers.
+    """
+    if sys.platform == "linux" and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
+
+
+@contextmanager
+def forking_quietly():
+    """Hide Python's "process is multi-threaded, use of fork() may lead to deadlocks" warning, which counts the
+    idle native BLAS threads (see :func:`start_method`)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"This process .* is multi-threaded", category=DeprecationWarning)
+        yield
+
+
 def _init_worker(context: RunContext) -> None:
     global _context
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator handles Ctrl-C and stops the workers
     os.environ.update(dict.fromkeys(THREAD_VARS, "1"))  # for anything the worker starts later
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)  # a forked worker inherits numpy's BLAS already started with the coordinator's threads
     _context = context
 
 
@@ -82,9 +116,10 @@ class ProcessPoolEvaluator(Evaluator):
 
     name = "processes"
 
-    def __init__(self, workers: int, bundle: int | None = None):
+    def __init__(self, workers: int, bundle: int | None = None, start: str | None = None):
         self.workers = workers
         self.bundle = bundle
+        self.start = start  # "fork" or "spawn"; None: :func:`start_method` decides when the workers start
 
     def evaluate(self, context: RunContext, specs: Sequence[RunSpec]) -> Iterator[Batch]:
         if not specs:
@@ -95,14 +130,15 @@ class ProcessPoolEvaluator(Evaluator):
         pending: set[Future] = set()
 
         def refill(pool) -> None:
-            with sigint_deferred():  # a submit may spawn a worker
+            with sigint_deferred(), forking_quietly():  # a submit may start a worker
                 for chunk in todo:
                     pending.add(pool.submit(_run_bundle, chunk))
                     if len(pending) >= window:
                         break
 
-        with single_threaded_env():  # workers are spawned at the first submit
-            pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+        with single_threaded_env():  # workers are started at the first submit
+            method = self.start or start_method()
+            pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(method),
                                        initializer=_init_worker, initargs=(context,))
             refill(pool)
         try:
