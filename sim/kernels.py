@@ -143,6 +143,56 @@ def transitions(segment, volume, weight, old, new, k1, n_seg):
 
 
 @numba.njit(cache=True)
+def _pairwise_sum(v):
+    """numpy's float64 sum of a short contiguous vector (at most 128 values): sequential below 8 values, else eight
+    running sums in a fixed tree, then the remainder in order."""
+    n = v.size
+    if n < 8:
+        total = 0.0
+        for i in range(n):
+            total += v[i]
+        return total
+    r = v[:8].copy()
+    i = 8
+    while i < n - n % 8:
+        for j in range(8):
+            r[j] += v[i + j]
+        i += 8
+    total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+    while i < n:
+        total += v[i]
+        i += 1
+    return total
+
+
+@numba.njit(cache=True)
+def apply_transitions(users_seg, tokens, rows, flow, vol, rows_out, rows_in):
+    """Add the :func:`transitions` to the counts in place, as ``users_seg += flow.sum(0) - flow.sum(1)``, ``tokens
+    += (vol.sum(0) - vol.sum(1))[1:]`` and the row counts, then reset options left with no row to exactly 0: the
+    same float64 operations in numpy's order (sums over the first two axes in sequence, a row of ``vol`` as
+    :func:`_pairwise_sum`)."""
+    k1, n_seg = flow.shape[1], flow.shape[2]
+    for b in range(k1):
+        rows[b] = rows[b] - rows_out[b] + rows_in[b]
+        for s in range(n_seg):
+            gained, lost = flow[0, b, s], flow[b, 0, s]
+            for a in range(1, k1):
+                gained += flow[a, b, s]
+                lost += flow[b, a, s]
+            users_seg[b, s] += gained - lost
+        if b > 0:
+            gained = vol[0, b]
+            for a in range(1, k1):
+                gained += vol[a, b]
+            tokens[b - 1] += gained - _pairwise_sum(vol[b])
+    for b in range(k1):
+        if rows[b] == 0:
+            users_seg[b, :] = 0.0
+            if b > 0:
+                tokens[b - 1] = 0.0
+
+
+@numba.njit(cache=True)
 def settle(who, picked, old, segment, volume, weight, t, choice, chosen_at, k1, n_seg):
     """The choosers ``who`` (distinct rows) take their ``picked`` options: ``choice`` and, for those that changed,
     ``chosen_at`` = t are written in place. Returns the :func:`transitions` of the choosers and the weights of the

@@ -99,14 +99,9 @@ class Tally:
     def apply(self, flow: np.ndarray, vol: np.ndarray, rows_out: np.ndarray, rows_in: np.ndarray) -> None:
         """Firms moved between options: add their transition tables (real firms by old option, new option and
         segment; tokens and rows by old and new option, from :func:`sim.kernels.transitions`), so each option gains
-        its in-flows and loses its out-flows, in O(movers) instead of a recount."""
-        self.rows -= rows_out
-        self.rows += rows_in
-        self.users_seg += flow.sum(axis=0) - flow.sum(axis=1)
-        self.tokens += (vol.sum(axis=0) - vol.sum(axis=1))[1:]
-        empty = self.rows == 0
-        self.users_seg[empty] = 0.0
-        self.tokens[empty[1:]] = 0.0
+        its in-flows and loses its out-flows, in O(movers) instead of a recount (one compiled pass,
+        :func:`sim.kernels.apply_transitions`)."""
+        kernels.apply_transitions(self.users_seg, self.tokens, self.rows, flow, vol, rows_out, rows_in)
 
 
 _Z = np.linspace(-8.0, 8.0, 4001)  # grid of the standard-normal token noise for the stratum integrals
