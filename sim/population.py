@@ -107,6 +107,7 @@ class Tally:
 _Z = np.linspace(-8.0, 8.0, 4001)  # grid of the standard-normal token noise for the stratum integrals
 _PHI = np.exp(-0.5 * _Z**2) / np.sqrt(2.0 * np.pi)
 _DZ = _Z[1] - _Z[0]
+_GRID_CDFS: dict[tuple[float, ...], np.ndarray] = {}  # _Sizes.grid_cdf by settings and stratum bounds
 
 
 class _Sizes:
@@ -161,11 +162,24 @@ class _Sizes:
     def bounds(self) -> tuple[float, float]:
         return -8.0 * self.sigma - 1.0, self.eta * self.lc + 8.0 * self.sigma + 1.0
 
+    def grid_cdf(self, lo: float, hi: float) -> np.ndarray:
+        """The unnormalised CDF of z on the grid jointly with lo < Y <= hi (trapezoids), kept for the next draw
+        with the same settings: it depends on no random number, and each replicate's draw needs it again."""
+        key = (self.a, self.eta, self.sigma, self.lc, lo, hi)
+        cdf = _GRID_CDFS.get(key)
+        if cdf is None:
+            dens = self.density(lo, hi)
+            cdf = np.concatenate(([0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]))))
+            cdf.flags.writeable = False
+            if len(_GRID_CDFS) >= 256:
+                _GRID_CDFS.clear()
+            _GRID_CDFS[key] = cdf
+        return cdf
+
     def draw(self, lo: float, hi: float, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(L, z) of firms with lo < Y <= hi from two uniforms per firm: z by inverting its conditional distribution
         on the grid, then L given z by inverting the survival of the capped exponential between the two bounds."""
-        dens = self.density(lo, hi)
-        cdf = np.concatenate(([0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]))))
+        cdf = self.grid_cdf(lo, hi)
         z = np.interp(u * cdf[-1], cdf, _Z)
         s_lo, s_hi = self.survival(self.l0(lo, z)), self.survival(self.l0(hi, z))
         q = s_lo - v * (s_lo - s_hi)  # P(L > l) of the drawn L; at or below e^(-a Lc): the cap

@@ -119,6 +119,22 @@ def test_stratified_population_puts_the_largest_token_users_on_rows_of_weight_on
     assert np.unique(draw_population(flat, np.random.default_rng(1)).weight[: -len(cfg.giants)]).size == 1
 
 
+def test_the_kept_grid_cdfs_give_the_same_draw_as_fresh_ones():
+    """The stratum CDFs kept between draws are read-only and change no draw (their settings are their key)."""
+    from sim import population
+
+    cfg = load_scenario("baseline", population=3000).population
+    population._GRID_CDFS.clear()
+    fresh = draw_population(cfg, np.random.default_rng(5))
+    assert population._GRID_CDFS and not any(c.flags.writeable for c in population._GRID_CDFS.values())
+    again = draw_population(cfg, np.random.default_rng(5))
+    assert all(np.array_equal(getattr(fresh, f), getattr(again, f)) for f in ("mau", "tokens", "weight", "segment"))
+    steeper = cfg.model_copy(update={"mau_tail": cfg.mau_tail * 1.2, "tokens_sigma": cfg.tokens_sigma * 1.1})
+    kept = draw_population(steeper, np.random.default_rng(5))  # the baseline's CDFs are kept, but not its key
+    population._GRID_CDFS.clear()
+    assert np.array_equal(kept.tokens, draw_population(steeper, np.random.default_rng(5)).tokens)
+
+
 def test_body_strata_sample_the_heavier_token_users_more_finely():
     cfg = load_scenario("baseline", population=50000).population
     devs = draw_population(cfg, np.random.default_rng(2))
