@@ -44,13 +44,14 @@ class ConsumerTerms:
         self.risk_values = np.array([p.value for p in c.attention_at_risk], dtype=float)
         self.brand = np.array([getattr(c, k).brand for k in PRODUCTS])
         self.reach = np.array([getattr(c, k).reach for k in PRODUCTS], dtype=float)
-        self._risk: dict[int, float] = {}
+        self._risk: list[float] = []
 
     def attention_at_risk(self, t: int) -> float:
-        """a(t): the share of Meta's ad-relevant time AI products can take, linear between dated points (cached by
-        month: these terms are rebuilt when an event edits the scenario)."""
-        if t not in self._risk:
-            self._risk[t] = float(np.interp(t, self.risk_months, self.risk_values))
+        """a(t): the share of Meta's ad-relevant time AI products can take, linear between dated points. Computed
+        for the whole horizon in one call on first use (these terms are rebuilt when an event edits the scenario)."""
+        if t >= len(self._risk):
+            months = np.arange(max(t + 1, self.cfg.horizon_months), dtype=float)
+            self._risk = np.interp(months, self.risk_months, self.risk_values).tolist()
         return self._risk[t]
 
     def launched(self, t: int) -> np.ndarray:
