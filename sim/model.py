@@ -377,25 +377,13 @@ class LLMMarket(mesa.Model):
             adopting = bernoulli_indices(adopt_rng, d.n, hazard)
         choosers = kernels.choosers(adopting, bernoulli_indices(rechoice_rng, d.n, ad.rechoice_rate), d.choice)
 
-        # Forced: firms on an option withdrawn this month (rare: found by a full pass only then), unapproved firms on
-        # Llama above the licence threshold (a handful), firms on a self-hosted option they can no longer run.
-        forced = [self.selfhost_misfits()]
-        gone = ~self.available & (self.tally.rows[1:] > 0)
-        if gone.any():
-            forced.append(np.flatnonzero(np.append(gone, False)[d.choice]))
-        blocked = self.blocked_rows
-        if blocked.size:
-            forced.append(blocked[_LLAMA_OR_NONE[d.choice[blocked]]])
-        forced = np.unique(np.concatenate(forced)) if any(f.size for f in forced) else np.empty(0, dtype=np.intp)
-        voluntary = choosers[0][choosers[2]] if forced.size else forced  # adopters re-choosing anyway (sorted)
-        if voluntary.size:  # already re-choosing: keep them on the paired stream
-            at = np.minimum(np.searchsorted(voluntary, forced), voluntary.size - 1)
-            forced = forced[voluntary[at] != forced]
-
+        groups = [(choosers, noise_rng)]
+        forced = self.forced_choosers(choosers)
+        if forced.size:
+            groups.append(((forced, d.choice[forced], np.ones(forced.size, dtype=bool)), forced_rng))
         co = self.coefficients()
         self.switchers = 0.0
-        for (who, old, may_leave), rng in ((choosers, noise_rng),
-                                           ((forced, d.choice[forced], np.ones(forced.size, dtype=bool)), forced_rng)):
+        for (who, old, may_leave), rng in groups:
             if who.size == 0:
                 continue
             tokens, sensitivity, capability, volume, weight, segment, blocked = d.attributes_of(
@@ -406,6 +394,26 @@ class LLMMarket(mesa.Model):
                                               K + 1, N_SEG)  # writes choice and chosen_at
             self.tally.apply(*flows)
             self.switchers += float(switched.sum())
+
+    def forced_choosers(self, choosers: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
+        """Adopters who must re-choose this month and are not re-choosing anyway (sorted rows): firms on an option
+        withdrawn this month (rare: found by a full pass only then), unapproved firms on Llama above the licence
+        threshold (a handful), firms on a self-hosted option they can no longer run. Those already among the
+        voluntary ``choosers`` stay on the paired stream."""
+        d = self.devs
+        forced = [self.selfhost_misfits()]
+        gone = ~self.available & (self.tally.rows[1:] > 0)
+        if gone.any():
+            forced.append(np.flatnonzero(np.append(gone, False)[d.choice]))
+        blocked = self.blocked_rows
+        if blocked.size:
+            forced.append(blocked[_LLAMA_OR_NONE[d.choice[blocked]]])
+        forced = np.unique(np.concatenate(forced)) if any(f.size for f in forced) else np.empty(0, dtype=np.intp)
+        voluntary = choosers[0][choosers[2]] if forced.size else forced  # adopters re-choosing anyway (sorted)
+        if voluntary.size:
+            at = np.minimum(np.searchsorted(voluntary, forced), voluntary.size - 1)
+            forced = forced[voluntary[at] != forced]
+        return forced
 
     def selfhost_misfits(self) -> np.ndarray:
         """Firms on a self-hosted option they cannot run. Choosers never pick an option masked for them, so misfits
