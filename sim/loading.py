@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
+import pickle
 import re
 import typing
 from pathlib import Path
@@ -334,13 +336,19 @@ def _blame(field: str, keys: list[str], options: list[str]) -> tuple[str, bool]:
 
 def default_tree() -> dict:
     """Every defaulted field of the schema as plain data, so a partial section in a file (``providers: {openai:
-    {flywheel: {strength: 0}}}``) overrides only what it names instead of resetting its siblings to class defaults."""
+    {flywheel: {strength: 0}}}``) overrides only what it names instead of resetting its siblings to class defaults.
+    A fresh copy each call (a pickle round trip of the tree built once: a sweep validates one scenario per point)."""
+    return pickle.loads(_default_tree_pickle())
+
+
+@functools.cache
+def _default_tree_pickle() -> bytes:
     tree = {}
     for name, field in Scenario.model_fields.items():
         if not field.is_required():
             value = field.get_default(call_default_factory=True)
             tree[name] = value.model_dump() if isinstance(value, BaseModel) else copy.deepcopy(value)
-    return tree
+    return pickle.dumps(tree, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def validate_scenario(data: dict, file="(scenario)") -> Scenario:
@@ -428,6 +436,8 @@ def apply_event(scenario: Scenario, event: Event) -> None:
 def check_events(scenario: Scenario, file) -> None:
     """Dry-run every event in date order on a copy, so a bad path or value fails at load time, not mid-run; an
     event outside the simulated months would silently never happen, so it is refused."""
+    if not scenario.events:
+        return
     trial = scenario.model_copy(deep=True)
     order = sorted(range(len(scenario.events)), key=lambda i: scenario.events[i].date)
     last = month_dates_end(scenario.start, scenario.horizon_months)

@@ -244,3 +244,17 @@ def test_damaged_result_folders_are_clean_errors(tmp_path, capsys):
     run.mkdir()
     assert "not found" in cli_error(capsys, ["plot", str(run)])
     assert "not found" in cli_error(capsys, ["report", str(run)])
+
+
+def test_default_tree_is_the_schema_defaults_and_a_fresh_copy_each_call():
+    """The defaults are built once and handed out as copies: editing one (as merging a file may) leaves the next."""
+    from sim.loading import default_tree
+
+    providers = Scenario.model_fields["providers"].get_default(call_default_factory=True)
+    tree = default_tree()
+    assert tree["providers"] == providers.model_dump()
+    tree["providers"]["openai"]["flywheel"]["strength"] = -1.0
+    tree["consumer"]["attention_at_risk"].clear()
+    again = default_tree()
+    assert again["providers"]["openai"]["flywheel"]["strength"] == providers.openai.flywheel.strength
+    assert again["consumer"]["attention_at_risk"]
