@@ -62,6 +62,7 @@ BUSINESS = np.array([SEGMENT_CODE["enterprise"], SEGMENT_CODE["regulated"]])
 PLATFORM = SEGMENT_CODE["platform"]
 _LLAMA_OR_NONE = np.append(IS_LLAMA, False)  # indexed by choice: -1 (not adopted) reads the appended False
 _SELF_OR_NONE = np.append(IS_SELF, False)
+_DRAWN_MONTHLY, _FORCED_SHOCKS = (0, 1, 2), 3  # month streams: adoption, re-choice, taste shocks; forced shocks
 _META_FIRMS = np.ix_([META_API + 1, LLAMA_HOSTED + 1, LLAMA_SELF + 1], BUSINESS)  # business firms on Meta models
 RIVAL_OPTIONS = np.array([OPEN_HOSTED, OPEN_SELF])  # the other open families (Mistral, DeepSeek, Qwen...)
 OTHER_HOSTED_OPEN = IS_HOSTED_OPEN & ~IS_LLAMA  # hosted by the clouds besides Llama: open families, labs' own weights
@@ -168,7 +169,7 @@ class LLMMarket(mesa.Model):
         self.family_share = np.zeros(len(FAMILIES))
         self.llama_share = self.open_share = 0.0
         init_rng = self.dynamics_rng.spawn(1)[0]
-        self.month_streams = MonthStreams(self.dynamics_rng, 4)  # adoption, re-choice, taste shocks, forced shocks
+        self.month_streams = MonthStreams(self.dynamics_rng, 4)  # see _DRAWN_MONTHLY and _FORCED_SHOCKS
         self.initial_adopters = bernoulli_indices(init_rng, n, self.cfg.adoption.initial_adopted)
         self.rows: list[dict] = []
         self.datacollector = mesa.DataCollector(model_reporters={"adopted_frac": lambda m: m.adopted_frac})
@@ -368,7 +369,7 @@ class LLMMarket(mesa.Model):
         strategy, so they cannot shift the others).
         """
         d, ad = self.devs, self.cfg.adoption
-        adopt_rng, rechoice_rng, noise_rng, forced_rng = self.month_streams.at(t)
+        adopt_rng, rechoice_rng, noise_rng = self.month_streams.at(t, *_DRAWN_MONTHLY)
         d.clock = t
         if t == 0:
             adopting = self.initial_adopters
@@ -380,6 +381,7 @@ class LLMMarket(mesa.Model):
         groups = [(choosers, noise_rng)]
         forced = self.forced_choosers(choosers)
         if forced.size:
+            forced_rng, = self.month_streams.at(t, _FORCED_SHOCKS)
             groups.append(((forced, d.choice[forced], np.ones(forced.size, dtype=bool)), forced_rng))
         co = self.coefficients()
         self.switchers = 0.0

@@ -15,15 +15,17 @@ STRIDE = 1 << 64  # draws available to one purpose in one month: more than any r
 
 
 class MonthStreams:
-    """``at(t)``: one numpy Generator per purpose, positioned at month t's block (independent of earlier months)."""
+    """``at(t)``: one numpy Generator per purpose, positioned at month t's block (independent of earlier months);
+    ``at(t, i, ...)`` positions only the purposes named (a purpose most months leave unused costs nothing)."""
 
     def __init__(self, rng: np.random.Generator, purposes: int):
         self._bits = [child.bit_generator for child in rng.spawn(purposes)]
         self._start = [bits.state for bits in self._bits]
         self._generators = [np.random.Generator(bits) for bits in self._bits]
 
-    def at(self, t: int) -> list[np.random.Generator]:
-        for bits, start in zip(self._bits, self._start, strict=True):
-            bits.state = start
-            bits.advance(t * STRIDE)
-        return self._generators
+    def at(self, t: int, *purposes: int) -> list[np.random.Generator]:
+        chosen = purposes or range(len(self._bits))
+        for i in chosen:
+            self._bits[i].state = self._start[i]
+            self._bits[i].advance(t * STRIDE)
+        return [self._generators[i] for i in chosen]

@@ -198,6 +198,9 @@ def test_month_streams_do_not_depend_on_earlier_months_draws():
     purposes = MonthStreams(np.random.default_rng(3), 2).at(0)
     assert not np.array_equal(month0, month1)
     assert not np.array_equal(purposes[0].random(5), purposes[1].random(5))
+    alone = MonthStreams(np.random.default_rng(3), 2)  # positioning one purpose draws what positioning all does
+    alone.at(0)[1].random(7)
+    assert np.array_equal(alone.at(1, 1)[0].random(5), MonthStreams(np.random.default_rng(3), 2).at(1)[1].random(5))
 
 
 def test_records_frame_is_the_frame_from_records():
