@@ -19,9 +19,9 @@ def _solve(args, kind: str):
     backend = problem.spec.backend
     runner = run_optimize if kind == "optimize" else run_game
     try:
-        with progress_bar(None, problem.spec.name, unit="run") as bar, make_evaluator(args.workers or backend.workers,
-                                                            args.scheduler or backend.scheduler,
-                                                            backend.bundle) as evaluator:
+        evaluator = make_evaluator(args.workers or backend.workers, args.scheduler or backend.scheduler,
+                                   backend.bundle)
+        with progress_bar(None, problem.spec.name, unit="run") as bar, evaluator:
             return problem, runner(problem, Path(args.out), evaluator, resume=args.resume, on_progress=bar.update)
     except WorkerLost as exc:
         print(f"sim {kind}: {exc}; the finished runs are stored: rerun with --resume", file=sys.stderr)
