@@ -304,22 +304,26 @@ def test_ctrl_c_on_sweep_is_one_line_and_resumable(tmp_path):
     assert len(pd.read_parquet(out / "results.parquet")) == SWEEP_RUNS
 
 
-def test_workers_ignore_sigint_so_only_the_coordinator_handles_it(tmp_path, capfd):
-    """Deterministic half of the test above: SIGINT sent to every worker, busy or idle, changes nothing."""
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_workers_ignore_sigint_so_only_the_coordinator_handles_it(tmp_path, capfd, start):
+    """Deterministic half of the test above: SIGINT sent to every worker, busy or idle, forked or spawned, changes
+    nothing."""
     import multiprocessing
 
     from sim.experiments import load_experiment, run_sweep
+    from sim.experiments.local import ProcessPoolEvaluator
 
     path = write(tmp_path, "exp.yaml", TINY)
     sent = []
 
     def interrupt_workers(n):
         for p in multiprocessing.active_children():
-            if p.name.startswith("SpawnProcess"):
+            if p.name.startswith(f"{start.capitalize()}Process"):
                 os.kill(p.pid, signal.SIGINT)
                 sent.append(p.pid)
 
-    result = run_sweep(load_experiment(path), tmp_path / "out", workers=2, on_progress=interrupt_workers)
+    result = run_sweep(load_experiment(path), tmp_path / "out", evaluator=ProcessPoolEvaluator(2, start=start),
+                       on_progress=interrupt_workers)
     assert sent and len(result.results) == SWEEP_RUNS
     assert "Traceback" not in capfd.readouterr().err
 
