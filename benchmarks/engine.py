@@ -8,7 +8,7 @@ Run from the repository root (a benchmark, not a test; figures depend on the mac
 
 It prints one ``name: value`` line per figure:
 
-* ``dev_steps_per_s``: developer-months per second of :class:`sim.model.LLMMarket` on the baseline preset at 1M
+* ``dev_steps_per_s``: developer-months per second of :class:`sim.market.LLMMarket` on the baseline preset at 1M
   developers x 60 months, strategy ``open``, timing the monthly steps only (model construction excluded);
 * ``reference_dev_steps_per_s``: the same for :class:`benchmarks.reference.ReferenceMarket` (per-agent mesa) on a
   smaller population, since its cost per developer-month does not depend on N;
@@ -47,7 +47,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
 from sim.loading import load_scenario  # noqa: E402
-from sim.model import LLMMarket  # noqa: E402
+from sim.market import LLMMarket  # noqa: E402
 
 PRESET, STRATEGY, SEED = "baseline", "open", 20230101
 

@@ -9,7 +9,7 @@ outside option (leave LLMs, utility u0) and becomes a non-adopter again. The mod
 ``agents_by_type[Developer].shuffle_do("step")`` (the providers, also agents, have no step of their own) and counts
 them one by one.
 
-Everything else is the engine's own: :class:`ReferenceMarket` subclasses :class:`sim.model.LLMMarket`, so the
+Everything else is the engine's own: :class:`ReferenceMarket` subclasses :class:`sim.market.LLMMarket`, so the
 population, providers, option table, licence and ledgers are identical and only the developer part is replaced. On
 the same scenario its aggregate outputs match the vectorized engine's statistically (tests/test_reference.py), and
 its speed is the denominator of the engine's speed-up (benchmarks/engine.py).
@@ -23,10 +23,9 @@ from types import SimpleNamespace
 import mesa
 import numpy as np
 
-from sim.choice import OptionTable
+from sim.catalog import IS_LLAMA, IS_META, IS_SELF, K
 from sim.config import SEGMENTS
-from sim.model import LLMMarket
-from sim.options import IS_LLAMA, IS_META, IS_SELF, K
+from sim.market import LLMMarket
 
 N_SEG = len(SEGMENTS)
 
@@ -57,16 +56,16 @@ class Developer(mesa.Agent):
         """Adopt (Bass), or re-choose (voluntarily or because the current option is no longer open to the firm)."""
         m = self.model
         if self.choice < 0:
-            if m.rng.random() < m.adoption_hazard:
+            if m.rng.random() < m.developers.adoption_hazard:
                 self.choose(may_leave=False)
             return
-        if self.must_leave() or m.rng.random() < m.rechoice_rate:
+        if self.must_leave() or m.rng.random() < m.developers.rechoice_rate:
             self.choose(may_leave=True)
 
     def must_leave(self) -> bool:
-        o = self.model.offer
+        o = self.model.developers.offer
         j = self.choice
-        return (not o.available[j] or (o.is_llama[j] and self.model.license_blocked[self.row])
+        return (not o.available[j] or (o.is_llama[j] and self.model.licence.blocked[self.row])
                 or (o.is_self[j] and self.capability < o.selfhost_capability))
 
     def utility(self, j: int) -> float:
@@ -76,10 +75,10 @@ class Developer(mesa.Agent):
         price per base token, plus for self-hosting its fixed cost spread over its tokens and cut by its capability)
         and c_ref,i / tokens_i the reference price."""
         m = self.model
-        o = m.offer
+        o = m.developers.offer
         if not o.available[j] or (o.is_self[j] and self.capability < o.selfhost_capability):
             return -math.inf
-        if o.is_llama[j] and m.license_blocked[self.row]:
+        if o.is_llama[j] and m.licence.blocked[self.row]:
             return -math.inf
         tokens = self.tokens * m.usage
         bill = o.price[j] + (1.0 - o.capability_discount * self.capability) * o.fixed_cost[j] / tokens
@@ -95,7 +94,7 @@ class Developer(mesa.Agent):
     def outside_utility(self) -> float:
         """U_i0 without the taste shock: u0, less the switching cost for an adopter (leaving moves it off its
         option, as in the engine's hot path :func:`sim.choice.logit_choice`)."""
-        o = self.model.offer
+        o = self.model.developers.offer
         return o.outside - (o.switching_cost if self.choice >= 0 else 0.0)
 
     def choose(self, may_leave: bool) -> None:
@@ -108,42 +107,44 @@ class Developer(mesa.Agent):
             u = self.utility(j)
             if u == -math.inf:
                 continue
-            u += m.offer.noise_scale * shocks[j]
+            u += m.developers.offer.noise_scale * shocks[j]
             if u > best:
                 best, pick = u, j
-        if may_leave and math.isfinite(m.offer.outside):
-            if self.outside_utility() + m.offer.noise_scale * shocks[K] > best:
+        if may_leave and math.isfinite(m.developers.offer.outside):
+            if self.outside_utility() + m.developers.offer.noise_scale * shocks[K] > best:
                 pick = -1
         if pick != self.choice:
             if self.choice >= 0:
-                m.switchers += self.weight
+                m.developers.switchers += self.weight
             self.chosen_at = m.month
         self.choice = pick
 
 
-class ReferenceMarket(LLMMarket):
-    """:class:`sim.model.LLMMarket` with developers as per-agent mesa Agents (same arguments)."""
+class ReferenceDevelopers:
+    """The developers' phase of :class:`ReferenceMarket`: one mesa Agent per firm, stepped in random order."""
 
-    def __init__(self, scenario, strategy: str | None = None, seed: int | None = None):
-        super().__init__(scenario, strategy=strategy, seed=seed)
+    def __init__(self, model: ReferenceMarket):
+        self.model = model
         self.adopted = 0.0  # real firms that have adopted
         self.firms = 0.0  # real firms in all
         self.adoption_hazard = 0.0
         self.rechoice_rate = 0.0
+        self.switchers = 0.0
         self.offer = None
-        for row in range(self.devs.n):
-            self.firms += Developer(self, row).weight
-        self.developers = self.agents_by_type[Developer]
+        for row in range(model.devs.n):
+            self.firms += Developer(model, row).weight
+        self.agents = model.agents_by_type[Developer]
+        self.total = float(model.devs.weight.astype(np.float64).sum())  # real firms, summed as the engine's tally
 
-    def developers_choose(self, t: int, opt: OptionTable) -> None:
-        ad, ch = self.cfg.adoption, self.cfg.choice
+    def choose(self, t: int, cfg, offer, co, licence, usage: float) -> None:
+        ad, ch = cfg.adoption, cfg.choice
         if t == 0:
             self.adoption_hazard = ad.initial_adopted
             self.rechoice_rate = 0.0
         else:
             self.adoption_hazard = min((ad.bass_p + ad.bass_q * self.adopted / self.firms) / 12.0, 1.0)
             self.rechoice_rate = ad.rechoice_rate
-        co = self.coefficients()
+        opt = offer.table
         self.offer = SimpleNamespace(
             available=opt.available.tolist(), base=opt.base.tolist(), price=opt.price.tolist(),
             fixed_cost=opt.fixed_cost.tolist(), ownership=opt.ownership.tolist(), leak=opt.leak.tolist(),
@@ -154,23 +155,32 @@ class ReferenceMarket(LLMMarket):
             switching_cost=ch.switching_cost, noise_scale=ch.noise_scale, selfhost_capability=ch.selfhost_capability,
         )
         self.switchers = 0.0
-        self.developers.shuffle_do("step")
+        self.agents.shuffle_do("step")
 
-    def count_users(self) -> tuple[np.ndarray, np.ndarray]:
+    def count(self, usage: float, tokens_per_base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Count real firms by option and segment and sum token volumes (at this month's usage and each option's
         price response), agent by agent; the population's ``choice`` and ``chosen_at`` arrays are kept in step so
         that the engine's ledgers (private tiers) and checks read the same state."""
         users = [[0.0] * N_SEG for _ in range(K + 1)]
         tokens = [0.0] * K
         rows, choices, since = [], [], []
-        for dev in self.developers:
+        for dev in self.agents:
             users[dev.choice + 1][dev.segment] += dev.weight
             if dev.choice >= 0:
                 tokens[dev.choice] += dev.volume
             rows.append(dev.row)
             choices.append(dev.choice)
             since.append(dev.chosen_at)
-        d = self.devs
-        d.choice[rows], d.chosen_at[rows], d.clock = choices, since, self.month
+        d = self.model.devs
+        d.choice[rows], d.chosen_at[rows], d.clock = choices, since, self.model.month
         self.adopted = self.firms - sum(users[0])
-        return np.array(users), np.array(tokens) * self.usage * self.jevons
+        return np.array(users), np.array(tokens) * usage * tokens_per_base
+
+
+class ReferenceMarket(LLMMarket):
+    """:class:`sim.market.LLMMarket` with developers as per-agent mesa Agents (same arguments): only its developers'
+    phase is replaced."""
+
+    def __init__(self, scenario, strategy: str | None = None, seed: int | None = None):
+        super().__init__(scenario, strategy=strategy, seed=seed)
+        self.developers = ReferenceDevelopers(self)

@@ -21,9 +21,9 @@ import argparse
 
 import numpy as np
 
+from sim.catalog import IS_LLAMA
 from sim.loading import load_scenario
-from sim.model import LLMMarket
-from sim.options import IS_LLAMA
+from sim.market import LLMMarket
 from sim.population import POPULATION_STREAMS
 from sim.runner import derive_seed
 
@@ -83,10 +83,10 @@ def month24(scenario, seed: int, cls: type) -> dict:
     share = row["share_tokens.llama_hosted"] + row["share_tokens.llama_self"]
     d = m.devs
     on = d.choice >= 0
-    tok = np.where(on, d.volume.astype(np.float64) * m.jevons[np.maximum(d.choice, 0)], 0.0)
+    tok = np.where(on, d.volume.astype(np.float64) * m.offer.jevons[np.maximum(d.choice, 0)], 0.0)
     llama = np.where(on, tok * np.append(IS_LLAMA, False)[d.choice], 0.0)
     total = tok.sum()
-    g = len(m.giant_rows)
+    g = len(m.consumers.giant_rows)
     n = d.n
     strata = {"giants": slice(n - g, n), "tail": slice(d.body_rows, n - g), "body": slice(0, d.body_rows)}
     out = {"share": share, "check": llama.sum() / total}
@@ -100,7 +100,7 @@ def month24(scenario, seed: int, cls: type) -> dict:
     top = np.sort(tok)[::-1]
     out["top10"], out["top100"] = top[:10].sum() / total, top[:100].sum() / total
     out["max_body_row"] = tok[: d.body_rows].max() / total if d.body_rows else 0.0
-    out["giants_on_llama"] = int(np.append(IS_LLAMA, False)[d.choice[m.giant_rows]].sum())
+    out["giants_on_llama"] = int(np.append(IS_LLAMA, False)[d.choice[m.consumers.giant_rows]].sum())
     return out
 
 

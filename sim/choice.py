@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim import kernels
-from sim.options import IS_LLAMA, IS_META, IS_SELF, K
+from sim.catalog import IS_LLAMA, IS_META, IS_SELF, K
 
 TINY = np.float32(2.0**-26)
 _NO_CHOICES = np.empty(0, np.int8)  # no current options: no switching cost

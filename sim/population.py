@@ -15,8 +15,8 @@ from types import SimpleNamespace
 import numpy as np
 
 from sim import kernels
+from sim.catalog import K
 from sim.config import SEGMENTS, Population
-from sim.options import K
 
 SEGMENT_CODE = {name: i for i, name in enumerate(SEGMENTS)}
 N_SEG = len(SEGMENTS)

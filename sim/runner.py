@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from sim.catalog import OPTIONS, PROVIDERS
 from sim.channels import CHANNEL_NAMES
 from sim.config import STRATEGIES, Scenario
 from sim.consumer import PRODUCTS
-from sim.model import LLMMarket
-from sim.options import OPTIONS, PROVIDERS
+from sim.market import LLMMarket
 
 SEED_MASK = (1 << 63) - 1
 FLYWHEEL_LABS = ("openai", "anthropic", "google", "meta")

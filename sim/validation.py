@@ -23,13 +23,14 @@ import pandas as pd
 from scipy.optimize import brentq
 from scipy.special import expit
 
+from sim.catalog import IDX, IS_LLAMA, OPTIONS, PROVIDERS, K
 from sim.channels import CHANNEL_NAMES as META_LINES
-from sim.choice import logit_probabilities
+from sim.choice import logit_probabilities, utilities
 from sim.config import PerOption, Scenario
 from sim.loading import deep_merge, validate_scenario
-from sim.model import LLMMarket
-from sim.options import IDX, IS_LLAMA, OPTIONS, PROVIDERS, K
+from sim.market import LLMMarket
 from sim.runner import derive_seed, discount_factors, simulate, summarize
+from sim.strategies import by_name
 
 SIZES = ("small", "large")
 BASE_SEED = 20_240_512
@@ -170,14 +171,6 @@ def check_bass(size: str = "small") -> list[dict]:
 # ---- 2. logit shares ------------------------------------------------------------------------------------------------
 
 
-class _Recording(LLMMarket):
-    """The engine unchanged, keeping the option table each month so the test can recompute the logit."""
-
-    def developers_choose(self, t, opt):
-        self.last_opt = opt
-        super().developers_choose(t, opt)
-
-
 def softmax(v: np.ndarray, mu: float) -> np.ndarray:
     z = (v - np.max(v)) / mu
     e = np.exp(z)
@@ -243,7 +236,7 @@ def check_logit(size: str = "small") -> list[dict]:
     # (b) the full market, probabilities from the engine's utilities.
     sb = reduced("logit_full", {"horizon_months": months, "population": {"n": n}, "adoption": adoption,
                                 "choice": common})
-    model = _Recording(sb, "open", seed=seeds(1, 3)[0])
+    model = LLMMarket(sb, "open", seed=seeds(1, 3)[0])
     obs, exp, var = np.zeros(K), np.zeros(K), np.zeros(K)
     adopters = 0
     while model.running:
@@ -251,7 +244,10 @@ def check_logit(size: str = "small") -> list[dict]:
         if model.month < 12:
             continue
         idx = np.flatnonzero(model.devs.choice >= 0)
-        v = model.utilities_of(idx, model.last_opt, model.coefficients(), with_current=False)
+        d = model.devs  # the utilities of the month's option table, without switching costs
+        v = utilities(model.offer.table, model.coefficients(), d.tokens[idx] * model.usage, d.sensitivity[idx],
+                      d.capability[idx], d.segment[idx], np.full(idx.size, -1, dtype=np.int8),
+                      model.licence.blocked[idx])
         pr = logit_probabilities(v.astype(np.float64), sb.choice.noise_scale)
         obs += np.bincount(model.devs.choice[idx], minlength=K)
         exp += pr.sum(axis=0)
@@ -477,8 +473,8 @@ def check_license(size: str = "small") -> list[dict]:
 
     def watch_on(m):
         above = m.devs.mau > thr
-        count["bad"] += int((on_llama(m) & above & ~m.approved).sum())
-        count["approved"] += int((on_llama(m) & above & m.approved).sum())
+        count["bad"] += int((on_llama(m) & above & ~m.licence.approved).sum())
+        count["approved"] += int((on_llama(m) & above & m.licence.approved).sum())
         count["above"] = int(above.sum())
 
     def watch_off(m):
@@ -541,7 +537,7 @@ def check_accounting(size: str = "small") -> list[dict]:
             worst["revenue"] = max(worst["revenue"], rel(df[f"api_revenue.{lab}"], price[:, j] * tokens[:, j]))
             parts = df[f"api_revenue.{lab}"] + df[f"consumer_revenue.{lab}"] + df[f"meta_contract.{lab}"]
             worst["revenue"] = max(worst["revenue"], rel(df[f"revenue.{lab}"], parts))
-        if strategy == "closed":
+        if by_name(strategy).serves_api:
             worst["revenue"] = max(worst["revenue"], rel(df["meta.api_revenue"], price[:, IDX["meta_api"]]
                                                          * tokens[:, IDX["meta_api"]]))
         hosted = [IDX["llama_hosted"], IDX["open_hosted"]]
@@ -550,7 +546,7 @@ def check_accounting(size: str = "small") -> list[dict]:
         d = model.devs
         on = d.choice >= 0
         vol = np.bincount(d.choice[on], weights=d.volume[on].astype(float), minlength=K)
-        worst["tokens"] = max(worst["tokens"], rel(tokens[-1], vol * model.usage * model.jevons))
+        worst["tokens"] = max(worst["tokens"], rel(tokens[-1], vol * model.usage * model.offer.jevons))
         worst["meta"] = max(worst["meta"], rel(df[[f"meta.{x}" for x in META_LINES]].sum(axis=1), df["profit.meta"]))
         df.insert(0, "scenario", s.name)
         df.insert(1, "strategy", strategy)

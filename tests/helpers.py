@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sim.loading import load_scenario
-from sim.model import LLMMarket
+from sim.market import LLMMarket
 
 
 def small(preset: str = "baseline", n: int = 3000, horizon: int = 24, **sets) -> object:

@@ -65,8 +65,9 @@ def test_charts_follow_the_model():
     assert len(fig.axes) == 1 and len(fig.axes[0].get_lines()[0].get_xdata()) == 3
     ledger = app.ledger_chart(m)
     assert ledger.axes[0].yaxis.get_major_formatter().format_ticks(ledger.axes[0].get_yticks())[-1] == "Meta NPV"
-    assert list(m.datacollector.get_model_vars_dataframe().columns) == [
-        "Llama token share", "Adopted share of developers", "Commoditization index"]
+    ind = m.indicators()
+    assert list(ind.columns) == ["Llama token share", "Adopted share of developers", "Commoditization index"]
+    assert len(ind) == 3 and ind["Adopted share of developers"].iloc[-1] == m.rows[-1]["adopted_frac"]
 
 
 @solara.component

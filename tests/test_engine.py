@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.catalog import IS_LLAMA, IS_META, OPTIONS, K
 from sim.choice import Coefficients, OptionTable, bernoulli_indices, gumbel, logit_probabilities, sample_choices
 from sim.cli import main
-from sim.model import LLMMarket
-from sim.options import IS_LLAMA, IS_META, OPTIONS, K
+from sim.market import LLMMarket
 from sim.population import SEGMENT_CODE
 from sim.runner import run_scenario
 from tests.helpers import run_model, small
@@ -98,8 +98,8 @@ def test_license_clause_keeps_unapproved_giants_off_llama():
     def check(m):
         above = m.devs.mau > s.license.mau_threshold
         on_llama = IS_LLAMA[m.devs.choice] & (m.devs.choice >= 0)
-        assert not (on_llama & above & ~m.approved).any()
-        state["approved_on_llama"] += int((on_llama & above & m.approved).sum())
+        assert not (on_llama & above & ~m.licence.approved).any()
+        state["approved_on_llama"] += int((on_llama & above & m.licence.approved).sum())
 
     model = run_model(s, "open", each_month=check)
     assert (model.devs.mau > s.license.mau_threshold).sum() > 100

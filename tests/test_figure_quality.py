@@ -14,8 +14,8 @@ import pytest
 from matplotlib.colors import to_rgb
 from matplotlib.contour import ContourSet
 
+from sim.catalog import OPTIONS
 from sim.cli import main
-from sim.options import OPTIONS
 from sim.plots import (
     RunResults,
     adoption_figure,

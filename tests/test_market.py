@@ -9,12 +9,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sim.catalog import OPTIONS, K
 from sim.choice import Coefficients, OptionTable, box_cox, utilities
 from sim.config import Event
 from sim.loading import load_scenario
-from sim.options import OPTIONS, K
+from sim.market.curves import nash_price
 from sim.population import Tally, draw_population, tail_cut
-from sim.providers import nash_price
 from sim.runner import simulate
 from tests.helpers import run_model, small
 
@@ -91,15 +91,15 @@ def test_outside_option_lets_adoption_answer_prices():
 def test_jevons_demand_scales_tokens_by_price_and_zero_elasticity_is_fixed_use():
     for eps in (0.0, 0.5):
         m = run_model(small(n=N, horizon=12, population__price_elasticity=eps), "open", seed=1)
-        tokens = m.tally.tokens * m.usage
-        price = np.where(m.price > 0, m.price, m.cfg.choice.budget_per_mtok)  # options with no price carry no tokens
+        tokens = m.developers.tally.tokens * m.usage
+        price = np.where(m.offer.price > 0, m.offer.price, m.cfg.choice.budget_per_mtok)  # no price: no tokens
         factor = (price / m.cfg.choice.budget_per_mtok) ** -eps
         got = np.array([m.rows[-1][f"tokens.{o}"] for o in OPTIONS])
         on = tokens > 0
         expected = tokens[on] if eps == 0 else tokens[on] * factor[on]
         assert np.allclose(got[on], expected, rtol=1e-9)
         hosted = OPTIONS.index("llama_hosted")  # priced below the reference: cheap tokens mean more use
-        assert tokens[hosted] > 0 and m.price[hosted] < m.cfg.choice.budget_per_mtok
+        assert tokens[hosted] > 0 and m.offer.price[hosted] < m.cfg.choice.budget_per_mtok
         assert (got[hosted] > tokens[hosted]) == (eps > 0)  # the same firms, within one run
 
 

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.catalog import IS_OPEN, OPTIONS
 from sim.cli import main, preset_paths
 from sim.config import month_index
 from sim.loading import load_scenario
-from sim.options import IS_OPEN, OPTIONS
 from sim.runner import simulate
 from tests.helpers import run_model, small
 
@@ -254,6 +254,6 @@ def test_compliance_charge_is_passed_on_not_kept_by_hosts():
 def test_a_scenario_starting_after_several_releases_uses_the_latest():
     s = small(n=500, horizon=3, start="2025-01")
     m = run_model(s, "open", seed=1)
-    from sim.providers import frontier, open_gap
+    from sim.market.curves import frontier, open_gap
 
     assert m.meta.release_quality == pytest.approx(frontier(m.cfg, 0) - open_gap(m.cfg, 0) + s.meta.releases[-1].offset)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sim.catalog import API_OF, FAMILIES, LAB_OPEN
 from sim.loading import ConfigError
-from sim.options import FAMILIES, LAB_OPEN, OPENAI
-from sim.providers import serving_cost
+from sim.market.curves import serving_cost
 from sim.runner import simulate
 from tests.helpers import run_model, small
 
@@ -25,12 +25,12 @@ def test_open_weights_are_offered_from_their_date_trailing_the_lab_and_hosted():
     def check(model):
         t, j = model.month, LAB_OPEN["openai"]
         live = t >= 6
-        assert model.available[j] == live
+        assert model.offer.available[j] == live
         if live:
             lab, cfg = model.providers["openai"], model.cfg
-            assert model.quality[j] == pytest.approx(model.quality[OPENAI] - 80.0)
+            assert model.offer.quality[j] == pytest.approx(model.offer.quality[API_OF["openai"]] - 80.0)
             unit = serving_cost(cfg, t, lab.release_quality - 80.0) * cfg.providers.openai.serving_efficiency
-            assert model.price[j] == pytest.approx(unit * (1 + cfg.providers.cloud_host.margin))  # free weights, hosted
+            assert model.offer.price[j] == pytest.approx(unit * (1 + cfg.providers.cloud_host.margin))  # free, hosted
     m = run_model(small(n=N, horizon=18, **ON, providers__openai__open_weights__date="2023-07",
                         providers__openai__open_weights__trail_elo=80.0), "absent", seed=1, each_month=check)
     assert m.rows[5]["users.openai_open"] == 0 and m.rows[-1]["users.openai_open"] > 0
@@ -58,8 +58,8 @@ def test_open_weights_earn_the_lab_family_mindshare():
                                  for df in rs])
     assert family(with_ow) > family(base) + 0.01
     m = run_model(small(n=N, horizon=12, **ON), "open", seed=1)
-    assert m.family_share[FAMILIES.index("openai")] == pytest.approx(
-        m.user_share[OPENAI] + m.user_share[LAB_OPEN["openai"]])
+    assert m.shares.family[FAMILIES.index("openai")] == pytest.approx(
+        m.shares.users[API_OF["openai"]] + m.shares.users[LAB_OPEN["openai"]])
 
 
 def test_open_weights_cost_training_at_each_release():

@@ -11,9 +11,9 @@ from matplotlib.collections import PolyCollection
 from matplotlib.contour import ContourSet
 from matplotlib.patches import Rectangle
 
+from sim.catalog import OPTIONS
 from sim.channels import CHANNEL_NAMES as META_LINES
 from sim.cli import main
-from sim.options import OPTIONS
 from sim.plots import (
     RUN_FIGURES,
     RunResults,

@@ -9,6 +9,7 @@ import pytest
 
 from benchmarks.reference import ReferenceMarket
 from sim import kernels
+from sim.catalog import IS_LLAMA, IS_META, IS_OPEN, IS_SELF, LLAMA_SELF, META_API, OPEN_SELF, OPTIONS, K
 from sim.choice import (
     Coefficients,
     OptionTable,
@@ -20,8 +21,7 @@ from sim.choice import (
     utilities,
 )
 from sim.config import Event
-from sim.model import LLMMarket
-from sim.options import IS_LLAMA, IS_META, IS_OPEN, IS_SELF, LLAMA_SELF, META_API, OPEN_SELF, OPTIONS, K
+from sim.market import LLMMarket
 from sim.population import Tally
 from tests.helpers import run_model, small
 
@@ -339,12 +339,12 @@ def test_tally_matches_a_recount_and_forced_firms_leave():
     def check(m):
         d = m.devs
         recount = Tally(d)
-        assert np.allclose(m.tally.users_seg, recount.users_seg, rtol=1e-9, atol=1e-6)
-        assert np.array_equal(m.tally.rows, recount.rows)
-        assert np.allclose(m.tally.tokens, recount.tokens, rtol=1e-9, atol=1e-6)
+        assert np.allclose(m.developers.tally.users_seg, recount.users_seg, rtol=1e-9, atol=1e-6)
+        assert np.array_equal(m.developers.tally.rows, recount.rows)
+        assert np.allclose(m.developers.tally.tokens, recount.tokens, rtol=1e-9, atol=1e-6)
         firms = [d.weight[d.choice == j].astype(np.float64).sum() for j in range(-1, K)]  # plain weighted recount
-        assert np.allclose(m.tally.users_seg.sum(axis=1), firms, rtol=1e-9)
-        assert m.tally.total == pytest.approx(d.weight.astype(np.float64).sum(), rel=1e-12)
+        assert np.allclose(m.developers.tally.users_seg.sum(axis=1), firms, rtol=1e-9)
+        assert m.developers.tally.total == pytest.approx(d.weight.astype(np.float64).sum(), rel=1e-12)
         row = m.rows[-1]
         assert np.allclose([row[f"users.{o}"] for o in OPTIONS], firms[1:], rtol=1e-9)
         if state["choice"] is not None:
@@ -356,7 +356,7 @@ def test_tally_matches_a_recount_and_forced_firms_leave():
         state["on_self"] += int(on_self.sum())
         if m.month == 3:  # the month before the capability bar rises: some firms sit below the new bar
             state["misfits"] = int((on_self & (m.devs.capability < 0.5)).sum())
-        blocked_on_llama = m.license_blocked & IS_LLAMA[choice] & (choice >= 0)
+        blocked_on_llama = m.licence.blocked & IS_LLAMA[choice] & (choice >= 0)
         assert not blocked_on_llama.any()
         if m.month >= 10:  # open weights banned from 2023-11
             assert not (IS_OPEN[choice] & (choice >= 0)).any()

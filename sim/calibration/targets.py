@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sim.config import MAX_LIST, Scenario, YearMonth, month_index
 from sim.loading import ConfigError, raise_validation, read_yaml_mapping, set_in_dict, validate_scenario
-from sim.model import LLMMarket
+from sim.market import LLMMarket
 
 NUMBER_FIELDS = {"low", "high", "value", "scale", "weight", "diff_step"}
 

@@ -1,7 +1,7 @@
 """The SolaraViz wiring of the dashboard: sliders, a scenario picker, live adoption and ledger plots.
 
 Run it with ``sim dashboard`` (or ``solara run sim.dashboard.app``). Following mesa's examples, this module only
-wires things: the model is :class:`sim.model.LLMMarket` behind a thin adapter that mesa can rebuild from keyword
+wires things: the model is :class:`sim.market.LLMMarket` behind a thin adapter that mesa can rebuild from keyword
 arguments, the figures are those of :mod:`sim.plots`, and every slider's label and range is read from the schema
 (:mod:`sim.config`) through :func:`sim.plots.schema_field`.
 
@@ -17,7 +17,6 @@ import math
 import typing
 from dataclasses import dataclass
 
-import mesa
 import pandas as pd
 import solara
 from matplotlib.figure import Figure
@@ -25,7 +24,7 @@ from mesa.visualization import Slider, SolaraViz
 
 from sim.config import CLOSED_LABS
 from sim.loading import PRESET_DIR, ConfigError, load_scenario
-from sim.model import LLMMarket
+from sim.market import LLMMarket
 from sim.plots import FieldSpec, adoption_figure, date_axis, ledger_waterfall_figure, schema_field
 from sim.runner import month_dates, summarize
 from sim.style import OPTION_COLORS
@@ -187,14 +186,14 @@ class DashboardMarket(LLMMarket):
             cfg = load_scenario(DEFAULT_PRESET, population=population, seed=seed_value)
         super().__init__(cfg, strategy=meta_strategy or cfg.meta.strategy)
         self.dates = month_dates(cfg.start, cfg.horizon_months)
-        self.datacollector = mesa.DataCollector(model_reporters={
-            "Llama token share": lambda m: m.last("share_tokens.llama_hosted") + m.last("share_tokens.llama_self"),
-            "Adopted share of developers": lambda m: m.last("adopted_frac"),
-            "Commoditization index": lambda m: m.last("commoditization"),
-        })
 
-    def last(self, column: str) -> float:
-        return float(self.rows[-1][column]) if self.rows else 0.0
+    def indicators(self) -> pd.DataFrame:
+        """The key indicators month by month, read from the model's record (its one output path)."""
+        df = pd.DataFrame.from_records(self.rows, columns=["share_tokens.llama_hosted", "share_tokens.llama_self",
+                                                           "adopted_frac", "commoditization"])
+        return pd.DataFrame({"Llama token share": df["share_tokens.llama_hosted"] + df["share_tokens.llama_self"],
+                             "Adopted share of developers": df["adopted_frac"],
+                             "Commoditization index": df["commoditization"]})
 
     def timeseries(self) -> pd.DataFrame:
         """The months run so far in the layout of :func:`sim.runner.run_once` (so the run figures apply)."""
@@ -268,7 +267,7 @@ INDICATOR_STYLES = {"Llama token share": "--", "Adopted share of developers": "-
 
 def indicators_chart(model: DashboardMarket) -> Figure | None:
     """The key indicators month by month against the calendar (mesa's own plot would count "Step"s)."""
-    df = model.datacollector.get_model_vars_dataframe()
+    df = model.indicators()
     if df.empty:
         return None
     fig = Figure(figsize=(5.6, 3.6), layout="constrained")

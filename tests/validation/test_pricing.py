@@ -3,7 +3,7 @@
 import pytest
 from scipy.special import expit
 
-from sim.providers import nash_price
+from sim.market.curves import nash_price
 from sim.validation import PRICING_GAPS, analytic_nash_price, check_pricing, cost_utility, pricing_scenario
 from tests.validation.helpers import assert_all_pass
 

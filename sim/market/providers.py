@@ -1,117 +1,83 @@
 """Providers as mesa Agents (docs/model.md): quality, prices, costs and monthly ledgers.
 
-Each provider reads its parameters from the model's live scenario every month, so dated events (a GPT-5-class leap,
-a price cut, a licence change) take effect the month they are dated. Ledger values are dollars per month for the whole
-market the population stands for (a simulated firm weighs ``represents / n`` real firms); costs are negative lines.
+Every provider acts twice a month, in one shape: ``step()`` (release, learn, price) reads the market as it stood
+after last month (:class:`MarketView`, set by the model), and ``book(sales)`` books this month's :class:`Sales`.
+Each reads its parameters from the live scenario every month, so dated events (a GPT-5-class leap, a price cut, a
+licence change) take effect the month they are dated. Ledger values are dollars per month for the whole market the
+population stands for (a simulated firm weighs ``represents / n`` real firms); costs are negative lines.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
+from typing import NamedTuple
 
 import mesa
 import numpy as np
 
+from sim import channels
+from sim.catalog import API_OF, FAMILY, IS_META, LLAMA_HOSTED, META_API, OTHER_HOSTED_OPEN
 from sim.config import month_index
+from sim.consumer import META_AI
+from sim.market.curves import (
+    _box_cox,
+    ad_revenue,
+    frontier,
+    nash_price,
+    open_community_gain,
+    open_extra_cost,
+    open_gap,
+    scheduled_price,
+    serving_cost,
+)
+from sim.population import SEGMENT_CODE
 
-# ---- market-wide curves (pure functions of the scenario and the month) ----------------------------------------------
-
-
-def frontier(cfg, t: int) -> float:
-    """Best achievable quality (Elo): rises linearly, ``frontier_growth`` Elo per month."""
-    return cfg.market.frontier_start_elo + cfg.market.frontier_growth * t
-
-
-def open_gap(cfg, t: int) -> float:
-    """Open-model gap behind the frontier (Elo), linear between the scenario's dated points (Arena history)."""
-    pts = cfg.market.open_gap
-    months = [month_index(cfg.start, p.date) for p in pts]
-    return float(np.interp(t, months, [p.elo for p in pts]))
-
-
-def serving_cost(cfg, t: int, quality: float) -> float:
-    """$/M tokens to serve a model of ``quality`` at month ``t``: falls ``cost_decline_per_year`` x a year at constant
-    capability (a16z "LLMflation") and rises ``cost_per_100_elo`` x per 100 Elo above the starting frontier."""
-    m = cfg.market
-    return (m.serving_cost_ref * m.cost_decline_per_year ** (-t / 12.0)
-            * m.cost_per_100_elo ** ((quality - m.frontier_start_elo) / 100.0))
+REVENUE_LINES = ("api_revenue", "host_fee", "support_revenue", "consumer_revenue")  # Meta's revenue lines
+BUSINESS = np.array([SEGMENT_CODE["enterprise"], SEGMENT_CODE["regulated"]])
+META_FIRMS = np.ix_(np.flatnonzero(IS_META) + 1, BUSINESS)  # business firms on Meta's models, in (option + 1, segment)
 
 
-def community_gain(cfg, devs_share: float) -> float:
-    """ln(1 + devs / n0): fine-tunes, tooling and efficiency work grow with the open model's developer base."""
-    return math.log1p(devs_share / cfg.community.n0_share)
+class MarketView(NamedTuple):
+    """What providers read of the market when they step: the month, Meta's strategy in force, last month's shares of
+    adopters (by option and by family, Llama's and all open weights') and the scenario's fixed terms."""
+
+    t: int
+    user_share: np.ndarray
+    family_share: np.ndarray
+    llama_share: float
+    open_share: float
+    terms: object  # sim.market.terms.ScenarioTerms
 
 
-def open_community_gain(cfg, family_share: float, open_share: float) -> float:
-    """Community gains of one open family: a share phi follows the family's own developers, the rest (tooling, serving
-    kernels) lifts every open model with the whole open community (model-agnostic gains)."""
-    phi = cfg.community.llama_share
-    return phi * community_gain(cfg, family_share) + (1.0 - phi) * community_gain(cfg, open_share)
+class Consumers(NamedTuple):
+    """The consumer layer's month (:mod:`sim.market.consumers`): shares of AI use by product, people using AI, the
+    quality each product runs on, what Meta's products cost to run, who sells Meta a model and the contract
+    (price paid, M tokens served), each lab's consumer revenue, and the attention at risk."""
+
+    shares: np.ndarray
+    users: float
+    quality: np.ndarray
+    own_cost: float
+    seller: str | None
+    contract: tuple[float, float]
+    revenue: dict
+    at_risk: float
 
 
-def jevons(cfg, price):
-    """Tokens a firm uses per token of base demand at this price: (price / reference)^-epsilon (Jevons); elementwise
-    for an array of prices."""
-    x = np.maximum(np.asarray(price, dtype=np.float64) / cfg.choice.budget_per_mtok, 1e-12)
-    eps = cfg.population.price_elasticity
-    return np.ones_like(x) if eps == 0.0 else x ** (-eps)
+class Sales(NamedTuple):
+    """What the market settled this month, booked by every provider in one shape: M tokens and prices by option
+    (``private``: tokens bought on a lab's private tier), real firms by (option + 1, segment), the consumer layer,
+    and the licence fee hosts pay Meta."""
 
-
-_BOX_COX_FLOOR = float(np.float32(1e-12))
-
-
-def _box_cox(x: float, lam: float) -> float:
-    """:func:`sim.choice.box_cox` of one float64 (its floor and lambda are float32 numbers), without array overhead."""
-    x = max(x, _BOX_COX_FLOOR)
-    if lam == 0.0:
-        return math.log(x)
-    lam = float(np.float32(lam))
-    return (x**lam - 1.0) / lam
-
-
-def nash_price(cfg, cost: float, share: float, cap: float) -> float:
-    """The logit-Nash price of a single-product firm with share s (Anderson, de Palma & Thisse 1992), under the
-    Box-Cox cost term and Jevons demand: maximising (p - c) p^-eps s(p) gives p / (p - c) = eps + A x(p)^lambda with
-    A = (alpha / mu)(1 - s)(1 - eps) and x = (p / p_ref)^(1 - eps). With lambda = 0 the Lerner index is the constant
-    1 / (eps + A); with lambda = 1 and eps = 0 it is the textbook p = c + mu p_ref / (alpha (1 - s)). Solved by
-    bisection on log p in (c, cap]; ``cap`` when the firm would price above it."""
-    ch, eps = cfg.choice, cfg.population.price_elasticity
-    a_term = ch.alpha_price / ch.noise_scale * max(1.0 - share, 1e-6) * (1.0 - eps)
-    lam, ref = ch.cost_lambda, ch.budget_per_mtok
-    cost = max(cost, 1e-12)
-    if cap <= cost:
-        return cap
-
-    def excess(p: float) -> float:  # (p - c)(eps + A x^lambda) - p: negative below the optimum
-        return (p - cost) * (eps + a_term * (p / ref) ** ((1.0 - eps) * lam)) - p
-
-    if excess(cap) <= 0:
-        return cap
-    lo, hi = math.log(cost), math.log(cap)
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if excess(math.exp(mid)) < 0 else (lo, mid)
-    return math.exp(hi)
-
-
-def dated_prices(pricing, start: str) -> list[tuple[int, float]]:
-    """A price schedule's (month, list price) points in date order."""
-    return sorted(((month_index(start, p.date), p.price) for p in pricing.schedule), key=lambda x: x[0])
-
-
-def scheduled_price(pricing, start: str, t: int, dated: list[tuple[int, float]] | None = None) -> float:
-    """The latest dated list price, drifting by ``trend_per_year`` from that point (until the next point, and after the
-    last one), times the multiplier. ``dated``: the schedule's :func:`dated_prices`, if the caller keeps them."""
-    dated = dated_prices(pricing, start) if dated is None else dated
-    last, price = dated[0]
-    for month, listed in dated:
-        if month <= t:
-            last, price = month, listed
-    return price * pricing.trend_per_year ** (max(t - last, 0) / 12.0) * pricing.multiplier
-
-
-# ---- agents -------------------------------------------------------------------------------------------------------
+    t: int
+    tokens: np.ndarray
+    private: np.ndarray
+    price: np.ndarray
+    served: float
+    users_seg: np.ndarray
+    consumers: Consumers
+    host_fee: float
 
 
 class Provider(mesa.Agent):
@@ -122,7 +88,18 @@ class Provider(mesa.Agent):
     def __init__(self, model, key: str):
         super().__init__(model)
         self.key = key
+        self.cfg = model.cfg  # the live scenario (events edit it in place)
         self.ledger: dict[str, float] = {}
+
+    def step(self) -> None:
+        """This month's releases, quality and price (nothing for a provider that only books)."""
+
+    def book(self, sales: Sales) -> None:
+        raise NotImplementedError
+
+    @property
+    def revenue(self) -> float:
+        return 0.0
 
     @property
     def profit(self) -> float:
@@ -152,12 +129,12 @@ class ModelMaker(Provider):
     def endogenous_quality(self) -> float:
         return 0.0
 
-    def training_cost(self) -> float:
+    def training_cost(self, t: int) -> float:
         return self.params().training_cost
 
     def first_release(self) -> int | None:
         p = self.params()
-        first = month_index(self.model.cfg.start, p.first_release)
+        first = month_index(self.cfg.start, p.first_release)
         if first < 0:
             first += p.cadence_months * math.ceil(-first / p.cadence_months)
         return first
@@ -174,7 +151,7 @@ class ModelMaker(Provider):
         self.release_quality = self.target_quality(t)
         self.released = True
         self.releases_so_far += 1
-        self.charges.append((t, self.training_cost()))
+        self.charges.append((t, self.training_cost(t)))
         self.next_release = self.following_release(t)
         return True
 
@@ -186,7 +163,7 @@ class ModelMaker(Provider):
 
     def training_charge(self, t: int) -> float:
         """This month's share of release training costs, each spread over ``amortization_months``."""
-        months = self.model.cfg.market.amortization_months
+        months = self.cfg.market.amortization_months
         while self.charges and self.charges[0][0] <= t - months:
             self.charges.popleft()
         return sum(cost for _, cost in self.charges) / months
@@ -198,26 +175,32 @@ class ClosedLab(ModelMaker):
 
     option: int = -1
 
-    def __init__(self, model, key: str, option: int, rng):
-        self.option = option
+    def __init__(self, model, key: str, rng):
+        self.option = API_OF[key]
+        self.volume0 = model.market_volume0  # M tokens/month of the whole market at month 0 (the flywheel's scale)
         self.captured = 0.0  # cumulative M tokens served outside private tiers (the flywheel's data)
         self.recent_revenue: deque = deque(maxlen=12)  # last 12 months of revenue (margins fund quality)
         super().__init__(model, key, rng)
         self.released = True
-        self.price = scheduled_price(self.params().price, model.cfg.start, 0)
+        self.price = scheduled_price(self.params().price, self.cfg.start, 0)
         self.cost = 0.0
         self.priced = False  # best response: the first repricing jumps to the target
         self.ledger = {}
 
     def params(self):
-        return getattr(self.model.cfg.providers, self.key)
+        return getattr(self.cfg.providers, self.key)
 
     @property
     def enabled(self) -> bool:
         return self.params().enabled
 
+    def step(self) -> None:
+        view = self.model.view
+        self.update_quality(view.t)
+        self.update_price(view.t, view.user_share[self.option])
+
     def target_quality(self, t: int) -> float:
-        return frontier(self.model.cfg, t) + self.params().lead + self.funded_lead()
+        return frontier(self.cfg, t) + self.params().lead + self.funded_lead()
 
     def funded_lead(self) -> float:
         """Margins fund quality: the lead gains xi ln(trailing-year revenue / reference), so commoditization that
@@ -239,8 +222,7 @@ class ClosedLab(ModelMaker):
     def open_weights_live(self, t: int) -> bool:
         """Whether the lab offers an open-weight model of its own in month t."""
         ow = self.open_weights()
-        return (ow is not None and ow.enabled and self.enabled
-                and month_index(self.model.cfg.start, ow.date) <= t)
+        return ow is not None and ow.enabled and self.enabled and month_index(self.cfg.start, ow.date) <= t
 
     def open_weights_quality(self) -> tuple[float, float]:
         """(quality, release quality) of the lab's open-weight model: its own, less ``trail_elo``. Free weights
@@ -249,16 +231,16 @@ class ClosedLab(ModelMaker):
         trail = self.open_weights().trail_elo
         return self.quality - trail, self.release_quality - trail
 
-    def training_cost(self) -> float:
+    def training_cost(self, t: int) -> float:
         """Training per release, plus the open-weight model's while the lab offers one."""
-        extra = self.open_weights().training_cost if self.open_weights_live(self.model.month) else 0.0
+        extra = self.open_weights().training_cost if self.open_weights_live(t) else 0.0
         return self.params().training_cost + extra
 
     def flywheel_gain(self) -> float:
         """Data flywheel: closed APIs learn from captured usage, kappa (1 - exp(-D / D0)), with D0 in months of the
         whole market's token volume, so the race stays live and tokens that go to open models slow it."""
         fw = self.params().flywheel
-        return fw.strength * (1.0 - math.exp(-self.captured / (fw.d0_market_months * self.model.market_volume0)))
+        return fw.strength * (1.0 - math.exp(-self.captured / (fw.d0_market_months * self.volume0)))
 
     def update_price(self, t: int, user_share: float) -> None:
         """``schedule``: the dated path. ``best_response``: every ``reprice_every`` months a move ``adjustment`` of the
@@ -266,10 +248,10 @@ class ClosedLab(ModelMaker):
         of adopters. Undamped, that update cycles between two prices once s passes 1/2; damping keeps the fixed point
         and converges to it. ``cap`` bounds the price of a lab with no rival (s near 1)."""
         pricing = self.params().price
-        cfg = self.model.cfg
+        cfg = self.cfg
         self.cost = serving_cost(cfg, t, self.release_quality) * self.params().serving_efficiency
         if pricing.mode == "schedule":
-            self.price = scheduled_price(pricing, cfg.start, t, self.model.terms().price_schedule(self))
+            self.price = scheduled_price(pricing, cfg.start, t, self.model.view.terms.price_schedule(self))
         elif not self.priced or t % pricing.reprice_every == 0:
             target = min(nash_price(cfg, self.cost, user_share, pricing.cap) * pricing.multiplier, pricing.cap)
             self.price = self.price + pricing.adjustment * (target - self.price) if self.priced else target
@@ -281,27 +263,28 @@ class ClosedLab(ModelMaker):
         tier = getattr(self.params(), "private_tier", None)
         if tier is None or not tier.enabled:
             return math.inf
-        c, eps = self.model.cfg.choice, self.model.cfg.population.price_elasticity
+        c, eps = self.cfg.choice, self.cfg.population.price_elasticity
         x = max(self.price / c.budget_per_mtok, 1e-12)  # scalar forms of jevons() and box_cox(), value for value
         x = self.price * (x ** -eps if eps else 1.0) / c.budget_per_mtok
         return c.alpha_price * (_box_cox(x * (1.0 + tier.price_premium), c.cost_lambda) - _box_cox(x, c.cost_lambda))
 
-    def book(self, t: int, tokens: float, private_tokens: float, consumer_revenue: float,
-             contract: tuple[float, float] = (0.0, 0.0)) -> None:
+    def book(self, sales: Sales) -> None:
         """API revenue (private tokens pay the premium), consumer-product revenue, a contract to serve Meta's products
         (price, M tokens; private, so no data), serving and training cost; captured data feeds the flywheel."""
         tier = getattr(self.params(), "private_tier", None)
         premium = tier.price_premium if tier is not None and tier.enabled else 0.0
+        tokens, private_tokens = sales.tokens[self.option], sales.private[self.option]
         captured = tokens - private_tokens
         self.captured += captured
         self.data_captured = captured
-        paid, served = contract
+        cons = sales.consumers
+        paid, served = cons.contract if cons.seller == self.key else (0.0, 0.0)
         self.ledger = {
             "api_revenue": self.price * (tokens + premium * private_tokens),
-            "consumer_revenue": consumer_revenue,
+            "consumer_revenue": cons.revenue[self.key],
             "meta_contract": paid,
             "serving_cost": -self.cost * (tokens + served),
-            "training_cost": -self.training_charge(t),
+            "training_cost": -self.training_charge(sales.t),
         }
         self.recent_revenue.append(self.revenue)
 
@@ -312,60 +295,71 @@ class ClosedLab(ModelMaker):
 
 class OpenRival(ModelMaker):
     """The other open-weight families (Mistral, DeepSeek, Qwen...) aggregated: frontier - gap + offset at a release,
-    plus community gains; free weights, so no revenue of its own."""
+    plus community gains; free weights, so no revenue of its own. ``llama`` (Meta) is read for the spillover of
+    released Llama weights."""
 
-    def __init__(self, model, rng):
+    def __init__(self, model, rng, llama: Meta):
         self.devs_share = 0.0
         self.open_share = 0.0
+        self.llama = llama
         super().__init__(model, "open_rival", rng)
         self.released = True
 
     def params(self):
-        return self.model.cfg.providers.open_rival
+        return self.cfg.providers.open_rival
 
     @property
     def enabled(self) -> bool:
         return self.params().enabled
 
+    def step(self) -> None:
+        view = self.model.view
+        self.devs_share, self.open_share = view.family_share[FAMILY[self.key]], view.open_share
+        self.update_quality(view.t)
+
     def target_quality(self, t: int) -> float:
         """frontier - gap + offset (the offset against Llama's is the Llama-rival gap), plus spillover: released
         Llama weights teach the other open families a share sigma of their lead (distillation, training on outputs)."""
-        own = frontier(self.model.cfg, t) - open_gap(self.model.cfg, t) + self.params().offset
-        llama = self.model.released_llama_quality()
+        own = frontier(self.cfg, t) - open_gap(self.cfg, t) + self.params().offset
+        llama = self.llama.weights_quality()
         if llama is not None:
             own += self.params().spillover * max(llama - own, 0.0)
         return own
 
     def endogenous_quality(self) -> float:
-        return self.model.cfg.community.strength * open_community_gain(self.model.cfg, self.devs_share,
-                                                                        self.open_share)
+        return self.cfg.community.strength * open_community_gain(self.cfg, self.devs_share, self.open_share)
 
-    def book(self, t: int) -> None:
-        self.ledger = {"training_cost": -self.training_charge(t)}
+    def book(self, sales: Sales) -> None:
+        self.ledger = {"training_cost": -self.training_charge(sales.t)}
 
 
 class CloudHost(Provider):
     """Azure, AWS, Together...: serves open weights at cost x (1 + margin) and pays Meta a revenue share on Llama."""
 
-    def book(self, llama_tokens: float, llama_price: float, open_tokens: float, open_revenue: float) -> None:
+    def book(self, sales: Sales) -> None:
         """Llama's tokens and price, and the other hosted open models' tokens and revenue (the open families and
         the labs' own open weights). Hosted prices are serving cost x (1 + margin) + the regulatory compliance
-        charge, which the host passes on (a cost line) rather than keeps. Hosts above the MAU threshold need Meta's
-        approval to serve Llama, which Meta sells for theta_h of their Llama revenue net of that charge; small hosts
-        pay nothing; no clause, no fee."""
-        cfg = self.model.cfg
-        host = cfg.providers.cloud_host
-        share = host.meta_revenue_share * host.large_host_share if cfg.license.enabled else 0.0
-        extra, markup = self.model.open_extra_cost(), 1.0 + host.margin
+        charge, which the host passes on (a cost line) rather than keeps. The licence fee to Meta is
+        :meth:`meta_fee`."""
+        llama_tokens, llama_price, open_tokens, open_revenue = hosted_sales(sales)
+        extra, markup = open_extra_cost(self.cfg), 1.0 + self.cfg.providers.cloud_host.margin
         tokens = llama_tokens + open_tokens
         llama_net = (llama_price - extra) * llama_tokens if llama_tokens else 0.0
         self.ledger = {
             "hosting_revenue": llama_price * llama_tokens + open_revenue if tokens else 0.0,
             "serving_cost": -(llama_net + (open_revenue - extra * open_tokens if open_tokens else 0.0)) / markup,
             "compliance_cost": -extra * tokens,
-            "meta_revenue_share": -share * llama_net,
+            "meta_revenue_share": -sales.host_fee,
         }
-        self.meta_fee = share * llama_net
+
+    def meta_fee(self, tokens: np.ndarray, price: np.ndarray) -> float:
+        """Hosts above the MAU threshold need Meta's approval to serve Llama, which Meta sells for theta_h of their
+        Llama revenue net of the compliance charge; small hosts pay nothing; no clause, no fee."""
+        cfg, host = self.cfg, self.cfg.providers.cloud_host
+        share = host.meta_revenue_share * host.large_host_share if cfg.license.enabled else 0.0
+        llama_tokens, llama_price = tokens[LLAMA_HOSTED], price[LLAMA_HOSTED]
+        llama_net = (llama_price - open_extra_cost(cfg)) * llama_tokens if llama_tokens else 0.0
+        return share * llama_net
 
     @property
     def revenue(self) -> float:
@@ -373,31 +367,56 @@ class CloudHost(Provider):
 
 
 class Meta(ClosedLab):
-    """Meta under one of three strategies, possibly switching at a date (docs/model.md, "Meta"):
+    """Meta under one of its strategies (:mod:`sim.strategies`), possibly switching at a date (docs/model.md, "Meta"):
+    open weights under the 700M-MAU clause, a credible closed API, or no model of its own. Its value is booked by
+    :mod:`sim.channels`, one formula per channel under every strategy."""
 
-    * ``open``: Llama weights free under the 700M-MAU clause, hosted by clouds and self-hostable; community gains add
-      to quality and cut serving cost ("commoditize your complement", Zuckerberg's open-source letter, 2024).
-    * ``closed``: a credible Meta API priced by the labs' rule, with its own data flywheel.
-    * ``absent``: no Meta model; Meta's products run on a bought or self-hosted model.
-
-    Its value is booked by :mod:`sim.channels`, one formula per channel under every strategy.
-    """
-
-    def __init__(self, model, rng):
+    def __init__(self, model, rng, strategy):
+        self.strategy = strategy
         self.devs_share = 0.0  # Llama's share of adopters (community)
         self.mindshare = 0.0  # Meta models' share of adopters (talent)
         self.open_share = 0.0
+        self.released_now = False
+        self.weights_out = False  # Llama weights have been released: they cannot be recalled
+        self.legacy: tuple[float, float] | None = None  # (quality, release quality) of weights left behind
         self.release_months = [month_index(model.cfg.start, r.date) for r in model.cfg.meta.releases]
-        super().__init__(model, "meta", option=3, rng=rng)
+        super().__init__(model, "meta", rng=rng)
         self.released = False
         self.release_quality = self.target_quality(0)
 
     def params(self):
-        return self.model.cfg.meta
+        return self.cfg.meta
 
     @property
     def enabled(self) -> bool:
-        return self.model.strategy != "absent"
+        return self.strategy.runs_programme
+
+    def adopt(self, strategy) -> None:
+        """Meta changes strategy (a dated switch). Llama weights already released stay usable (they cannot be
+        recalled): they remain on offer at their last quality, under the licence, with their misuse hazard."""
+        if self.strategy.releases_weights and self.weights_out and not strategy.releases_weights:
+            self.legacy = (self.quality, self.release_quality)
+        if strategy.releases_weights:
+            self.legacy = None
+        self.strategy = strategy
+        self.priced = False
+
+    def step(self) -> None:
+        """Releases and learning while Meta runs a programme; the API's price while it sells one."""
+        view, strategy = self.model.view, self.strategy
+        self.devs_share, self.mindshare, self.open_share = view.llama_share, view.family_share[FAMILY["meta"]], \
+            view.open_share
+        self.released_now = self.update_quality(view.t) if strategy.runs_programme else False
+        if strategy.serves_api:
+            self.update_price(view.t, view.user_share[META_API])
+        if strategy.releases_weights and self.released:
+            self.weights_out = True
+
+    def weights_quality(self) -> float | None:
+        """Release quality of the Llama weights anyone can download now (None before the first open release)."""
+        if self.strategy.releases_weights and self.released:
+            return self.release_quality + self.params().quality_bonus
+        return self.legacy[1] + self.params().quality_bonus if self.legacy is not None else None
 
     def first_release(self) -> int | None:
         listed = sorted(self.release_months)
@@ -409,40 +428,39 @@ class Meta(ClosedLab):
 
     def _offset(self, t: int) -> float:
         """The offset of the release dated ``t`` (at month 0: the latest release dated at or before the start)."""
-        dated = sorted((month_index(self.model.cfg.start, r.date), i) for i, r in enumerate(self.params().releases))
+        dated = sorted((month_index(self.cfg.start, r.date), i) for i, r in enumerate(self.params().releases))
         here = [i for m, i in dated if m == t or (t == 0 and m < 0)]
         return self.params().releases[here[-1]].offset if here else self.params().offset_after
 
     def target_quality(self, t: int) -> float:
         extra = self.params().investment.extra_elo
-        return frontier(self.model.cfg, t) - open_gap(self.model.cfg, t) + self._offset(t) + extra
+        return frontier(self.cfg, t) - open_gap(self.cfg, t) + self._offset(t) + extra
 
-    def training_cost(self) -> float:
+    def training_cost(self, t: int) -> float:
         """Training per release, times cost_per_100_elo^(extra / 100) for the quality investment lever."""
         p = self.params()
         return p.training_cost * p.investment.cost_per_100_elo ** (p.investment.extra_elo / 100.0)
 
     def talent_gain(self) -> float:
         """Talent as quality: a base for doing frontier work at all, plus delta_T x Meta's developer mindshare, of
-        which a closed API earns ``closed_factor`` (open work's premium, seed 002 and Meta's letters)."""
+        which a closed programme earns ``closed_factor`` (open work's premium, seed 002 and Meta's letters)."""
         tal = self.params().talent
-        factor = 1.0 if self.model.strategy == "open" else tal.closed_factor
-        return tal.base_elo + tal.per_mindshare * self.mindshare * factor
+        return tal.base_elo + tal.per_mindshare * self.mindshare * self.strategy.talent_factor(tal.closed_factor)
 
     def endogenous_quality(self) -> float:
         gain = self.talent_gain()
-        if self.model.strategy == "open":
-            return gain + self.model.cfg.community.strength * open_community_gain(self.model.cfg, self.devs_share,
-                                                                                   self.open_share)
+        if self.strategy.learns_from_community():
+            return gain + self.cfg.community.strength * open_community_gain(self.cfg, self.devs_share,
+                                                                            self.open_share)
         return gain + self.flywheel_gain()  # closed: a flywheel like any closed API
 
     def community_cost_cut(self) -> float:
         """Community efficiency work (quantization, kernels, distillation) cuts the cost of running open weights,
         scaled by the same phi-weighted community size as the quality gains (zero with no open developers)."""
-        c = self.model.cfg.community
+        c = self.cfg.community
         if self.devs_share <= 0.0:
             return 0.0
-        return min(c.cost_cut * open_community_gain(self.model.cfg, self.devs_share, self.open_share), c.cost_cut_max)
+        return min(c.cost_cut * open_community_gain(self.cfg, self.devs_share, self.open_share), c.cost_cut_max)
 
     def private_threshold(self) -> float:
         """A Meta API has no private tier (its parameters have none): inf, without asking pydantic for a missing
@@ -451,11 +469,49 @@ class Meta(ClosedLab):
 
     def unit_cost(self, t: int) -> float:
         """$/M tokens to run the current Meta model before community savings."""
-        return serving_cost(self.model.cfg, t, self.release_quality) * self.params().serving_efficiency
+        return serving_cost(self.cfg, t, self.release_quality) * self.params().serving_efficiency
+
+    def book(self, sales: Sales) -> None:
+        """Meta's inputs for this month, then its ledger from :mod:`sim.channels` (one formula per channel): an API's
+        tokens also feed its own flywheel."""
+        api_tokens = sales.tokens[META_API] if self.strategy.serves_api else 0.0
+        if api_tokens:
+            self.captured += api_tokens
+        self.ledger = channels.book(self.month_inputs(sales, api_tokens))
+
+    def month_inputs(self, sales: Sales, api_tokens: float) -> channels.MetaMonth:
+        """Everything Meta's channels read this month (:class:`sim.channels.MetaMonth`)."""
+        cfg, t, cons = self.cfg, sales.t, sales.consumers
+        avg_price = float((sales.price * sales.tokens).sum() / sales.served) if sales.served > 0 else 0.0
+        spend, programme = cfg.meta.spend, self.strategy.runs_programme
+        return channels.MetaMonth(
+            ad_revenue=ad_revenue(cfg, t),
+            attention_at_risk=cons.at_risk,
+            ad_yield=cfg.consumer.meta_ad_yield,
+            meta_ai_share=float(cons.shares[META_AI]),
+            consumer_users=cons.users,
+            revenue_per_user=cfg.consumer.meta_ai.revenue_per_user_month,
+            engagement_lift=cfg.consumer.engagement_lift,
+            price_ratio=cfg.choice.budget_per_mtok / avg_price if avg_price > 0 else 1.0,
+            own_products_cost=cons.own_cost,
+            api_revenue=self.price * api_tokens,
+            api_serving_cost=self.cost * api_tokens,
+            host_fee=sales.host_fee,
+            support_revenue=cfg.meta.ledger.support_revenue_per_dev * sales.users_seg[META_FIRMS].sum(),
+            misuse_hazard=self.strategy.misuse_hazard(cfg.meta.misuse, self.weights_out, self.released),
+            liability=cfg.meta.misuse.liability,
+            training_cost=self.training_charge(t),
+            rd_cost=spend.rd_share * spend.rd_per_year / 12.0 * programme,
+            capex_cost=spend.capex_share * spend.capex_per_year / spend.capex_life_years / 12.0 * programme,
+        )
 
     @property
     def revenue(self) -> float:
         return sum(v for k, v in self.ledger.items() if k in REVENUE_LINES)
 
 
-REVENUE_LINES = ("api_revenue", "host_fee", "support_revenue", "consumer_revenue")
+def hosted_sales(sales: Sales) -> tuple[float, float, float, float]:
+    """Llama's hosted M tokens and price, and the other hosted open models' M tokens and revenue."""
+    other = OTHER_HOSTED_OPEN
+    return (sales.tokens[LLAMA_HOSTED], sales.price[LLAMA_HOSTED], float(sales.tokens[other].sum()),
+            float((sales.price[other] * sales.tokens[other]).sum()))

@@ -1,0 +1,135 @@
+"""The books (docs/model.md, "Ledgers" and "Outputs"): the month's sales, every provider's ledger, and the record.
+
+Counts come from the developers' tally; each provider books the same :class:`sim.market.providers.Sales` (Meta's
+ledger through :mod:`sim.channels`, one formula per channel under every strategy); the record is one flat row of
+stable column names per month, which the runner turns into the tidy tables.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim import channels, consumer
+from sim.catalog import FAMILIES, FAMILY_OF, IS_LLAMA, IS_OPEN, OPTIONS, K
+from sim.choice import add_utilities, logsum
+from sim.market.consumers import weighted_mean
+from sim.market.providers import Sales
+from sim.population import SEGMENT_CODE
+
+REGULATED = SEGMENT_CODE["regulated"]
+_OPTION_COLUMNS = tuple(f"{name}.{o}" for name in ("users", "share_users", "share_tokens", "tokens", "price", "quality")
+                       for o in OPTIONS)  # per-option record columns
+_META_COLUMNS = tuple(f"meta.{line}" for line in channels.CHANNEL_NAMES)
+_CONSUMER_COLUMNS = tuple(f"consumer_share.{name}" for name in consumer.PRODUCTS)
+
+
+class Shares:
+    """Last month's shares of adopters, by option and by family, and Llama's and all open weights' (what providers
+    and the network term read)."""
+
+    def __init__(self):
+        self.users, self.family = np.zeros(K), np.zeros(len(FAMILIES))
+        self.llama = self.open = 0.0
+
+    def update(self, users: np.ndarray, adopters: float) -> np.ndarray:
+        """This month's shares from real firms by option; returns the share of adopters by option."""
+        share_users = users / adopters if adopters else np.zeros(K)
+        fam_users = np.bincount(FAMILY_OF, weights=users, minlength=len(FAMILIES))
+        self.users = share_users
+        self.family = fam_users / adopters if adopters else np.zeros(len(FAMILIES))
+        self.llama = float(share_users[IS_LLAMA].sum())
+        self.open = float(share_users[IS_OPEN].sum())
+        return share_users
+
+
+def private_tokens(devs, labs, table, users: np.ndarray, cfg, usage: float, tokens_per_base: np.ndarray):
+    """M tokens each lab sells on its private tier: those of its developers for whom the leak penalty beats the
+    tier's premium (by option; zero elsewhere)."""
+    private = np.zeros(K)
+    cap = table.private_cap
+    for lab in labs:
+        if np.isfinite(cap[lab.option]) and users[lab.option + 1]:
+            on = devs.choice == lab.option
+            leak = cfg.choice.beta_leak * devs.sensitivity[on]
+            private[lab.option] = float(devs.volume[on][leak > cap[lab.option]].sum()) * usage \
+                * tokens_per_base[lab.option]
+    return private
+
+
+def lab_ledger_columns(labs) -> dict:
+    """Each closed lab's ledger lines (API and consumer revenue, serving and training cost) and gross margin."""
+    out = {}
+    for lab in labs:
+        for line, value in lab.ledger.items():
+            out[f"{line}.{lab.key}"] = float(value)
+        api = lab.ledger["api_revenue"] + lab.ledger["meta_contract"]
+        out[f"gross_margin.{lab.key}"] = (api + lab.ledger["serving_cost"]) / api if api > 0 else np.nan
+    return out
+
+
+def record(market, t: int, sales: Sales, users: np.ndarray, share_users: np.ndarray, adopters: float) -> dict:
+    """The month's row: adoption, per-option users, shares, tokens, prices and qualities, providers' revenue and
+    profit, Meta's ledger lines, the consumer layer, and the market's indicators."""
+    offer, tokens, served, users_seg = market.offer, sales.tokens, sales.served, sales.users_seg
+    share_tokens = tokens / served if served > 0 else np.zeros(K)
+    row: dict = {"month": t, "strategy_now": market.meta.strategy.name,
+                 "adopted_frac": 1.0 - users[0] / market.developers.total, "users.none": float(users[0])}
+    offered = np.where(offer.available, 1.0, np.nan)
+    per_option = np.concatenate((users[1:], share_users, share_tokens, tokens, offer.price * offered,
+                                 offer.quality * offered), dtype=np.float64)
+    row.update(zip(_OPTION_COLUMNS, per_option.tolist(), strict=True))
+    regulated = users_seg[1:, REGULATED]
+    in_regulated = regulated.sum()
+    row["llama_share_regulated"] = float(regulated[IS_LLAMA].sum() / in_regulated) if in_regulated else 0.0
+    for key, p in market.providers.items():
+        row[f"revenue.{key}"] = float(p.revenue)
+        row[f"profit.{key}"] = p.profit
+    for lab in (*market.labs, market.meta):
+        row[f"flywheel_gain.{lab.key}"] = float(lab.flywheel_gain())
+    for lab in market.labs:
+        row[f"data_captured.{lab.key}"] = float(lab.data_captured)
+    ledger = market.meta.ledger
+    row.update(zip(_META_COLUMNS, map(float, map(ledger.__getitem__, channels.CHANNEL_NAMES)), strict=True))
+    row["meta_reported"] = float(sum(ledger[line] for line in channels.REPORTED))
+    row.update(indicators(market, sales, share_tokens, adopters))
+    row.update(zip(_CONSUMER_COLUMNS, np.asarray(sales.consumers.shares, dtype=np.float64).tolist(), strict=True))
+    row["consumer_users"] = sales.consumers.users
+    row["meta_ai_quality"] = float(sales.consumers.quality[consumer.META_AI])
+    row.update(lab_ledger_columns(market.labs))
+    return row
+
+
+def indicators(market, sales: Sales, share_tokens: np.ndarray, adopters: float) -> dict:
+    """Commoditization (1 - HHI of token shares by family), the best closed model's lead over the best open one,
+    the average price paid, developer surplus, firms the licence blocks, and the share of adopters who moved."""
+    offer, tokens, served = market.offer, sales.tokens, sales.served
+    open_now = (q for q, on in zip(offer.quality.tolist(), (offer.available & IS_OPEN).tolist(), strict=True) if on)
+    best_open = max(open_now, default=np.nan)
+    best_closed = max((lab.quality for lab in market.labs if lab.enabled), default=0.0)
+    fam_tokens = np.bincount(FAMILY_OF, weights=share_tokens, minlength=len(FAMILIES))
+    return {
+        "commoditization": float(1.0 - (fam_tokens**2).sum()) if served > 0 else 0.0,
+        "quality_lead": float(best_closed - best_open) if np.isfinite(best_open) else np.nan,
+        "avg_price_paid": float((offer.price * tokens).sum() / served) if served > 0 else np.nan,
+        "dev_surplus": developer_surplus(market),
+        "license_blocked": int(market.licence.blocked_rows.size),
+        "switch_rate": market.developers.switchers / adopters if adopters else 0.0,  # adopters who moved
+    }
+
+
+def developer_surplus(market) -> float:
+    """Mean expected maximum utility of a fixed sample of developers (spread over the strata, weighted), in $
+    per firm-month: the logit log-sum monetized at the firm's reference bill (ln-sum x tokens x p_ref / alpha;
+    exact for the linear cost, a first-order money metric otherwise; switching costs left out). NaN with no sample
+    (``outputs.surplus_sample: 0``, which sweeps set when no metric needs it)."""
+    d, idx, ch = market.devs, market.surplus_sample, market.cfg.choice
+    if idx.size == 0:
+        return float("nan")
+    v = np.zeros((K, idx.size), dtype=np.float32)
+    tokens = d.tokens[idx] * market.usage
+    add_utilities(v, market.offer.table, market.coefficients(), tokens, d.sensitivity[idx], d.capability[idx],
+                  d.segment[idx], None, market.licence.blocked[idx])
+    ls = logsum(v, ch.noise_scale, axis=0)
+    dollars = ls * tokens * ch.budget_per_mtok / ch.alpha_price
+    ok = np.isfinite(dollars)
+    return weighted_mean(dollars[ok], d.weight[idx][ok]) if ok.any() else float("nan")

@@ -1,0 +1,119 @@
+"""Consumers and make-or-buy (docs/model.md, "Consumer AI"): people's AI use split among products, and what Meta's
+own products run on.
+
+The split is the logit of :mod:`sim.consumer`; the quality of each product is that of the model it runs on: each
+lab's assistant on its own, third-party apps on what the platform segment of the developers chose, Meta AI on Meta's
+own model while Meta has one, otherwise on the better of a bought closed API (Nash-bargained price) and the best open
+model Meta can self-host.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim import consumer
+from sim.catalog import PRODUCT, PRODUCT_OWNER, K
+from sim.market.curves import ad_revenue, serving_cost
+from sim.market.providers import Consumers
+from sim.population import SEGMENT_CODE
+
+PLATFORM = SEGMENT_CODE["platform"]
+_LAB_PRODUCTS = tuple(k for k, owner in PRODUCT_OWNER.items() if owner != "meta")  # each lab's assistant
+
+
+def weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
+    """np.average's weighted mean in float64, without its argument checks (called every month)."""
+    w = weights.astype(np.float64)
+    return float(np.multiply(values, w).sum() / w.sum())
+
+
+class ConsumerMarket:
+    """The consumer layer's fixed facts about the developer population (the named giants' rows, the reach of the
+    other platform apps), and each month's split of AI use."""
+
+    def __init__(self, devs, giants: int):
+        n = devs.n
+        self.devs = devs
+        self.giant_rows = np.arange(n - giants, n)
+        apps = (devs.segment == PLATFORM)
+        apps[n - giants:] = False
+        self.apps_reach = float((devs.weight[apps].astype(np.float64) * devs.mau[apps]).sum())
+        self.apps_firms = float(devs.weight[apps].astype(np.float64).sum())
+
+    def month(self, t: int, cfg, terms, quality: np.ndarray, users_seg: np.ndarray, labs, meta, rival) -> Consumers:
+        """Split consumer AI use among products; decide what Meta's products run on (make or buy)."""
+        c = cfg.consumer
+        q, reach = self.qualities(labs, quality, users_seg, terms.reach.copy())
+        launched = terms.launched(t)
+        users = consumer.consumer_users(cfg, t)
+        at_risk = terms.attention_at_risk(t)
+        value_per_share = (ad_revenue(cfg, t) * at_risk * c.meta_ad_yield + users * c.meta_ai.revenue_per_user_month)
+
+        def shares_with(meta_quality: float) -> np.ndarray:
+            q[consumer.META_AI] = meta_quality
+            return terms.shares(q, reach, launched & np.isfinite(q))
+
+        seller, contract = None, (0.0, 0.0)
+        if meta.strategy.makes_own_products_model(meta.released):  # make: Meta runs its own model
+            s = shares_with(meta.quality)
+            own_tokens = c.tokens_per_user_month * s[consumer.META_AI] * users
+            cost = own_tokens * meta.unit_cost(t) * (1.0 - meta.community_cost_cut())
+        else:  # buy the best closed API at a negotiated price, or self-host the best open model
+            s, cost, seller, contract = source_meta_products(cfg, t, labs, rival, meta, shares_with,
+                                                             value_per_share, users)
+        revenue = {k: s[PRODUCT[k]] * users * getattr(c, k).revenue_per_user_month for k in _LAB_PRODUCTS}
+        return Consumers(s, users, q.copy(), cost, seller, contract, revenue, at_risk)
+
+    def qualities(self, labs, quality: np.ndarray, users_seg: np.ndarray, reach: np.ndarray):
+        """Each product's model quality (NaN: none yet) and reach. The named giants ("platforms") and the rest of the
+        platform segment ("apps") run on what they chose."""
+        q = np.full(len(consumer.PRODUCTS), np.nan)
+        for lab in labs:
+            q[PRODUCT[lab.key]] = lab.quality if lab.enabled else np.nan
+        quality = np.where(np.isnan(quality), 0.0, quality)
+        gch = self.devs.choice[self.giant_rows]
+        on = gch >= 0
+        giant_mau = self.devs.mau[self.giant_rows][on]
+        reach[consumer.PLATFORMS] = float(giant_mau.sum())
+        if on.any():
+            q[consumer.PLATFORMS] = weighted_mean(quality[gch[on]], giant_mau)
+        firms = users_seg[1:, PLATFORM] - np.bincount(gch[on], minlength=K)  # giants have weight 1
+        firms = np.maximum(firms, 0.0)
+        if firms.sum() > 0:
+            q[consumer.APPS] = weighted_mean(quality, firms)
+        reach[consumer.APPS] = self.apps_reach * firms.sum() / max(self.apps_firms, 1.0)
+        return q, reach
+
+
+def source_meta_products(cfg, t, labs, rival, meta, shares_with, value_per_share: float, users: float):
+    """Make or buy when Meta has no model of its own: buy the best closed API at P = c_j T + theta_b S (S: Meta's
+    surplus over self-hosting, shared by Nash bargaining), booked by the seller as a private contract, or self-host
+    the best open model (the other families, a lab's own open weights, or Llama weights left behind), whichever is
+    worth more. Returns (shares, cost, seller key or None, (price paid, M tokens))."""
+    tau = cfg.consumer.tokens_per_user_month
+    sellers = [lab for lab in labs if lab.enabled]
+    opens = [lab.open_weights_quality() for lab in labs if lab.open_weights_live(t)]
+    if rival.enabled:
+        opens.append((rival.quality, rival.release_quality))
+    if meta.legacy is not None:
+        opens.append(meta.legacy)
+    self_unit = cfg.providers.selfhost.variable_cost_multiplier
+    best_self = None
+    if opens:
+        q_open, q_rel = max(opens)
+        s_self = shares_with(q_open)
+        unit = serving_cost(cfg, t, q_rel) * self_unit
+        tokens = tau * s_self[consumer.META_AI] * users
+        best_self = (s_self, tokens * unit, value_per_share * s_self[consumer.META_AI] - tokens * unit)
+    if sellers:
+        lab = max(sellers, key=lambda x: x.quality)
+        s_buy = shares_with(lab.quality)
+        tokens = tau * s_buy[consumer.META_AI] * users
+        at_cost = tokens * lab.cost
+        surplus = value_per_share * s_buy[consumer.META_AI] - at_cost - (best_self[2] if best_self else 0.0)
+        if best_self is None or surplus > 0:
+            paid = at_cost + cfg.consumer.buy_surplus_share * max(surplus, 0.0)
+            return s_buy, paid, lab.key, (paid, tokens)
+    if best_self is not None:
+        return best_self[0], best_self[1], None, (0.0, 0.0)
+    return shares_with(np.nan), 0.0, None, (0.0, 0.0)

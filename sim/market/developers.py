@@ -1,0 +1,111 @@
+"""The developers' month (docs/model.md, "Adoption and choice"): who chooses, and what they pick.
+
+Non-adopters adopt with the Bass hazard p + q A/N (Bass 1969); a share of adopters re-chooses, and anyone whose
+option disappeared, who lost the licence or who can no longer self-host must. Choosers pick by the logit rule of
+:mod:`sim.choice`. The population lives in numpy arrays (:class:`sim.population.Developers`); no step passes over all
+N firms, and the counts by option are kept current by the movers (:class:`sim.population.Tally`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim import kernels
+from sim.catalog import IS_LLAMA, IS_SELF, K
+from sim.choice import bernoulli_indices, logit_choice
+from sim.population import N_SEG, Developers, Tally
+from sim.streams import MonthStreams
+
+_LLAMA_OR_NONE = np.append(IS_LLAMA, False)  # indexed by choice: -1 (not adopted) reads the appended False
+_SELF_OR_NONE = np.append(IS_SELF, False)
+_DRAWN_MONTHLY, _FORCED_SHOCKS = (0, 1, 2), 3  # month streams: adoption, re-choice, taste shocks; forced shocks
+
+
+class DeveloperMarket:
+    """The firms' choices, month by month, and their counts by option.
+
+    Random numbers are drawn only for firms that act: adoption and re-choice candidates are drawn over all N by
+    geometric gaps and kept if in the right state (the same Bernoulli(p) per firm as drawing among those in that
+    state). Streams per month: adoption, re-choice, the taste shocks of new and voluntary choosers (the same firms
+    whatever Meta does, so paired runs share them), and the shocks of forced choosers (which depend on the strategy,
+    so they cannot shift the others).
+    """
+
+    def __init__(self, devs: Developers, cfg, rng: np.random.Generator):
+        self.devs = devs
+        self.tally = Tally(devs)  # firms and tokens by option, kept current by choose()
+        self.can_self = devs.capability >= cfg.choice.selfhost_capability
+        self._selfhost_bar = cfg.choice.selfhost_capability
+        init_rng = rng.spawn(1)[0]
+        self.month_streams = MonthStreams(rng, 4)  # see _DRAWN_MONTHLY and _FORCED_SHOCKS
+        self.initial_adopters = bernoulli_indices(init_rng, devs.n, cfg.adoption.initial_adopted)
+        self.switchers = 0.0  # adopters (real firms) who changed option this month
+        self.total = self.tally.total  # real firms in all
+
+    def choose(self, t: int, cfg, offer, co, licence, usage: float) -> None:
+        """Bass adoption, voluntary re-choice and forced re-choice, then one vectorized logit draw per group.
+        Adopters who re-choose may also take the outside option (leave LLMs), so adoption answers price and
+        quality."""
+        d, ad = self.devs, cfg.adoption
+        adopt_rng, rechoice_rng, noise_rng = self.month_streams.at(t, *_DRAWN_MONTHLY)
+        d.clock = t
+        if t == 0:
+            adopting = self.initial_adopters
+        else:
+            hazard = min((ad.bass_p + ad.bass_q * self.tally.adopters / self.tally.total) / 12.0, 1.0)
+            adopting = bernoulli_indices(adopt_rng, d.n, hazard)
+        choosers = kernels.choosers(adopting, bernoulli_indices(rechoice_rng, d.n, ad.rechoice_rate), d.choice)
+
+        groups = [(choosers, noise_rng)]
+        forced = self.forced_choosers(choosers, cfg, offer.available, licence)
+        if forced.size:
+            forced_rng, = self.month_streams.at(t, _FORCED_SHOCKS)
+            groups.append(((forced, d.choice[forced], np.ones(forced.size, dtype=bool)), forced_rng))
+        self.switchers = 0.0
+        for (who, old, may_leave), rng in groups:
+            if who.size:
+                self.pick(t, who, old, may_leave, rng, offer.table, co, licence.blocked, usage)
+
+    def pick(self, t, who, old, may_leave, rng, table, co, blocked_all, usage: float) -> None:
+        """One logit draw for the firms ``who`` (their current options ``old``), settled into the arrays and counts."""
+        d = self.devs
+        tokens, sensitivity, capability, volume, weight, segment, blocked = d.attributes_of(who, blocked_all, usage)
+        uniforms = rng.random((K + 1, who.size), dtype=np.float32)
+        picked = logit_choice(table, co, tokens, sensitivity, capability, segment, old, blocked, uniforms, may_leave)
+        *flows, switched = kernels.settle(who, picked, old, segment, volume, weight, t, d.choice, d.chosen_at,
+                                          K + 1, N_SEG)  # writes choice and chosen_at
+        self.tally.apply(*flows)
+        self.switchers += float(switched.sum())
+
+    def forced_choosers(self, choosers, cfg, available: np.ndarray, licence) -> np.ndarray:
+        """Adopters who must re-choose this month and are not re-choosing anyway (sorted rows): firms on an option
+        withdrawn this month (rare: found by a full pass only then), unapproved firms on Llama above the licence
+        threshold (a handful), firms on a self-hosted option they can no longer run. Those already among the
+        voluntary ``choosers`` stay on the paired stream."""
+        d = self.devs
+        forced = [self.selfhost_misfits(cfg.choice.selfhost_capability)]
+        gone = ~available & (self.tally.rows[1:] > 0)
+        if gone.any():
+            forced.append(np.flatnonzero(np.append(gone, False)[d.choice]))
+        blocked = licence.blocked_rows
+        if blocked.size:
+            forced.append(blocked[_LLAMA_OR_NONE[d.choice[blocked]]])
+        forced = np.unique(np.concatenate(forced)) if any(f.size for f in forced) else np.empty(0, dtype=np.intp)
+        voluntary = choosers[0][choosers[2]] if forced.size else forced  # adopters re-choosing anyway (sorted)
+        if voluntary.size:
+            at = np.minimum(np.searchsorted(voluntary, forced), voluntary.size - 1)
+            forced = forced[voluntary[at] != forced]
+        return forced
+
+    def selfhost_misfits(self, bar: float) -> np.ndarray:
+        """Firms on a self-hosted option they cannot run. Choosers never pick an option masked for them, so misfits
+        appear only when an event raises ``choice.selfhost_capability``: the full pass runs only in that month."""
+        if bar == self._selfhost_bar:
+            return np.empty(0, dtype=np.intp)
+        self._selfhost_bar = bar
+        self.can_self = self.devs.capability >= bar
+        return np.flatnonzero(~self.can_self & _SELF_OR_NONE[self.devs.choice])
+
+    def count(self, usage: float, tokens_per_base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Real firms by (option + 1, segment) (row 0: not adopted) and market M tokens by option, this month."""
+        return self.tally.users_seg.copy(), self.tally.tokens * usage * tokens_per_base

@@ -1,0 +1,145 @@
+"""The LLM market as a mesa Model: developers as numpy arrays, providers as Agents, one step per month.
+
+Each month, in this order (docs/model.md; one module per phase in :mod:`sim.market`):
+
+1. dated events edit the live scenario (:mod:`sim.edits`), and Meta's strategy in force is read (:mod:`sim.strategies`);
+2. providers step: release models, update quality (flywheel, community) and prices (:mod:`sim.market.providers`);
+3. the Llama licence is checked at each release (:mod:`sim.market.licence`);
+4. the offer is built from the providers (:mod:`sim.market.offer`);
+5. developers adopt, re-choose and pick by the logit rule (:mod:`sim.market.developers`);
+6. consumers split their AI use and Meta's products make or buy (:mod:`sim.market.consumers`); every provider books
+   the month's sales and one row is recorded (:mod:`sim.market.books`).
+
+All randomness comes from ``model.rng`` through children spawned in a fixed order (population, schedules, licence,
+dynamics, read in one block per month: :mod:`sim.streams`), so two runs with the same seed and different Meta
+strategies share the population, the release dates, the adoption and re-choice draws and the taste shocks: they are
+paired counterfactuals.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from sim import strategies
+from sim.catalog import CLOSED_LABS, PROVIDERS
+from sim.choice import Coefficients
+from sim.config import Scenario, month_index
+from sim.loading import apply_event, scenario_copy
+from sim.market import books, offer
+from sim.market.consumers import ConsumerMarket
+from sim.market.developers import DeveloperMarket
+from sim.market.licence import Licence
+from sim.market.providers import ClosedLab, CloudHost, MarketView, Meta, OpenRival, Sales
+from sim.market.terms import ScenarioTerms
+from sim.population import shared_population
+
+
+class LLMMarket(mesa.Model):
+    """Developers choosing between closed APIs and open weights, month by month, and consumers choosing AI products.
+
+    Args:
+        scenario: a validated :class:`sim.config.Scenario` (it is copied; events edit the copy).
+        strategy: Meta's strategy for this run (``open``, ``closed`` or ``absent``); defaults to the scenario's.
+            The scenario's ``meta.switch`` applies to the run whose strategy is the scenario's own ``meta.strategy``.
+        seed: the run's seed; defaults to ``scenario.seed``. Runs with the same seed are paired.
+    """
+
+    def __init__(self, scenario: Scenario, strategy: str | None = None, seed: int | None = None):
+        super().__init__(rng=int(scenario.seed if seed is None else seed))
+        self.cfg = scenario_copy(scenario)
+        self.plan = strategies.plan(self.cfg, strategy)
+        self.cfg.meta.strategy = self.plan.name
+        self.horizon = self.cfg.horizon_months
+        pop_rng, sched_rng, license_rng, dynamics_rng = self.rng.spawn(4)
+        provider_rngs = dict(zip(PROVIDERS, sched_rng.spawn(len(PROVIDERS)), strict=True))
+
+        self.devs = shared_population(self.cfg.population, pop_rng)
+        self.market_volume0 = float(self.devs.volume.astype(np.float64).sum())  # M tokens/month at month 0
+        self.consumers = ConsumerMarket(self.devs, len(self.cfg.population.giants[:self.devs.n]))
+        self.licence = Licence(self.devs.n, license_rng)
+        sample = min(self.cfg.outputs.surplus_sample, self.devs.n)
+        self.surplus_sample = np.unique(np.linspace(0, self.devs.n - 1, sample).astype(np.intp))  # over the strata
+
+        self.labs = [ClosedLab(self, key, provider_rngs[key]) for key in CLOSED_LABS]
+        self.meta = Meta(self, provider_rngs["meta"], self.plan.at(-1))
+        self.rival = OpenRival(self, provider_rngs["open_rival"], llama=self.meta)
+        self.host = CloudHost(self, "cloud_host")
+        self.providers = {p.key: p for p in (*self.labs, self.meta, self.rival, self.host)}
+        self.book_order = (*self.labs, self.host, self.rival, self.meta)  # Meta books last: it reads the host's fee
+
+        self.events = sorted(self.cfg.events, key=lambda e: e.date)
+        self._terms: ScenarioTerms | None = None
+        self.shares = books.Shares()  # last month's shares of adopters
+        self.developers = DeveloperMarket(self.devs, self.cfg, dynamics_rng)
+        self.offer: offer.Offer | None = None
+        self.view: MarketView | None = None
+        self.rows: list[dict] = []
+        self.usage = 1.0  # token use per firm relative to month 0 (population.tokens_growth_per_year)
+
+    @property
+    def month(self) -> int:
+        return self.steps - 1
+
+    @property
+    def strategy(self) -> str:
+        """The name of Meta's strategy in force (``strategy_now`` in the record)."""
+        return self.meta.strategy.name
+
+    def step(self) -> None:
+        t, cfg = self.month, self.cfg
+        self.apply_events(t)
+        if self.plan.switches_at(t):
+            self.meta.adopt(self.plan.at(t))
+            cfg.meta.strategy = self.meta.strategy.name
+        self.usage = cfg.population.tokens_growth_per_year ** (t / 12.0)  # token use per firm vs month 0
+        shares = self.shares
+        self.view = MarketView(t, shares.users, shares.family, shares.llama, shares.open, self.terms())
+        for provider in self.providers.values():
+            provider.step()
+        self.licence.update(cfg.license, self.devs.mau, self.meta)
+        self.offer = offer.build(cfg, t, self.labs, self.meta, self.rival, shares.family, self.terms())
+        self.developers.choose(t, cfg, self.offer, self.coefficients(), self.licence, self.usage)
+        self.rows.append(self.settle(t))
+        if t + 1 >= self.horizon:
+            self.running = False
+
+    def run(self, on_step=None) -> list[dict]:
+        """Step to the horizon; ``on_step`` (a progress callback) is called after each month."""
+        while self.running:
+            self.step()
+            if on_step is not None:
+                on_step()
+        return self.rows
+
+    def apply_events(self, t: int) -> None:
+        """Dated events edit the live scenario at the start of their month (earlier dates apply at month 0)."""
+        while self.events and month_index(self.cfg.start, self.events[0].date) <= t:
+            apply_event(self.cfg, self.events.pop(0))
+            self._terms = None  # the scenario changed: rebuild what depends on it alone
+
+    def settle(self, t: int) -> dict:
+        """Count firms and tokens, split consumer use, let every provider book the month's sales, record the row."""
+        offer_now, cfg = self.offer, self.cfg
+        users_seg, tokens = self.developers.count(self.usage, offer_now.jevons)
+        users = users_seg.sum(axis=1)
+        adopters = users[1:].sum()
+        share_users = self.shares.update(users[1:], adopters)
+        consumers = self.consumers.month(t, cfg, self.terms().consumer, offer_now.quality, users_seg, self.labs,
+                                         self.meta, self.rival)
+        private = books.private_tokens(self.devs, self.labs, offer_now.table, users, cfg, self.usage,
+                                       offer_now.jevons)
+        sales = Sales(t, tokens, private, offer_now.price, tokens.sum(), users_seg, consumers,
+                      self.host.meta_fee(tokens, offer_now.price))
+        for provider in self.book_order:
+            provider.book(sales)
+        return books.record(self, t, sales, users, share_users, adopters)
+
+    def terms(self) -> ScenarioTerms:
+        """The scenario's terms (built on first use, and again after an event edits the scenario)."""
+        if self._terms is None:
+            self._terms = ScenarioTerms(self.cfg)
+        return self._terms
+
+    def coefficients(self) -> Coefficients:
+        return self.terms().coefficients
