@@ -20,6 +20,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from sim import paths
 from sim.config import MAX_HORIZON, MAX_POPULATION, STRATEGIES, Scenario
 from sim.experiments.designs import METHODS, Design, make_design, n_points
 from sim.experiments.parameters import PARAMETER_KINDS, ParamSpec
@@ -224,16 +225,12 @@ def _is_integer_field(scenario: Scenario, dotted: str, file: Path, section: str 
     where = f"{section}.{dotted}"
     if dotted in NOT_SWEPT:
         raise ConfigError(file, where, f"cannot be swept: {NOT_SWEPT[dotted]}")
-    node: object = scenario
-    parts = dotted.split(".")
-    for i, part in enumerate(parts):
-        if isinstance(node, BaseModel) and part in type(node).model_fields:
-            node = getattr(node, part)
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            known = ".".join(parts[:i]) or "the scenario"
-            raise ConfigError(file, where, f"no such scenario parameter ({part!r} is not a field of {known})")
+    try:
+        node = paths.get(scenario, dotted, mappings=False)
+    except paths.NoSuchPath as exc:
+        known = ".".join(exc.parts[: exc.at]) or "the scenario"
+        raise ConfigError(file, where, f"no such scenario parameter ({exc.parts[exc.at]!r} is not a field of "
+                                       f"{known})") from None
     if isinstance(node, (BaseModel, dict, list)):
         raise ConfigError(file, where, "is a section, not a number; name a field inside it")
     if isinstance(node, bool) or not isinstance(node, (int, float)):
