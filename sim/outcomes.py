@@ -23,6 +23,7 @@ from sim.style import OPTION_LABELS
 
 FLYWHEEL_LABS = ("openai", "anthropic", "google", "meta")  # the labs whose records carry flywheel_gain.<lab>
 MONTH = 24  # the month the "_m24" outcomes are read at (a run needs MONTH + 1 months to reach it)
+LLAMA_SHARE = f"llama_token_share_m{MONTH}"  # the headline adoption outcome, kept beside any decision objective
 MAXIMIZE, MINIMIZE = "maximize", "minimize"
 MONEY = "$"
 
@@ -101,7 +102,7 @@ def _share_outcomes() -> list[Outcome]:
                            f"{OPTION_LABELS[o]}: share of adopted developers, final", "share"))
         out.append(Outcome(f"final_share_tokens.{o}", (f"share_tokens.{o}",), "final",
                            f"{OPTION_LABELS[o]}: share of tokens, final", "share"))
-    out.append(Outcome(f"llama_token_share_m{MONTH}", ("share_tokens.llama_hosted", "share_tokens.llama_self"),
+    out.append(Outcome(LLAMA_SHARE, ("share_tokens.llama_hosted", "share_tokens.llama_self"),
                        f"month{MONTH}", f"Llama's share of tokens (hosted + self-hosted), month {MONTH}", "share"))
     out += [Outcome(f"flywheel_gain_m{MONTH}.{lab}", (f"flywheel_gain.{lab}",), f"month{MONTH}",
                     f"{lab}'s data-flywheel quality gain, month {MONTH}", "Elo") for lab in FLYWHEEL_LABS]
