@@ -12,14 +12,15 @@ import difflib
 import functools
 import pickle
 import re
-import typing
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sim.config import Event, Scenario, month_index
+from sim import paths
+from sim.config import Scenario, month_index
+from sim.edits import apply_event, scenario_copy  # noqa: F401 - scenario_copy: sim.model imports it from here
 
 PRESET_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 MAX_FILE_BYTES = 1 << 20  # 1 MiB
@@ -100,29 +101,6 @@ def format_loc(loc: tuple) -> str:
     return out
 
 
-def _model_fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
-    """The field names of the schema block that holds ``loc``'s last key (for "did you mean"); [] if unknown."""
-    node: object = model
-    for part in loc[:-1]:
-        if isinstance(node, type) and issubclass(node, BaseModel):
-            field = node.model_fields.get(part) if isinstance(part, str) else None
-            if field is None:
-                return []
-            node = field.annotation
-        elif typing.get_origin(node) in (list, dict, typing.Union, typing.Annotated) or isinstance(part, int):
-            args = [a for a in typing.get_args(node) if isinstance(a, type) and issubclass(a, BaseModel)]
-            if not args:
-                return []
-            node = args[-1]
-        else:
-            return []
-        while typing.get_origin(node) is typing.Annotated:
-            node = typing.get_args(node)[0]
-    if isinstance(node, type) and issubclass(node, BaseModel):
-        return list(node.model_fields)
-    return []
-
-
 def did_you_mean(word: str, choices: list[str], prefix: str = "") -> str:
     """``; did you mean license.mau_threshold?`` for the closest choice (difflib), or ``""``."""
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
@@ -139,7 +117,7 @@ def raise_validation(file, err: ValidationError, prefix: str = "", model: type[B
     message = first["msg"]
     if first["type"] == "extra_forbidden" and model is not None and loc and isinstance(loc[-1], str):
         parent = path[: -len(str(loc[-1]))]
-        message = "unknown key" + did_you_mean(str(loc[-1]), _model_fields_at(model, loc), parent)
+        message = "unknown key" + did_you_mean(str(loc[-1]), paths.model_fields_at(model, loc), parent)
     message += f" (and {more} more error{'s' * (more > 1)})" if more else ""
     raise ConfigError(file, path or "(document)", message) from None
 
@@ -271,28 +249,10 @@ def parse_assignment(text: str) -> tuple[str, Any]:
 
 def set_in_dict(data: dict, dotted: str, value: Any, source: str) -> None:
     """Write ``value`` at a dotted path of a plain mapping, creating mappings as needed (the schema judges later)."""
-    parts = dotted.split(".")
-    node = data
-    for i, part in enumerate(parts[:-1]):
-        if isinstance(node, list):
-            try:
-                node = node[int(part)]
-            except (ValueError, IndexError):
-                raise ConfigError(source, ".".join(parts[: i + 1]), "no such list item") from None
-            continue
-        child = node.get(part)
-        if child is None:
-            child = node[part] = {}
-        if not isinstance(child, (dict, list)):
-            raise ConfigError(source, ".".join(parts[: i + 1]), "is a value, not a section")
-        node = child
-    if isinstance(node, list):
-        try:
-            node[int(parts[-1])] = value
-        except (ValueError, IndexError):
-            raise ConfigError(source, dotted, "no such list item") from None
-    else:
-        node[parts[-1]] = value
+    try:
+        paths.set_in_data(data, dotted, value)
+    except paths.PathError as exc:
+        raise ConfigError(source, exc.path, exc.message) from None
 
 
 def load_scenario(ref: str | Path, overrides: list[str] | tuple = (), population: int | None = None,
@@ -363,76 +323,6 @@ def validate_scenario(data: dict, file="(scenario)") -> Scenario:
 # --- events -------------------------------------------------------------------------------------------------------
 
 
-def _walk(root: BaseModel, dotted: str):
-    """(parent, key) for a dotted path into the live scenario objects; KeyError when the path does not exist."""
-    parts = dotted.split(".")
-    node: Any = root
-    for part in parts[:-1]:
-        if isinstance(node, BaseModel) and part in type(node).model_fields:
-            node = getattr(node, part)
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        elif isinstance(node, dict) and part in node:
-            node = node[part]
-        else:
-            raise KeyError(dotted)
-    return node, parts[-1]
-
-
-def _get(parent, key):
-    if isinstance(parent, BaseModel) and key in type(parent).model_fields:
-        return getattr(parent, key)
-    if isinstance(parent, dict):
-        return parent.get(key, 0.0)
-    if isinstance(parent, list) and key.isdigit() and int(key) < len(parent):
-        return parent[int(key)]
-    raise KeyError(key)
-
-
-def _put(root: BaseModel, dotted: str, value: Any) -> None:
-    parent, key = _walk(root, dotted)
-    if isinstance(parent, BaseModel) and key in type(parent).model_fields:
-        setattr(parent, key, value)  # validate_assignment checks type and bounds
-    elif isinstance(parent, dict):
-        # Re-assign the whole mapping so the owning model validates it.
-        owner, owner_key = _walk(root, dotted.rsplit(".", 1)[0])
-        setattr(owner, owner_key, {**parent, key: value})
-    else:
-        raise KeyError(dotted)
-
-
-# What a dated event may change: the market and its players, not the run's set-up or Meta's strategy (which
-# defines the counterfactual being compared).
-EVENT_ROOTS = ("adoption", "choice", "market", "providers", "meta", "community", "license", "regulation")
-FIXED_FOR_A_RUN = ("meta.strategy", "meta.releases", "adoption.initial_adopted")  # read once, at the start
-FIXED_LEAVES = ("first_release",)
-
-
-def check_event_path(dotted: str) -> None:
-    fixed = dotted.startswith(FIXED_FOR_A_RUN) or dotted.rsplit(".", 1)[-1] in FIXED_LEAVES
-    if dotted.split(".")[0] not in EVENT_ROOTS or fixed:
-        raise TypeError(f"{dotted!r} cannot change during a run; events may edit {', '.join(EVENT_ROOTS)} "
-                        f"(except {', '.join(FIXED_FOR_A_RUN + FIXED_LEAVES)})")
-
-
-def apply_event(scenario: Scenario, event: Event) -> None:
-    """Apply one event's set/add/multiply edits in place; raises KeyError, TypeError or ValidationError."""
-    for dotted in (*event.set, *event.add, *event.multiply):
-        check_event_path(dotted)
-    for dotted, value in event.set.items():
-        _put(scenario, dotted, value)
-    for op, edits in (("add", event.add), ("multiply", event.multiply)):
-        for dotted, value in edits.items():
-            parent, key = _walk(scenario, dotted)
-            current = _get(parent, key)
-            if isinstance(current, bool) or not isinstance(current, (int, float)):
-                raise TypeError(f"{op} needs a number, the field holds {type(current).__name__}")
-            new = current + value if op == "add" else current * value
-            if isinstance(current, int) and float(new).is_integer():
-                new = int(new)
-            _put(scenario, dotted, new)
-
-
 def check_events(scenario: Scenario, file) -> None:
     """Dry-run every event in date order on a copy, so a bad path or value fails at load time, not mid-run; an
     event outside the simulated months would silently never happen, so it is refused."""
@@ -471,10 +361,3 @@ def parameter_paths() -> list[str]:
     from sim.params import catalogue
 
     return [p.path for p in catalogue()]
-
-
-def scenario_copy(scenario: Scenario) -> Scenario:
-    """A deep copy the model can mutate with events without touching the caller's config: dumped to plain data and
-    validated again, which costs less than half of ``copy.deepcopy`` on pydantic models (a sweep copies the scenario
-    once per run) and re-checks a scenario its caller edited by hand."""
-    return type(scenario).model_validate(scenario.model_dump())

@@ -5,12 +5,11 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel
 
+from sim import paths
 from sim.config import Scenario
 
 
@@ -25,22 +24,6 @@ class Parameter:
     meaning: str
 
 
-def _bounds(field) -> tuple[float | None, float | None]:
-    low = high = None
-    for m in field.metadata:
-        if isinstance(m, (Ge, Gt)):
-            low = m.ge if isinstance(m, Ge) else m.gt
-        if isinstance(m, (Le, Lt)):
-            high = m.le if isinstance(m, Le) else m.lt
-    return low, high
-
-
-def _split_description(text: str | None) -> tuple[str, str]:
-    text = text or ""
-    m = re.search(r"\s*\[([^\]]*)\]$", text)
-    return (m.group(1), text[: m.start()].strip()) if m else ("", text.strip())
-
-
 def catalogue(model: BaseModel | None = None, prefix: str = "", context: str = "") -> list[Parameter]:
     """Every leaf parameter of the scenario schema with its default (from ``model``, else the schema's defaults);
     a leaf without a meaning of its own (a segment of a per-segment table) takes its section's."""
@@ -50,12 +33,12 @@ def catalogue(model: BaseModel | None = None, prefix: str = "", context: str = "
     for name, field in type(model).model_fields.items():
         value = getattr(model, name)
         path = f"{prefix}{name}"
-        unit, meaning = _split_description(field.description)
+        unit, meaning = paths.unit_and_meaning(field.description)
         if isinstance(value, BaseModel):
             rows.extend(catalogue(value, path + ".", meaning or context))
             continue
         meaning = meaning or context
-        low, high = _bounds(field)
+        low, high = paths.bounds(field)
         kind = type(value).__name__ if not isinstance(value, list) else "list"
         rows.append(Parameter(path, kind, value if not isinstance(value, list) else f"[{len(value)} items]",
                               low, high, unit, meaning))

@@ -7,7 +7,6 @@ Colours come from :mod:`sim.style` (Okabe-Ito): an option, provider or strategy 
 
 from __future__ import annotations
 
-import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from scipy import stats  # noqa: E402
 
+from sim import paths  # noqa: E402
 from sim.channels import CHANNEL_NAMES as META_LINES  # noqa: E402
 from sim.channels import LABELS as LEDGER_LABELS  # noqa: E402
 from sim.channels import REPORTED  # noqa: E402
@@ -121,15 +121,6 @@ NOT_OVERRIDES = ("seed", "population.n")  # shown in the facts line, not in titl
 MAX_TITLE_OVERRIDES = 3
 
 
-def _leaves(tree, prefix: str = "") -> dict[str, Any]:
-    if isinstance(tree, dict):
-        out: dict[str, Any] = {}
-        for key, value in tree.items():
-            out.update(_leaves(value, f"{prefix}{key}."))
-        return out
-    return {prefix[:-1]: tree}
-
-
 def run_overrides(run: RunResults) -> list[str]:
     """What a run changed in its preset. Read from ``overrides.yaml`` (a list of ``path=value``) when the folder
     has one; otherwise the leaves of ``scenario.yaml`` that differ from the preset of the same name today (empty
@@ -152,7 +143,7 @@ def run_overrides(run: RunResults) -> list[str]:
         preset = load_scenario(run.name).model_dump(mode="json")
     except ConfigError:
         return []
-    before, after = _leaves(preset), _leaves(run.scenario)
+    before, after = paths.leaves(preset), paths.leaves(run.scenario)
     return [f"{key}={_short(after[key])}" for key in after
             if key not in NOT_OVERRIDES and key in before and after[key] != before[key]]
 
@@ -194,30 +185,14 @@ class FieldSpec:
 def schema_field(dotted: str) -> FieldSpec:
     """The :mod:`sim.config` declaration of a dotted parameter path (``providers.openai.flywheel.strength``,
     ``market.open_gap.0.elo``), so labels and ranges are read from the schema, never repeated."""
-    from pydantic import BaseModel
-
     from sim.config import Scenario
 
-    node: Any = Scenario
-    info = None
-    for part in dotted.split("."):
-        origin = typing.get_origin(node)
-        if origin is list and part.isdigit():
-            node, info = typing.get_args(node)[0], None
-        elif origin is dict:
-            node, info = typing.get_args(node)[1], None
-        elif isinstance(node, type) and issubclass(node, BaseModel) and part in node.model_fields:
-            info = node.model_fields[part]
-            node = info.annotation
-        else:
-            raise KeyError(dotted)
-    text, unit = (info.description or "").strip() if info else "", ""
-    if text.endswith("]") and "[" in text:
-        text, unit = text[: text.rindex("[")].strip(), text[text.rindex("[") + 1 : -1]
-    lo = next((getattr(m, a) for m in (info.metadata if info else ()) for a in ("ge", "gt")
-               if getattr(m, a, None) is not None), None)
-    hi = next((getattr(m, a) for m in (info.metadata if info else ()) for a in ("le", "lt")
-               if getattr(m, a, None) is not None), None)
+    try:
+        info, node = paths.field_at(Scenario, dotted.split("."))
+    except KeyError:
+        raise KeyError(dotted) from None
+    unit, text = paths.unit_and_meaning(info.description if info else None)
+    lo, hi = paths.bounds(info)
     return FieldSpec(dotted, text, unit, lo, hi, info.default if info else None, node)
 
 

@@ -11,14 +11,11 @@ from collections.abc import Callable, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from sim.catalog import OPTIONS, PROVIDERS
-from sim.channels import CHANNEL_NAMES
 from sim.config import STRATEGIES, Scenario
-from sim.consumer import PRODUCTS
 from sim.market import LLMMarket
+from sim.outcomes import discount_factors, evaluate  # noqa: F401 - discount_factors: re-exported (validation, tests)
 
 SEED_MASK = (1 << 63) - 1
-FLYWHEEL_LABS = ("openai", "anthropic", "google", "meta")
 
 
 def derive_seed(*keys: int) -> int:
@@ -70,10 +67,6 @@ def run_once(scenario: Scenario, strategy: str, replicate: int, seed: int,
     return df
 
 
-def discount_factors(months: np.ndarray, annual_rate: float) -> np.ndarray:
-    return (1.0 + annual_rate) ** (-np.asarray(months, dtype=float) / 12.0)
-
-
 def summarize(run: pd.DataFrame, annual_rate: float) -> dict:
     """One run's ids and key outcomes (:func:`outcomes`) from its timeseries rows."""
     out: dict = {c: run[c].iloc[0] for c in ("scenario", "strategy", "replicate", "seed")}
@@ -99,53 +92,10 @@ class RecordColumns(Mapping):
 
 
 def outcomes(run: Mapping, annual_rate: float) -> dict:
-    """A run's key outcomes: NPV of each provider and of each Meta line, final and month-24 shares. ``run`` maps
-    column names to monthly values (a timeseries DataFrame, or :class:`RecordColumns`)."""
-
-    def col(name: str) -> np.ndarray:
-        return np.asarray(run[name], dtype=np.float64)
-
-    months = col("month")
-    disc = discount_factors(months, annual_rate)
-    last, m24 = months.size - 1, 24
-
-    def npv(name: str) -> float:
-        return float((col(name) * disc).sum())
-
-    out: dict = {}
-    for p in PROVIDERS:
-        out[f"npv.{p}"] = npv(f"profit.{p}")
-        out[f"revenue_total.{p}"] = float(np.nansum(col(f"revenue.{p}")))
-    for line in CHANNEL_NAMES:
-        out[f"npv.meta.{line}"] = npv(f"meta.{line}")
-    out["npv.meta_reported"] = npv("meta_reported")
-    for o in OPTIONS:
-        out[f"final_share_users.{o}"] = float(col(f"share_users.{o}")[last])
-        out[f"final_share_tokens.{o}"] = float(col(f"share_tokens.{o}")[last])
-    if months.size > m24:  # month 24 exists only in runs of 25 months or more
-        llama = col("share_tokens.llama_hosted")[m24] + col("share_tokens.llama_self")[m24]
-        out["llama_token_share_m24"] = float(llama)
-        for lab in FLYWHEEL_LABS:
-            out[f"flywheel_gain_m24.{lab}"] = float(col(f"flywheel_gain.{lab}")[m24])
-    else:  # the same keys whatever the horizon, so a metric list read from a short run names them all
-        out["llama_token_share_m24"] = float("nan")
-        out.update({f"flywheel_gain_m24.{lab}": float("nan") for lab in FLYWHEEL_LABS})
-    for lab in FLYWHEEL_LABS:
-        out[f"final_flywheel_gain.{lab}"] = float(col(f"flywheel_gain.{lab}")[last])
-    for name in PRODUCTS:
-        out[f"final_consumer_share.{name}"] = float(col(f"consumer_share.{name}")[last])
-    out["final_adopted_frac"] = float(col("adopted_frac")[last])
-    out["final_commoditization"] = float(col("commoditization")[last])
-    out["mean_dev_surplus"] = skipna_mean(col("dev_surplus"))
-    out["mean_avg_price_paid"] = skipna_mean(col("avg_price_paid"))
-    return out
-
-
-def skipna_mean(values: np.ndarray) -> float:
-    """pandas' Series.mean: NaNs skipped (summed as 0, not counted), NaN when nothing is left."""
-    missing = np.isnan(values)
-    count = values.size - int(missing.sum())
-    return float(np.where(missing, 0.0, values).sum() / count) if count else float("nan")
+    """A run's key outcomes (declared in :mod:`sim.outcomes`: NPV of each provider and of each Meta line, final and
+    month-24 shares...). ``run`` maps column names to monthly values (a timeseries DataFrame, or
+    :class:`RecordColumns`)."""
+    return evaluate(run, annual_rate)
 
 
 def run_outcomes(scenario: Scenario, strategy: str, seed: int) -> dict:

@@ -400,9 +400,12 @@ def test_cli_sweep_smoke_preset_then_analyze(tmp_path):
 def test_runs_skip_the_surplus_sample_unless_a_metric_needs_it(tiny, monkeypatch):
     """The developer surplus is computed only when a sweep asks for it; skipping it changes no other output."""
     from sim.experiments import runs
-    from sim.experiments.runs import SURPLUS_METRIC, execute
+    from sim.experiments.runs import SURPLUS_METRICS, execute
     from sim.runner import simulate
     from tests.helpers import small
+
+    SURPLUS_METRIC = "mean_dev_surplus"
+    assert SURPLUS_METRICS == {SURPLUS_METRIC}  # the one outcome that reads the sample's column
     s = small(n=300, horizon=12)
     with_sample = simulate(s, "open", 5)
     s.outputs.surplus_sample = 0

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from sim import paths
 from sim.config import MAX_LIST, Scenario, YearMonth, month_index
 from sim.loading import ConfigError, raise_validation, read_yaml_mapping, set_in_dict, validate_scenario
 from sim.market import LLMMarket
@@ -196,15 +197,10 @@ def target_value(df: pd.DataFrame, target: Target, scenario: Scenario) -> float:
 
 def value_at(data: dict, path: str):
     """The value at a dotted path of a plain mapping (list items by index), or None when it does not exist."""
-    node = data
-    for part in path.split("."):
-        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        elif isinstance(node, dict) and part in node:
-            node = node[part]
-        else:
-            return None
-    return node
+    try:
+        return paths.get(data, path)
+    except paths.NoSuchPath:
+        return None
 
 
 def check_against(spec: TargetsFile, scenario: Scenario, file) -> None:

@@ -22,6 +22,7 @@ import solara
 from matplotlib.figure import Figure
 from mesa.visualization import Slider, SolaraViz
 
+from sim import paths
 from sim.config import CLOSED_LABS
 from sim.loading import PRESET_DIR, ConfigError, load_scenario
 from sim.market import LLMMarket
@@ -112,17 +113,10 @@ def strategies() -> list[str]:
     return list(typing.get_args(schema_field("meta.strategy").annotation))
 
 
-def _get(scenario, dotted: str):
-    node = scenario
-    for part in dotted.split("."):
-        node = node[int(part)] if isinstance(node, list) else getattr(node, part)
-    return node
-
-
 def knob_defaults(preset: str = DEFAULT_PRESET) -> dict[str, float]:
     """Each slider's starting position: the value in ``preset`` (on the slider's scale)."""
     scenario = load_scenario(preset)
-    return {k.name: k.to_slider_value(_get(scenario, k.paths[0])) for k in KNOBS}
+    return {k.name: k.to_slider_value(paths.get(scenario, k.paths[0])) for k in KNOBS}
 
 
 def model_params() -> dict:
@@ -249,7 +243,7 @@ def ScenarioInfo(model: DashboardMarket):
     date = model.dates[month - 1].strftime("%Y-%m") if month else "not started"
     first = cfg.description.strip().split(". ")[0].rstrip(".") + "."
     items = "".join(
-        f"<li>{html.escape(knob.title)}: <b>{_get(cfg, knob.paths[0]):,.4g}</b> {html.escape(knob.spec.unit)}"
+        f"<li>{html.escape(knob.title)}: <b>{paths.get(cfg, knob.paths[0]):,.4g}</b> {html.escape(knob.spec.unit)}"
         f" <span style='color:#666'>— {html.escape(knob.meaning)}</span></li>" for knob in KNOBS)
     notice = f"<p style='color:#D55E00'>⚠ {html.escape(model.notice)}</p>" if model.notice else ""
     body = (f"<p><b>{html.escape(cfg.name)}</b> — {html.escape(first)}</p>"

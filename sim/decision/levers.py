@@ -47,6 +47,7 @@ from sim.experiments.schema import (
     summary_metrics,
 )
 from sim.loading import ConfigError, raise_validation, read_yaml_mapping, set_in_dict, validate_scenario
+from sim.outcomes import LLAMA_SHARE
 from sim.runner import derive_seed
 
 FORMAT = 1  # bump when the output layout changes, so old folders are not resumed into
@@ -359,7 +360,7 @@ def _optimize(spec: OptimizeSpec, file: Path, scenario_file: Path, base: dict) -
     investor = None
     if spec.investor is not None and spec.investor.metric in available:
         investor = spec.investor.metric
-    metrics = tuple(dict.fromkeys(m for m in (spec.metric, investor, "llama_token_share_m24") if m in available))
+    metrics = tuple(dict.fromkeys(m for m in (spec.metric, investor, LLAMA_SHARE) if m in available))
     seeds = tuple(derive_seed(spec.seed, 1, w) for w in range(spec.worlds))
     return OptimizeProblem(spec, file, scenario_file, base, levers, worlds, seeds, metrics, investor,
                            _hash(spec, base, metrics))
@@ -409,7 +410,7 @@ def _game(spec: GameSpec, file: Path, scenario_file: Path, base: dict) -> GamePr
     unknown = sorted(set(spec.status_quo or {}) - set(players))
     if unknown:
         raise ConfigError(file, f"status_quo.{unknown[0]}", "is not a player")
-    metrics = tuple(dict.fromkeys(m for m in (*payoffs, "llama_token_share_m24") if m in available))
+    metrics = tuple(dict.fromkeys(m for m in (*payoffs, LLAMA_SHARE) if m in available))
     return GameProblem(spec, file, scenario_file, base, players, tuple(menus), tuple(payoffs), tuple(status),
                        metrics, _hash(spec, base, metrics))
 

@@ -10,9 +10,10 @@ import pickle
 from dataclasses import dataclass, field
 
 from sim.loading import ConfigError, set_in_dict, validate_scenario
+from sim.outcomes import reading
 from sim.runner import run_outcomes
 
-SURPLUS_METRIC = "mean_dev_surplus"  # the one summary metric read from the developer-surplus sample
+SURPLUS_METRICS = reading("dev_surplus")  # the summary metrics read from the developer-surplus sample
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +52,7 @@ class RunContext:
         scenario = self._recent.get(values)
         if scenario is None:  # (a worker's threads may race here: at worst both validate, never a wrong scenario)
             scenario = self.scenario_at(values)
-            if SURPLUS_METRIC not in self.metrics:
+            if SURPLUS_METRICS.isdisjoint(self.metrics):
                 scenario.outputs.surplus_sample = 0
             self._recent.clear()
             self._recent[values] = scenario

@@ -13,13 +13,13 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from sim import paths
 from sim.config import MAX_HORIZON, MAX_POPULATION, STRATEGIES, Scenario
 from sim.experiments.designs import METHODS, Design, make_design, n_points
 from sim.experiments.parameters import PARAMETER_KINDS, ParamSpec
@@ -34,7 +34,8 @@ from sim.loading import (
     set_in_dict,
     validate_scenario,
 )
-from sim.runner import derive_seed, run_outcomes
+from sim.outcomes import NAMES
+from sim.runner import derive_seed
 
 EXPERIMENT_DIR = PRESET_DIR.parent / "experiments"
 MAX_RUNS = 1_000_000  # more runs than this is a mistake on one machine and a budget question on a cluster
@@ -224,16 +225,12 @@ def _is_integer_field(scenario: Scenario, dotted: str, file: Path, section: str 
     where = f"{section}.{dotted}"
     if dotted in NOT_SWEPT:
         raise ConfigError(file, where, f"cannot be swept: {NOT_SWEPT[dotted]}")
-    node: object = scenario
-    parts = dotted.split(".")
-    for i, part in enumerate(parts):
-        if isinstance(node, BaseModel) and part in type(node).model_fields:
-            node = getattr(node, part)
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            known = ".".join(parts[:i]) or "the scenario"
-            raise ConfigError(file, where, f"no such scenario parameter ({part!r} is not a field of {known})")
+    try:
+        node = paths.get(scenario, dotted, mappings=False)
+    except paths.NoSuchPath as exc:
+        known = ".".join(exc.parts[: exc.at]) or "the scenario"
+        raise ConfigError(file, where, f"no such scenario parameter ({exc.parts[exc.at]!r} is not a field of "
+                                       f"{known})") from None
     if isinstance(node, (BaseModel, dict, list)):
         raise ConfigError(file, where, "is a section, not a number; name a field inside it")
     if isinstance(node, bool) or not isinstance(node, (int, float)):
@@ -283,12 +280,9 @@ def _check_values(spec: ExperimentSpec, file: Path, scenario_file: Path, base: d
               else "")
 
 
-@lru_cache(maxsize=1)
 def summary_metrics() -> tuple[str, ...]:
-    """Every metric ``sim.runner.outcomes`` reports, read from a tiny run so the list never goes stale."""
-    probe = Scenario.model_validate({"name": "probe", "description": "metric names", "seed": 0,
-                                     "horizon_months": 2, "population": {"n": 20}})
-    return tuple(run_outcomes(probe, "open", 0))
+    """Every metric ``sim.runner.outcomes`` reports, in its order: the declared outcomes (no model is run)."""
+    return NAMES
 
 
 def _select_metrics(spec: ExperimentSpec, file: Path) -> tuple[str, ...]:

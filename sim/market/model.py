@@ -25,7 +25,7 @@ from sim import strategies
 from sim.catalog import CLOSED_LABS, PROVIDERS
 from sim.choice import Coefficients
 from sim.config import Scenario, month_index
-from sim.loading import apply_event, scenario_copy
+from sim.edits import apply_event, scenario_copy
 from sim.market import books, offer
 from sim.market.consumers import ConsumerMarket
 from sim.market.developers import DeveloperMarket
