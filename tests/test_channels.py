@@ -153,3 +153,17 @@ def test_old_boolean_v_reads_as_one_or_zero_and_bad_new_keys_are_one_line_errors
         assert main(["validate", str(path)]) == 2
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and field in err and "bad.yaml" in err
+
+
+def test_meta_ai_quality_is_the_model_meta_ai_runs_on_when_bought_or_self_hosted():
+    """Without a model of its own, Meta AI's quality is the bought API's in months a lab sells it, and the self-hosted
+    open model's in the other months (in the baseline Meta buys at first, then self-hosts as open models improve)."""
+    labs = ("openai", "anthropic", "google")
+    (df,) = paired(("absent",), seeds=(1,))["absent"]
+    live = df["month"] >= 9  # Meta AI launches in 2023-09
+    bought = df[[f"meta_contract.{lab}" for lab in labs]].sum(axis=1) > 0
+    own = live & ~bought
+    assert own.any() and (live & bought).any()
+    assert np.allclose(df.loc[own, "meta_ai_quality"], df.loc[own, "quality.open_hosted"])
+    best_closed = df[[f"quality.{lab}" for lab in labs]].max(axis=1)
+    assert np.allclose(df.loc[live & bought, "meta_ai_quality"], best_closed[live & bought])

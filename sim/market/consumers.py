@@ -59,8 +59,8 @@ class ConsumerMarket:
             own_tokens = c.tokens_per_user_month * s[consumer.META_AI] * users
             cost = own_tokens * meta.unit_cost(t) * (1.0 - meta.community_cost_cut())
         else:  # buy the best closed API at a negotiated price, or self-host the best open model
-            s, cost, seller, contract = source_meta_products(cfg, t, labs, rival, meta, shares_with,
-                                                             value_per_share, users)
+            s, cost, seller, contract, q[consumer.META_AI] = source_meta_products(cfg, t, labs, rival, meta,
+                                                                                 shares_with, value_per_share, users)
         revenue = {k: s[PRODUCT[k]] * users * getattr(c, k).revenue_per_user_month for k in _LAB_PRODUCTS}
         return Consumers(s, users, q.copy(), cost, seller, contract, revenue, at_risk)
 
@@ -89,7 +89,7 @@ def source_meta_products(cfg, t, labs, rival, meta, shares_with, value_per_share
     """Make or buy when Meta has no model of its own: buy the best closed API at P = c_j T + theta_b S (S: Meta's
     surplus over self-hosting, shared by Nash bargaining), booked by the seller as a private contract, or self-host
     the best open model (the other families, a lab's own open weights, or Llama weights left behind), whichever is
-    worth more. Returns (shares, cost, seller key or None, (price paid, M tokens))."""
+    worth more. Returns (shares, cost, seller key or None, (price paid, M tokens), the quality Meta AI runs on)."""
     tau = cfg.consumer.tokens_per_user_month
     sellers = [lab for lab in labs if lab.enabled]
     opens = [lab.open_weights_quality() for lab in labs if lab.open_weights_live(t)]
@@ -104,7 +104,7 @@ def source_meta_products(cfg, t, labs, rival, meta, shares_with, value_per_share
         s_self = shares_with(q_open)
         unit = serving_cost(cfg, t, q_rel) * self_unit
         tokens = tau * s_self[consumer.META_AI] * users
-        best_self = (s_self, tokens * unit, value_per_share * s_self[consumer.META_AI] - tokens * unit)
+        best_self = (s_self, tokens * unit, value_per_share * s_self[consumer.META_AI] - tokens * unit, q_open)
     if sellers:
         lab = max(sellers, key=lambda x: x.quality)
         s_buy = shares_with(lab.quality)
@@ -113,7 +113,7 @@ def source_meta_products(cfg, t, labs, rival, meta, shares_with, value_per_share
         surplus = value_per_share * s_buy[consumer.META_AI] - at_cost - (best_self[2] if best_self else 0.0)
         if best_self is None or surplus > 0:
             paid = at_cost + cfg.consumer.buy_surplus_share * max(surplus, 0.0)
-            return s_buy, paid, lab.key, (paid, tokens)
+            return s_buy, paid, lab.key, (paid, tokens), lab.quality
     if best_self is not None:
-        return best_self[0], best_self[1], None, (0.0, 0.0)
-    return shares_with(np.nan), 0.0, None, (0.0, 0.0)
+        return best_self[0], best_self[1], None, (0.0, 0.0), best_self[3]
+    return shares_with(np.nan), 0.0, None, (0.0, 0.0), np.nan
