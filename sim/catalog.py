@@ -6,12 +6,18 @@ that shares a network effect and community), whether its weights are open, and a
 ``self``). Every array over options, every list of labs, every colour and label in the figures is derived from the
 tables below, so adding an option or a lab is one row here, not an edit in lockstep across the code.
 
+A scenario may add providers in YAML alone (``providers.<key>: {like: anthropic, ...}``, :mod:`sim.config`): a new
+closed lab brings its API and a slot for its own open weights, a new open family its hosted and self-hosted routes,
+appended after the built-in options. :func:`catalog_of` builds the scenario's :class:`Catalog`; the module-level
+names below are those of the built-in catalogue (:data:`DEFAULT`).
+
 Indices are fixed so that arrays over options have the same columns whatever Meta's strategy; an option that does not
 exist in a run is simply unavailable (its share is 0). "Not adopted" is choice -1, not an option.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -88,46 +94,105 @@ PRODUCT_TABLE = (
     Product("apps", None),  # the rest of the platform segment's apps
 )
 
-# ---- derived: names -------------------------------------------------------------------------------------------------
-PROVIDERS = tuple(p.key for p in PROVIDER_TABLE)
-OPTIONS = tuple(o.key for o in OPTION_TABLE)
-CLOSED_LABS = tuple(p.key for p in PROVIDER_TABLE if p.kind == "closed_lab")
-MODEL_MAKERS = tuple(p.key for p in PROVIDER_TABLE if p.kind != "host")  # whose models have a family
-FAMILIES = MODEL_MAKERS  # model families, for the network and concentration terms: one per model maker
-FLYWHEEL_LABS = (*CLOSED_LABS, "meta")  # providers with a data flywheel (Meta's runs while it sells an API)
-PRODUCTS = tuple(p.key for p in PRODUCT_TABLE)
-PRODUCT_OWNER = {p.key: p.owner for p in PRODUCT_TABLE if p.owner is not None}
-K = len(OPTIONS)
-IDX = {name: i for i, name in enumerate(OPTIONS)}
-FAMILY = {name: i for i, name in enumerate(FAMILIES)}
-PRODUCT = {name: i for i, name in enumerate(PRODUCTS)}
+MAX_PROVIDERS = 12  # built-in and added: keeps every figure legible and every array small
+LIKE_KINDS = {"openai": "closed_lab", "anthropic": "closed_lab", "google": "closed_lab", "open_rival": "open_family"}
+EXTRA_COLOURS = ("#44AA99", "#AA4499", "#DDCC77", "#332288", "#117733", "#88CCEE")  # Paul Tol's, unused above
 
 
-def _mask(test) -> np.ndarray:
-    return np.array([bool(test(o)) for o in OPTION_TABLE], dtype=bool)
+class Catalog:
+    """Every list, index and array over providers, options and products, derived from three tables of records."""
+
+    def __init__(self, providers: tuple[Provider, ...], options: tuple[Option, ...], products: tuple[Product, ...]):
+        self.provider_table, self.option_table, self.product_table = providers, options, products
+        self.PROVIDERS = tuple(p.key for p in providers)
+        self.OPTIONS = tuple(o.key for o in options)
+        self.CLOSED_LABS = tuple(p.key for p in providers if p.kind == "closed_lab")
+        self.OPEN_FAMILIES = tuple(p.key for p in providers if p.kind == "open_family")  # besides Llama
+        self.FAMILIES = tuple(p.key for p in providers if p.kind != "host")  # one per model maker
+        self.FLYWHEEL_LABS = (*self.CLOSED_LABS, "meta")  # a data flywheel (Meta's runs while it sells an API)
+        self.PRODUCTS = tuple(p.key for p in products)
+        self.PRODUCT_OWNER = {p.key: p.owner for p in products if p.owner is not None}
+        self.K = len(options)
+        self.IDX = {name: i for i, name in enumerate(self.OPTIONS)}
+        self.FAMILY = {name: i for i, name in enumerate(self.FAMILIES)}
+        self.PRODUCT = {name: i for i, name in enumerate(self.PRODUCTS)}
+        self.IS_OPEN = self._mask(lambda o: o.open)
+        self.IS_SELF = self._mask(lambda o: o.route == "self")
+        self.IS_HOSTED_OPEN = self.IS_OPEN & ~self.IS_SELF
+        self.IS_META = self._mask(lambda o: o.owner == "meta")
+        self.IS_LLAMA = self.IS_META & self.IS_OPEN
+        self.IS_LAB_OPEN = self._mask(lambda o: o.open and o.owner in self.CLOSED_LABS)
+        self.FAMILY_OF = np.array([self.FAMILY[o.family] for o in options])
+        self.CLOSED_OPTIONS = np.flatnonzero(~self.IS_OPEN)
+        self.API_OF = {o.owner: i for i, o in enumerate(options) if o.route == "api"}  # each API seller's option
+        self.LAB_OPEN = {o.owner: i for i, o in enumerate(options) if o.open and o.owner in self.CLOSED_LABS}
+        self.ROUTES_OF = {"open_rival": (self.IDX["open_hosted"], self.IDX["open_self"])}  # Mistral, Qwen...
+        self.ROUTES_OF.update({f: (self.IDX[f"{f}_hosted"], self.IDX[f"{f}_self"]) for f in self.OPEN_FAMILIES
+                               if f != "open_rival"})
+        self.META_API = self.API_OF["meta"]
+        self.LLAMA_HOSTED, self.LLAMA_SELF = self.IDX["llama_hosted"], self.IDX["llama_self"]
+        self.OTHER_HOSTED_OPEN = self.IS_HOSTED_OPEN & ~self.IS_LLAMA  # open families, labs' own weights
+        self.OPTION_LABELS = {o.key: o.label for o in options}
+        self.OPTION_COLORS = {o.key: o.colour for o in options}
+        self.OPTION_STYLES = {o.key: o.style for o in options}
+        self.OPTION_HATCHES = {o.key: o.hatch for o in options}
+        self.PROVIDER_COLORS = {p.key: p.colour for p in providers}
+        self.PROVIDER_LABELS = {p.key: p.label for p in providers}
+
+    def _mask(self, test) -> np.ndarray:
+        return np.array([bool(test(o)) for o in self.option_table], dtype=bool)
+
+    def family_routes(self, family: str) -> np.ndarray:
+        """The options of an open family (hosted, self-hosted)."""
+        return np.array(self.ROUTES_OF[family])
 
 
-# ---- derived: arrays over options -------------------------------------------------------------------------------
-IS_OPEN = _mask(lambda o: o.open)
-IS_SELF = _mask(lambda o: o.route == "self")
-IS_HOSTED_OPEN = IS_OPEN & ~IS_SELF
-IS_META = _mask(lambda o: o.owner == "meta")
-IS_LLAMA = IS_META & IS_OPEN
-IS_LAB_OPEN = _mask(lambda o: o.open and o.owner in CLOSED_LABS)
-FAMILY_OF = np.array([FAMILY[o.family] for o in OPTION_TABLE])
-CLOSED_OPTIONS = np.flatnonzero(~IS_OPEN)
-API_OF = {o.owner: i for i, o in enumerate(OPTION_TABLE) if o.route == "api"}  # each API seller's option
-LAB_OPEN = {o.owner: i for i, o in enumerate(OPTION_TABLE) if o.open and o.owner in CLOSED_LABS}  # gpt-oss, Gemma
-META_API = API_OF["meta"]
-LLAMA_HOSTED, LLAMA_SELF = (IDX[k] for k in ("llama_hosted", "llama_self"))
-OPEN_HOSTED, OPEN_SELF = (IDX[k] for k in ("open_hosted", "open_self"))
-RIVAL_OPTIONS = np.flatnonzero(_mask(lambda o: o.owner == "open_rival"))  # Mistral, DeepSeek, Qwen...
-OTHER_HOSTED_OPEN = IS_HOSTED_OPEN & ~IS_LLAMA  # hosted by the clouds besides Llama: open families, labs' own weights
+DEFAULT = Catalog(PROVIDER_TABLE, OPTION_TABLE, PRODUCT_TABLE)
 
-# ---- derived: figures ---------------------------------------------------------------------------------------------
-OPTION_LABELS = {o.key: o.label for o in OPTION_TABLE}
-OPTION_COLORS = {o.key: o.colour for o in OPTION_TABLE}
-OPTION_STYLES = {o.key: o.style for o in OPTION_TABLE}
-OPTION_HATCHES = {o.key: o.hatch for o in OPTION_TABLE}
-PROVIDER_COLORS = {p.key: p.colour for p in PROVIDER_TABLE}
-PROVIDER_LABELS = {p.key: p.label for p in PROVIDER_TABLE}
+
+def added_rows(key: str, kind: str, label: str, colour: str) -> tuple[Provider, tuple[Option, ...]]:
+    """The provider and options a scenario adds: a closed lab's API and its own open weights (hosted), or an open
+    family's hosted and self-hosted routes."""
+    provider = Provider(key, label, kind, colour)
+    if kind == "closed_lab":
+        return provider, (Option(key, f"{label} API", key, key, False, "api", colour, "-", ""),
+                          Option(f"{key}_open", f"{label} open weights", key, key, True, "hosted", colour, "-.", "xx"))
+    return provider, (Option(f"{key}_hosted", f"{label}, hosted", key, key, True, "hosted", colour, "--", "//"),
+                      Option(f"{key}_self", f"{label}, self-hosted", key, key, True, "self", colour, ":", ".."))
+
+
+@functools.lru_cache(maxsize=64)
+def build(added: tuple[tuple[str, str, str], ...], products: tuple[str, ...]) -> Catalog:
+    """The catalogue with ``added`` providers ((key, kind, label) in declaration order) and consumer products."""
+    if not added and not products:
+        return DEFAULT
+    providers, options = list(PROVIDER_TABLE), list(OPTION_TABLE)
+    for i, (key, kind, label) in enumerate(added):
+        provider, rows = added_rows(key, kind, label, EXTRA_COLOURS[i % len(EXTRA_COLOURS)])
+        providers.insert(len(providers) - 1, provider)  # before the clouds: hosts stay last
+        options.extend(rows)
+    own = tuple(Product(key, key) for key in products)
+    return Catalog(tuple(providers), tuple(options), PRODUCT_TABLE[:4] + own + PRODUCT_TABLE[4:])
+
+
+def catalog_of(cfg) -> Catalog:
+    """The catalogue of a validated scenario: the built-in one plus the providers and products it adds."""
+    added = tuple((key, p.kind, p.label) for key, p in (cfg.providers.model_extra or {}).items())
+    products = tuple((cfg.consumer.model_extra or {}).keys())
+    return build(added, products)
+
+
+# ---- the built-in catalogue's names, for code that needs no scenario --------------------------------------------
+PROVIDERS, OPTIONS, CLOSED_LABS, FAMILIES = DEFAULT.PROVIDERS, DEFAULT.OPTIONS, DEFAULT.CLOSED_LABS, DEFAULT.FAMILIES
+FLYWHEEL_LABS, PRODUCTS, PRODUCT_OWNER, K = DEFAULT.FLYWHEEL_LABS, DEFAULT.PRODUCTS, DEFAULT.PRODUCT_OWNER, DEFAULT.K
+IDX, FAMILY, PRODUCT = DEFAULT.IDX, DEFAULT.FAMILY, DEFAULT.PRODUCT
+IS_OPEN, IS_SELF, IS_HOSTED_OPEN, IS_META = DEFAULT.IS_OPEN, DEFAULT.IS_SELF, DEFAULT.IS_HOSTED_OPEN, DEFAULT.IS_META
+IS_LLAMA, IS_LAB_OPEN, FAMILY_OF = DEFAULT.IS_LLAMA, DEFAULT.IS_LAB_OPEN, DEFAULT.FAMILY_OF
+CLOSED_OPTIONS, API_OF, LAB_OPEN, META_API = DEFAULT.CLOSED_OPTIONS, DEFAULT.API_OF, DEFAULT.LAB_OPEN, DEFAULT.META_API
+LLAMA_HOSTED, LLAMA_SELF, OTHER_HOSTED_OPEN = DEFAULT.LLAMA_HOSTED, DEFAULT.LLAMA_SELF, DEFAULT.OTHER_HOSTED_OPEN
+OPEN_HOSTED, OPEN_SELF = DEFAULT.ROUTES_OF["open_rival"]
+RIVAL_OPTIONS = DEFAULT.family_routes("open_rival")
+OPTION_LABELS, OPTION_COLORS, OPTION_STYLES = DEFAULT.OPTION_LABELS, DEFAULT.OPTION_COLORS, DEFAULT.OPTION_STYLES
+LAB_OPEN_KEYS = tuple(DEFAULT.OPTIONS[i] for i in LAB_OPEN.values())  # brand: open_hosted + the lab's premium
+OPTION_HATCHES, PROVIDER_COLORS, PROVIDER_LABELS = DEFAULT.OPTION_HATCHES, DEFAULT.PROVIDER_COLORS, \
+    DEFAULT.PROVIDER_LABELS

@@ -15,12 +15,12 @@ Nothing here touches a Model, so it can be checked against the analytic logit an
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from sim import kernels
-from sim.catalog import IS_LLAMA, IS_META, IS_SELF, K
+from sim.catalog import DEFAULT
 
 TINY = np.float32(2.0**-26)
 _NO_CHOICES = np.empty(0, np.int8)  # no current options: no switching cost
@@ -38,11 +38,19 @@ class OptionTable:
     private_cap: np.ndarray  # largest leak penalty before a private tier is cheaper (inf: no private tier)
     available: np.ndarray  # bool: offered at all this month
     outside: float = -np.inf  # u0, utility of the outside option (-inf: none)
+    is_meta: np.ndarray = field(default_factory=lambda: DEFAULT.IS_META)  # Meta's (trust), from the catalogue
+    is_self: np.ndarray = field(default_factory=lambda: DEFAULT.IS_SELF)  # self-hosted (the capability bar)
+    is_llama: np.ndarray = field(default_factory=lambda: DEFAULT.IS_LLAMA)  # Llama's (the licence clause)
 
     def __post_init__(self):  # the columns the compiled utilities read: float32 (and bool)
         for name in ("base", "price", "fixed_cost", "ownership", "leak", "private_cap"):
             setattr(self, name, np.asarray(getattr(self, name), dtype=np.float32))
         self.available = np.asarray(self.available, dtype=bool)
+
+    @property
+    def k(self) -> int:
+        """The number of options."""
+        return self.base.size
 
 
 @dataclass
@@ -95,23 +103,23 @@ def utilities(opt: OptionTable, co: Coefficients, tokens, sensitivity, capabilit
     """
     m = tokens.shape[0]
     per_fixed = fixed_share(co, tokens, capability)
-    v = np.empty((m, K), dtype=np.float32)
+    v = np.empty((m, opt.k), dtype=np.float32)
     v[:] = opt.base
-    for j in range(K):
+    for j in range(opt.k):
         v[:, j] -= cost_term(opt, co, j, per_fixed)
     sens = sensitivity[:, None]
     v += (co.beta_own * opt.ownership) * sens
     leak = (co.beta_leak * opt.leak) * sens
     np.minimum(leak, opt.private_cap, out=leak)
     v -= leak
-    v -= co.trust_by_segment[segment][:, None] * IS_META
+    v -= co.trust_by_segment[segment][:, None] * opt.is_meta
     if co.switching_cost:
         stays = current >= 0
         v[stays] -= co.switching_cost
         v[stays, current[stays]] += co.switching_cost
     mask = np.broadcast_to(~opt.available, v.shape).copy()
-    mask |= (capability < co.selfhost_capability)[:, None] & IS_SELF
-    mask |= license_blocked[:, None] & IS_LLAMA
+    mask |= (capability < co.selfhost_capability)[:, None] & opt.is_self
+    mask |= license_blocked[:, None] & opt.is_llama
     v[mask] = -np.inf
     if outside_ok is not None:  # leaving is moving off the current option: it costs S too
         u0 = np.float32(opt.outside) - np.where(current >= 0, np.float32(co.switching_cost), np.float32(0.0))
@@ -161,7 +169,7 @@ def logit_choice(opt: OptionTable, co: Coefficients, tokens, sensitivity, capabi
         np.negative(block, out=block)
         np.log(block, out=block)
         block *= np.float32(-co.mu)
-    add_utilities(z[:K], opt, co, tokens, sensitivity, capability, segment, current, license_blocked)
+    add_utilities(z[:opt.k], opt, co, tokens, sensitivity, capability, segment, current, license_blocked)
     if outside_ok is None:
         outside_ok = np.zeros(z.shape[1], dtype=bool)
     return kernels.pick_best(z, offered, np.float32(opt.outside), outside_ok)
@@ -189,8 +197,9 @@ def add_utilities(z: np.ndarray, opt: OptionTable, co: Coefficients, tokens, sen
     cost = np.float32(co.alpha) * box_cox(bills, co.cost_lambda)  # alpha g, as cost_term: numpy's float32 logs
     kernels.add_utilities(
         z, opt.base, cost, opt.fixed_cost, opt.available, opt.ownership, opt.leak, opt.private_cap,
-        np.float32(co.beta_own), np.float32(co.beta_leak), IS_META, co.trust_by_segment, segment, sensitivity,
-        IS_SELF, capability, np.float32(co.selfhost_capability), IS_LLAMA, np.asarray(license_blocked, dtype=bool),
+        np.float32(co.beta_own), np.float32(co.beta_leak), opt.is_meta, co.trust_by_segment, segment, sensitivity,
+        opt.is_self, capability, np.float32(co.selfhost_capability), opt.is_llama,
+        np.asarray(license_blocked, dtype=bool),
         _NO_CHOICES if current is None else current, np.float32(0.0 if current is None else co.switching_cost))
 
 

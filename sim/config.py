@@ -10,10 +10,13 @@ import functools
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+
+from sim import catalog
+from sim.catalog import CLOSED_LABS, LIKE_KINDS, MAX_PROVIDERS
+from sim.paths import deep_merge
 
 SEGMENTS = ("startup", "enterprise", "regulated", "platform")
-CLOSED_LABS = ("openai", "anthropic", "google")
 STRATEGIES = ("open", "closed", "absent")
 
 # Hard limits that keep a hostile or mistaken file from exhausting memory or time.
@@ -49,6 +52,27 @@ def _f(default, lo=None, hi=None, unit="", doc=""):
     return Field(default, ge=lo, le=hi, description=f"{doc} [{unit}]" if unit else doc)
 
 
+def _plain(value) -> dict:
+    """A section as plain data (it may come validated, e.g. a scenario copied by dumping it)."""
+    return value.model_dump() if isinstance(value, BaseModel) else dict(value)
+
+
+def check_added_keys(added: dict, built_in: int, what: str) -> None:
+    """The keys a scenario adds are new names (not an option, product or provider of the built-in catalogue),
+    each with a ``like``, and no more than the catalogue holds."""
+    taken = set(catalog.OPTIONS) | set(catalog.PRODUCTS) | set(catalog.PROVIDERS)
+    for key, entry in added.items():
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,30}", key):
+            raise ValueError(f"{key}: an added {what}'s key is lower-case letters, digits and _")
+        clash = {key, f"{key}_open", f"{key}_hosted", f"{key}_self"} & taken
+        if clash:
+            raise ValueError(f"{key}: clashes with the built-in name {sorted(clash)[0]!r}; choose another key")
+        if not isinstance(entry, dict | BaseModel) or "like" not in _plain(entry):
+            raise ValueError(f"{key}: unknown field; an added {what} needs `like: <a built-in {what}>`")
+    if built_in and built_in + len(added) > MAX_PROVIDERS:
+        raise ValueError(f"at most {MAX_PROVIDERS} providers in all ({built_in} built in); this adds {len(added)}")
+
+
 class SegmentShares(Section):
     startup: float = _f(0.60, 0, 1, "share", "small teams and start-ups")
     enterprise: float = _f(0.25, 0, 1, "share", "established firms")
@@ -71,17 +95,9 @@ class PerSegment(Section):
     platform: float = Field(0.0, ge=-50, le=50)
 
 
-class PerOption(Section):
-    """One number per option (names as in sim/options.py)."""
-
-    openai: float = Field(0.0, ge=-50, le=50)
-    anthropic: float = Field(0.0, ge=-50, le=50)
-    google: float = Field(0.0, ge=-50, le=50)
-    meta_api: float = Field(0.0, ge=-50, le=50)
-    llama_hosted: float = Field(0.0, ge=-50, le=50)
-    llama_self: float = Field(0.0, ge=-50, le=50)
-    open_hosted: float = Field(0.0, ge=-50, le=50)
-    open_self: float = Field(0.0, ge=-50, le=50)
+PerOption = create_model(
+    "PerOption", __base__=Section, __doc__="One number per option whose brand is set directly (sim/catalog.py).",
+    **{o: (float, Field(0.0, ge=-50, le=50)) for o in catalog.OPTIONS if o not in catalog.LAB_OPEN_KEYS})
 
 
 class BetaParams(Section):
@@ -331,7 +347,41 @@ class SelfHost(Section):
     variable_cost_multiplier: float = _f(1.0, 0, 100, "", "self-host cost per token / host serving cost")
 
 
+class Added(Section):
+    """What a provider a scenario adds declares beside the parameters it copies from ``like`` (docs/model.md,
+    "Adding a provider")."""
+
+    label: str = Field(min_length=1, max_length=40, description="its name in tables and figures")
+    enters: YearMonth | None = Field(None, description="first month its models are offered (YYYY-MM; none: "
+                                                       "from the start)")
+    brand: float | None = Field(None, ge=-50, le=50, description="brand constant of its options in the developers' "
+                                                                 "choice (none: that of the provider it is like)")
+
+
+class AddedLab(ClosedLabParams, Added):
+    """A closed lab a scenario adds (xAI, a national champion...): a paid API with a flywheel, like ``like``."""
+
+    kind: Literal["closed_lab"] = "closed_lab"
+    like: Literal["openai", "anthropic", "google"]
+
+
+class AddedFamily(OpenRivalParams, Added):
+    """An open-weight family a scenario adds (DeepSeek, Qwen...): free weights, hosted or self-hosted."""
+
+    kind: Literal["open_family"] = "open_family"
+    like: Literal["open_rival"]
+
+
+AddedProvider = Annotated[AddedLab | AddedFamily, Field(discriminator="kind")]
+
+
 class Providers(Section):
+    """The built-in providers' parameters, and any a scenario adds: ``providers.<key>: {like: <provider>, label: ...,
+    enters: YYYY-MM, ...}`` copies the scenario's parameters of ``like`` and overrides what it lists."""
+
+    model_config = ConfigDict(extra="allow", strict=True, validate_assignment=True)
+    __pydantic_extra__: dict[str, AddedProvider]
+
     openai: ClosedLabParams = _lab(40.0, 6, "2023-03",
                                    [("2023-01", 20.0), ("2023-03", 8.0), ("2023-11", 5.0), ("2024-05", 3.5),
                                     ("2024-08", 2.5)], 1.0e8)
@@ -343,6 +393,23 @@ class Providers(Section):
     open_rival: OpenRivalParams = OpenRivalParams()
     cloud_host: CloudHostParams = CloudHostParams()
     selfhost: SelfHost = SelfHost()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _copy_like(cls, data):
+        """Each added provider starts from the scenario's parameters of the provider it is ``like``."""
+        if not isinstance(data, dict):
+            return data
+        added = {k: v for k, v in data.items() if k not in cls.model_fields}
+        check_added_keys(added, len(catalog.PROVIDERS), "provider")
+        out = dict(data)
+        for key, entry in added.items():
+            like = entry["like"]
+            if like not in LIKE_KINDS:
+                raise ValueError(f"{key}.like: must be one of {', '.join(LIKE_KINDS)} (got {like!r})")
+            base = deep_merge(cls.model_fields[like].default.model_dump(), _plain(data.get(like, {})))
+            out[key] = {**deep_merge(base, _plain(entry)), "kind": LIKE_KINDS[like]}
+        return out
 
 
 class Community(Section):
@@ -477,6 +544,12 @@ class Product(Section):
     launch: YearMonth = Field("2023-01", description="month the product launches (YYYY-MM)")
 
 
+class AddedProduct(Product):
+    """The consumer product of a closed lab the scenario adds (``consumer.<lab>``), copied from ``like``'s."""
+
+    like: Literal["openai", "anthropic", "google"]
+
+
 class ValuePoint(Section):
     date: YearMonth
     value: float = _f(0.0, 0, 1, "share")
@@ -484,7 +557,11 @@ class ValuePoint(Section):
 
 class Consumer(Section):
     """The consumer AI layer: people's AI use A(t) split by a logit over products (design of docs/model.md).
-    U_k = v beta_c Q_k / 100 + (1 - v) delta ln(reach_k) + brand_k."""
+    U_k = v beta_c Q_k / 100 + (1 - v) delta ln(reach_k) + brand_k. An added closed lab's assistant is declared as
+    ``consumer.<lab>: {like: <product>, ...}``."""
+
+    model_config = ConfigDict(extra="allow", strict=True, validate_assignment=True)
+    __pydantic_extra__: dict[str, AddedProduct]
 
     users_start: float = _f(1.5e8, 0, 1e11, "users/month", "consumer AI users at the start (ChatGPT ~100M, early 2023)")
     users_growth_per_year: float = _f(2.2, 0.1, 100, "x per year", "growth of consumer AI use (swept)")
@@ -508,6 +585,23 @@ class Consumer(Section):
     google: Product = Product(brand=-0.5, reach=3.0e9, revenue_per_user_month=0.3, launch="2023-03")
     platforms: Product = Product(brand=-1.5, reach=1.0, launch="2023-01")
     apps: Product = Product(brand=-1.0, reach=1.0, launch="2023-01")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _copy_like(cls, data):
+        """Each added product starts from the scenario's parameters of the product it is ``like``."""
+        if not isinstance(data, dict):
+            return data
+        added = {k: v for k, v in data.items() if k not in cls.model_fields}
+        check_added_keys(added, 0, "product")
+        out = dict(data)
+        for key, entry in added.items():
+            like = entry["like"]
+            if like not in CLOSED_LABS:
+                raise ValueError(f"{key}.like: must be one of {', '.join(CLOSED_LABS)} (got {like!r})")
+            base = deep_merge(cls.model_fields[like].default.model_dump(), _plain(data.get(like, {})))
+            out[key] = deep_merge(base, _plain(entry))
+        return out
 
     @field_validator("attention_at_risk")
     @classmethod

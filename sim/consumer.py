@@ -19,11 +19,12 @@ import math
 
 import numpy as np
 
+from sim.catalog import DEFAULT, PRODUCT_OWNER
 from sim.config import month_index
 
-PRODUCTS = ("meta_ai", "openai", "anthropic", "google", "platforms", "apps")
-OWNER = {"meta_ai": "meta", "openai": "openai", "anthropic": "anthropic", "google": "google"}
-META_AI, PLATFORMS, APPS = 0, 4, 5
+OWNER = PRODUCT_OWNER
+META_AI = DEFAULT.PRODUCT["meta_ai"]  # first in every catalogue
+PLATFORMS, APPS = DEFAULT.PRODUCT["platforms"], DEFAULT.PRODUCT["apps"]  # of the built-in catalogue
 
 
 def consumer_users(cfg, t: int) -> float:
@@ -36,14 +37,14 @@ class ConsumerTerms:
     """The consumer layer's inputs that depend on the scenario alone (launch months, the attention schedule, brands),
     read once per run and again after an event edits the scenario, not every month."""
 
-    def __init__(self, cfg):
+    def __init__(self, cfg, catalog=DEFAULT):
         c = cfg.consumer
-        self.cfg = cfg
-        self.launch = np.array([month_index(cfg.start, getattr(c, k).launch) for k in PRODUCTS])
+        self.cfg, self.products = cfg, catalog.PRODUCTS
+        self.launch = np.array([month_index(cfg.start, getattr(c, k).launch) for k in self.products])
         self.risk_months = np.array([month_index(cfg.start, p.date) for p in c.attention_at_risk], dtype=float)
         self.risk_values = np.array([p.value for p in c.attention_at_risk], dtype=float)
-        self.brand = np.array([getattr(c, k).brand for k in PRODUCTS])
-        self.reach = np.array([getattr(c, k).reach for k in PRODUCTS], dtype=float)
+        self.brand = np.array([getattr(c, k).brand for k in self.products])
+        self.reach = np.array([getattr(c, k).reach for k in self.products], dtype=float)
         self._risk: list[float] = []
 
     def attention_at_risk(self, t: int) -> float:
@@ -59,8 +60,8 @@ class ConsumerTerms:
         return self.launch <= t
 
     def shares(self, quality: np.ndarray, reach: np.ndarray, available: np.ndarray) -> np.ndarray:
-        """The logit shares of consumer AI use over :data:`PRODUCTS` (0 for products not available). Six products:
-        plain floats, which cost less here than array calls."""
+        """The logit shares of consumer AI use over the products (0 for products not available). A handful of
+        products: plain floats, which cost less here than array calls."""
         c, v = self.cfg.consumer, self.cfg.market.ai_is_the_product
         a, b = v * c.beta_quality, (1.0 - v) * c.reach_weight
         u = [a * q / 100.0 + b * math.log(r) + brand if ok and math.isfinite(q) and r > 0 else -math.inf
@@ -68,7 +69,7 @@ class ConsumerTerms:
                                         strict=True)]
         top = max(u)
         if top == -math.inf:
-            return np.zeros(len(PRODUCTS))
+            return np.zeros(len(self.products))
         e = [math.exp(x - top) for x in u]
         total = 0.0
         for x in e:  # in order, as numpy sums six numbers (Python's sum() compensates: another last bit)

@@ -19,8 +19,10 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from sim import paths
+from sim.catalog import LIKE_KINDS
 from sim.config import Scenario, month_index
-from sim.edits import apply_event, scenario_copy  # noqa: F401 - scenario_copy: sim.model imports it from here
+from sim.edits import apply_event
+from sim.paths import deep_merge
 
 PRESET_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 MAX_FILE_BYTES = 1 << 20  # 1 MiB
@@ -90,10 +92,15 @@ class ConfigError(Exception):
         super().__init__(f"{self.file}: {self.path}: {self.message}" if path else f"{self.file}: {self.message}")
 
 
+DISCRIMINATOR_TAGS = tuple(set(LIKE_KINDS.values()))
+
+
 def format_loc(loc: tuple) -> str:
     """Pydantic's error location as a dotted path with [i] for list items."""
     out = ""
     for part in loc:
+        if part in DISCRIMINATOR_TAGS:  # pydantic names the branch of a tagged union; the file has no such key
+            continue
         if isinstance(part, int):
             out += f"[{part}]"
         else:
@@ -115,6 +122,11 @@ def raise_validation(file, err: ValidationError, prefix: str = "", model: type[B
     path = f"{prefix}.{path}" if prefix and path else (prefix or path)
     more = err.error_count() - 1
     message = first["msg"]
+    if first["type"] == "value_error":  # our own validators: "KEY.FIELD: message" continues the path
+        message = message.removeprefix("Value error, ")
+        head, sep, rest = message.partition(": ")
+        if sep and re.fullmatch(r"[a-z][a-z0-9_.]*", head):
+            path, message = f"{path}.{head}" if path else head, rest
     if first["type"] == "extra_forbidden" and model is not None and loc and isinstance(loc[-1], str):
         parent = path[: -len(str(loc[-1]))]
         message = "unknown key" + did_you_mean(str(loc[-1]), paths.model_fields_at(model, loc), parent)
@@ -178,17 +190,6 @@ def read_yaml_mapping(path: Path) -> dict:
     if bad:
         raise ConfigError(path, str(bad[0]), "keys must be strings")
     return data
-
-
-def deep_merge(base: dict, override: dict) -> dict:
-    """Mappings merge key by key; anything else (lists included) in ``override`` replaces ``base``."""
-    out = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 def resolve_scenario_path(ref: str, relative_to: Path | None = None) -> Path:

@@ -10,15 +10,15 @@ provider or channel gets its outcomes without an edit here.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-from sim.catalog import FLYWHEEL_LABS, OPTION_LABELS, OPTIONS, PROVIDERS
+from sim.catalog import DEFAULT, Catalog
 from sim.channels import CHANNEL_NAMES
 from sim.channels import LABELS as CHANNEL_LABELS
-from sim.consumer import PRODUCTS
 
 MONTH = 24  # the month the "_m24" outcomes are read at (a run needs MONTH + 1 months to reach it)
 LLAMA_SHARE = f"llama_token_share_m{MONTH}"  # the headline adoption outcome, kept beside any decision objective
@@ -80,9 +80,9 @@ class Outcome:
         return REDUCTIONS[self.reduction][1](values, disc)
 
 
-def _money_outcomes() -> list[Outcome]:
+def _money_outcomes(cat: Catalog) -> list[Outcome]:
     out = []
-    for p in PROVIDERS:
+    for p in cat.PROVIDERS:
         out.append(Outcome(f"npv.{p}", (f"profit.{p}",), "npv", f"NPV of {p}'s profit", MONEY, MAXIMIZE))
         out.append(Outcome(f"revenue_total.{p}", (f"revenue.{p}",), "total", f"{p}'s total revenue", MONEY))
     for line in CHANNEL_NAMES:
@@ -93,21 +93,21 @@ def _money_outcomes() -> list[Outcome]:
     return out
 
 
-def _share_outcomes() -> list[Outcome]:
+def _share_outcomes(cat: Catalog) -> list[Outcome]:
     out = []
-    for o in OPTIONS:
+    for o in cat.OPTIONS:
         out.append(Outcome(f"final_share_users.{o}", (f"share_users.{o}",), "final",
-                           f"{OPTION_LABELS[o]}: share of adopted developers, final", "share"))
+                           f"{cat.OPTION_LABELS[o]}: share of adopted developers, final", "share"))
         out.append(Outcome(f"final_share_tokens.{o}", (f"share_tokens.{o}",), "final",
-                           f"{OPTION_LABELS[o]}: share of tokens, final", "share"))
+                           f"{cat.OPTION_LABELS[o]}: share of tokens, final", "share"))
     out.append(Outcome(LLAMA_SHARE, ("share_tokens.llama_hosted", "share_tokens.llama_self"),
                        f"month{MONTH}", f"Llama's share of tokens (hosted + self-hosted), month {MONTH}", "share"))
     out += [Outcome(f"flywheel_gain_m{MONTH}.{lab}", (f"flywheel_gain.{lab}",), f"month{MONTH}",
-                    f"{lab}'s data-flywheel quality gain, month {MONTH}", "Elo") for lab in FLYWHEEL_LABS]
+                    f"{lab}'s data-flywheel quality gain, month {MONTH}", "Elo") for lab in cat.FLYWHEEL_LABS]
     out += [Outcome(f"final_flywheel_gain.{lab}", (f"flywheel_gain.{lab}",), "final",
-                    f"{lab}'s data-flywheel quality gain, final", "Elo") for lab in FLYWHEEL_LABS]
+                    f"{lab}'s data-flywheel quality gain, final", "Elo") for lab in cat.FLYWHEEL_LABS]
     out += [Outcome(f"final_consumer_share.{name}", (f"consumer_share.{name}",), "final",
-                    f"{name}: share of consumer AI users, final", "share") for name in PRODUCTS]
+                    f"{name}: share of consumer AI users, final", "share") for name in cat.PRODUCTS]
     return out
 
 
@@ -123,18 +123,24 @@ def _market_outcomes() -> list[Outcome]:
     ]
 
 
-OUTCOMES: tuple[Outcome, ...] = (*_money_outcomes(), *_share_outcomes(), *_market_outcomes())
+@functools.lru_cache(maxsize=64)
+def declared(cat: Catalog = DEFAULT) -> tuple[Outcome, ...]:
+    """The outcomes of a scenario's catalogue (a provider the scenario adds gets its NPV, shares and flywheel)."""
+    return (*_money_outcomes(cat), *_share_outcomes(cat), *_market_outcomes())
+
+
+OUTCOMES: tuple[Outcome, ...] = declared(DEFAULT)
 BY_NAME: dict[str, Outcome] = {o.name: o for o in OUTCOMES}
 NAMES: tuple[str, ...] = tuple(BY_NAME)
 
 
-def evaluate(run: Mapping, annual_rate: float) -> dict[str, float]:
+def evaluate(run: Mapping, annual_rate: float, cat: Catalog = DEFAULT) -> dict[str, float]:
     """Every declared outcome of one run, in declaration order; ``run`` maps record columns to monthly values."""
     def column(name: str) -> np.ndarray:
         return np.asarray(run[name], dtype=np.float64)
 
     disc = discount_factors(column("month"), annual_rate)
-    return {o.name: o.evaluate(column, disc) for o in OUTCOMES}
+    return {o.name: o.evaluate(column, disc) for o in declared(cat)}
 
 
 def reading(column: str) -> frozenset[str]:

@@ -42,14 +42,25 @@ class PathError(Exception):
         self.path, self.message = path, message
 
 
+def deep_merge(base: dict, override: dict) -> dict:
+    """Mappings merge key by key; anything else (lists included) in ``override`` replaces ``base``."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
 # --- live objects and plain data ----------------------------------------------------------------------------------
 
 
 def child(node: Any, part: str, mappings: bool = True) -> Any:
     """One step down: a model's field, a list's item (by a digit string) or, with ``mappings``, a mapping's key;
     ``KeyError(part)`` when ``node`` has no such child."""
-    if isinstance(node, BaseModel) and part in type(node).model_fields:
-        return getattr(node, part)
+    if isinstance(node, BaseModel) and (part in type(node).model_fields or part in (node.model_extra or ())):
+        return getattr(node, part)  # a declared field, or a provider or product the scenario adds
     if isinstance(node, list) and part.isdigit() and int(part) < len(node):
         return node[int(part)]
     if mappings and isinstance(node, dict) and part in node:

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from sim import kernels
-from sim.catalog import K
+from sim.catalog import DEFAULT
 from sim.config import SEGMENTS, Population
 
 SEGMENT_CODE = {name: i for i, name in enumerate(SEGMENTS)}
@@ -83,12 +83,12 @@ class Tally:
     ``Developers.choice`` directly must rebuild the tally.
     """
 
-    def __init__(self, devs: Developers):
+    def __init__(self, devs: Developers, k: int = DEFAULT.K):
         code = devs.choice.astype(np.intp) + 1
         self.users_seg = np.bincount(code * N_SEG + devs.segment, weights=devs.weight.astype(np.float64),
-                                     minlength=(K + 1) * N_SEG).reshape(K + 1, N_SEG)
-        self.rows = np.bincount(code, minlength=K + 1)
-        self.tokens = np.bincount(code, weights=devs.volume, minlength=K + 1)[1:]
+                                     minlength=(k + 1) * N_SEG).reshape(k + 1, N_SEG)
+        self.rows = np.bincount(code, minlength=k + 1)
+        self.tokens = np.bincount(code, weights=devs.volume, minlength=k + 1)[1:]
         self.total = float(devs.weight.astype(np.float64).sum())
 
     @property

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from sim.catalog import DEFAULT, Catalog, catalog_of
 from sim.config import STRATEGIES, Scenario
 from sim.market import LLMMarket
 from sim.outcomes import discount_factors, evaluate  # noqa: F401 - discount_factors: re-exported (validation, tests)
@@ -67,10 +68,10 @@ def run_once(scenario: Scenario, strategy: str, replicate: int, seed: int,
     return df
 
 
-def summarize(run: pd.DataFrame, annual_rate: float) -> dict:
+def summarize(run: pd.DataFrame, annual_rate: float, cat: Catalog = DEFAULT) -> dict:
     """One run's ids and key outcomes (:func:`outcomes`) from its timeseries rows."""
     out: dict = {c: run[c].iloc[0] for c in ("scenario", "strategy", "replicate", "seed")}
-    out.update(outcomes(run, annual_rate))
+    out.update(outcomes(run, annual_rate, cat))
     return out
 
 
@@ -91,18 +92,18 @@ class RecordColumns(Mapping):
         return len(self.rows[0])
 
 
-def outcomes(run: Mapping, annual_rate: float) -> dict:
+def outcomes(run: Mapping, annual_rate: float, cat: Catalog = DEFAULT) -> dict:
     """A run's key outcomes (declared in :mod:`sim.outcomes`: NPV of each provider and of each Meta line, final and
     month-24 shares...). ``run`` maps column names to monthly values (a timeseries DataFrame, or
-    :class:`RecordColumns`)."""
-    return evaluate(run, annual_rate)
+    :class:`RecordColumns`); ``cat`` the scenario's catalogue (:func:`sim.catalog.catalog_of`)."""
+    return evaluate(run, annual_rate, cat)
 
 
 def run_outcomes(scenario: Scenario, strategy: str, seed: int) -> dict:
     """One run's :func:`outcomes`, read straight from the model's records without building its DataFrame (what a
     sweep keeps of a run)."""
     rows = LLMMarket(scenario, strategy=strategy, seed=seed).run()
-    return outcomes(RecordColumns(rows), scenario.market.discount_rate)
+    return outcomes(RecordColumns(rows), scenario.market.discount_rate, catalog_of(scenario))
 
 
 def run_scenario(scenario: Scenario, strategies: Iterable[str] = STRATEGIES, replications: int = 1,
@@ -116,6 +117,6 @@ def run_scenario(scenario: Scenario, strategies: Iterable[str] = STRATEGIES, rep
         for strategy in strategies:
             run = run_once(scenario, strategy, r, seed, progress)
             runs.append(run)
-            rows.append(summarize(run, scenario.market.discount_rate))
+            rows.append(summarize(run, scenario.market.discount_rate, catalog_of(scenario)))
     timeseries = pd.concat(runs, ignore_index=True)
     return timeseries, pd.DataFrame(rows)

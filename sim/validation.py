@@ -27,8 +27,9 @@ from sim.catalog import IDX, IS_LLAMA, OPTIONS, PROVIDERS, K
 from sim.channels import CHANNEL_NAMES as META_LINES
 from sim.choice import logit_probabilities, utilities
 from sim.config import PerOption, Scenario
-from sim.loading import deep_merge, validate_scenario
+from sim.loading import validate_scenario
 from sim.market import LLMMarket
+from sim.paths import deep_merge
 from sim.runner import derive_seed, discount_factors, simulate, summarize
 from sim.strategies import by_name
 

@@ -214,7 +214,7 @@ def adoption_chart(model: DashboardMarket) -> Figure | None:
 def ledger_chart(model: DashboardMarket) -> Figure | None:
     if not model.rows:
         return None
-    summary = pd.DataFrame([summarize(model.timeseries(), model.cfg.market.discount_rate)])
+    summary = pd.DataFrame([summarize(model.timeseries(), model.cfg.market.discount_rate, model.catalog)])
     return ledger_waterfall_figure(summary)
 
 

@@ -355,7 +355,7 @@ def _optimize(spec: OptimizeSpec, file: Path, scenario_file: Path, base: dict) -
     if any(world_integer):
         worlds.values[:, list(world_integer)] = np.round(worlds.values[:, list(world_integer)])
     _check_values(spec, file, scenario_file, base, worlds, world_integer, "uncertainties")
-    available = summary_metrics()
+    available = summary_metrics(base)
     _metrics_known(file, "metric", spec.metric, available)
     investor = None
     if spec.investor is not None and spec.investor.metric in available:
@@ -374,7 +374,7 @@ def sample_worlds(uncertainties: dict, n: int, seed: int) -> Design:
 
 
 def _game(spec: GameSpec, file: Path, scenario_file: Path, base: dict) -> GameProblem:
-    available = summary_metrics()
+    available = summary_metrics(base)
     players = tuple(spec.players)
     menus, payoffs, owner = [], [], {}
     for player, p in spec.players.items():

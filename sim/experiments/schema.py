@@ -20,6 +20,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sim import paths
+from sim.catalog import catalog_of
 from sim.config import MAX_HORIZON, MAX_POPULATION, STRATEGIES, Scenario
 from sim.experiments.designs import METHODS, Design, make_design, n_points
 from sim.experiments.parameters import PARAMETER_KINDS, ParamSpec
@@ -34,7 +35,7 @@ from sim.loading import (
     set_in_dict,
     validate_scenario,
 )
-from sim.outcomes import NAMES
+from sim.outcomes import NAMES, declared
 from sim.runner import derive_seed
 
 EXPERIMENT_DIR = PRESET_DIR.parent / "experiments"
@@ -183,7 +184,7 @@ def load_experiment(ref: str | Path) -> Experiment:
     if any(integer):
         design.values[:, list(integer)] = np.round(design.values[:, list(integer)])
     _check_values(spec, file, scenario_file, base, design, integer)
-    metrics = _select_metrics(spec, file)
+    metrics = _select_metrics(spec, file, base)
     return Experiment(spec, file, scenario_file, base, integer, design, metrics, _hash(spec, base, metrics))
 
 
@@ -280,13 +281,16 @@ def _check_values(spec: ExperimentSpec, file: Path, scenario_file: Path, base: d
               else "")
 
 
-def summary_metrics() -> tuple[str, ...]:
-    """Every metric ``sim.runner.outcomes`` reports, in its order: the declared outcomes (no model is run)."""
-    return NAMES
+def summary_metrics(base: dict | None = None) -> tuple[str, ...]:
+    """Every metric ``sim.runner.outcomes`` reports, in its order: the declared outcomes of the base scenario's
+    catalogue (with the providers it adds), or of the built-in one (no model is run)."""
+    if base is None:
+        return NAMES
+    return tuple(o.name for o in declared(catalog_of(Scenario.model_validate(base))))
 
 
-def _select_metrics(spec: ExperimentSpec, file: Path) -> tuple[str, ...]:
-    available = summary_metrics()
+def _select_metrics(spec: ExperimentSpec, file: Path, base: dict | None = None) -> tuple[str, ...]:
+    available = summary_metrics(base)
     if spec.outputs.metrics is None:
         return available
     keep = set()

@@ -10,42 +10,49 @@ from __future__ import annotations
 import numpy as np
 
 from sim import channels, consumer
-from sim.catalog import FAMILIES, FAMILY_OF, IS_LLAMA, IS_OPEN, OPTIONS, K
 from sim.choice import add_utilities, logsum
 from sim.market.consumers import weighted_mean
 from sim.market.providers import Sales
 from sim.population import SEGMENT_CODE
 
 REGULATED = SEGMENT_CODE["regulated"]
-_OPTION_COLUMNS = tuple(f"{name}.{o}" for name in ("users", "share_users", "share_tokens", "tokens", "price", "quality")
-                       for o in OPTIONS)  # per-option record columns
 _META_COLUMNS = tuple(f"meta.{line}" for line in channels.CHANNEL_NAMES)
-_CONSUMER_COLUMNS = tuple(f"consumer_share.{name}" for name in consumer.PRODUCTS)
+
+
+class Columns:
+    """The record's column names that depend on the scenario's catalogue (per option and per consumer product)."""
+
+    def __init__(self, cat):
+        per_option = ("users", "share_users", "share_tokens", "tokens", "price", "quality")
+        self.options = tuple(f"{name}.{o}" for name in per_option for o in cat.OPTIONS)
+        self.consumer = tuple(f"consumer_share.{name}" for name in cat.PRODUCTS)
 
 
 class Shares:
     """Last month's shares of adopters, by option and by family, and Llama's and all open weights' (what providers
     and the network term read)."""
 
-    def __init__(self):
-        self.users, self.family = np.zeros(K), np.zeros(len(FAMILIES))
+    def __init__(self, cat):
+        self.cat = cat
+        self.users, self.family = np.zeros(cat.K), np.zeros(len(cat.FAMILIES))
         self.llama = self.open = 0.0
 
     def update(self, users: np.ndarray, adopters: float) -> np.ndarray:
         """This month's shares from real firms by option; returns the share of adopters by option."""
-        share_users = users / adopters if adopters else np.zeros(K)
-        fam_users = np.bincount(FAMILY_OF, weights=users, minlength=len(FAMILIES))
+        cat = self.cat
+        share_users = users / adopters if adopters else np.zeros(cat.K)
+        fam_users = np.bincount(cat.FAMILY_OF, weights=users, minlength=len(cat.FAMILIES))
         self.users = share_users
-        self.family = fam_users / adopters if adopters else np.zeros(len(FAMILIES))
-        self.llama = float(share_users[IS_LLAMA].sum())
-        self.open = float(share_users[IS_OPEN].sum())
+        self.family = fam_users / adopters if adopters else np.zeros(len(cat.FAMILIES))
+        self.llama = float(share_users[cat.IS_LLAMA].sum())
+        self.open = float(share_users[cat.IS_OPEN].sum())
         return share_users
 
 
 def private_tokens(devs, labs, table, users: np.ndarray, cfg, usage: float, tokens_per_base: np.ndarray):
     """M tokens each lab sells on its private tier: those of its developers for whom the leak penalty beats the
     tier's premium (by option; zero elsewhere)."""
-    private = np.zeros(K)
+    private = np.zeros(table.k)
     cap = table.private_cap
     for lab in labs:
         if np.isfinite(cap[lab.option]) and users[lab.option + 1]:
@@ -70,17 +77,17 @@ def lab_ledger_columns(labs) -> dict:
 def record(market, t: int, sales: Sales, users: np.ndarray, share_users: np.ndarray, adopters: float) -> dict:
     """The month's row: adoption, per-option users, shares, tokens, prices and qualities, providers' revenue and
     profit, Meta's ledger lines, the consumer layer, and the market's indicators."""
-    offer, tokens, served, users_seg = market.offer, sales.tokens, sales.served, sales.users_seg
-    share_tokens = tokens / served if served > 0 else np.zeros(K)
+    offer, tokens, served, users_seg, cat = market.offer, sales.tokens, sales.served, sales.users_seg, market.catalog
+    share_tokens = tokens / served if served > 0 else np.zeros(cat.K)
     row: dict = {"month": t, "strategy_now": market.meta.strategy.name,
                  "adopted_frac": 1.0 - users[0] / market.developers.total, "users.none": float(users[0])}
     offered = np.where(offer.available, 1.0, np.nan)
     per_option = np.concatenate((users[1:], share_users, share_tokens, tokens, offer.price * offered,
                                  offer.quality * offered), dtype=np.float64)
-    row.update(zip(_OPTION_COLUMNS, per_option.tolist(), strict=True))
+    row.update(zip(market.columns.options, per_option.tolist(), strict=True))
     regulated = users_seg[1:, REGULATED]
     in_regulated = regulated.sum()
-    row["llama_share_regulated"] = float(regulated[IS_LLAMA].sum() / in_regulated) if in_regulated else 0.0
+    row["llama_share_regulated"] = float(regulated[cat.IS_LLAMA].sum() / in_regulated) if in_regulated else 0.0
     for key, p in market.providers.items():
         row[f"revenue.{key}"] = float(p.revenue)
         row[f"profit.{key}"] = p.profit
@@ -92,7 +99,7 @@ def record(market, t: int, sales: Sales, users: np.ndarray, share_users: np.ndar
     row.update(zip(_META_COLUMNS, map(float, map(ledger.__getitem__, channels.CHANNEL_NAMES)), strict=True))
     row["meta_reported"] = float(sum(ledger[line] for line in channels.REPORTED))
     row.update(indicators(market, sales, share_tokens, adopters))
-    row.update(zip(_CONSUMER_COLUMNS, np.asarray(sales.consumers.shares, dtype=np.float64).tolist(), strict=True))
+    row.update(zip(market.columns.consumer, np.asarray(sales.consumers.shares, dtype=np.float64).tolist(), strict=True))
     row["consumer_users"] = sales.consumers.users
     row["meta_ai_quality"] = float(sales.consumers.quality[consumer.META_AI])
     row.update(lab_ledger_columns(market.labs))
@@ -102,11 +109,12 @@ def record(market, t: int, sales: Sales, users: np.ndarray, share_users: np.ndar
 def indicators(market, sales: Sales, share_tokens: np.ndarray, adopters: float) -> dict:
     """Commoditization (1 - HHI of token shares by family), the best closed model's lead over the best open one,
     the average price paid, developer surplus, firms the licence blocks, and the share of adopters who moved."""
-    offer, tokens, served = market.offer, sales.tokens, sales.served
-    open_now = (q for q, on in zip(offer.quality.tolist(), (offer.available & IS_OPEN).tolist(), strict=True) if on)
+    offer, tokens, served, cat = market.offer, sales.tokens, sales.served, market.catalog
+    open_now = (q for q, on in zip(offer.quality.tolist(), (offer.available & cat.IS_OPEN).tolist(), strict=True)
+                if on)
     best_open = max(open_now, default=np.nan)
     best_closed = max((lab.quality for lab in market.labs if lab.enabled), default=0.0)
-    fam_tokens = np.bincount(FAMILY_OF, weights=share_tokens, minlength=len(FAMILIES))
+    fam_tokens = np.bincount(cat.FAMILY_OF, weights=share_tokens, minlength=len(cat.FAMILIES))
     return {
         "commoditization": float(1.0 - (fam_tokens**2).sum()) if served > 0 else 0.0,
         "quality_lead": float(best_closed - best_open) if np.isfinite(best_open) else np.nan,
@@ -125,7 +133,7 @@ def developer_surplus(market) -> float:
     d, idx, ch = market.devs, market.surplus_sample, market.cfg.choice
     if idx.size == 0:
         return float("nan")
-    v = np.zeros((K, idx.size), dtype=np.float32)
+    v = np.zeros((market.catalog.K, idx.size), dtype=np.float32)
     tokens = d.tokens[idx] * market.usage
     add_utilities(v, market.offer.table, market.coefficients(), tokens, d.sensitivity[idx], d.capability[idx],
                   d.segment[idx], None, market.licence.blocked[idx])

@@ -12,13 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 from sim import consumer
-from sim.catalog import PRODUCT, PRODUCT_OWNER, K
 from sim.market.curves import ad_revenue, serving_cost
 from sim.market.providers import Consumers
 from sim.population import SEGMENT_CODE
 
 PLATFORM = SEGMENT_CODE["platform"]
-_LAB_PRODUCTS = tuple(k for k, owner in PRODUCT_OWNER.items() if owner != "meta")  # each lab's assistant
 
 
 def weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
@@ -31,16 +29,18 @@ class ConsumerMarket:
     """The consumer layer's fixed facts about the developer population (the named giants' rows, the reach of the
     other platform apps), and each month's split of AI use."""
 
-    def __init__(self, devs, giants: int):
+    def __init__(self, devs, giants: int, cat):
         n = devs.n
-        self.devs = devs
+        self.devs, self.cat = devs, cat
+        self.lab_products = tuple(k for k, owner in cat.PRODUCT_OWNER.items() if owner != "meta")  # labs' assistants
+        self.platforms, self.apps = cat.PRODUCT["platforms"], cat.PRODUCT["apps"]
         self.giant_rows = np.arange(n - giants, n)
         apps = (devs.segment == PLATFORM)
         apps[n - giants:] = False
         self.apps_reach = float((devs.weight[apps].astype(np.float64) * devs.mau[apps]).sum())
         self.apps_firms = float(devs.weight[apps].astype(np.float64).sum())
 
-    def month(self, t: int, cfg, terms, quality: np.ndarray, users_seg: np.ndarray, labs, meta, rival) -> Consumers:
+    def month(self, t: int, cfg, terms, quality: np.ndarray, users_seg: np.ndarray, labs, meta, rivals) -> Consumers:
         """Split consumer AI use among products; decide what Meta's products run on (make or buy)."""
         c = cfg.consumer
         q, reach = self.qualities(labs, quality, users_seg, terms.reach.copy())
@@ -59,33 +59,35 @@ class ConsumerMarket:
             own_tokens = c.tokens_per_user_month * s[consumer.META_AI] * users
             cost = own_tokens * meta.unit_cost(t) * (1.0 - meta.community_cost_cut())
         else:  # buy the best closed API at a negotiated price, or self-host the best open model
-            s, cost, seller, contract, q[consumer.META_AI] = source_meta_products(cfg, t, labs, rival, meta,
+            s, cost, seller, contract, q[consumer.META_AI] = source_meta_products(cfg, t, labs, rivals, meta,
                                                                                  shares_with, value_per_share, users)
-        revenue = {k: s[PRODUCT[k]] * users * getattr(c, k).revenue_per_user_month for k in _LAB_PRODUCTS}
+        revenue = {k: s[self.cat.PRODUCT[k]] * users * getattr(c, k).revenue_per_user_month
+                   for k in self.lab_products}
         return Consumers(s, users, q.copy(), cost, seller, contract, revenue, at_risk)
 
     def qualities(self, labs, quality: np.ndarray, users_seg: np.ndarray, reach: np.ndarray):
         """Each product's model quality (NaN: none yet) and reach. The named giants ("platforms") and the rest of the
         platform segment ("apps") run on what they chose."""
-        q = np.full(len(consumer.PRODUCTS), np.nan)
+        q = np.full(len(self.cat.PRODUCTS), np.nan)
         for lab in labs:
-            q[PRODUCT[lab.key]] = lab.quality if lab.enabled else np.nan
+            if lab.key in self.cat.PRODUCT:  # a lab with an assistant of its own
+                q[self.cat.PRODUCT[lab.key]] = lab.quality if lab.enabled else np.nan
         quality = np.where(np.isnan(quality), 0.0, quality)
         gch = self.devs.choice[self.giant_rows]
         on = gch >= 0
         giant_mau = self.devs.mau[self.giant_rows][on]
-        reach[consumer.PLATFORMS] = float(giant_mau.sum())
+        reach[self.platforms] = float(giant_mau.sum())
         if on.any():
-            q[consumer.PLATFORMS] = weighted_mean(quality[gch[on]], giant_mau)
-        firms = users_seg[1:, PLATFORM] - np.bincount(gch[on], minlength=K)  # giants have weight 1
+            q[self.platforms] = weighted_mean(quality[gch[on]], giant_mau)
+        firms = users_seg[1:, PLATFORM] - np.bincount(gch[on], minlength=self.cat.K)  # giants have weight 1
         firms = np.maximum(firms, 0.0)
         if firms.sum() > 0:
-            q[consumer.APPS] = weighted_mean(quality, firms)
-        reach[consumer.APPS] = self.apps_reach * firms.sum() / max(self.apps_firms, 1.0)
+            q[self.apps] = weighted_mean(quality, firms)
+        reach[self.apps] = self.apps_reach * firms.sum() / max(self.apps_firms, 1.0)
         return q, reach
 
 
-def source_meta_products(cfg, t, labs, rival, meta, shares_with, value_per_share: float, users: float):
+def source_meta_products(cfg, t, labs, rivals, meta, shares_with, value_per_share: float, users: float):
     """Make or buy when Meta has no model of its own: buy the best closed API at P = c_j T + theta_b S (S: Meta's
     surplus over self-hosting, shared by Nash bargaining), booked by the seller as a private contract, or self-host
     the best open model (the other families, a lab's own open weights, or Llama weights left behind), whichever is
@@ -93,8 +95,7 @@ def source_meta_products(cfg, t, labs, rival, meta, shares_with, value_per_share
     tau = cfg.consumer.tokens_per_user_month
     sellers = [lab for lab in labs if lab.enabled]
     opens = [lab.open_weights_quality() for lab in labs if lab.open_weights_live(t)]
-    if rival.enabled:
-        opens.append((rival.quality, rival.release_quality))
+    opens += [(rival.quality, rival.release_quality) for rival in rivals if rival.enabled]
     if meta.legacy is not None:
         opens.append(meta.legacy)
     self_unit = cfg.providers.selfhost.variable_cost_multiplier

@@ -11,13 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from sim import kernels
-from sim.catalog import IS_LLAMA, IS_SELF, K
 from sim.choice import bernoulli_indices, logit_choice
 from sim.population import N_SEG, Developers, Tally
 from sim.streams import MonthStreams
 
-_LLAMA_OR_NONE = np.append(IS_LLAMA, False)  # indexed by choice: -1 (not adopted) reads the appended False
-_SELF_OR_NONE = np.append(IS_SELF, False)
 _DRAWN_MONTHLY, _FORCED_SHOCKS = (0, 1, 2), 3  # month streams: adoption, re-choice, taste shocks; forced shocks
 
 
@@ -31,9 +28,11 @@ class DeveloperMarket:
     so they cannot shift the others).
     """
 
-    def __init__(self, devs: Developers, cfg, rng: np.random.Generator):
-        self.devs = devs
-        self.tally = Tally(devs)  # firms and tokens by option, kept current by choose()
+    def __init__(self, devs: Developers, cfg, cat, rng: np.random.Generator):
+        self.devs, self.k = devs, cat.K
+        self.llama_or_none = np.append(cat.IS_LLAMA, False)  # by choice: -1 (not adopted) reads the appended False
+        self.self_or_none = np.append(cat.IS_SELF, False)
+        self.tally = Tally(devs, cat.K)  # firms and tokens by option, kept current by choose()
         self.can_self = devs.capability >= cfg.choice.selfhost_capability
         self._selfhost_bar = cfg.choice.selfhost_capability
         init_rng = rng.spawn(1)[0]
@@ -70,10 +69,10 @@ class DeveloperMarket:
         """One logit draw for the firms ``who`` (their current options ``old``), settled into the arrays and counts."""
         d = self.devs
         tokens, sensitivity, capability, volume, weight, segment, blocked = d.attributes_of(who, blocked_all, usage)
-        uniforms = rng.random((K + 1, who.size), dtype=np.float32)
+        uniforms = rng.random((self.k + 1, who.size), dtype=np.float32)
         picked = logit_choice(table, co, tokens, sensitivity, capability, segment, old, blocked, uniforms, may_leave)
         *flows, switched = kernels.settle(who, picked, old, segment, volume, weight, t, d.choice, d.chosen_at,
-                                          K + 1, N_SEG)  # writes choice and chosen_at
+                                          self.k + 1, N_SEG)  # writes choice and chosen_at
         self.tally.apply(*flows)
         self.switchers += float(switched.sum())
 
@@ -89,7 +88,7 @@ class DeveloperMarket:
             forced.append(np.flatnonzero(np.append(gone, False)[d.choice]))
         blocked = licence.blocked_rows
         if blocked.size:
-            forced.append(blocked[_LLAMA_OR_NONE[d.choice[blocked]]])
+            forced.append(blocked[self.llama_or_none[d.choice[blocked]]])
         forced = np.unique(np.concatenate(forced)) if any(f.size for f in forced) else np.empty(0, dtype=np.intp)
         voluntary = choosers[0][choosers[2]] if forced.size else forced  # adopters re-choosing anyway (sorted)
         if voluntary.size:
@@ -104,7 +103,7 @@ class DeveloperMarket:
             return np.empty(0, dtype=np.intp)
         self._selfhost_bar = bar
         self.can_self = self.devs.capability >= bar
-        return np.flatnonzero(~self.can_self & _SELF_OR_NONE[self.devs.choice])
+        return np.flatnonzero(~self.can_self & self.self_or_none[self.devs.choice])
 
     def count(self, usage: float, tokens_per_base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Real firms by (option + 1, segment) (row 0: not adopted) and market M tokens by option, this month."""

@@ -22,7 +22,7 @@ import mesa
 import numpy as np
 
 from sim import strategies
-from sim.catalog import CLOSED_LABS, PROVIDERS
+from sim.catalog import DEFAULT, catalog_of
 from sim.choice import Coefficients
 from sim.config import Scenario, month_index
 from sim.edits import apply_event, scenario_copy
@@ -51,27 +51,30 @@ class LLMMarket(mesa.Model):
         self.plan = strategies.plan(self.cfg, strategy)
         self.cfg.meta.strategy = self.plan.name
         self.horizon = self.cfg.horizon_months
+        self.catalog = cat = catalog_of(self.cfg)
+        self.columns = books.Columns(cat)
         pop_rng, sched_rng, license_rng, dynamics_rng = self.rng.spawn(4)
-        provider_rngs = dict(zip(PROVIDERS, sched_rng.spawn(len(PROVIDERS)), strict=True))
+        keys = DEFAULT.PROVIDERS + tuple(k for k in cat.PROVIDERS if k not in DEFAULT.PROVIDERS)  # added: last
+        provider_rngs = dict(zip(keys, sched_rng.spawn(len(keys)), strict=True))
 
         self.devs = shared_population(self.cfg.population, pop_rng)
         self.market_volume0 = float(self.devs.volume.astype(np.float64).sum())  # M tokens/month at month 0
-        self.consumers = ConsumerMarket(self.devs, len(self.cfg.population.giants[:self.devs.n]))
+        self.consumers = ConsumerMarket(self.devs, len(self.cfg.population.giants[:self.devs.n]), cat)
         self.licence = Licence(self.devs.n, license_rng)
         sample = min(self.cfg.outputs.surplus_sample, self.devs.n)
         self.surplus_sample = np.unique(np.linspace(0, self.devs.n - 1, sample).astype(np.intp))  # over the strata
 
-        self.labs = [ClosedLab(self, key, provider_rngs[key]) for key in CLOSED_LABS]
+        self.labs = [ClosedLab(self, key, provider_rngs[key]) for key in cat.CLOSED_LABS]
         self.meta = Meta(self, provider_rngs["meta"], self.plan.at(-1))
-        self.rival = OpenRival(self, provider_rngs["open_rival"], llama=self.meta)
+        self.rivals = [OpenRival(self, provider_rngs[key], self.meta, key) for key in cat.OPEN_FAMILIES]
         self.host = CloudHost(self, "cloud_host")
-        self.providers = {p.key: p for p in (*self.labs, self.meta, self.rival, self.host)}
-        self.book_order = (*self.labs, self.host, self.rival, self.meta)  # Meta books last: it reads the host's fee
+        self.providers = {p.key: p for p in (*self.labs, self.meta, *self.rivals, self.host)}
+        self.book_order = (*self.labs, self.host, *self.rivals, self.meta)  # Meta books last, after the host
 
         self.events = sorted(self.cfg.events, key=lambda e: e.date)
         self._terms: ScenarioTerms | None = None
-        self.shares = books.Shares()  # last month's shares of adopters
-        self.developers = DeveloperMarket(self.devs, self.cfg, dynamics_rng)
+        self.shares = books.Shares(cat)  # last month's shares of adopters
+        self.developers = DeveloperMarket(self.devs, self.cfg, cat, dynamics_rng)
         self.offer: offer.Offer | None = None
         self.view: MarketView | None = None
         self.rows: list[dict] = []
@@ -98,7 +101,7 @@ class LLMMarket(mesa.Model):
         for provider in self.providers.values():
             provider.step()
         self.licence.update(cfg.license, self.devs.mau, self.meta)
-        self.offer = offer.build(cfg, t, self.labs, self.meta, self.rival, shares.family, self.terms())
+        self.offer = offer.build(cfg, self.catalog, t, self.labs, self.meta, self.rivals, shares.family, self.terms())
         self.developers.choose(t, cfg, self.offer, self.coefficients(), self.licence, self.usage)
         self.rows.append(self.settle(t))
         if t + 1 >= self.horizon:
@@ -126,7 +129,7 @@ class LLMMarket(mesa.Model):
         adopters = users[1:].sum()
         share_users = self.shares.update(users[1:], adopters)
         consumers = self.consumers.month(t, cfg, self.terms().consumer, offer_now.quality, users_seg, self.labs,
-                                         self.meta, self.rival)
+                                         self.meta, self.rivals)
         private = books.private_tokens(self.devs, self.labs, offer_now.table, users, cfg, self.usage,
                                        offer_now.jevons)
         sales = Sales(t, tokens, private, offer_now.price, tokens.sum(), users_seg, consumers,
@@ -138,7 +141,7 @@ class LLMMarket(mesa.Model):
     def terms(self) -> ScenarioTerms:
         """The scenario's terms (built on first use, and again after an event edits the scenario)."""
         if self._terms is None:
-            self._terms = ScenarioTerms(self.cfg)
+            self._terms = ScenarioTerms(self.cfg, self.catalog)
         return self._terms
 
     def coefficients(self) -> Coefficients:

@@ -12,19 +12,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.catalog import (
-    FAMILY_OF,
-    IS_LLAMA,
-    IS_OPEN,
-    LAB_OPEN,
-    LLAMA_HOSTED,
-    LLAMA_SELF,
-    META_API,
-    OPEN_HOSTED,
-    OPEN_SELF,
-    RIVAL_OPTIONS,
-    K,
-)
 from sim.choice import OptionTable
 from sim.market.curves import jevons, open_extra_cost, serving_cost
 
@@ -40,9 +27,9 @@ class Offer(NamedTuple):
     table: OptionTable
 
 
-def covered(cfg) -> np.ndarray:
+def covered(cfg, cat) -> np.ndarray:
     """Options the regulation covers (``regulation.applies_to``: open weights, closed APIs or all)."""
-    return {"open": IS_OPEN, "closed": ~IS_OPEN, "all": np.ones(K, dtype=bool)}[cfg.regulation.applies_to]
+    return {"open": cat.IS_OPEN, "closed": ~cat.IS_OPEN, "all": np.ones(cat.K, dtype=bool)}[cfg.regulation.applies_to]
 
 
 def open_weight_prices(cfg, unit: float) -> tuple[float, float]:
@@ -53,58 +40,62 @@ def open_weight_prices(cfg, unit: float) -> tuple[float, float]:
             unit * cfg.providers.selfhost.variable_cost_multiplier + extra)
 
 
-def build(cfg, t: int, labs, meta, rival, family_share: np.ndarray, terms) -> Offer:
+def build(cfg, cat, t: int, labs, meta, rivals, family_share: np.ndarray, terms) -> Offer:
     """The options of month ``t`` from the providers' state, and the choice table over them."""
-    quality, price, available = np.full(K, np.nan), np.zeros(K), np.zeros(K, dtype=bool)
+    quality, price, available = np.full(cat.K, np.nan), np.zeros(cat.K), np.zeros(cat.K, dtype=bool)
     for lab in labs:
         quality[lab.option], price[lab.option], available[lab.option] = lab.quality, lab.price, lab.enabled
-    offer_meta(cfg, t, meta, quality, price, available)
-    quality[RIVAL_OPTIONS] = rival.quality
-    price[OPEN_HOSTED], price[OPEN_SELF] = open_weight_prices(cfg, serving_cost(cfg, t, rival.release_quality))
-    available[RIVAL_OPTIONS] = rival.enabled
+    offer_meta(cfg, cat, t, meta, quality, price, available)
+    for rival in rivals:  # the other open families, hosted and self-hosted
+        routes = cat.family_routes(rival.key)
+        quality[routes] = rival.quality
+        price[routes[0]], price[routes[1]] = open_weight_prices(cfg, serving_cost(cfg, t, rival.release_quality))
+        available[routes] = rival.enabled
     for lab in labs:  # a lab's own open-weight model, served by the clouds
         if lab.open_weights_live(t):
-            j = LAB_OPEN[lab.key]
+            j = cat.LAB_OPEN[lab.key]
             quality[j], released = lab.open_weights_quality()
             unit = serving_cost(cfg, t, released) * lab.params().serving_efficiency
             price[j], available[j] = open_weight_prices(cfg, unit)[0], True
     reg = cfg.regulation
     if reg.applies_to != "open":
-        price[~IS_OPEN] += reg.extra_cost
+        price[~cat.IS_OPEN] += reg.extra_cost
     if reg.banned:
-        available[covered(cfg)] = False
+        available[covered(cfg, cat)] = False
     tokens_per_base = jevons(cfg, price)
-    return Offer(quality, price, available, tokens_per_base,
-                 choice_table(cfg, quality, price * tokens_per_base, available, (*labs, meta), family_share, terms))
+    table = choice_table(cfg, cat, quality, price * tokens_per_base, available, (*labs, meta), family_share, terms)
+    return Offer(quality, price, available, tokens_per_base, table)
 
 
-def offer_meta(cfg, t: int, meta, quality: np.ndarray, price: np.ndarray, available: np.ndarray) -> None:
+def offer_meta(cfg, cat, t: int, meta, quality: np.ndarray, price: np.ndarray, available: np.ndarray) -> None:
     """What Meta's strategy puts on offer: its API while it sells one, Llama weights while it releases them (their
     serving cost cut by the community's efficiency work), or the weights a switch left behind."""
     strategy = meta.strategy
+    api, llama = cat.META_API, cat.IS_LLAMA
     if strategy.serves_api:
-        quality[META_API], price[META_API], available[META_API] = meta.quality, meta.price, meta.released
+        quality[api], price[api], available[api] = meta.quality, meta.price, meta.released
     cut = meta.community_cost_cut()
     if strategy.releases_weights and meta.released:
-        quality[IS_LLAMA] = meta.quality
-        price[LLAMA_HOSTED], price[LLAMA_SELF] = open_weight_prices(cfg, meta.unit_cost(t) * (1.0 - cut))
-        available[IS_LLAMA] = True
+        quality[llama] = meta.quality
+        price[cat.LLAMA_HOSTED], price[cat.LLAMA_SELF] = open_weight_prices(cfg, meta.unit_cost(t) * (1.0 - cut))
+        available[llama] = True
     elif meta.legacy is not None:
-        quality[IS_LLAMA] = meta.legacy[0]
+        quality[llama] = meta.legacy[0]
         unit = serving_cost(cfg, t, meta.legacy[1]) * cfg.meta.serving_efficiency * (1.0 - cut)
-        price[LLAMA_HOSTED], price[LLAMA_SELF] = open_weight_prices(cfg, unit)
-        available[IS_LLAMA] = True
+        price[cat.LLAMA_HOSTED], price[cat.LLAMA_SELF] = open_weight_prices(cfg, unit)
+        available[llama] = True
 
 
-def choice_table(cfg, quality, paid, available, sellers, family_share, terms) -> OptionTable:
+def choice_table(cfg, cat, quality, paid, available, sellers, family_share, terms) -> OptionTable:
     """The developers' option table: the common utility (quality, network, brand), the price paid per base token,
     the fixed columns of the scenario's terms and the private-tier thresholds of the API sellers."""
     ch = cfg.choice
-    network = ch.gamma_network * np.log1p(family_share[FAMILY_OF] / ch.network_s0)
+    network = ch.gamma_network * np.log1p(family_share[cat.FAMILY_OF] / ch.network_s0)
     base = ch.beta_quality * np.where(np.isnan(quality), 0.0, quality) / 100.0 + network + terms.brand
-    private_cap = np.full(K, np.inf)
+    private_cap = np.full(cat.K, np.inf)
     for seller in sellers:
         private_cap[seller.option] = seller.private_threshold()
     return OptionTable(base=base.astype(np.float32), price=paid.astype(np.float32),
                        fixed_cost=terms.fixed_cost, ownership=terms.ownership, leak=terms.leak,
-                       private_cap=private_cap.astype(np.float32), available=available, outside=terms.outside)
+                       private_cap=private_cap.astype(np.float32), available=available, outside=terms.outside,
+                       is_meta=cat.IS_META, is_self=cat.IS_SELF, is_llama=cat.IS_LLAMA)

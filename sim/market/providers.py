@@ -17,7 +17,6 @@ import mesa
 import numpy as np
 
 from sim import channels
-from sim.catalog import API_OF, FAMILY, IS_META, LLAMA_HOSTED, META_API, OTHER_HOSTED_OPEN
 from sim.config import month_index
 from sim.consumer import META_AI
 from sim.market.curves import (
@@ -35,7 +34,6 @@ from sim.population import SEGMENT_CODE
 
 REVENUE_LINES = ("api_revenue", "host_fee", "support_revenue", "consumer_revenue")  # Meta's revenue lines
 BUSINESS = np.array([SEGMENT_CODE["enterprise"], SEGMENT_CODE["regulated"]])
-META_FIRMS = np.ix_(np.flatnonzero(IS_META) + 1, BUSINESS)  # business firms on Meta's models, in (option + 1, segment)
 
 
 class MarketView(NamedTuple):
@@ -89,6 +87,7 @@ class Provider(mesa.Agent):
         super().__init__(model)
         self.key = key
         self.cfg = model.cfg  # the live scenario (events edit it in place)
+        self.catalog = model.catalog  # the scenario's options and providers
         self.ledger: dict[str, float] = {}
 
     def step(self) -> None:
@@ -111,6 +110,9 @@ class ModelMaker(Provider):
 
     def __init__(self, model, key: str, rng: np.random.Generator):
         super().__init__(model, key)
+        enters = getattr(self.params(), "enters", None)  # only providers a scenario adds have an entry date
+        self.enters = month_index(self.cfg.start, enters) if enters is not None else None
+        self.entered = self.enters is None or self.enters <= 0
         self.schedule_rng = rng  # this provider's own stream: release jitter stays paired across Meta's strategies
         self.release_quality = self.target_quality(0)
         self.released = False  # whether a model exists (closed labs and rivals have one at the start)
@@ -135,6 +137,8 @@ class ModelMaker(Provider):
     def first_release(self) -> int | None:
         p = self.params()
         first = month_index(self.cfg.start, p.first_release)
+        if self.enters is not None:  # a provider a scenario adds releases nothing before it enters
+            first = max(first, self.enters)
         if first < 0:
             first += p.cadence_months * math.ceil(-first / p.cadence_months)
         return first
@@ -176,7 +180,7 @@ class ClosedLab(ModelMaker):
     option: int = -1
 
     def __init__(self, model, key: str, rng):
-        self.option = API_OF[key]
+        self.option = model.catalog.API_OF[key]
         self.volume0 = model.market_volume0  # M tokens/month of the whole market at month 0 (the flywheel's scale)
         self.captured = 0.0  # cumulative M tokens served outside private tiers (the flywheel's data)
         self.recent_revenue: deque = deque(maxlen=12)  # last 12 months of revenue (margins fund quality)
@@ -192,10 +196,11 @@ class ClosedLab(ModelMaker):
 
     @property
     def enabled(self) -> bool:
-        return self.params().enabled
+        return self.params().enabled and self.entered
 
     def step(self) -> None:
         view = self.model.view
+        self.entered = self.enters is None or view.t >= self.enters
         self.update_quality(view.t)
         self.update_price(view.t, view.user_share[self.option])
 
@@ -281,7 +286,7 @@ class ClosedLab(ModelMaker):
         paid, served = cons.contract if cons.seller == self.key else (0.0, 0.0)
         self.ledger = {
             "api_revenue": self.price * (tokens + premium * private_tokens),
-            "consumer_revenue": cons.revenue[self.key],
+            "consumer_revenue": cons.revenue.get(self.key, 0.0),
             "meta_contract": paid,
             "serving_cost": -self.cost * (tokens + served),
             "training_cost": -self.training_charge(sales.t),
@@ -298,23 +303,24 @@ class OpenRival(ModelMaker):
     plus community gains; free weights, so no revenue of its own. ``llama`` (Meta) is read for the spillover of
     released Llama weights."""
 
-    def __init__(self, model, rng, llama: Meta):
+    def __init__(self, model, rng, llama: Meta, key: str = "open_rival"):
         self.devs_share = 0.0
         self.open_share = 0.0
         self.llama = llama
-        super().__init__(model, "open_rival", rng)
+        super().__init__(model, key, rng)
         self.released = True
 
     def params(self):
-        return self.cfg.providers.open_rival
+        return getattr(self.cfg.providers, self.key)
 
     @property
     def enabled(self) -> bool:
-        return self.params().enabled
+        return self.params().enabled and self.entered
 
     def step(self) -> None:
         view = self.model.view
-        self.devs_share, self.open_share = view.family_share[FAMILY[self.key]], view.open_share
+        self.entered = self.enters is None or view.t >= self.enters
+        self.devs_share, self.open_share = view.family_share[self.catalog.FAMILY[self.key]], view.open_share
         self.update_quality(view.t)
 
     def target_quality(self, t: int) -> float:
@@ -341,7 +347,7 @@ class CloudHost(Provider):
         the labs' own open weights). Hosted prices are serving cost x (1 + margin) + the regulatory compliance
         charge, which the host passes on (a cost line) rather than keeps. The licence fee to Meta is
         :meth:`meta_fee`."""
-        llama_tokens, llama_price, open_tokens, open_revenue = hosted_sales(sales)
+        llama_tokens, llama_price, open_tokens, open_revenue = hosted_sales(sales, self.catalog)
         extra, markup = open_extra_cost(self.cfg), 1.0 + self.cfg.providers.cloud_host.margin
         tokens = llama_tokens + open_tokens
         llama_net = (llama_price - extra) * llama_tokens if llama_tokens else 0.0
@@ -357,7 +363,7 @@ class CloudHost(Provider):
         Llama revenue net of the compliance charge; small hosts pay nothing; no clause, no fee."""
         cfg, host = self.cfg, self.cfg.providers.cloud_host
         share = host.meta_revenue_share * host.large_host_share if cfg.license.enabled else 0.0
-        llama_tokens, llama_price = tokens[LLAMA_HOSTED], price[LLAMA_HOSTED]
+        llama_tokens, llama_price = tokens[self.catalog.LLAMA_HOSTED], price[self.catalog.LLAMA_HOSTED]
         llama_net = (llama_price - open_extra_cost(cfg)) * llama_tokens if llama_tokens else 0.0
         return share * llama_net
 
@@ -380,6 +386,7 @@ class Meta(ClosedLab):
         self.weights_out = False  # Llama weights have been released: they cannot be recalled
         self.legacy: tuple[float, float] | None = None  # (quality, release quality) of weights left behind
         self.release_months = [month_index(model.cfg.start, r.date) for r in model.cfg.meta.releases]
+        self.business_firms = np.ix_(np.flatnonzero(model.catalog.IS_META) + 1, BUSINESS)  # (option + 1, segment)
         super().__init__(model, "meta", rng=rng)
         self.released = False
         self.release_quality = self.target_quality(0)
@@ -404,11 +411,11 @@ class Meta(ClosedLab):
     def step(self) -> None:
         """Releases and learning while Meta runs a programme; the API's price while it sells one."""
         view, strategy = self.model.view, self.strategy
-        self.devs_share, self.mindshare, self.open_share = view.llama_share, view.family_share[FAMILY["meta"]], \
-            view.open_share
+        self.devs_share, self.mindshare, self.open_share = view.llama_share, \
+            view.family_share[self.catalog.FAMILY["meta"]], view.open_share
         self.released_now = self.update_quality(view.t) if strategy.runs_programme else False
         if strategy.serves_api:
-            self.update_price(view.t, view.user_share[META_API])
+            self.update_price(view.t, view.user_share[self.option])
         if strategy.releases_weights and self.released:
             self.weights_out = True
 
@@ -474,7 +481,7 @@ class Meta(ClosedLab):
     def book(self, sales: Sales) -> None:
         """Meta's inputs for this month, then its ledger from :mod:`sim.channels` (one formula per channel): an API's
         tokens also feed its own flywheel."""
-        api_tokens = sales.tokens[META_API] if self.strategy.serves_api else 0.0
+        api_tokens = sales.tokens[self.option] if self.strategy.serves_api else 0.0
         if api_tokens:
             self.captured += api_tokens
         self.ledger = channels.book(self.month_inputs(sales, api_tokens))
@@ -497,7 +504,7 @@ class Meta(ClosedLab):
             api_revenue=self.price * api_tokens,
             api_serving_cost=self.cost * api_tokens,
             host_fee=sales.host_fee,
-            support_revenue=cfg.meta.ledger.support_revenue_per_dev * sales.users_seg[META_FIRMS].sum(),
+            support_revenue=cfg.meta.ledger.support_revenue_per_dev * sales.users_seg[self.business_firms].sum(),
             misuse_hazard=self.strategy.misuse_hazard(cfg.meta.misuse, self.weights_out, self.released),
             liability=cfg.meta.misuse.liability,
             training_cost=self.training_charge(t),
@@ -510,8 +517,8 @@ class Meta(ClosedLab):
         return sum(v for k, v in self.ledger.items() if k in REVENUE_LINES)
 
 
-def hosted_sales(sales: Sales) -> tuple[float, float, float, float]:
+def hosted_sales(sales: Sales, cat) -> tuple[float, float, float, float]:
     """Llama's hosted M tokens and price, and the other hosted open models' M tokens and revenue."""
-    other = OTHER_HOSTED_OPEN
-    return (sales.tokens[LLAMA_HOSTED], sales.price[LLAMA_HOSTED], float(sales.tokens[other].sum()),
+    other, llama = cat.OTHER_HOSTED_OPEN, cat.LLAMA_HOSTED
+    return (sales.tokens[llama], sales.price[llama], float(sales.tokens[other].sum()),
             float((sales.price[other] * sales.tokens[other]).sum()))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from sim import consumer
-from sim.catalog import CLOSED_LABS, CLOSED_OPTIONS, IS_HOSTED_OPEN, IS_SELF, LAB_OPEN, META_API, OPTIONS, K
+from sim.catalog import CLOSED_LABS
 from sim.choice import Coefficients
-from sim.config import SEGMENTS, Scenario
+from sim.config import SEGMENTS, PerOption, Scenario
 from sim.market.curves import dated_prices
 
 
@@ -17,7 +17,7 @@ class ScenarioTerms:
     the scenario, instead of every month (so edit a running model's scenario through events: a direct edit of
     ``model.cfg`` reaches these terms only after the next event)."""
 
-    def __init__(self, cfg: Scenario):
+    def __init__(self, cfg: Scenario, cat):
         ch = cfg.choice
         trust = np.array([getattr(ch.meta_trust_penalty, s) for s in SEGMENTS], dtype=np.float32)
         self.coefficients = Coefficients(
@@ -25,19 +25,16 @@ class ScenarioTerms:
             beta_leak=ch.beta_leak, switching_cost=ch.switching_cost, mu=ch.noise_scale,
             selfhost_capability=ch.selfhost_capability, capability_discount=cfg.providers.selfhost.capability_discount,
             trust_by_segment=trust, cost_lambda=ch.cost_lambda)
-        first_lab_open = min(LAB_OPEN.values())
-        brand = np.array([getattr(ch.brand, o) for o in OPTIONS[:first_lab_open]]
-                         + [ch.brand.open_hosted + getattr(cfg.providers, lab).open_weights.brand_premium
-                            for lab in CLOSED_LABS])
-        brand[META_API] += sum(getattr(ch.brand, lab) for lab in CLOSED_LABS) / len(CLOSED_LABS)  # vs the labs
+        brand = np.array([option_brand(cfg, cat, o) for o in cat.option_table])
+        brand[cat.META_API] += sum(getattr(ch.brand, lab) for lab in CLOSED_LABS) / len(CLOSED_LABS)  # vs the labs
         self.brand = brand
-        self.ownership = (IS_SELF.astype(float) + IS_HOSTED_OPEN * ch.hosted_ownership).astype(np.float32)
-        leak = np.zeros(K)
-        leak[CLOSED_OPTIONS] = 1.0
+        self.ownership = (cat.IS_SELF.astype(float) + cat.IS_HOSTED_OPEN * ch.hosted_ownership).astype(np.float32)
+        leak = np.zeros(cat.K)
+        leak[cat.CLOSED_OPTIONS] = 1.0
         self.leak = leak.astype(np.float32)
-        self.fixed_cost = np.where(IS_SELF, cfg.providers.selfhost.fixed_cost, 0.0).astype(np.float32)
+        self.fixed_cost = np.where(cat.IS_SELF, cfg.providers.selfhost.fixed_cost, 0.0).astype(np.float32)
         self.outside = float(ch.beta_quality * cfg.market.frontier_start_elo / 100.0 + ch.outside_utility)
-        self.consumer = consumer.ConsumerTerms(cfg)
+        self.consumer = consumer.ConsumerTerms(cfg, cat)
         self.start, self._schedules = cfg.start, {}
 
     def price_schedule(self, lab) -> list[tuple[int, float]]:
@@ -45,3 +42,19 @@ class ScenarioTerms:
         if lab.key not in self._schedules:
             self._schedules[lab.key] = dated_prices(lab.params().price, self.start)
         return self._schedules[lab.key]
+
+
+def option_brand(cfg, cat, option) -> float:
+    """An option's brand constant in the developers' choice: set directly for the built-in options; a lab's own open
+    weights take the other hosted open models' plus the lab's premium; an added provider's options take its own
+    ``brand``, or that of the options of the provider it is like."""
+    ch, providers = cfg.choice, cfg.providers
+    if option.key in PerOption.model_fields:
+        return getattr(ch.brand, option.key)
+    if option.open and option.owner in cat.CLOSED_LABS:
+        return ch.brand.open_hosted + getattr(providers, option.owner).open_weights.brand_premium
+    added = getattr(providers, option.owner)
+    if added.brand is not None:
+        return added.brand
+    like = added.like if added.kind == "closed_lab" else ("open_self" if option.route == "self" else "open_hosted")
+    return getattr(ch.brand, like)
