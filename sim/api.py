@@ -23,7 +23,7 @@ def load(scenario: str | Path, set: Mapping[str, Any] | None = None, *, populati
         sim.load("baseline", **{"license.mau_threshold": 1e8}, horizon_months=24)
         sim.load("baseline", set={"license.mau_threshold": 1e8}, population=5_000)
 
-    Bad input raises :class:`sim.loading.ConfigError`, whose message names the field, as the CLI's does.
+    Bad input raises :class:`sim.errors.ConfigError`, whose message names the field, as the CLI's does.
     """
     from sim.loading import load_scenario
 
@@ -41,7 +41,8 @@ def run(scenario: Scenario | str | Path, strategies: str | Iterable[str] | None 
     ``summary.csv``. ``strategies`` defaults to all three (open, closed, absent); ``population`` and ``seed``
     replace the scenario's for this run (a small population makes a quick look quick).
     """
-    from sim.loading import ConfigError, validate_scenario
+    from sim.errors import ConfigError
+    from sim.loading import validate_scenario
     from sim.plots import RunResults
     from sim.runner import run_scenario
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import yaml
 
 from sim.config import STRATEGIES, Scenario
-from sim.loading import MAX_FILE, PRESET_DIR, ConfigError, clip, load_scenario, parse_assignment
+from sim.errors import MAX_FILE, ConfigError, clip
+from sim.loading import PRESET_DIR, load_scenario, parse_assignment
 
 DEFAULT_STRATEGY = Scenario.model_fields["meta"].get_default(call_default_factory=True).strategy
 # The files of a ``sim run`` folder, and what sim plot / sim report add to it: only these may be replaced.

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from sim.cli import UsageError, int_in, progress_bar
-from sim.loading import ConfigError
+from sim.errors import ConfigError
 
 
 def cmd_sweep(args) -> int:

@@ -1,7 +1,7 @@
 """Sub-commands that turn result folders into pictures: ``plot``, ``compare``, ``report`` and ``dashboard``.
 
 They only parse arguments and call :mod:`sim.plots`, :mod:`sim.sweep_plots`, :mod:`sim.report` and
-:mod:`sim.dashboard`; bad input raises :class:`sim.loading.ConfigError` (one line, exit 2).
+:mod:`sim.dashboard`; bad input raises :class:`sim.errors.ConfigError` (one line, exit 2).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from sim.cli import (
     progress_bar,
     without_unsimulated,
 )
-from sim.loading import ConfigError
+from sim.errors import ConfigError
 
 RUN_KINDS = ("adoption", "tokens", "prices", "ledger", "profits", "strategies")
 SWEEP_KINDS = ("response", "breakeven", "sensitivity")

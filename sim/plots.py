@@ -27,8 +27,9 @@ from scipy import stats  # noqa: E402
 from sim.channels import CHANNEL_NAMES as META_LINES  # noqa: E402
 from sim.channels import LABELS as LEDGER_LABELS  # noqa: E402
 from sim.channels import REPORTED  # noqa: E402
+from sim.errors import ConfigError  # noqa: E402
 from sim.io import save_figure  # noqa: E402
-from sim.loading import ConfigError, read_yaml_mapping  # noqa: E402
+from sim.loading import read_yaml_mapping  # noqa: E402
 from sim.options import OPTIONS, PROVIDERS  # noqa: E402
 from sim.style import (  # noqa: E402
     OPTION_COLORS,

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.errors import ConfigError
 from sim.io import write_text
-from sim.loading import ConfigError
 from sim.options import OPTIONS
 from sim.plots import RUN_CAPTIONS, RUN_FIGURES, RunResults, mean_ci, strategies_of
 from sim.style import OPTION_LABELS, STRATEGY_LABELS

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
-from sim.loading import ConfigError
+from sim.errors import ConfigError
 from sim.plots import PANEL_H, PANEL_W, legend_outside, mean_ci, param_label
 from sim.style import STRATEGY_COLORS, STRATEGY_LABELS, STRATEGY_STYLES
 

@@ -17,12 +17,12 @@ import pytest
 from pydantic import TypeAdapter
 
 from sim.cli import main
+from sim.errors import ConfigError
 from sim.experiments import load_experiment, run_sweep
 from sim.experiments.analysis import paired_deltas, sensitivity
 from sim.experiments.designs import make_design
 from sim.experiments.parameters import ParamSpec
 from sim.experiments.schema import EXPERIMENT_DIR
-from sim.loading import ConfigError
 from sim.runner import derive_seed
 
 ROOT = Path(__file__).resolve().parent.parent

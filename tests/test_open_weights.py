@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.loading import ConfigError
+from sim.errors import ConfigError
 from sim.options import FAMILIES, LAB_OPEN, OPENAI
 from sim.providers import serving_cost
 from sim.runner import simulate

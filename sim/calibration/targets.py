@@ -17,7 +17,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sim.config import MAX_LIST, Scenario, YearMonth, month_index
-from sim.loading import ConfigError, raise_validation, read_yaml_mapping, set_in_dict, validate_scenario
+from sim.errors import ConfigError
+from sim.loading import raise_validation, read_yaml_mapping, set_in_dict, validate_scenario
 from sim.model import LLMMarket
 
 NUMBER_FIELDS = {"low", "high", "value", "scale", "weight", "diff_step"}

@@ -24,7 +24,8 @@ from matplotlib.figure import Figure
 from mesa.visualization import Slider, SolaraViz
 
 from sim.config import CLOSED_LABS
-from sim.loading import PRESET_DIR, ConfigError, load_scenario
+from sim.errors import ConfigError
+from sim.loading import PRESET_DIR, load_scenario
 from sim.model import LLMMarket
 from sim.plots import FieldSpec, adoption_figure, date_axis, ledger_waterfall_figure, schema_field
 from sim.runner import month_dates, summarize

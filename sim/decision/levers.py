@@ -36,6 +36,7 @@ from pydantic import (
 
 from sim.config import STRATEGIES, Scenario
 from sim.decision.context import DecisionContext, Overrides
+from sim.errors import ConfigError
 from sim.experiments.designs import Design, make_design
 from sim.experiments.parameters import PARAMETER_KINDS, ParamSpec, Range
 from sim.experiments.schema import (
@@ -46,7 +47,7 @@ from sim.experiments.schema import (
     resolve_experiment_path,
     summary_metrics,
 )
-from sim.loading import ConfigError, raise_validation, read_yaml_mapping, set_in_dict, validate_scenario
+from sim.loading import raise_validation, read_yaml_mapping, set_in_dict, validate_scenario
 from sim.runner import derive_seed
 
 FORMAT = 1  # bump when the output layout changes, so old folders are not resumed into

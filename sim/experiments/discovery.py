@@ -401,7 +401,7 @@ def read_sweep(folder) -> tuple[pd.DataFrame, dict]:
     import json
     from pathlib import Path
 
-    from sim.loading import ConfigError
+    from sim.errors import ConfigError
 
     folder = Path(folder)
     for name in ("experiment.json", "results.parquet"):

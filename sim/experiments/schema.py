@@ -21,12 +21,12 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sim.config import MAX_HORIZON, MAX_POPULATION, STRATEGIES, Scenario
+from sim.errors import ConfigError
 from sim.experiments.designs import METHODS, Design, make_design, n_points
 from sim.experiments.parameters import PARAMETER_KINDS, ParamSpec
 from sim.experiments.runs import RunContext, RunSpec
 from sim.loading import (
     PRESET_DIR,
-    ConfigError,
     load_merged_dict,
     raise_validation,
     read_yaml_mapping,
