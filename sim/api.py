@@ -34,7 +34,7 @@ def load(scenario: str | Path, set: Mapping[str, Any] | None = None, *, populati
 
 def run(scenario: Scenario | str | Path, strategies: str | Iterable[str] | None = None, replications: int = 1,
         population: int | None = None, seed: int | None = None):
-    """Run every strategy ``replications`` times on paired seeds; returns :class:`sim.plots.RunResults`.
+    """Run every strategy ``replications`` times on paired seeds; returns :class:`sim.results.RunResults`.
 
     ``results.timeseries`` (one row per strategy x replicate x month) and ``results.summary`` (one row per
     strategy x replicate: NPVs, shares...) are the tables ``sim run`` writes to ``timeseries.parquet`` and
@@ -43,7 +43,7 @@ def run(scenario: Scenario | str | Path, strategies: str | Iterable[str] | None 
     """
     from sim.errors import ConfigError
     from sim.loading import validate_scenario
-    from sim.plots import RunResults
+    from sim.results import RunResults
     from sim.runner import run_scenario
 
     if not isinstance(scenario, Scenario):
@@ -69,7 +69,7 @@ def run(scenario: Scenario | str | Path, strategies: str | Iterable[str] | None 
 
 def read(folder: str | Path):
     """The tables of a ``sim run`` output folder, as :func:`run` returns them."""
-    from sim.plots import RunResults
+    from sim.results import RunResults
 
     return RunResults.read(folder)
 

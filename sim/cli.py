@@ -135,7 +135,7 @@ def cmd_run(args) -> int:
         write_parquet(timeseries, tmp / "timeseries.parquet")
         write_csv(summary, tmp / "summary.csv")
         write_text(yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False), tmp / "scenario.yaml")
-        if args.overrides:  # the report's titles name them (sim.plots.OVERRIDES_FILE)
+        if args.overrides:  # the report's titles name them (sim.results.OVERRIDES_FILE)
             write_text(yaml.safe_dump(list(args.overrides)), tmp / "overrides.yaml")
         fig = adoption_figure(timeseries)
         save_figure(fig, tmp / "adoption.png", dpi=150, bbox_inches="tight")

@@ -49,7 +49,8 @@ def is_sweep_folder(folder: Path) -> bool:
 def plot_folder(folder: str | Path, kinds: list[str] | None = None, metric: str = "npv.meta",
                 dpi: int = 150) -> list[Path]:
     """Draw the figures of a run or sweep folder into ``folder/figures`` (PNG and SVG); returns the files."""
-    from sim.plots import RUN_FIGURES, RunResults, save_both
+    from sim.plots import RUN_FIGURES, save_both
+    from sim.results import RunResults
 
     folder = Path(folder)
     if not folder.is_dir():
@@ -97,7 +98,8 @@ def write_run_folder(folder: Path, scenario, timeseries, summary) -> None:
 def cmd_compare(args) -> int:
     from sim.io import SWEEP_MARKERS, write_csv
     from sim.loading import load_scenario
-    from sim.plots import RunResults, comparison_figure, comparison_table, save_both
+    from sim.plots import comparison_figure, comparison_table, save_both
+    from sim.results import RunResults
     from sim.runner import run_scenario
 
     if args.replications < 1:

@@ -19,7 +19,8 @@ from matplotlib.figure import Figure
 from sim.errors import ConfigError
 from sim.io import write_text
 from sim.options import OPTIONS
-from sim.plots import RUN_CAPTIONS, RUN_FIGURES, RunResults, mean_ci, strategies_of
+from sim.plots import RUN_CAPTIONS, RUN_FIGURES, mean_ci, strategies_of
+from sim.results import RunResults
 from sim.style import OPTION_LABELS, STRATEGY_LABELS
 
 CSS = """

@@ -416,7 +416,7 @@ def test_the_licence_is_an_spdx_string():
 def test_run_records_its_set_overrides_for_the_report_titles(tmp_path):
     import yaml
 
-    from sim.plots import RunResults
+    from sim.results import RunResults
 
     out = tmp_path / "r"
     assert main(["run", "baseline", "--population", "300", "--strategies", "open", "--set", "horizon_months=6",

@@ -17,16 +17,15 @@ from matplotlib.contour import ContourSet
 from sim.cli import main
 from sim.options import OPTIONS
 from sim.plots import (
-    RunResults,
     adoption_figure,
     comparison_figure,
     ledger_waterfall_figure,
     prices_quality_figure,
-    scenario_title,
     token_share_figure,
     with_derived,
 )
 from sim.report import MIN_CI_REPLICATES, outcomes_table, paired_lines, run_report_html
+from sim.results import RunResults, scenario_title
 from sim.style import (
     OPTION_COLORS,
     OPTION_HATCHES,

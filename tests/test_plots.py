@@ -16,7 +16,6 @@ from sim.cli import main
 from sim.options import OPTIONS
 from sim.plots import (
     RUN_FIGURES,
-    RunResults,
     adoption_figure,
     comparison_figure,
     detect_releases,
@@ -28,6 +27,7 @@ from sim.plots import (
     strategy_comparison_figure,
     token_share_figure,
 )
+from sim.results import RunResults
 from sim.sweep_plots import (
     SweepResults,
     breakeven_figure,
