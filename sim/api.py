@@ -78,7 +78,7 @@ def plot(results, kind: str | Iterable[str] | None = None):
     """matplotlib Figures of :func:`run` results: one Figure for one ``kind``, else a dict ``{kind: Figure}``
     of the kinds listed (default all: adoption, tokens, prices, ledger, profits, strategies). A list of results
     gives the side-by-side comparison figure of ``sim compare``."""
-    from sim.plots import RUN_FIGURES, comparison_figure
+    from sim.figures.run import RUN_FIGURES, comparison_figure
 
     if isinstance(results, (list, tuple)):
         return comparison_figure(list(results))

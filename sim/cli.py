@@ -114,8 +114,8 @@ def add_scenario_options(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_run(args) -> int:
+    from sim.figures.run import adoption_figure
     from sim.io import replace_folder, save_figure, write_csv, write_parquet, write_text
-    from sim.plots import adoption_figure
     from sim.runner import run_scenario
 
     scenario = load_scenario(args.scenario, args.overrides, args.population, args.seed)

@@ -29,7 +29,7 @@ def _solve(args, kind: str):
 
 
 def cmd_optimize(args) -> int:
-    from sim.decision_report import robust_summary, write_optimize
+    from sim.figures.decision_report import robust_summary, write_optimize
 
     solved = _solve(args, "optimize")
     if solved is None:
@@ -50,7 +50,7 @@ def cmd_optimize(args) -> int:
 
 
 def cmd_game(args) -> int:
-    from sim.decision_report import write_game
+    from sim.figures.decision_report import write_game
 
     solved = _solve(args, "game")
     if solved is None:

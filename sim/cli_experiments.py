@@ -68,9 +68,9 @@ def cmd_discover(args) -> int:
     from dataclasses import asdict
 
     from sim.experiments.discovery import DiscoveryError, Settings, discover_folder, summary_lines
+    from sim.figures.run import save_both
+    from sim.figures.sweep import discovery_figures
     from sim.io import write_csv, write_text
-    from sim.plots import save_both
-    from sim.sweep_plots import discovery_figures
 
     folder = Path(args.dir)
     settings = Settings(metric=args.metric, comparison=args.comparison, threshold=args.threshold, where=args.where,

@@ -1,6 +1,6 @@
 """Sub-commands that turn result folders into pictures: ``plot``, ``compare``, ``report`` and ``dashboard``.
 
-They only parse arguments and call :mod:`sim.plots`, :mod:`sim.sweep_plots`, :mod:`sim.report` and
+They only parse arguments and call :mod:`sim.figures.run`, :mod:`sim.figures.sweep`, :mod:`sim.figures.run_report` and
 :mod:`sim.dashboard`; bad input raises :class:`sim.errors.ConfigError` (one line, exit 2).
 """
 
@@ -49,7 +49,7 @@ def is_sweep_folder(folder: Path) -> bool:
 def plot_folder(folder: str | Path, kinds: list[str] | None = None, metric: str = "npv.meta",
                 dpi: int = 150) -> list[Path]:
     """Draw the figures of a run or sweep folder into ``folder/figures`` (PNG and SVG); returns the files."""
-    from sim.plots import RUN_FIGURES, save_both
+    from sim.figures.run import RUN_FIGURES, save_both
     from sim.results import RunResults
 
     folder = Path(folder)
@@ -57,7 +57,7 @@ def plot_folder(folder: str | Path, kinds: list[str] | None = None, metric: str 
         raise ConfigError(folder, "", "no such folder")
     written: list[Path] = []
     if is_sweep_folder(folder):
-        from sim.sweep_plots import SweepResults, sweep_figures
+        from sim.figures.sweep import SweepResults, sweep_figures
 
         sweep = SweepResults.read(folder)
         if metric not in sweep.results:
@@ -96,9 +96,9 @@ def write_run_folder(folder: Path, scenario, timeseries, summary) -> None:
 
 
 def cmd_compare(args) -> int:
+    from sim.figures.run import comparison_figure, comparison_table, save_both
     from sim.io import SWEEP_MARKERS, write_csv
     from sim.loading import load_scenario
-    from sim.plots import comparison_figure, comparison_table, save_both
     from sim.results import RunResults
     from sim.runner import run_scenario
 
@@ -155,7 +155,7 @@ def cmd_compare(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from sim.report import write_report
+    from sim.figures.run_report import write_report
 
     path = write_report(args.folder, args.out, args.dpi)
     print(f"wrote {path}")

@@ -122,14 +122,14 @@ def test_run_replaces_the_whole_folder(tmp_path):
 
 
 def test_ctrl_c_while_writing_leaves_the_old_folder_untouched(tmp_path, monkeypatch, capsys):
-    import sim.plots
+    import sim.figures.run
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
     out = tmp_path / "r"
     old_run_folder(out)
-    monkeypatch.setattr(sim.plots, "adoption_figure", interrupted)  # after the parquet and CSV files are written
+    monkeypatch.setattr(sim.figures.run, "adoption_figure", interrupted)  # after the parquet and CSV files are written
     assert main(["run", "baseline", *SMALL, "--strategies", "open", "--out", str(out)]) == 130
     assert (out / "summary.csv").read_text() == "old" and (out / "figures" / "ledger.png").is_file()
     assert not (out / "adoption.svg").exists()

@@ -13,8 +13,7 @@ from matplotlib.patches import Rectangle
 
 from sim.channels import CHANNEL_NAMES as META_LINES
 from sim.cli import main
-from sim.options import OPTIONS
-from sim.plots import (
+from sim.figures.run import (
     RUN_FIGURES,
     adoption_figure,
     comparison_figure,
@@ -27,8 +26,7 @@ from sim.plots import (
     strategy_comparison_figure,
     token_share_figure,
 )
-from sim.results import RunResults
-from sim.sweep_plots import (
+from sim.figures.sweep import (
     SweepResults,
     breakeven_figure,
     paired_delta,
@@ -36,6 +34,8 @@ from sim.sweep_plots import (
     sensitivity_figure,
     swept_parameters,
 )
+from sim.options import OPTIONS
+from sim.results import RunResults
 
 RUN_KINDS = ["adoption", "tokens", "prices", "ledger", "profits", "strategies"]
 
@@ -190,7 +190,7 @@ def test_sim_plot_bad_input_is_one_line_exit_2(tmp_path, run_dir, capsys):
 
 def test_kind_lists_of_the_cli_match_the_figure_registries():
     from sim import cli_plots
-    from sim.sweep_plots import SWEEP_KINDS
+    from sim.figures.sweep import SWEEP_KINDS
 
     assert list(RUN_FIGURES) == RUN_KINDS == list(cli_plots.RUN_KINDS)
     assert cli_plots.SWEEP_KINDS == SWEEP_KINDS

@@ -17,11 +17,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.errors import ConfigError
+from sim.figures.run import RUN_CAPTIONS, RUN_FIGURES, mean_ci, strategies_of
+from sim.figures.style import OPTION_LABELS, STRATEGY_LABELS
 from sim.io import write_text
 from sim.options import OPTIONS
-from sim.plots import RUN_CAPTIONS, RUN_FIGURES, mean_ci, strategies_of
 from sim.results import RunResults
-from sim.style import OPTION_LABELS, STRATEGY_LABELS
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;max-width:1640px;margin:2em auto;
@@ -218,7 +218,7 @@ def noise_note(n: int) -> str:
 
 
 def sweep_report_html(folder: Path, dpi: int = 110) -> str:
-    from sim.sweep_plots import SWEEP_CAPTIONS, SWEEP_KINDS, SweepResults, sweep_figures
+    from sim.figures.sweep import SWEEP_CAPTIONS, SWEEP_KINDS, SweepResults, sweep_figures
 
     sweep = SweepResults.read(folder)
     figs = sweep_figures(sweep, list(SWEEP_KINDS))
@@ -317,7 +317,7 @@ def where_open_pays_html(folder: Path, dpi: int = 110) -> str:
     from dataclasses import replace
 
     from sim.experiments.discovery import DiscoveryError, discover, summary_lines
-    from sim.sweep_plots import DISCOVERY_CAPTIONS, discovery_figures
+    from sim.figures.sweep import DISCOVERY_CAPTIONS, discovery_figures
 
     results = pd.read_parquet(folder / "results.parquet")
     settings = discovery_settings(folder)

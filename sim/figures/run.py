@@ -2,7 +2,7 @@
 
 Every figure function takes the tidy tables (``timeseries``, ``summary``) and returns a matplotlib Figure, so tests
 inspect axes and artists instead of pixels and the report, the CLI and the dashboard share one drawing code.
-Colours come from :mod:`sim.style` (Okabe-Ito): an option, provider or strategy has one colour in every figure.
+Colours come from :mod:`sim.figures.style` (Okabe-Ito): an option, provider or strategy has one colour in every figure.
 """
 
 from __future__ import annotations
@@ -27,10 +27,7 @@ from scipy import stats  # noqa: E402
 from sim.channels import CHANNEL_NAMES as META_LINES  # noqa: E402
 from sim.channels import LABELS as LEDGER_LABELS  # noqa: E402
 from sim.channels import REPORTED  # noqa: E402
-from sim.io import save_figure  # noqa: E402
-from sim.options import OPTIONS, PROVIDERS  # noqa: E402
-from sim.results import RunResults  # noqa: E402
-from sim.style import (  # noqa: E402
+from sim.figures.style import (  # noqa: E402
     OPTION_COLORS,
     OPTION_HATCHES,
     OPTION_LABELS,
@@ -41,6 +38,9 @@ from sim.style import (  # noqa: E402
     STRATEGY_STYLES,
     scenario_style,
 )
+from sim.io import save_figure  # noqa: E402
+from sim.options import OPTIONS, PROVIDERS  # noqa: E402
+from sim.results import RunResults  # noqa: E402
 
 BAND = (0.05, 0.95)
 # Meta's strategies take the colour of the Meta product they put on the market (Llama green, Meta API purple).
@@ -458,7 +458,7 @@ def comparison_figure(runs: list[RunResults]) -> Figure:
     """Scenarios side by side: Llama's token share, closed labs' revenue and the commoditization index over time
     (each scenario under its own Meta strategy; mean and 90% band), and Meta's NPV under every strategy (95% CI).
 
-    Scenario lines take a palette and line styles of their own (:data:`sim.style.SCENARIO_COLORS`), never the
+    Scenario lines take a palette and line styles of their own (:data:`sim.figures.style.SCENARIO_COLORS`), never the
     strategy colours of the NPV bars, so a colour means one thing in the whole figure."""
     fig = Figure(figsize=(2 * PANEL_W + 3.4, 2 * PANEL_H + 1.0), layout="constrained")
     axes = fig.subplots(2, 2, squeeze=False)
