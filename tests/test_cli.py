@@ -16,7 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.cli import build_parser, choose_strategies, main
+from sim.cli import build_parser, main
+from sim.cli.common import choose_strategies
 from sim.io import folder_lock
 from sim.loading import load_scenario
 from tests.test_experiments import TINY, TINY_RUNS

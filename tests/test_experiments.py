@@ -170,7 +170,7 @@ def test_workers_are_forked_only_from_a_single_threaded_linux_process(monkeypatc
 def test_the_progress_bar_starts_no_thread():
     import threading
 
-    from sim.cli import progress_bar
+    from sim.cli.common import progress_bar
 
     with progress_bar(10, "bar", unit="run") as bar:
         bar.update(3)

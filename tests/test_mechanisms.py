@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.cli import main, preset_paths
+from sim.cli import main
+from sim.cli.scenarios import preset_paths
 from sim.config import month_index
 from sim.loading import load_scenario
 from sim.options import IS_OPEN, OPTIONS

@@ -189,7 +189,7 @@ def test_sim_plot_bad_input_is_one_line_exit_2(tmp_path, run_dir, capsys):
 
 
 def test_kind_lists_of_the_cli_match_the_figure_registries():
-    from sim import cli_plots
+    from sim.cli import figures as cli_plots
     from sim.figures.sweep import SWEEP_KINDS
 
     assert list(RUN_FIGURES) == RUN_KINDS == list(cli_plots.RUN_KINDS)

@@ -1,116 +1,25 @@
-"""Command line: parses arguments and calls the library; bad input exits 2 with one line on stderr."""
+"""``sim run``, ``validate``, ``list``, ``show`` and ``params``: one scenario at a time, from files to results."""
 
 from __future__ import annotations
 
-import argparse
-import importlib
-import math
-import sys
 import textwrap
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import yaml
 
-from sim.config import STRATEGIES, Scenario
-from sim.errors import MAX_FILE, ConfigError, clip
-from sim.loading import PRESET_DIR, load_scenario, parse_assignment
-
-DEFAULT_STRATEGY = Scenario.model_fields["meta"].get_default(call_default_factory=True).strategy
-# The files of a ``sim run`` folder, and what sim plot / sim report add to it: only these may be replaced.
-RUN_FILES = {"timeseries.parquet", "summary.csv", "scenario.yaml", "overrides.yaml", "adoption.png", "adoption.svg",
-             "figures", "report.html"}
-STRATEGY_HELP = ("comma list of open,closed,absent (default: all three, paired on the same seeds; but only the "
-                 "scenario's own meta.strategy when --set meta.strategy=... names it or its file sets one other "
-                 "than open)")
-
-# Modules that add sub-commands of their own, each with ``register(subparsers)``.
-COMMAND_MODULES: tuple[str, ...] = ("sim.cli_experiments", "sim.cli_plots", "sim.cli_validation", "sim.cli_decision")
-MAX_DEV_STEPS = 5e10  # ~15 min of engine time: more belongs in `sim sweep`, which can resume
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse that reports a bad command line in one line (``sim: message``), exit 2, like every other input error."""
-
-    def error(self, message: str):
-        self.exit(2, f"{self.prog}: {clip(message)}\n")
-
-
-def int_in(low: int, high: int):
-    """An argparse type: an integer within [low, high], so absurd values fail before any work starts."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {clip(repr(text))}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{value} is outside [{low}, {high}]")
-        return value
-
-    return parse
-
-
-class UsageError(ConfigError):
-    """A bad command-line value, reported like a bad file field."""
-
-    def __init__(self, option: str, message: str):
-        super().__init__("sim", option, message)
-
-
-def parse_strategies(text: str) -> list[str]:
-    names = [s.strip() for s in text.split(",") if s.strip()]
-    unknown = [s for s in names if s not in STRATEGIES]
-    if unknown or not names:
-        raise UsageError("--strategies", f"unknown strategy {unknown[0] if unknown else text!r}; "
-                                         f"choose from {','.join(STRATEGIES)}")
-    return list(dict.fromkeys(names))
-
-
-def choose_strategies(scenario: Scenario, given: str | None, overrides: list[str]) -> list[str]:
-    """Which Meta strategies to run. ``--strategies`` if given; otherwise the scenario's own ``meta.strategy`` when
-    ``--set meta.strategy=...`` names it or its file pins one other than the default (``no_meta_model`` is the
-    world without Llama, not a paired comparison); otherwise all three, paired. ``--strategies`` against
-    ``--set meta.strategy`` is refused; ``--strategies`` over a file's pin runs as asked, with a note."""
-    pinned = scenario.meta.strategy
-    by_set = any(parse_assignment(text)[0] == "meta.strategy" for text in overrides)
-    if given is None:
-        if by_set or pinned != DEFAULT_STRATEGY:
-            if not by_set:
-                print(f"{scenario.name}: meta.strategy is {pinned}, so only {pinned} runs (add --strategies "
-                      f"{','.join(STRATEGIES)} to compare all three on this scenario)", file=sys.stderr)
-            return [pinned]
-        return list(STRATEGIES)
-    names = parse_strategies(given)
-    if by_set and names != [pinned]:
-        raise UsageError("--strategies", f"contradicts --set meta.strategy={pinned}; give one or the other")
-    if pinned != DEFAULT_STRATEGY and names != [pinned]:
-        print(f"{scenario.name}: meta.strategy is {pinned}, but --strategies asks for {','.join(names)}: running "
-              f"{','.join(names)}", file=sys.stderr)
-    return names
-
-
-def progress_bar(total: int | None, desc: str, unit: str = "month"):
-    """A tqdm bar on a terminal, shown only if the work lasts more than a second; silent otherwise.
-
-    Without tqdm's monitor thread, which only tunes how often a slow bar redraws: it would keep the process
-    multi-threaded, and sweeps fork their workers only from a single-threaded process
-    (:func:`sim.experiments.local.start_method`)."""
-    from tqdm import tqdm
-
-    class Bar(tqdm):
-        monitor_interval = 0
-
-    return Bar(total=total, desc=desc, unit=unit, delay=1.0, disable=not sys.stderr.isatty(), leave=False,
-               dynamic_ncols=True)
-
-
-def add_scenario_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seed", type=int_in(0, 2**63 - 1), help="override the scenario's seed (replicate r uses a seed "
-                                                             "derived from it and r)")
-    p.add_argument("--population", type=int_in(1, 20_000_000), metavar="N", help="override population.n")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
-                   help="override any parameter, e.g. --set license.mau_threshold=1e7 (repeatable)")
+from sim.cli.common import (
+    MAX_DEV_STEPS,
+    RUN_FILES,
+    STRATEGY_HELP,
+    UsageError,
+    add_scenario_options,
+    choose_strategies,
+    int_in,
+    progress_bar,
+    without_unsimulated,
+)
+from sim.errors import ConfigError
+from sim.loading import PRESET_DIR, load_scenario
 
 
 def cmd_run(args) -> int:
@@ -143,19 +52,6 @@ def cmd_run(args) -> int:
     print_key_numbers(summary)
     print(f"wrote {out}/timeseries.parquet, summary.csv, scenario.yaml, adoption.png, adoption.svg")
     return 0
-
-
-# Metrics read at a fixed month: the month a run must reach for the value to exist.
-MONTH_METRICS = {"llama_token_share_m24": 24}
-
-
-def without_unsimulated(summary, horizon_months: int):
-    """NaN for a metric read at a month the run never reached (``--set horizon_months=1`` has no month 24)."""
-    summary = summary.copy()
-    for col, month in MONTH_METRICS.items():
-        if col in summary and horizon_months <= month:
-            summary[col] = math.nan
-    return summary
 
 
 def print_key_numbers(summary) -> None:
@@ -218,13 +114,6 @@ def cmd_list(args) -> int:
     return 0
 
 
-def package_version() -> str:
-    try:
-        return version("llm-market-sim")
-    except PackageNotFoundError:  # run from a source tree that was never installed
-        return "unknown (not installed)"
-
-
 def cmd_show(args) -> int:
     scenario = load_scenario(args.scenario, args.overrides, args.population, args.seed)
     print(yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False), end="")
@@ -245,12 +134,7 @@ def cmd_params(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="sim", description="Strategy simulator of the LLM market (open vs closed).")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}",
-                        help="print the installed version and exit")
-    sub = parser.add_subparsers(dest="command", required=True)
-
+def register(sub) -> None:
     p = sub.add_parser("run", help="run a scenario under each Meta strategy, paired, and write results and a plot",
                        description="Run a scenario under Meta's strategies (paired on the same seeds) and write "
                                    "timeseries.parquet, summary.csv, scenario.yaml and adoption.png/svg into a "
@@ -287,38 +171,3 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--filter", help="only paths containing this text")
     p.add_argument("--markdown", action="store_true", help="print a Markdown table")
     p.set_defaults(func=cmd_params)
-
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    try:
-        return _main(argv)
-    except KeyboardInterrupt:  # Ctrl-C while the sub-commands are imported, before any work
-        print("interrupted", file=sys.stderr)
-        return 130
-
-
-def _main(argv: list[str] | None) -> int:
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as done:  # --help (0) or a bad command line (2, one line already printed)
-        return int(done.code or 0)
-    try:
-        return int(args.func(args) or 0)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    except OSError as exc:  # a file the command had to read or write; everything expected is a ConfigError already
-        print(f"{clip(exc.filename or 'sim', MAX_FILE)}: {clip(exc.strerror or exc)}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from sim.cli import int_in, progress_bar
+from sim.cli.common import int_in, progress_bar
 
 
 def _solve(args, kind: str):

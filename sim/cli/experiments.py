@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from sim.cli import UsageError, int_in, progress_bar
+from sim.cli.common import UsageError, int_in, progress_bar
 from sim.errors import ConfigError
 
 

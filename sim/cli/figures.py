@@ -13,7 +13,7 @@ import socket
 import sys
 from pathlib import Path
 
-from sim.cli import (
+from sim.cli.common import (
     MAX_DEV_STEPS,
     RUN_FILES,
     STRATEGY_HELP,
