@@ -19,7 +19,7 @@ from sim.decision.levers import load_decision
 from sim.decision.play import run_game
 from sim.decision.robust import Search, run_optimize, score
 from sim.errors import ConfigError
-from sim.experiments.evaluators import SerialEvaluator
+from sim.experiments.base import SerialEvaluator
 from sim.experiments.schema import EXPERIMENT_DIR
 
 ROOT = Path(__file__).resolve().parent.parent

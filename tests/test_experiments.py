@@ -228,7 +228,7 @@ def test_sigkill_then_resume_loses_nothing_and_duplicates_nothing(tiny, tmp_path
 def test_a_dead_worker_stops_the_sweep_cleanly_and_resume_completes_it(tiny, tmp_path):
     import multiprocessing
 
-    from sim.experiments.evaluators import WorkerLost
+    from sim.experiments.base import WorkerLost
 
     path, _, reference = tiny
     out = tmp_path / "lost"

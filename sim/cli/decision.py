@@ -13,7 +13,8 @@ def _solve(args, kind: str):
     from sim.decision.levers import load_decision
     from sim.decision.play import run_game
     from sim.decision.robust import run_optimize
-    from sim.experiments.evaluators import WorkerLost, make_evaluator
+    from sim.experiments.base import WorkerLost
+    from sim.experiments.sweep import make_evaluator
 
     problem = load_decision(args.file, kind)
     backend = problem.spec.backend

@@ -11,7 +11,7 @@ from sim.errors import ConfigError
 
 def cmd_sweep(args) -> int:
     from sim.experiments import load_experiment, run_sweep
-    from sim.experiments.evaluators import WorkerLost
+    from sim.experiments.base import WorkerLost
 
     if args.workers is not None and args.workers < 1:
         raise UsageError("--workers", "must be at least 1")

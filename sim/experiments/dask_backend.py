@@ -11,7 +11,7 @@ import itertools
 from collections.abc import Iterator, Sequence
 
 from sim.errors import ConfigError
-from sim.experiments.evaluators import Batch, Evaluator, WorkerLost, auto_bundle, bundles
+from sim.experiments.base import Batch, Evaluator, WorkerLost, auto_bundle, bundles
 from sim.experiments.runs import RunContext, RunSpec, execute_bundle
 
 
