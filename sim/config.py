@@ -10,7 +10,9 @@ import functools
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
+
+from sim.spec import StrictModel
 
 SEGMENTS = ("startup", "enterprise", "regulated", "platform")
 CLOSED_LABS = ("openai", "anthropic", "google")
@@ -38,10 +40,10 @@ def month_index(start: str, date: str) -> int:
     return (int(date[:4]) - int(start[:4])) * 12 + int(date[5:]) - int(start[5:])
 
 
-class Section(BaseModel):
+class Section(StrictModel):
     """Base of every schema block: unknown keys and wrong types are errors; event edits are re-validated."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, validate_assignment=True)
+    model_config = ConfigDict(validate_assignment=True)
 
 
 def _f(default, lo=None, hi=None, unit="", doc=""):

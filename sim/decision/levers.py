@@ -21,8 +21,6 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Discriminator,
     Field,
     StrictBool,
@@ -49,6 +47,7 @@ from sim.experiments.schema import (
 )
 from sim.loading import raise_validation, read_yaml_mapping, set_in_dict, validate_scenario
 from sim.runner import derive_seed
+from sim.spec import StrictModel
 
 FORMAT = 1  # bump when the output layout changes, so old folders are not resumed into
 OBJECTIVES = ("mean", "p10", "max_regret")
@@ -56,8 +55,8 @@ MAX_PROFILES = 100_000
 Scalar = StrictBool | StrictInt | StrictFloat | StrictStr
 
 
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+class Section(StrictModel):
+    """Base of the decision file's blocks."""
 
 
 class Choices(Section):

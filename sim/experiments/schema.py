@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from sim.config import MAX_HORIZON, MAX_POPULATION, STRATEGIES, Scenario
 from sim.errors import ConfigError
@@ -35,6 +35,7 @@ from sim.loading import (
     validate_scenario,
 )
 from sim.runner import derive_seed, run_outcomes
+from sim.spec import StrictModel
 
 EXPERIMENT_DIR = PRESET_DIR.parent / "experiments"
 MAX_RUNS = 1_000_000  # more runs than this is a mistake on one machine and a budget question on a cluster
@@ -44,8 +45,8 @@ NOT_SWEPT = {"seed": "each run gets its own seed from the experiment's seed; swe
 FORMAT = 1  # bump when the results layout changes, so old output folders are not resumed into
 
 
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+class Section(StrictModel):
+    """Base of the experiment file's blocks."""
 
 
 class DesignSpec(Section):
