@@ -75,6 +75,17 @@ class RunResults:
                               "missing; not a `sim run` summary")
         return cls(ts, summary, scenario, folder)
 
+    def write_tables(self, folder: Path) -> None:
+        """The tables :meth:`read` reads back (``timeseries.parquet``, ``summary.csv``, ``scenario.yaml``), written
+        into ``folder``: a ``sim run`` folder being built by :func:`sim.io.replace_folder`."""
+        import yaml
+
+        from sim.io import write_csv, write_parquet, write_text
+
+        write_parquet(self.timeseries, folder / "timeseries.parquet")
+        write_csv(self.summary, folder / "summary.csv")
+        write_text(yaml.safe_dump(self.scenario, sort_keys=False), folder / "scenario.yaml")
+
 
 OVERRIDES_FILE = "overrides.yaml"  # optional in a run folder: the ``--set PATH=VALUE`` texts of the command line
 NOT_OVERRIDES = ("seed", "population.n")  # shown in the facts line, not in titles

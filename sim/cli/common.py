@@ -120,6 +120,32 @@ def without_unsimulated(summary, horizon_months: int):
     return summary
 
 
+def plan_run(ref: str, args, where: str = "", advice: str = "") -> tuple[Scenario, list[str]]:
+    """The scenario ``ref`` with the command line's overrides and the strategies to run (``sim run``, ``sim
+    compare``); more than :data:`MAX_DEV_STEPS` developer-months is refused before any work starts."""
+    from sim.loading import load_scenario
+
+    scenario = load_scenario(ref, args.overrides, args.population, args.seed)
+    strategies = choose_strategies(scenario, args.strategies, args.overrides)
+    work = float(scenario.population.n) * scenario.horizon_months * (len(strategies) * args.replications)
+    if work > MAX_DEV_STEPS:
+        raise UsageError("--replications", f"{work:.2g} developer-months{where} is more than this tool runs at once "
+                                           f"({MAX_DEV_STEPS:.0g}){advice}")
+    return scenario, strategies
+
+
+def run_paired(scenario: Scenario, strategies: list[str], replications: int):
+    """Run ``scenario`` under ``strategies`` on paired seeds with a progress bar: the :class:`sim.results.RunResults`
+    that ``sim run`` writes and ``sim compare`` draws (a metric read at a month never reached is NaN)."""
+    from sim.results import RunResults
+    from sim.runner import run_scenario
+
+    with progress_bar(len(strategies) * replications * scenario.horizon_months, scenario.name) as bar:
+        timeseries, summary = run_scenario(scenario, strategies, replications, progress=bar.update)
+    summary = without_unsimulated(summary, scenario.horizon_months)
+    return RunResults(timeseries, summary, scenario.model_dump(mode="json"))
+
+
 def package_version() -> str:
     try:
         return version("llm-market-sim")

@@ -14,15 +14,13 @@ import sys
 from pathlib import Path
 
 from sim.cli.common import (
-    MAX_DEV_STEPS,
     RUN_FILES,
     STRATEGY_HELP,
     UsageError,
     add_scenario_options,
-    choose_strategies,
     int_in,
-    progress_bar,
-    without_unsimulated,
+    plan_run,
+    run_paired,
 )
 from sim.errors import ConfigError
 
@@ -82,25 +80,19 @@ def cmd_plot(args) -> int:
     return 0
 
 
-def write_run_folder(folder: Path, scenario, timeseries, summary) -> None:
+def write_run_folder(folder: Path, run) -> None:
     """The files of a ``sim run`` folder (so a compared scenario can be re-read, plotted or reported), written
     beside it and renamed into place like ``sim run``'s."""
-    import yaml
-
-    from sim.io import replace_folder, write_csv, write_parquet, write_text
+    from sim.io import replace_folder
 
     with replace_folder(folder, RUN_FILES) as tmp:
-        write_parquet(timeseries, tmp / "timeseries.parquet")
-        write_csv(summary, tmp / "summary.csv")
-        write_text(yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False), tmp / "scenario.yaml")
+        run.write_tables(tmp)
 
 
 def cmd_compare(args) -> int:
     from sim.figures.run import comparison_figure, comparison_table, save_both
     from sim.io import SWEEP_MARKERS, write_csv
-    from sim.loading import load_scenario
     from sim.results import RunResults
-    from sim.runner import run_scenario
 
     if args.replications < 1:
         raise UsageError("--replications", "must be at least 1")
@@ -114,13 +106,7 @@ def cmd_compare(args) -> int:
         if Path(ref).is_dir():
             plan.append((ref, RunResults.read(ref)))
         else:
-            scenario = load_scenario(ref, args.overrides, args.population, args.seed)
-            strategies = choose_strategies(scenario, args.strategies, args.overrides)
-            work = float(scenario.population.n) * scenario.horizon_months * len(strategies) * args.replications
-            if work > MAX_DEV_STEPS:
-                raise UsageError("--replications", f"{work:.2g} developer-months for {ref} is more than this tool "
-                                                   f"runs at once ({MAX_DEV_STEPS:.0g})")
-            plan.append((ref, (scenario, strategies)))
+            plan.append((ref, plan_run(ref, args, where=f" for {ref}")))
     runs: list = []
     used: set[str] = set()
 
@@ -135,14 +121,12 @@ def cmd_compare(args) -> int:
             item.label = unique(Path(ref).resolve().name)  # a folder is known by its name (results/strict)
             runs.append(item)
             continue
-        item, strategies = item
-        months = len(strategies) * args.replications * item.horizon_months
-        with progress_bar(months, item.name) as bar:
-            ts, summary = run_scenario(item, strategies, args.replications, progress=bar.update)
-        summary = without_unsimulated(summary, item.horizon_months)
-        label = unique(item.name)
-        write_run_folder(out / label, item, ts, summary)
-        runs.append(RunResults(ts, summary, item.model_dump(mode="json"), out / label, label))
+        scenario, strategies = item
+        run = run_paired(scenario, strategies, args.replications)
+        run.label = unique(scenario.name)
+        run.folder = out / run.label
+        write_run_folder(run.folder, run)
+        runs.append(run)
     save_both(comparison_figure(runs), out / "comparison", args.dpi)
     table = comparison_table(runs)
     write_csv(table, out / "comparison.csv")

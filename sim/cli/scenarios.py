@@ -8,15 +8,13 @@ from pathlib import Path
 import yaml
 
 from sim.cli.common import (
-    MAX_DEV_STEPS,
     RUN_FILES,
     STRATEGY_HELP,
     UsageError,
     add_scenario_options,
-    choose_strategies,
     int_in,
-    progress_bar,
-    without_unsimulated,
+    plan_run,
+    run_paired,
 )
 from sim.errors import ConfigError
 from sim.loading import PRESET_DIR, load_scenario
@@ -24,32 +22,21 @@ from sim.loading import PRESET_DIR, load_scenario
 
 def cmd_run(args) -> int:
     from sim.figures.run import adoption_figure
-    from sim.io import replace_folder, save_figure, write_csv, write_parquet, write_text
-    from sim.runner import run_scenario
+    from sim.io import replace_folder, save_figure, write_text
 
-    scenario = load_scenario(args.scenario, args.overrides, args.population, args.seed)
-    strategies = choose_strategies(scenario, args.strategies, args.overrides)
+    scenario, strategies = plan_run(args.scenario, args, advice="; use sim sweep or fewer runs")
     if args.replications < 1:
         raise UsageError("--replications", "must be at least 1")
-    runs = len(strategies) * args.replications
-    work = float(scenario.population.n) * scenario.horizon_months * runs
-    if work > MAX_DEV_STEPS:
-        raise UsageError("--replications", f"{work:.2g} developer-months is more than this tool runs at once "
-                                           f"({MAX_DEV_STEPS:.0g}); use sim sweep or fewer runs")
     out = Path(args.out or Path("results") / scenario.name)
     with replace_folder(out, RUN_FILES) as tmp:  # locked and checked before the work starts
-        with progress_bar(runs * scenario.horizon_months, scenario.name) as bar:
-            timeseries, summary = run_scenario(scenario, strategies, args.replications, progress=bar.update)
-        summary = without_unsimulated(summary, scenario.horizon_months)
-        write_parquet(timeseries, tmp / "timeseries.parquet")
-        write_csv(summary, tmp / "summary.csv")
-        write_text(yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False), tmp / "scenario.yaml")
+        run = run_paired(scenario, strategies, args.replications)
+        run.write_tables(tmp)
         if args.overrides:  # the report's titles name them (sim.results.OVERRIDES_FILE)
             write_text(yaml.safe_dump(list(args.overrides)), tmp / "overrides.yaml")
-        fig = adoption_figure(timeseries)
+        fig = adoption_figure(run.timeseries)
         save_figure(fig, tmp / "adoption.png", dpi=150, bbox_inches="tight")
         save_figure(fig, tmp / "adoption.svg", bbox_inches="tight")
-    print_key_numbers(summary)
+    print_key_numbers(run.summary)
     print(f"wrote {out}/timeseries.parquet, summary.csv, scenario.yaml, adoption.png, adoption.svg")
     return 0
 
