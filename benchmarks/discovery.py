@@ -43,7 +43,7 @@ def main() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     from sim.experiments import discovery
     from sim.experiments.discovery import Settings, discover
-    from sim.sweep_plots import discovery_figures
+    from sim.figures.sweep import discovery_figures
 
     results = synthetic_results(args.points, args.parameters)
     t0 = time.perf_counter()

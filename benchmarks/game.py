@@ -48,7 +48,7 @@ def _count(menus) -> int:
 def main() -> None:
     from sim.decision.levers import load_decision
     from sim.decision.play import run_game
-    from sim.experiments.evaluators import make_evaluator
+    from sim.experiments.sweep import make_evaluator
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profiles", type=int, default=16, help="profiles to run (192: the whole game)")

@@ -15,7 +15,7 @@ import numpy as np
 from scipy import stats
 
 from sim.channels import CHANNEL_NAMES, LABELS
-from sim.cli import preset_paths
+from sim.cli.scenarios import preset_paths
 from sim.loading import load_scenario
 from sim.runner import run_scenario
 

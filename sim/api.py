@@ -23,7 +23,7 @@ def load(scenario: str | Path, set: Mapping[str, Any] | None = None, *, populati
         sim.load("baseline", **{"license.mau_threshold": 1e8}, horizon_months=24)
         sim.load("baseline", set={"license.mau_threshold": 1e8}, population=5_000)
 
-    Bad input raises :class:`sim.loading.ConfigError`, whose message names the field, as the CLI's does.
+    Bad input raises :class:`sim.errors.ConfigError`, whose message names the field, as the CLI's does.
     """
     from sim.loading import load_scenario
 
@@ -34,15 +34,16 @@ def load(scenario: str | Path, set: Mapping[str, Any] | None = None, *, populati
 
 def run(scenario: Scenario | str | Path, strategies: str | Iterable[str] | None = None, replications: int = 1,
         population: int | None = None, seed: int | None = None):
-    """Run every strategy ``replications`` times on paired seeds; returns :class:`sim.plots.RunResults`.
+    """Run every strategy ``replications`` times on paired seeds; returns :class:`sim.results.RunResults`.
 
     ``results.timeseries`` (one row per strategy x replicate x month) and ``results.summary`` (one row per
     strategy x replicate: NPVs, shares...) are the tables ``sim run`` writes to ``timeseries.parquet`` and
     ``summary.csv``. ``strategies`` defaults to all three (open, closed, absent); ``population`` and ``seed``
     replace the scenario's for this run (a small population makes a quick look quick).
     """
-    from sim.loading import ConfigError, validate_scenario
-    from sim.plots import RunResults
+    from sim.errors import ConfigError
+    from sim.loading import validate_scenario
+    from sim.results import RunResults
     from sim.runner import run_scenario
 
     if not isinstance(scenario, Scenario):
@@ -68,7 +69,7 @@ def run(scenario: Scenario | str | Path, strategies: str | Iterable[str] | None 
 
 def read(folder: str | Path):
     """The tables of a ``sim run`` output folder, as :func:`run` returns them."""
-    from sim.plots import RunResults
+    from sim.results import RunResults
 
     return RunResults.read(folder)
 
@@ -77,7 +78,7 @@ def plot(results, kind: str | Iterable[str] | None = None):
     """matplotlib Figures of :func:`run` results: one Figure for one ``kind``, else a dict ``{kind: Figure}``
     of the kinds listed (default all: adoption, tokens, prices, ledger, profits, strategies). A list of results
     gives the side-by-side comparison figure of ``sim compare``."""
-    from sim.plots import RUN_FIGURES, comparison_figure
+    from sim.figures.run import RUN_FIGURES, comparison_figure
 
     if isinstance(results, (list, tuple)):
         return comparison_figure(list(results))

@@ -64,7 +64,7 @@ PROVIDER_TABLE = (
     Provider("anthropic", "Anthropic", "closed_lab", "#D55E00"),
     Provider("google", "Google", "closed_lab", "#0072B2"),
     Provider("meta", "Meta", "meta", "#009E73"),
-    Provider("open_rival", "Other open families", "open_family", "#882255"),
+    Provider("open_rival", "Other open-model makers", "open_family", "#882255"),
     Provider("cloud_host", "Cloud hosts", "host", "#999999"),
 )
 # Colours start from Okabe-Ito; "Other open, hosted" takes Paul Tol's wine (#882255) instead of Okabe-Ito's orange,
@@ -94,6 +94,7 @@ PRODUCT_TABLE = (
     Product("apps", None),  # the rest of the platform segment's apps
 )
 
+KINDS_ADDED = ("closed_lab", "open_family")  # the kinds a scenario may add, in the catalogue's order
 MAX_PROVIDERS = 12  # built-in and added: keeps every figure legible and every array small
 LIKE_KINDS = {"openai": "closed_lab", "anthropic": "closed_lab", "google": "closed_lab", "open_rival": "open_family"}
 EXTRA_COLOURS = ("#44AA99", "#AA4499", "#DDCC77", "#332288", "#117733", "#88CCEE")  # Paul Tol's, unused above
@@ -176,10 +177,27 @@ def build(added: tuple[tuple[str, str, str], ...], products: tuple[str, ...]) ->
 
 
 def catalog_of(cfg) -> Catalog:
-    """The catalogue of a validated scenario: the built-in one plus the providers and products it adds."""
-    added = tuple((key, p.kind, p.label) for key, p in (cfg.providers.model_extra or {}).items())
+    """The catalogue of a validated scenario: the built-in one plus the providers and products it adds (closed labs
+    first, then open families, each in the order declared: the order of the record's columns)."""
+    extra = (cfg.providers.model_extra or {}).items()
+    added = tuple((key, p.kind, p.label) for kind in KINDS_ADDED for key, p in extra if p.kind == kind)
     products = tuple((cfg.consumer.model_extra or {}).keys())
     return build(added, products)
+
+
+def catalog_from_columns(columns, labels: dict[str, str] | None = None) -> Catalog:
+    """The catalogue a results table was made with, read from its column names (``profit.<provider>`` in a
+    timeseries, ``revenue_total.<provider>`` in a summary, ``consumer_share.<product>``): what figures of a saved run
+    need. ``labels`` names the added providers (default: their keys)."""
+    columns, labels = list(columns), labels or {}
+    added = [c.split(".", 1)[1] for c in columns if c.startswith(("profit.", "revenue_total."))]
+    added = list(dict.fromkeys(k for k in added if k not in DEFAULT.PROVIDERS))
+    columns = set(columns)
+    lab = {k for k in added if {f"share_tokens.{k}", f"final_share_tokens.{k}"} & columns}
+    rows = tuple((k, kind, labels.get(k, k)) for kind in KINDS_ADDED for k in added
+                 if (k in lab) == (kind == "closed_lab"))
+    products = {c.split(".", 1)[1] for c in columns if c.startswith(("consumer_share.", "final_consumer_share."))}
+    return build(rows, tuple(p for p in sorted(products) if p not in DEFAULT.PRODUCTS))
 
 
 # ---- the built-in catalogue's names, for code that needs no scenario --------------------------------------------

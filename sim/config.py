@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model,
 from sim import catalog
 from sim.catalog import CLOSED_LABS, LIKE_KINDS, MAX_PROVIDERS
 from sim.paths import deep_merge
+from sim.spec import StrictModel
 
 SEGMENTS = ("startup", "enterprise", "regulated", "platform")
 STRATEGIES = ("open", "closed", "absent")
@@ -41,10 +42,10 @@ def month_index(start: str, date: str) -> int:
     return (int(date[:4]) - int(start[:4])) * 12 + int(date[5:]) - int(start[5:])
 
 
-class Section(BaseModel):
+class Section(StrictModel):
     """Base of every schema block: unknown keys and wrong types are errors; event edits are re-validated."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, validate_assignment=True)
+    model_config = ConfigDict(validate_assignment=True)
 
 
 def _f(default, lo=None, hi=None, unit="", doc=""):

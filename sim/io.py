@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.loading import ConfigError
+from sim.errors import ConfigError
 
 
 @contextmanager

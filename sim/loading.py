@@ -22,6 +22,7 @@ from sim import paths
 from sim.catalog import LIKE_KINDS
 from sim.config import Scenario, month_index
 from sim.edits import apply_event
+from sim.errors import MAX_FILE, ConfigError, clip
 from sim.paths import deep_merge
 
 PRESET_DIR = Path(__file__).resolve().parent.parent / "scenarios"
@@ -66,30 +67,6 @@ def _mapping_without_duplicates(loader: SafeLoader, node: yaml.MappingNode, deep
 
 
 SafeLoader.add_constructor("tag:yaml.org,2002:map", _mapping_without_duplicates)
-
-
-MAX_QUOTE = 60  # characters of any one word (a value, a path) a message repeats
-MAX_FILE = 240  # characters of the file name or field path that starts a message
-
-
-def clip(text: object, limit: int = MAX_QUOTE) -> str:
-    """``text`` on one line with every word longer than ``limit`` cut to its start, its length and its end (where
-    a path keeps its file name), so a hostile value (a 10,000-character ``extends:``) is never echoed whole."""
-    def cut(word: str) -> str:
-        if len(word) <= limit:
-            return word
-        keep = max(limit // 2 - 6, 4)
-        return f"{word[:keep]}…({len(word)} chars)…{word[-keep:]}"
-
-    return " ".join(cut(w) for w in str(text).split())
-
-
-class ConfigError(Exception):
-    """A bad input file: ``file: field.path: message`` on one line (long words clipped, see :func:`clip`)."""
-
-    def __init__(self, file: str | Path, path: str, message: str):
-        self.file, self.path, self.message = clip(file, MAX_FILE), clip(path, MAX_FILE), clip(message)
-        super().__init__(f"{self.file}: {self.path}: {self.message}" if path else f"{self.file}: {self.message}")
 
 
 DISCRIMINATOR_TAGS = tuple(set(LIKE_KINDS.values()))

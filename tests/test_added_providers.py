@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from sim.catalog import DEFAULT, MAX_PROVIDERS, catalog_of
-from sim.loading import ConfigError, load_scenario
+from sim.errors import ConfigError
+from sim.loading import load_scenario
 from sim.market import LLMMarket
 from sim.runner import run_scenario
 from tests.helpers import write

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 
 import sim
 from sim.cli import main
-from sim.loading import ConfigError
+from sim.errors import ConfigError
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "python-api.md"
 

@@ -12,7 +12,8 @@ import yaml
 from sim.calibration import Problem, TargetsFile, check_against, fit, read_targets
 from sim.calibration.targets import metric_series, target_value, value_at
 from sim.cli import main
-from sim.loading import ConfigError, load_scenario
+from sim.errors import ConfigError
+from sim.loading import load_scenario
 from tests.helpers import small, write
 
 ROOT = Path(__file__).resolve().parents[1]

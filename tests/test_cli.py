@@ -16,7 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.cli import build_parser, choose_strategies, main
+from sim.cli import build_parser, main
+from sim.cli.common import choose_strategies
 from sim.io import folder_lock
 from sim.loading import load_scenario
 from tests.test_experiments import TINY, TINY_RUNS
@@ -122,14 +123,14 @@ def test_run_replaces_the_whole_folder(tmp_path):
 
 
 def test_ctrl_c_while_writing_leaves_the_old_folder_untouched(tmp_path, monkeypatch, capsys):
-    import sim.plots
+    import sim.figures.run
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
     out = tmp_path / "r"
     old_run_folder(out)
-    monkeypatch.setattr(sim.plots, "adoption_figure", interrupted)  # after the parquet and CSV files are written
+    monkeypatch.setattr(sim.figures.run, "adoption_figure", interrupted)  # after the parquet and CSV files are written
     assert main(["run", "baseline", *SMALL, "--strategies", "open", "--out", str(out)]) == 130
     assert (out / "summary.csv").read_text() == "old" and (out / "figures" / "ledger.png").is_file()
     assert not (out / "adoption.svg").exists()
@@ -416,7 +417,7 @@ def test_the_licence_is_an_spdx_string():
 def test_run_records_its_set_overrides_for_the_report_titles(tmp_path):
     import yaml
 
-    from sim.plots import RunResults
+    from sim.results import RunResults
 
     out = tmp_path / "r"
     assert main(["run", "baseline", "--population", "300", "--strategies", "open", "--set", "horizon_months=6",

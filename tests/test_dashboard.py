@@ -16,7 +16,7 @@ import ipywidgets as widgets  # noqa: E402
 import solara  # noqa: E402
 
 from sim.dashboard import app  # noqa: E402
-from sim.plots import schema_field  # noqa: E402
+from sim.figures.run import schema_field  # noqa: E402
 
 KNOB = {k.name: k for k in app.KNOBS}
 

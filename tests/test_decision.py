@@ -18,9 +18,9 @@ from sim.decision import game
 from sim.decision.levers import load_decision
 from sim.decision.play import run_game
 from sim.decision.robust import Search, run_optimize, score
-from sim.experiments.evaluators import SerialEvaluator
+from sim.errors import ConfigError
+from sim.experiments.base import SerialEvaluator
 from sim.experiments.schema import EXPERIMENT_DIR
-from sim.loading import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 SIM = [sys.executable, "-m", "sim"]

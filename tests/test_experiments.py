@@ -17,12 +17,12 @@ import pytest
 from pydantic import TypeAdapter
 
 from sim.cli import main
+from sim.errors import ConfigError
 from sim.experiments import load_experiment, run_sweep
 from sim.experiments.analysis import paired_deltas, sensitivity
 from sim.experiments.designs import make_design
 from sim.experiments.parameters import ParamSpec
 from sim.experiments.schema import EXPERIMENT_DIR
-from sim.loading import ConfigError
 from sim.runner import derive_seed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -170,7 +170,7 @@ def test_workers_are_forked_only_from_a_single_threaded_linux_process(monkeypatc
 def test_the_progress_bar_starts_no_thread():
     import threading
 
-    from sim.cli import progress_bar
+    from sim.cli.common import progress_bar
 
     with progress_bar(10, "bar", unit="run") as bar:
         bar.update(3)
@@ -228,7 +228,7 @@ def test_sigkill_then_resume_loses_nothing_and_duplicates_nothing(tiny, tmp_path
 def test_a_dead_worker_stops_the_sweep_cleanly_and_resume_completes_it(tiny, tmp_path):
     import multiprocessing
 
-    from sim.experiments.evaluators import WorkerLost
+    from sim.experiments.base import WorkerLost
 
     path, _, reference = tiny
     out = tmp_path / "lost"

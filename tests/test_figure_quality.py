@@ -16,18 +16,16 @@ from matplotlib.contour import ContourSet
 
 from sim.catalog import OPTIONS
 from sim.cli import main
-from sim.plots import (
-    RunResults,
+from sim.figures.run import (
     adoption_figure,
     comparison_figure,
     ledger_waterfall_figure,
     prices_quality_figure,
-    scenario_title,
     token_share_figure,
     with_derived,
 )
-from sim.report import MIN_CI_REPLICATES, outcomes_table, paired_lines, run_report_html
-from sim.style import (
+from sim.figures.run_report import MIN_CI_REPLICATES, outcomes_table, paired_lines, run_report_html
+from sim.figures.style import (
     OPTION_COLORS,
     OPTION_HATCHES,
     OPTION_STYLES,
@@ -35,7 +33,8 @@ from sim.style import (
     STRATEGY_COLORS,
     STRATEGY_LABELS,
 )
-from sim.sweep_plots import breakeven_figure, tick_text
+from sim.figures.sweep import breakeven_figure, tick_text
+from sim.results import RunResults, scenario_title
 from tests.test_plots import X, Y, data_lines, synthetic_sweep
 
 

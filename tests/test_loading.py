@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from sim.cli import main
 from sim.config import Scenario
-from sim.loading import ConfigError, load_scenario
+from sim.errors import ConfigError
+from sim.loading import load_scenario
 from tests.helpers import run_model, write
 
 MINIMAL = "name: t\ndescription: a test\nseed: 1\n"

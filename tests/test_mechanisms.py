@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from sim.catalog import IS_OPEN, OPTIONS
-from sim.cli import main, preset_paths
+from sim.cli import main
+from sim.cli.scenarios import preset_paths
 from sim.config import month_index
 from sim.loading import load_scenario
 from sim.runner import simulate

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sim.catalog import API_OF, FAMILIES, LAB_OPEN
-from sim.loading import ConfigError
+from sim.errors import ConfigError
 from sim.market.curves import serving_cost
 from sim.runner import simulate
 from tests.helpers import run_model, small

@@ -14,9 +14,8 @@ from matplotlib.patches import Rectangle
 from sim.catalog import OPTIONS
 from sim.channels import CHANNEL_NAMES as META_LINES
 from sim.cli import main
-from sim.plots import (
+from sim.figures.run import (
     RUN_FIGURES,
-    RunResults,
     adoption_figure,
     comparison_figure,
     detect_releases,
@@ -28,7 +27,7 @@ from sim.plots import (
     strategy_comparison_figure,
     token_share_figure,
 )
-from sim.sweep_plots import (
+from sim.figures.sweep import (
     SweepResults,
     breakeven_figure,
     paired_delta,
@@ -36,6 +35,7 @@ from sim.sweep_plots import (
     sensitivity_figure,
     swept_parameters,
 )
+from sim.results import RunResults
 
 RUN_KINDS = ["adoption", "tokens", "prices", "ledger", "profits", "strategies"]
 
@@ -189,8 +189,8 @@ def test_sim_plot_bad_input_is_one_line_exit_2(tmp_path, run_dir, capsys):
 
 
 def test_kind_lists_of_the_cli_match_the_figure_registries():
-    from sim import cli_plots
-    from sim.sweep_plots import SWEEP_KINDS
+    from sim.cli import figures as cli_plots
+    from sim.figures.sweep import SWEEP_KINDS
 
     assert list(RUN_FIGURES) == RUN_KINDS == list(cli_plots.RUN_KINDS)
     assert cli_plots.SWEEP_KINDS == SWEEP_KINDS

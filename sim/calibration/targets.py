@@ -14,18 +14,20 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from sim import paths
 from sim.config import MAX_LIST, Scenario, YearMonth, month_index
-from sim.loading import ConfigError, raise_validation, read_yaml_mapping, set_in_dict, validate_scenario
+from sim.errors import ConfigError
+from sim.loading import raise_validation, read_yaml_mapping, set_in_dict, validate_scenario
 from sim.market import LLMMarket
+from sim.spec import StrictModel
 
 NUMBER_FIELDS = {"low", "high", "value", "scale", "weight", "diff_step"}
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+class Strict(StrictModel):
+    """Base of the targets file's blocks: strict, with a hint for numbers YAML read as text."""
 
     @field_validator("*", mode="before")
     @classmethod

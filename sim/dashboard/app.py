@@ -2,8 +2,8 @@
 
 Run it with ``sim dashboard`` (or ``solara run sim.dashboard.app``). Following mesa's examples, this module only
 wires things: the model is :class:`sim.market.LLMMarket` behind a thin adapter that mesa can rebuild from keyword
-arguments, the figures are those of :mod:`sim.plots`, and every slider's label and range is read from the schema
-(:mod:`sim.config`) through :func:`sim.plots.schema_field`.
+arguments, the figures are those of :mod:`sim.figures.run`, and every slider's label and range is read from the schema
+(:mod:`sim.config`) through :func:`sim.figures.run.schema_field`.
 
 Using it: move sliders, pick a preset, then press *Reset* (mesa rebuilds the model with the new values) and *Step*
 or *▶*. A slider left where it starts keeps the preset's own value, so picking ``flywheel_strong`` is not undone by
@@ -23,12 +23,13 @@ from matplotlib.figure import Figure
 from mesa.visualization import Slider, SolaraViz
 
 from sim import paths
-from sim.config import CLOSED_LABS
-from sim.loading import PRESET_DIR, ConfigError, load_scenario
+from sim.catalog import CLOSED_LABS
+from sim.errors import ConfigError
+from sim.figures.run import FieldSpec, adoption_figure, date_axis, ledger_waterfall_figure, schema_field
+from sim.figures.style import OPTION_COLORS
+from sim.loading import PRESET_DIR, load_scenario
 from sim.market import LLMMarket
-from sim.plots import FieldSpec, adoption_figure, date_axis, ledger_waterfall_figure, schema_field
 from sim.runner import month_dates, summarize
-from sim.style import OPTION_COLORS
 
 TITLE = "LLM market: does giving Llama away pay?"  # the browser tab's title and the app bar's
 # mesa builds its sliders with solara's default thumb label, which Vuetify shows only while a slider is dragged;
@@ -203,7 +204,7 @@ def adoption_chart(model: DashboardMarket) -> Figure | None:
     """The run figure of adoption, on the whole horizon so that it fills in as the model runs."""
     if not model.rows:
         return None
-    fig = adoption_figure(model.timeseries())
+    fig = adoption_figure(model.timeseries(), model.catalog)
     for ax in fig.axes:
         ax.set_xlim(model.dates[0], model.dates[-1])
         for line in ax.get_lines():

@@ -21,8 +21,6 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Discriminator,
     Field,
     StrictBool,
@@ -36,6 +34,7 @@ from pydantic import (
 
 from sim.config import STRATEGIES, Scenario
 from sim.decision.context import DecisionContext, Overrides
+from sim.errors import ConfigError
 from sim.experiments.designs import Design, make_design
 from sim.experiments.parameters import PARAMETER_KINDS, ParamSpec, Range
 from sim.experiments.schema import (
@@ -46,9 +45,10 @@ from sim.experiments.schema import (
     resolve_experiment_path,
     summary_metrics,
 )
-from sim.loading import ConfigError, raise_validation, read_yaml_mapping, set_in_dict, validate_scenario
+from sim.loading import raise_validation, read_yaml_mapping, set_in_dict, validate_scenario
 from sim.outcomes import LLAMA_SHARE
 from sim.runner import derive_seed
+from sim.spec import StrictModel
 
 FORMAT = 1  # bump when the output layout changes, so old folders are not resumed into
 OBJECTIVES = ("mean", "p10", "max_regret")
@@ -56,8 +56,8 @@ MAX_PROFILES = 100_000
 Scalar = StrictBool | StrictInt | StrictFloat | StrictStr
 
 
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+class Section(StrictModel):
+    """Base of the decision file's blocks."""
 
 
 class Choices(Section):

@@ -25,8 +25,8 @@ import pandas as pd
 
 from sim.decision.levers import FORMAT, OptimizeProblem
 from sim.decision.store import open_folder, run_batch
+from sim.experiments.base import Evaluator
 from sim.experiments.designs import Design
-from sim.experiments.evaluators import Evaluator
 from sim.experiments.runs import RunSpec
 from sim.runner import derive_seed
 

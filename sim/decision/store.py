@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.errors import ConfigError
+from sim.experiments.base import Evaluator
 from sim.experiments.designs import Design
-from sim.experiments.evaluators import Evaluator
 from sim.experiments.runs import RunContext, RunFailed, RunSpec
 from sim.experiments.storage import SweepStore
 from sim.io import write_text
-from sim.loading import ConfigError
 
 
 def open_folder(out: Path, record: dict, resume: bool) -> None:

@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.errors import ConfigError
 from sim.experiments.designs import Design
 from sim.io import write_csv
-from sim.loading import ConfigError
 from sim.runner import derive_seed
 
 COMPARISONS = (("open", "closed"), ("open", "absent"))

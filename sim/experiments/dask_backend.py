@@ -10,9 +10,9 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Sequence
 
-from sim.experiments.evaluators import Batch, Evaluator, WorkerLost, auto_bundle, bundles
+from sim.errors import ConfigError
+from sim.experiments.base import Batch, Evaluator, WorkerLost, auto_bundle, bundles
 from sim.experiments.runs import RunContext, RunSpec, execute_bundle
-from sim.loading import ConfigError
 
 
 class DaskEvaluator(Evaluator):

@@ -319,7 +319,7 @@ def discover(results: pd.DataFrame, settings: Settings, design_method: str = "lh
 def readable_name(path: str) -> str:
     """A short name for a parameter path: the schema's description when it is short and plain, else the path's
     last two parts in words (``community.strength`` -> ``community strength``)."""
-    from sim.plots import schema_field
+    from sim.figures.run import schema_field
 
     try:
         text = schema_field(path).description
@@ -401,7 +401,7 @@ def read_sweep(folder) -> tuple[pd.DataFrame, dict]:
     import json
     from pathlib import Path
 
-    from sim.loading import ConfigError
+    from sim.errors import ConfigError
 
     folder = Path(folder)
     for name in ("experiment.json", "results.parquet"):

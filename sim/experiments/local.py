@@ -27,7 +27,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 
-from sim.experiments.evaluators import Batch, Evaluator, WorkerLost, auto_bundle, bundles
+from sim.experiments.base import Batch, Evaluator, WorkerLost, auto_bundle, bundles
 from sim.experiments.runs import RunContext, RunSpec, execute_bundle
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",

@@ -12,7 +12,9 @@ import math
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
+
+from sim.spec import StrictModel
 
 MAX_VALUES = 10_000
 MAX_LEVELS = 10_000
@@ -36,8 +38,8 @@ def _number(value: Any) -> Any:
 Number = Annotated[float, BeforeValidator(_number)]
 
 
-class Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+class Spec(StrictModel):
+    model_config = ConfigDict(frozen=True)
 
     def grid_values(self, levels: int | None) -> np.ndarray:
         """Levels of a full-factorial grid: evenly spaced over a range, quantile mid-points of a distribution."""

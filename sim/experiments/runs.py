@@ -9,7 +9,8 @@ from __future__ import annotations
 import pickle
 from dataclasses import dataclass, field
 
-from sim.loading import ConfigError, set_in_dict, validate_scenario
+from sim.errors import ConfigError
+from sim.loading import set_in_dict, validate_scenario
 from sim.outcomes import reading
 from sim.runner import run_outcomes
 

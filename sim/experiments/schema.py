@@ -17,17 +17,17 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from sim import paths
 from sim.catalog import catalog_of
 from sim.config import MAX_HORIZON, MAX_POPULATION, STRATEGIES, Scenario
+from sim.errors import ConfigError
 from sim.experiments.designs import METHODS, Design, make_design, n_points
 from sim.experiments.parameters import PARAMETER_KINDS, ParamSpec
 from sim.experiments.runs import RunContext, RunSpec
 from sim.loading import (
     PRESET_DIR,
-    ConfigError,
     load_merged_dict,
     raise_validation,
     read_yaml_mapping,
@@ -37,6 +37,7 @@ from sim.loading import (
 )
 from sim.outcomes import NAMES, declared
 from sim.runner import derive_seed
+from sim.spec import StrictModel
 
 EXPERIMENT_DIR = PRESET_DIR.parent / "experiments"
 MAX_RUNS = 1_000_000  # more runs than this is a mistake on one machine and a budget question on a cluster
@@ -46,8 +47,8 @@ NOT_SWEPT = {"seed": "each run gets its own seed from the experiment's seed; swe
 FORMAT = 1  # bump when the results layout changes, so old output folders are not resumed into
 
 
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+class Section(StrictModel):
+    """Base of the experiment file's blocks."""
 
 
 class DesignSpec(Section):

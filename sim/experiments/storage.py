@@ -24,10 +24,10 @@ import pyarrow.dataset as pa_dataset
 import pyarrow.parquet as pq
 import yaml
 
+from sim.errors import ConfigError
 from sim.experiments.designs import Design
 from sim.experiments.runs import RunSpec
 from sim.io import atomic_path, write_parquet, write_text
-from sim.loading import ConfigError
 
 OWN_FILES = {"experiment.json", "scenario.yaml", "design.parquet", "manifest.sqlite", "manifest.sqlite-journal",
              "manifest.sqlite-wal", "manifest.sqlite-shm", "parts", "results.parquet", "paired_deltas.csv",

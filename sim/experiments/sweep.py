@@ -9,10 +9,25 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.experiments.evaluators import Evaluator, make_evaluator
+from sim.experiments.base import Evaluator, SerialEvaluator, default_workers
+from sim.experiments.dask_backend import DaskEvaluator
+from sim.experiments.local import ProcessPoolEvaluator
 from sim.experiments.runs import RunFailed
 from sim.experiments.schema import Experiment
 from sim.experiments.storage import SweepStore
+
+
+def make_evaluator(workers: int | None = None, scheduler: str | None = None, bundle: int | None = None) -> Evaluator:
+    """A Dask evaluator when given a scheduler address, else local processes (in-process for one worker).
+
+    The choice of backend lives here, where the sweep is assembled, so the backends import the interface
+    (:mod:`sim.experiments.base`) and nothing imports them back."""
+    if scheduler:
+        return DaskEvaluator(scheduler, bundle=bundle)
+    workers = workers or default_workers()
+    if workers == 1:
+        return SerialEvaluator()
+    return ProcessPoolEvaluator(workers, bundle=bundle)
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
-from sim.loading import ConfigError
-from sim.plots import PANEL_H, PANEL_W, legend_outside, mean_ci, param_label
-from sim.style import STRATEGY_COLORS, STRATEGY_LABELS, STRATEGY_STYLES
+from sim.errors import ConfigError
+from sim.figures.run import PANEL_H, PANEL_W, legend_outside, mean_ci, param_label
+from sim.figures.style import STRATEGY_COLORS, STRATEGY_LABELS, STRATEGY_STYLES
 
 MAX_LEVELS = 12  # a parameter with more distinct values than this is binned for its response curve
 N_BINS = 8

@@ -2,7 +2,7 @@
 
 Every figure function takes the tidy tables (``timeseries``, ``summary``) and returns a matplotlib Figure, so tests
 inspect axes and artists instead of pixels and the report, the CLI and the dashboard share one drawing code.
-Colours come from :mod:`sim.style` (Okabe-Ito): an option, provider or strategy has one colour in every figure.
+Colours come from :mod:`sim.figures.style` (Okabe-Ito): an option, provider or strategy has one colour in every figure.
 """
 
 from __future__ import annotations
@@ -24,142 +24,26 @@ from matplotlib.patches import Patch  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from sim import paths  # noqa: E402
+from sim.catalog import Catalog, catalog_from_columns  # noqa: E402
 from sim.channels import CHANNEL_NAMES as META_LINES  # noqa: E402
 from sim.channels import LABELS as LEDGER_LABELS  # noqa: E402
 from sim.channels import REPORTED  # noqa: E402
-from sim.io import save_figure  # noqa: E402
-from sim.loading import ConfigError, read_yaml_mapping  # noqa: E402
-from sim.options import OPTIONS, PROVIDERS  # noqa: E402
-from sim.style import (  # noqa: E402
-    OPTION_COLORS,
-    OPTION_HATCHES,
-    OPTION_LABELS,
-    OPTION_STYLES,
+from sim.figures.style import (  # noqa: E402
     STRATEGY_COLORS,
     STRATEGY_HATCHES,
     STRATEGY_LABELS,
     STRATEGY_STYLES,
     scenario_style,
 )
+from sim.io import save_figure  # noqa: E402
+from sim.results import RunResults  # noqa: E402
 
 BAND = (0.05, 0.95)
 # Meta's strategies take the colour of the Meta product they put on the market (Llama green, Meta API purple).
-PROVIDER_LABELS = {"openai": "OpenAI", "anthropic": "Anthropic", "google": "Google", "meta": "Meta",
-                   "open_rival": "Other open-model makers", "cloud_host": "Cloud hosts"}
 GAIN_COLOR, LOSS_COLOR, TOTAL_COLOR, REPORTED_COLOR = "#0072B2", "#D55E00", "#000000", "#E69F00"
-# Quality is a property of a model, not of how it is served: one line per model family.
-QUALITY_OPTIONS = {"openai": "OpenAI", "anthropic": "Anthropic", "google": "Google", "meta_api": "Meta API",
-                   "llama_hosted": "Llama", "open_hosted": "Other open models"}
+QUALITY_NAMES = {"meta_api": "Meta API", "llama_hosted": "Llama", "open_hosted": "Other open models"}
 RELEASE_JUMP_ELO = 20.0  # month-on-month quality rise above which a step is a release (flywheel/community add < 20)
 PANEL_W, PANEL_H = 4.6, 3.4
-
-# --- reading a run folder ------------------------------------------------------------------------------------------
-
-
-@dataclass
-class RunResults:
-    """The tables a ``sim run`` folder holds."""
-
-    timeseries: pd.DataFrame
-    summary: pd.DataFrame
-    scenario: dict
-    folder: Path | None = None
-    label: str | None = None  # how figures name this run when several are shown (default: the scenario's name)
-    _overrides: list[str] | None = None
-
-    @property
-    def name(self) -> str:
-        return str(self.scenario.get("name") or self.timeseries["scenario"].iloc[0])
-
-    @property
-    def title(self) -> str:
-        return self.label or self.name
-
-    @property
-    def overrides(self) -> list[str]:
-        """``path=value`` for every setting that differs from the named preset (``--set`` on the command line)."""
-        if self._overrides is None:
-            self._overrides = run_overrides(self)
-        return self._overrides
-
-    @property
-    def display_name(self) -> str:
-        """The scenario's name and its overrides, for titles: ``baseline with license.mau_threshold=1e8``."""
-        return scenario_title(self.name, self.overrides)
-
-    def titled(self, table: pd.DataFrame) -> pd.DataFrame:
-        """``table`` with its ``scenario`` column set to :attr:`display_name`, so figure titles name overrides."""
-        return table.assign(scenario=self.display_name) if self.overrides else table
-
-    @classmethod
-    def read(cls, folder: str | Path) -> RunResults:
-        folder = Path(folder)
-        for needed in ("timeseries.parquet", "summary.csv"):
-            if not (folder / needed).is_file():
-                raise ConfigError(folder, needed, "not found; is this a `sim run` output folder?")
-        try:
-            ts = pd.read_parquet(folder / "timeseries.parquet")
-            summary = pd.read_csv(folder / "summary.csv")
-        except Exception as exc:  # pyarrow and pandas raise many types for a damaged file
-            raise ConfigError(folder, "timeseries.parquet/summary.csv", f"cannot be read: {exc}") from None
-        scenario: dict = {}
-        if (folder / "scenario.yaml").is_file():
-            scenario = read_yaml_mapping(folder / "scenario.yaml")
-        missing = {"strategy", "replicate", "date"} - set(ts.columns)
-        if missing or ts.empty:
-            raise ConfigError(folder / "timeseries.parquet", ",".join(sorted(missing)) or "(rows)",
-                              "missing; not a `sim run` timeseries")
-        lacking = {"strategy", "replicate", "npv.meta"} - set(summary.columns)
-        if lacking or summary.empty:
-            raise ConfigError(folder / "summary.csv", ",".join(sorted(lacking)) or "(rows)",
-                              "missing; not a `sim run` summary")
-        return cls(ts, summary, scenario, folder)
-
-
-OVERRIDES_FILE = "overrides.yaml"  # optional in a run folder: the ``--set PATH=VALUE`` texts of the command line
-NOT_OVERRIDES = ("seed", "population.n")  # shown in the facts line, not in titles
-MAX_TITLE_OVERRIDES = 3
-
-
-def run_overrides(run: RunResults) -> list[str]:
-    """What a run changed in its preset. Read from ``overrides.yaml`` (a list of ``path=value``) when the folder
-    has one; otherwise the leaves of ``scenario.yaml`` that differ from the preset of the same name today (empty
-    when the scenario is not a preset or cannot be loaded)."""
-    from sim.loading import load_scenario
-
-    if run.folder is not None and (run.folder / OVERRIDES_FILE).is_file():
-        import yaml
-
-        try:
-            listed = yaml.safe_load((run.folder / OVERRIDES_FILE).read_text())
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(run.folder / OVERRIDES_FILE, "", f"cannot be read: {exc}") from None
-        if not isinstance(listed, list):
-            raise ConfigError(run.folder / OVERRIDES_FILE, "", "should be a list of PATH=VALUE texts")
-        return [str(item) for item in listed]
-    if not run.scenario:
-        return []
-    try:
-        preset = load_scenario(run.name).model_dump(mode="json")
-    except ConfigError:
-        return []
-    before, after = paths.leaves(preset), paths.leaves(run.scenario)
-    return [f"{key}={_short(after[key])}" for key in after
-            if key not in NOT_OVERRIDES and key in before and after[key] != before[key]]
-
-
-def _short(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def scenario_title(name: str, overrides: list[str]) -> str:
-    """``name``, or ``name with a=1, b=2`` (and how many more) when settings were overridden."""
-    if not overrides:
-        return name
-    shown = ", ".join(overrides[:MAX_TITLE_OVERRIDES])
-    more = f" and {len(overrides) - MAX_TITLE_OVERRIDES} more" if len(overrides) > MAX_TITLE_OVERRIDES else ""
-    return f"{name} with {shown}{more}"
-
 
 # --- parameters, described by the schema ---------------------------------------------------------------------------
 
@@ -305,17 +189,33 @@ def _line_band(ax, sub: pd.DataFrame, column: str, color: str, label: str, scale
 # --- run figures ---------------------------------------------------------------------------------------------------
 
 
-def adoption_figure(ts: pd.DataFrame) -> Figure:
+def quality_options(cat: Catalog) -> dict[str, str]:
+    """Quality is a property of a model, not of how it is served: one line per model, named by its maker (each API,
+    Llama and every open family's hosted route)."""
+    out = {}
+    for o in cat.option_table:
+        if o.route == "api" or (o.route == "hosted" and o.owner not in cat.CLOSED_LABS):
+            out[o.key] = QUALITY_NAMES.get(o.key, cat.PROVIDER_LABELS[o.owner])
+    return out
+
+
+def catalog_in(table: pd.DataFrame, cat: Catalog | None) -> Catalog:
+    """The catalogue a results table was made with (given, or read from its columns)."""
+    return cat if cat is not None else catalog_from_columns(table.columns)
+
+
+def adoption_figure(ts: pd.DataFrame, cat: Catalog | None = None) -> Figure:
     """Share of all developers on each option over time, one panel per Meta strategy (mean, 90% band if R > 1)."""
+    cat = catalog_in(ts, cat)
     strategies = strategies_of(ts)
     fig, axes = _panels(len(strategies))
     n_dev = ts[[c for c in ts.columns if c.startswith("users.")]].iloc[0].sum()
     for ax, strategy in zip(axes[0], strategies, strict=True):
         sub = ts[ts["strategy"] == strategy]
-        for option in OPTIONS:
+        for option in cat.OPTIONS:
             if sub[f"users.{option}"].max() > 0:
-                _line_band(ax, sub, f"users.{option}", OPTION_COLORS[option], OPTION_LABELS[option], 1.0 / n_dev,
-                           ls=OPTION_STYLES[option])
+                _line_band(ax, sub, f"users.{option}", cat.OPTION_COLORS[option], cat.OPTION_LABELS[option],
+                           1.0 / n_dev, ls=cat.OPTION_STYLES[option])
         ax.set_title(STRATEGY_LABELS.get(strategy, strategy))
         date_axis(ax)
         ax.grid(alpha=0.3)
@@ -325,18 +225,19 @@ def adoption_figure(ts: pd.DataFrame) -> Figure:
     return fig
 
 
-def token_share_figure(ts: pd.DataFrame) -> Figure:
+def token_share_figure(ts: pd.DataFrame, cat: Catalog | None = None) -> Figure:
     """Who serves the tokens: stacked share of all tokens by option, one panel per strategy (replicate mean)."""
+    cat = catalog_in(ts, cat)
     strategies = strategies_of(ts)
     fig, axes = _panels(len(strategies))
     for ax, strategy in zip(axes[0], strategies, strict=True):
         sub = ts[ts["strategy"] == strategy]
-        options = [o for o in OPTIONS if sub[f"share_tokens.{o}"].max() > 0]
+        options = [o for o in cat.OPTIONS if sub[f"share_tokens.{o}"].max() > 0]
         mean = sub.groupby("date", sort=True)[[f"share_tokens.{o}" for o in options]].mean()
         if options:
-            ax.stackplot(mean.index, mean.to_numpy().T, colors=[OPTION_COLORS[o] for o in options],
-                         hatch=[OPTION_HATCHES[o] for o in options], edgecolor="white",
-                         labels=[OPTION_LABELS[o] for o in options], alpha=0.9, lw=0)
+            ax.stackplot(mean.index, mean.to_numpy().T, colors=[cat.OPTION_COLORS[o] for o in options],
+                         hatch=[cat.OPTION_HATCHES[o] for o in options], edgecolor="white",
+                         labels=[cat.OPTION_LABELS[o] for o in options], alpha=0.9, lw=0)
             ax.set_xlim(mean.index.min(), mean.index.max())  # the stack fills the panel to its last month
         ax.set_ylim(0, 1)
         ax.set_title(STRATEGY_LABELS.get(strategy, strategy))
@@ -350,28 +251,29 @@ def token_share_figure(ts: pd.DataFrame) -> Figure:
     return fig
 
 
-def prices_quality_figure(ts: pd.DataFrame, min_jump: float = RELEASE_JUMP_ELO) -> Figure:
+def prices_quality_figure(ts: pd.DataFrame, min_jump: float = RELEASE_JUMP_ELO, cat: Catalog | None = None) -> Figure:
     """Per-token prices (log scale) and model quality (Arena Elo) over time, releases marked; one column per
     strategy. Releases are detected as jumps in ``quality.<option>`` of the first replicate."""
+    cat = catalog_in(ts, cat)
     strategies = strategies_of(ts)
     fig, axes = _panels(len(strategies), rows=2, sharey="row", sharex="col")
     first = ts["replicate"].min()
     for col, strategy in enumerate(strategies):
         sub = ts[ts["strategy"] == strategy]
         ax_p, ax_q = axes[0][col], axes[1][col]
-        for option in OPTIONS:
+        for option in cat.OPTIONS:
             if sub[f"price.{option}"].notna().any():
-                _line_band(ax_p, sub, f"price.{option}", OPTION_COLORS[option], OPTION_LABELS[option],
-                           ls=OPTION_STYLES[option])
-        for option, label in QUALITY_OPTIONS.items():
+                _line_band(ax_p, sub, f"price.{option}", cat.OPTION_COLORS[option], cat.OPTION_LABELS[option],
+                           ls=cat.OPTION_STYLES[option])
+        for option, label in quality_options(cat).items():
             column = f"quality.{option}"
             if not sub[column].notna().any():
                 continue
-            line = _line_band(ax_q, sub, column, OPTION_COLORS[option], label, ls=OPTION_STYLES[option])
+            line = _line_band(ax_q, sub, column, cat.OPTION_COLORS[option], label, ls=cat.OPTION_STYLES[option])
             rep = sub[sub["replicate"] == first].sort_values("date")
             at = rep["date"].iloc[detect_releases(rep[column], min_jump)]
             y = line.set_index("date")["mean"].reindex(at)
-            ax_q.plot(at, y, ls="none", marker="^", ms=6, mfc=OPTION_COLORS[option], mec="white", mew=0.6,
+            ax_q.plot(at, y, ls="none", marker="^", ms=6, mfc=cat.OPTION_COLORS[option], mec="white", mew=0.6,
                       label="_release")
         ax_p.set_yscale("log")
         ax_p.set_title(STRATEGY_LABELS.get(strategy, strategy))
@@ -387,21 +289,25 @@ def prices_quality_figure(ts: pd.DataFrame, min_jump: float = RELEASE_JUMP_ELO) 
     return fig
 
 
-def profits_figure(ts: pd.DataFrame) -> Figure:
+def profits_figure(ts: pd.DataFrame, cat: Catalog | None = None) -> Figure:
     """Monthly profit of each company, one panel per company, one line per Meta strategy (mean, 90% band)."""
+    cat = catalog_in(ts, cat)
     strategies = strategies_of(ts)
-    fig = Figure(figsize=(3 * PANEL_W + 2.2, 2 * PANEL_H + 0.9), layout="constrained")
-    axes = fig.subplots(2, 3, sharex=True, squeeze=False)
-    for ax, provider in zip(np.ravel(axes), PROVIDERS, strict=True):
+    rows = -(-len(cat.PROVIDERS) // 3)
+    fig = Figure(figsize=(3 * PANEL_W + 2.2, rows * PANEL_H + 0.9), layout="constrained")
+    axes = fig.subplots(rows, 3, sharex=True, squeeze=False)
+    for ax in np.ravel(axes)[len(cat.PROVIDERS):]:
+        ax.set_visible(False)
+    for ax, provider in zip(np.ravel(axes), cat.PROVIDERS, strict=False):
         for strategy in strategies:
             sub = ts[ts["strategy"] == strategy]
             _line_band(ax, sub, f"profit.{provider}", STRATEGY_COLORS.get(strategy, "0.5"),
                        STRATEGY_LABELS.get(strategy, strategy), 1e-6, ls=STRATEGY_STYLES.get(strategy, "-"))
         ax.axhline(0, color="0.4", lw=0.8)
-        ax.set_title(PROVIDER_LABELS[provider])
+        ax.set_title(cat.PROVIDER_LABELS[provider])
         ax.grid(alpha=0.3)
         ax.set_ylabel("Profit ($M per month)")
-    for ax in axes[1]:
+    for ax in np.ravel(axes)[-3:]:
         date_axis(ax)
     legend_outside(fig, axes, "Meta's strategy")
     _title(fig, "Monthly profit by company", ts)
@@ -474,10 +380,11 @@ def ledger_waterfall_figure(summary: pd.DataFrame) -> Figure:
     return fig
 
 
-def strategy_comparison_figure(summary: pd.DataFrame) -> Figure:
+def strategy_comparison_figure(summary: pd.DataFrame, cat: Catalog | None = None) -> Figure:
     """NPV of Meta and of each closed lab under each Meta strategy, mean and 95% CI across replicates."""
+    cat = catalog_in(summary, cat)
     strategies = strategies_of(summary)
-    companies = [p for p in ("meta", "openai", "anthropic", "google") if f"npv.{p}" in summary]
+    companies = [p for p in ("meta", *cat.CLOSED_LABS) if f"npv.{p}" in summary]
     fig, axes = _panels(len(companies), sharey=False, w=3.4)
     for ax, company in zip(axes[0], companies, strict=True):
         for i, strategy in enumerate(strategies):
@@ -489,7 +396,7 @@ def strategy_comparison_figure(summary: pd.DataFrame) -> Figure:
         ax.set_xticks(range(len(strategies)), [s for s in strategies])
         ax.set_xlabel("Meta's strategy")
         ax.axhline(0, color="0.3", lw=0.8)
-        ax.set_title(PROVIDER_LABELS[company])
+        ax.set_title(cat.PROVIDER_LABELS[company])
         ax.grid(alpha=0.3, axis="y")
     axes[0][0].set_ylabel("NPV ($ billion)")
     legend_outside(fig, axes, "Meta's strategy")
@@ -500,12 +407,12 @@ def strategy_comparison_figure(summary: pd.DataFrame) -> Figure:
 
 
 RUN_FIGURES: dict[str, Callable[[RunResults], Figure]] = {
-    "adoption": lambda r: adoption_figure(r.titled(r.timeseries)),
-    "tokens": lambda r: token_share_figure(r.titled(r.timeseries)),
-    "prices": lambda r: prices_quality_figure(r.titled(r.timeseries)),
+    "adoption": lambda r: adoption_figure(r.titled(r.timeseries), r.catalog),
+    "tokens": lambda r: token_share_figure(r.titled(r.timeseries), r.catalog),
+    "prices": lambda r: prices_quality_figure(r.titled(r.timeseries), cat=r.catalog),
     "ledger": lambda r: ledger_waterfall_figure(r.titled(r.summary)),
-    "profits": lambda r: profits_figure(r.titled(r.timeseries)),
-    "strategies": lambda r: strategy_comparison_figure(r.titled(r.summary)),
+    "profits": lambda r: profits_figure(r.titled(r.timeseries), r.catalog),
+    "strategies": lambda r: strategy_comparison_figure(r.titled(r.summary), r.catalog),
 }
 RUN_CAPTIONS = {
     "adoption": "Share of all simulated developers building on each option, month by month.",
@@ -528,9 +435,6 @@ def save_both(fig: Figure, stem: Path, dpi: int = 150) -> list[Path]:
 
 # --- several scenarios side by side ---------------------------------------------------------------------------------
 
-CLOSED_LABS = ("openai", "anthropic", "google")
-
-
 def own_strategy(run: RunResults) -> str:
     """The strategy a scenario declares (``meta.strategy``) if it was run, else the first one that was."""
     declared = (run.scenario.get("meta") or {}).get("strategy")
@@ -542,7 +446,7 @@ def with_derived(ts: pd.DataFrame) -> pd.DataFrame:
     """Add the series the comparison plots: Llama's token share and the closed labs' revenue together."""
     return ts.assign(**{
         "llama_token_share": ts["share_tokens.llama_hosted"] + ts["share_tokens.llama_self"],
-        "closed_revenue": sum(ts[f"revenue.{lab}"] for lab in CLOSED_LABS),
+        "closed_revenue": sum(ts[f"revenue.{lab}"] for lab in catalog_from_columns(ts.columns).CLOSED_LABS),
     })
 
 
@@ -550,7 +454,7 @@ def comparison_figure(runs: list[RunResults]) -> Figure:
     """Scenarios side by side: Llama's token share, closed labs' revenue and the commoditization index over time
     (each scenario under its own Meta strategy; mean and 90% band), and Meta's NPV under every strategy (95% CI).
 
-    Scenario lines take a palette and line styles of their own (:data:`sim.style.SCENARIO_COLORS`), never the
+    Scenario lines take a palette and line styles of their own (:data:`sim.figures.style.SCENARIO_COLORS`), never the
     strategy colours of the NPV bars, so a colour means one thing in the whole figure."""
     fig = Figure(figsize=(2 * PANEL_W + 3.4, 2 * PANEL_H + 1.0), layout="constrained")
     axes = fig.subplots(2, 2, squeeze=False)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from sim.cli import UsageError, int_in, progress_bar
-from sim.loading import ConfigError
+from sim.cli.common import UsageError, int_in, progress_bar
+from sim.errors import ConfigError
 
 
 def cmd_sweep(args) -> int:
     from sim.experiments import load_experiment, run_sweep
-    from sim.experiments.evaluators import WorkerLost
+    from sim.experiments.base import WorkerLost
 
     if args.workers is not None and args.workers < 1:
         raise UsageError("--workers", "must be at least 1")
@@ -68,9 +68,9 @@ def cmd_discover(args) -> int:
     from dataclasses import asdict
 
     from sim.experiments.discovery import DiscoveryError, Settings, discover_folder, summary_lines
+    from sim.figures.run import save_both
+    from sim.figures.sweep import discovery_figures
     from sim.io import write_csv, write_text
-    from sim.plots import save_both
-    from sim.sweep_plots import discovery_figures
 
     folder = Path(args.dir)
     settings = Settings(metric=args.metric, comparison=args.comparison, threshold=args.threshold, where=args.where,

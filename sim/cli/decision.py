@@ -5,15 +5,17 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from sim.cli import int_in, progress_bar
+from sim.cli.common import int_in, progress_bar
 
 
-def _solve(args, kind: str):
-    """Load a ``kind`` file and run it into --out with a progress bar: (problem, result), or None if a worker died."""
+def _solve(args, kind: str, write):
+    """Load a ``kind`` file, run it into --out with a progress bar and ``write(problem, result, out)`` its files:
+    (problem, result, out), or None if a worker died."""
     from sim.decision.levers import load_decision
     from sim.decision.play import run_game
     from sim.decision.robust import run_optimize
-    from sim.experiments.evaluators import WorkerLost, make_evaluator
+    from sim.experiments.base import WorkerLost
+    from sim.experiments.sweep import make_evaluator
 
     problem = load_decision(args.file, kind)
     backend = problem.spec.backend
@@ -22,21 +24,21 @@ def _solve(args, kind: str):
         evaluator = make_evaluator(args.workers or backend.workers, args.scheduler or backend.scheduler,
                                    backend.bundle)
         with progress_bar(None, problem.spec.name, unit="run") as bar, evaluator:
-            return problem, runner(problem, Path(args.out), evaluator, resume=args.resume, on_progress=bar.update)
+            result = runner(problem, Path(args.out), evaluator, resume=args.resume, on_progress=bar.update)
     except WorkerLost as exc:
         print(f"sim {kind}: {exc}; the finished runs are stored: rerun with --resume", file=sys.stderr)
         return None
+    write(problem, result, Path(args.out))
+    return problem, result, Path(args.out)
 
 
 def cmd_optimize(args) -> int:
-    from sim.decision_report import robust_summary, write_optimize
+    from sim.figures.decision_report import robust_summary, write_optimize
 
-    solved = _solve(args, "optimize")
+    solved = _solve(args, "optimize", write_optimize)
     if solved is None:
         return 1
-    problem, result = solved
-    out = Path(args.out)
-    write_optimize(problem, result, out)
+    problem, result, out = solved
     spec = problem.spec
     print(f"{spec.name}: {len(result.policies)} policies x {spec.worlds} worlds = {result.runs} runs ({result.ran} "
           f"ran now, {result.runs - result.ran} replayed from {out}); {len(result.pareto)} on the Pareto set")
@@ -50,14 +52,12 @@ def cmd_optimize(args) -> int:
 
 
 def cmd_game(args) -> int:
-    from sim.decision_report import write_game
+    from sim.figures.decision_report import write_game
 
-    solved = _solve(args, "game")
+    solved = _solve(args, "game", write_game)
     if solved is None:
         return 1
-    problem, result = solved
-    out = Path(args.out)
-    write_game(problem, result, out)
+    problem, result, out = solved
     eq = result.equilibria
     names = list(problem.players)
     print(f"{problem.spec.name}: {len(problem.profiles())} profiles x {problem.spec.replications} replicates "

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from sim.cli import UsageError, add_scenario_options, int_in
+from sim.cli.common import UsageError, add_scenario_options, int_in
 from sim.loading import load_scenario
 
 

@@ -13,15 +13,15 @@ import pandas as pd
 from sim.decision.levers import GameProblem, OptimizeProblem
 from sim.decision.play import GameResult
 from sim.decision.robust import OptimizeResult, most_robust
-from sim.decision_plots import (
+from sim.figures.decision import (
     DECISION_CAPTIONS,
     convergence_figure,
     game_meta_figure,
     game_path_figure,
     pareto_figure,
 )
+from sim.figures.run import save_both
 from sim.io import write_csv, write_parquet, write_text
-from sim.plots import save_both
 
 NAMES = {"mean": "mean NPV", "p10": "10th-percentile NPV", "max_regret": "maximum regret"}
 

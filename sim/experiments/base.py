@@ -1,7 +1,8 @@
 """One interface for "run these specs": an evaluator yields batches of finished runs in the order they finish.
 
 Backends live in their own modules (EMA Workbench's evaluators): in this process (here), local worker processes
-(``local.py``) and a Dask cluster (``dask_backend.py``). Results never depend on the backend: each run carries its
+(``local.py``) and a Dask cluster (``dask_backend.py``); both import this module, and neither is imported by it:
+:func:`sim.experiments.sweep.make_evaluator` chooses one. Results never depend on the backend: each run carries its
 own seed, and the store sorts rows before writing.
 """
 
@@ -64,17 +65,3 @@ def default_workers() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
-
-
-def make_evaluator(workers: int | None = None, scheduler: str | None = None, bundle: int | None = None) -> Evaluator:
-    """A Dask evaluator when given a scheduler address, else local processes (in-process for one worker)."""
-    if scheduler:
-        from sim.experiments.dask_backend import DaskEvaluator
-
-        return DaskEvaluator(scheduler, bundle=bundle)
-    workers = workers or default_workers()
-    if workers == 1:
-        return SerialEvaluator()
-    from sim.experiments.local import ProcessPoolEvaluator
-
-    return ProcessPoolEvaluator(workers, bundle=bundle)

@@ -15,8 +15,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from sim.plots import PANEL_H, PANEL_W, PROVIDER_LABELS, legend_outside
-from sim.style import OKABE_ITO, PROVIDER_COLORS, STRATEGY_COLORS, STRATEGY_LABELS
+from sim.figures.run import PANEL_H, PANEL_W, legend_outside
+from sim.figures.style import OKABE_ITO, PROVIDER_COLORS, PROVIDER_LABELS, STRATEGY_COLORS, STRATEGY_LABELS
 
 OBJECTIVE_LABELS = {"mean": "Mean NPV ($B, higher is better)", "p10": "10th-percentile NPV ($B, higher is better)",
                     "max_regret": "Maximum regret ($B, lower is better)"}

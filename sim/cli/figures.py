@@ -1,7 +1,7 @@
 """Sub-commands that turn result folders into pictures: ``plot``, ``compare``, ``report`` and ``dashboard``.
 
-They only parse arguments and call :mod:`sim.plots`, :mod:`sim.sweep_plots`, :mod:`sim.report` and
-:mod:`sim.dashboard`; bad input raises :class:`sim.loading.ConfigError` (one line, exit 2).
+They only parse arguments and call :mod:`sim.figures.run`, :mod:`sim.figures.sweep`, :mod:`sim.figures.run_report` and
+:mod:`sim.dashboard`; bad input raises :class:`sim.errors.ConfigError` (one line, exit 2).
 """
 
 from __future__ import annotations
@@ -13,18 +13,16 @@ import socket
 import sys
 from pathlib import Path
 
-from sim.cli import (
-    MAX_DEV_STEPS,
+from sim.cli.common import (
     RUN_FILES,
     STRATEGY_HELP,
     UsageError,
     add_scenario_options,
-    choose_strategies,
     int_in,
-    progress_bar,
-    without_unsimulated,
+    plan_run,
+    run_paired,
 )
-from sim.loading import ConfigError
+from sim.errors import ConfigError
 
 RUN_KINDS = ("adoption", "tokens", "prices", "ledger", "profits", "strategies")
 SWEEP_KINDS = ("response", "breakeven", "sensitivity")
@@ -49,14 +47,15 @@ def is_sweep_folder(folder: Path) -> bool:
 def plot_folder(folder: str | Path, kinds: list[str] | None = None, metric: str = "npv.meta",
                 dpi: int = 150) -> list[Path]:
     """Draw the figures of a run or sweep folder into ``folder/figures`` (PNG and SVG); returns the files."""
-    from sim.plots import RUN_FIGURES, RunResults, save_both
+    from sim.figures.run import RUN_FIGURES, save_both
+    from sim.results import RunResults
 
     folder = Path(folder)
     if not folder.is_dir():
         raise ConfigError(folder, "", "no such folder")
     written: list[Path] = []
     if is_sweep_folder(folder):
-        from sim.sweep_plots import SweepResults, sweep_figures
+        from sim.figures.sweep import SweepResults, sweep_figures
 
         sweep = SweepResults.read(folder)
         if metric not in sweep.results:
@@ -81,24 +80,19 @@ def cmd_plot(args) -> int:
     return 0
 
 
-def write_run_folder(folder: Path, scenario, timeseries, summary) -> None:
+def write_run_folder(folder: Path, run) -> None:
     """The files of a ``sim run`` folder (so a compared scenario can be re-read, plotted or reported), written
     beside it and renamed into place like ``sim run``'s."""
-    import yaml
-
-    from sim.io import replace_folder, write_csv, write_parquet, write_text
+    from sim.io import replace_folder
 
     with replace_folder(folder, RUN_FILES) as tmp:
-        write_parquet(timeseries, tmp / "timeseries.parquet")
-        write_csv(summary, tmp / "summary.csv")
-        write_text(yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False), tmp / "scenario.yaml")
+        run.write_tables(tmp)
 
 
 def cmd_compare(args) -> int:
+    from sim.figures.run import comparison_figure, comparison_table, save_both
     from sim.io import SWEEP_MARKERS, write_csv
-    from sim.loading import load_scenario
-    from sim.plots import RunResults, comparison_figure, comparison_table, save_both
-    from sim.runner import run_scenario
+    from sim.results import RunResults
 
     if args.replications < 1:
         raise UsageError("--replications", "must be at least 1")
@@ -112,13 +106,7 @@ def cmd_compare(args) -> int:
         if Path(ref).is_dir():
             plan.append((ref, RunResults.read(ref)))
         else:
-            scenario = load_scenario(ref, args.overrides, args.population, args.seed)
-            strategies = choose_strategies(scenario, args.strategies, args.overrides)
-            work = float(scenario.population.n) * scenario.horizon_months * len(strategies) * args.replications
-            if work > MAX_DEV_STEPS:
-                raise UsageError("--replications", f"{work:.2g} developer-months for {ref} is more than this tool "
-                                                   f"runs at once ({MAX_DEV_STEPS:.0g})")
-            plan.append((ref, (scenario, strategies)))
+            plan.append((ref, plan_run(ref, args, where=f" for {ref}")))
     runs: list = []
     used: set[str] = set()
 
@@ -133,14 +121,12 @@ def cmd_compare(args) -> int:
             item.label = unique(Path(ref).resolve().name)  # a folder is known by its name (results/strict)
             runs.append(item)
             continue
-        item, strategies = item
-        months = len(strategies) * args.replications * item.horizon_months
-        with progress_bar(months, item.name) as bar:
-            ts, summary = run_scenario(item, strategies, args.replications, progress=bar.update)
-        summary = without_unsimulated(summary, item.horizon_months)
-        label = unique(item.name)
-        write_run_folder(out / label, item, ts, summary)
-        runs.append(RunResults(ts, summary, item.model_dump(mode="json"), out / label, label))
+        scenario, strategies = item
+        run = run_paired(scenario, strategies, args.replications)
+        run.label = unique(scenario.name)
+        run.folder = out / run.label
+        write_run_folder(run.folder, run)
+        runs.append(run)
     save_both(comparison_figure(runs), out / "comparison", args.dpi)
     table = comparison_table(runs)
     write_csv(table, out / "comparison.csv")
@@ -153,7 +139,7 @@ def cmd_compare(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from sim.report import write_report
+    from sim.figures.run_report import write_report
 
     path = write_report(args.folder, args.out, args.dpi)
     print(f"wrote {path}")

@@ -16,11 +16,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.catalog import catalog_from_columns
+from sim.errors import ConfigError
+from sim.figures.run import RUN_CAPTIONS, RUN_FIGURES, mean_ci, strategies_of
+from sim.figures.style import STRATEGY_LABELS
 from sim.io import write_text
-from sim.loading import ConfigError
-from sim.options import OPTIONS
-from sim.plots import RUN_CAPTIONS, RUN_FIGURES, RunResults, mean_ci, strategies_of
-from sim.style import OPTION_LABELS, STRATEGY_LABELS
+from sim.results import RunResults
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;max-width:1640px;margin:2em auto;
@@ -97,7 +98,8 @@ def outcomes_table(summary: pd.DataFrame, with_ci: bool = True) -> str:
 
 def shares_table(summary: pd.DataFrame) -> str:
     """Final share of tokens by option (replicate mean, %), one row per strategy; options nobody used left out."""
-    headers = {o: OPTION_LABELS[o] for o in OPTIONS
+    cat = catalog_from_columns(summary.columns)
+    headers = {o: cat.OPTION_LABELS[o] for o in cat.OPTIONS
                if f"final_share_tokens.{o}" in summary and summary[f"final_share_tokens.{o}"].max() > 0}
     return strategy_table(summary, headers, lambda sub, o: f"{100 * sub[f'final_share_tokens.{o}'].mean():.1f}%",
                           "shares")
@@ -217,7 +219,7 @@ def noise_note(n: int) -> str:
 
 
 def sweep_report_html(folder: Path, dpi: int = 110) -> str:
-    from sim.sweep_plots import SWEEP_CAPTIONS, SWEEP_KINDS, SweepResults, sweep_figures
+    from sim.figures.sweep import SWEEP_CAPTIONS, SWEEP_KINDS, SweepResults, sweep_figures
 
     sweep = SweepResults.read(folder)
     figs = sweep_figures(sweep, list(SWEEP_KINDS))
@@ -316,7 +318,7 @@ def where_open_pays_html(folder: Path, dpi: int = 110) -> str:
     from dataclasses import replace
 
     from sim.experiments.discovery import DiscoveryError, discover, summary_lines
-    from sim.sweep_plots import DISCOVERY_CAPTIONS, discovery_figures
+    from sim.figures.sweep import DISCOVERY_CAPTIONS, discovery_figures
 
     results = pd.read_parquet(folder / "results.parquet")
     settings = discovery_settings(folder)
