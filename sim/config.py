@@ -74,6 +74,24 @@ def check_added_keys(added: dict, built_in: int, what: str) -> None:
         raise ValueError(f"at most {MAX_PROVIDERS} providers in all ({built_in} built in); this adds {len(added)}")
 
 
+def copy_like(section: type[BaseModel], data, likes: dict[str, str | None], what: str, built_in: int = 0):
+    """The raw data of a section in which every key the section does not declare is an added entry: its values are
+    the section's (default, then scenario) values of the entry's ``like``, overridden by the entry's own; ``likes``
+    maps each allowed ``like`` to the entry's ``kind`` (None: no kind)."""
+    if not isinstance(data, dict):
+        return data
+    added = {k: v for k, v in data.items() if k not in section.model_fields}
+    check_added_keys(added, built_in, what)
+    out = dict(data)
+    for key, entry in added.items():
+        like = _plain(entry)["like"]
+        if like not in likes:
+            raise ValueError(f"{key}.like: must be one of {', '.join(likes)} (got {like!r})")
+        base = deep_merge(section.model_fields[like].default.model_dump(), _plain(data.get(like, {})))
+        out[key] = deep_merge(base, _plain(entry)) | ({"kind": likes[like]} if likes[like] else {})
+    return out
+
+
 class SegmentShares(Section):
     startup: float = _f(0.60, 0, 1, "share", "small teams and start-ups")
     enterprise: float = _f(0.25, 0, 1, "share", "established firms")
@@ -363,7 +381,7 @@ class AddedLab(ClosedLabParams, Added):
     """A closed lab a scenario adds (xAI, a national champion...): a paid API with a flywheel, like ``like``."""
 
     kind: Literal["closed_lab"] = "closed_lab"
-    like: Literal["openai", "anthropic", "google"]
+    like: Literal[CLOSED_LABS]
 
 
 class AddedFamily(OpenRivalParams, Added):
@@ -399,18 +417,7 @@ class Providers(Section):
     @classmethod
     def _copy_like(cls, data):
         """Each added provider starts from the scenario's parameters of the provider it is ``like``."""
-        if not isinstance(data, dict):
-            return data
-        added = {k: v for k, v in data.items() if k not in cls.model_fields}
-        check_added_keys(added, len(catalog.PROVIDERS), "provider")
-        out = dict(data)
-        for key, entry in added.items():
-            like = entry["like"]
-            if like not in LIKE_KINDS:
-                raise ValueError(f"{key}.like: must be one of {', '.join(LIKE_KINDS)} (got {like!r})")
-            base = deep_merge(cls.model_fields[like].default.model_dump(), _plain(data.get(like, {})))
-            out[key] = {**deep_merge(base, _plain(entry)), "kind": LIKE_KINDS[like]}
-        return out
+        return copy_like(cls, data, LIKE_KINDS, "provider", len(catalog.PROVIDERS))
 
 
 class Community(Section):
@@ -548,7 +555,7 @@ class Product(Section):
 class AddedProduct(Product):
     """The consumer product of a closed lab the scenario adds (``consumer.<lab>``), copied from ``like``'s."""
 
-    like: Literal["openai", "anthropic", "google"]
+    like: Literal[CLOSED_LABS]
 
 
 class ValuePoint(Section):
@@ -591,18 +598,7 @@ class Consumer(Section):
     @classmethod
     def _copy_like(cls, data):
         """Each added product starts from the scenario's parameters of the product it is ``like``."""
-        if not isinstance(data, dict):
-            return data
-        added = {k: v for k, v in data.items() if k not in cls.model_fields}
-        check_added_keys(added, 0, "product")
-        out = dict(data)
-        for key, entry in added.items():
-            like = entry["like"]
-            if like not in CLOSED_LABS:
-                raise ValueError(f"{key}.like: must be one of {', '.join(CLOSED_LABS)} (got {like!r})")
-            base = deep_merge(cls.model_fields[like].default.model_dump(), _plain(data.get(like, {})))
-            out[key] = deep_merge(base, _plain(entry))
-        return out
+        return copy_like(cls, data, {lab: None for lab in CLOSED_LABS}, "product")
 
     @field_validator("attention_at_risk")
     @classmethod

@@ -94,3 +94,30 @@ def test_the_shipped_entrants_scenario_runs(tmp_path):
     ts, summary = run_scenario(scenario, ["open", "absent"], 1)
     assert ts["users.xai"].iloc[-1] > 0 and ts["users.deepseek_hosted"].iloc[-1] > 0
     assert {"npv.xai", "npv.deepseek"} <= set(summary)
+
+
+def test_added_providers_are_drawn_with_their_own_colour_and_label(tmp_path):
+    from sim.figures.run import profits_figure, token_share_figure
+    from sim.results import RunResults
+
+    scenario = added(tmp_path, horizon=12)
+    ts, summary = run_scenario(scenario, ["absent"], 1)
+    results = RunResults(ts, summary, scenario.model_dump(mode="json"))
+    cat = results.catalog
+    assert cat.PROVIDER_LABELS["xlab"] == "X Lab" and cat.OPTION_LABELS["fam2_hosted"] == "Family Two, hosted"
+    colours = set(cat.OPTION_COLORS.values())
+    assert len(colours) == len(set(DEFAULT.OPTION_COLORS.values())) + 2  # one new colour per added provider
+    legend = [t.get_text() for t in token_share_figure(ts, cat).legends[0].get_texts()]
+    assert "X Lab API" in legend and "Family Two, hosted" in legend
+    titles = [ax.get_title() for ax in profits_figure(ts, cat).axes if ax.get_visible()]
+    assert {"X Lab", "Family Two"} <= set(titles)
+
+
+def test_sim_validate_refuses_a_bad_added_provider_in_one_line(tmp_path, capsys):
+    from sim.cli import main
+
+    path = write(tmp_path, "bad.yaml", "extends: baseline\nname: b\ndescription: d\n"
+                                      "providers: {xai: {like: cloud_host, label: x}}\n")
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "providers.xai.like: must be one of" in err

@@ -26,11 +26,14 @@ from sim.catalog import DEFAULT, catalog_of
 from sim.choice import Coefficients
 from sim.config import Scenario, month_index
 from sim.edits import apply_event, scenario_copy
-from sim.market import books, offer
+from sim.market.books import Columns, Shares, private_tokens, record
 from sim.market.consumers import ConsumerMarket
 from sim.market.developers import DeveloperMarket
 from sim.market.licence import Licence
-from sim.market.providers import ClosedLab, CloudHost, MarketView, Meta, OpenRival, Sales
+from sim.market.meta import Meta
+from sim.market.offer import Offer
+from sim.market.offer import build as build_offer
+from sim.market.providers import ClosedLab, CloudHost, MarketView, OpenRival, Sales
 from sim.market.terms import ScenarioTerms
 from sim.population import shared_population
 
@@ -52,7 +55,7 @@ class LLMMarket(mesa.Model):
         self.cfg.meta.strategy = self.plan.name
         self.horizon = self.cfg.horizon_months
         self.catalog = cat = catalog_of(self.cfg)
-        self.columns = books.Columns(cat)
+        self.columns = Columns(cat)
         pop_rng, sched_rng, license_rng, dynamics_rng = self.rng.spawn(4)
         keys = DEFAULT.PROVIDERS + tuple(k for k in cat.PROVIDERS if k not in DEFAULT.PROVIDERS)  # added: last
         provider_rngs = dict(zip(keys, sched_rng.spawn(len(keys)), strict=True))
@@ -73,9 +76,9 @@ class LLMMarket(mesa.Model):
 
         self.events = sorted(self.cfg.events, key=lambda e: e.date)
         self._terms: ScenarioTerms | None = None
-        self.shares = books.Shares(cat)  # last month's shares of adopters
+        self.shares = Shares(cat)  # last month's shares of adopters
         self.developers = DeveloperMarket(self.devs, self.cfg, cat, dynamics_rng)
-        self.offer: offer.Offer | None = None
+        self.offer: Offer | None = None
         self.view: MarketView | None = None
         self.rows: list[dict] = []
         self.usage = 1.0  # token use per firm relative to month 0 (population.tokens_growth_per_year)
@@ -101,7 +104,7 @@ class LLMMarket(mesa.Model):
         for provider in self.providers.values():
             provider.step()
         self.licence.update(cfg.license, self.devs.mau, self.meta)
-        self.offer = offer.build(cfg, self.catalog, t, self.labs, self.meta, self.rivals, shares.family, self.terms())
+        self.offer = build_offer(cfg, self.catalog, t, self.labs, self.meta, self.rivals, shares.family, self.terms())
         self.developers.choose(t, cfg, self.offer, self.coefficients(), self.licence, self.usage)
         self.rows.append(self.settle(t))
         if t + 1 >= self.horizon:
@@ -130,13 +133,13 @@ class LLMMarket(mesa.Model):
         share_users = self.shares.update(users[1:], adopters)
         consumers = self.consumers.month(t, cfg, self.terms().consumer, offer_now.quality, users_seg, self.labs,
                                          self.meta, self.rivals)
-        private = books.private_tokens(self.devs, self.labs, offer_now.table, users, cfg, self.usage,
+        private = private_tokens(self.devs, self.labs, offer_now.table, users, cfg, self.usage,
                                        offer_now.jevons)
         sales = Sales(t, tokens, private, offer_now.price, tokens.sum(), users_seg, consumers,
                       self.host.meta_fee(tokens, offer_now.price))
         for provider in self.book_order:
             provider.book(sales)
-        return books.record(self, t, sales, users, share_users, adopters)
+        return record(self, t, sales, users, share_users, adopters)
 
     def terms(self) -> ScenarioTerms:
         """The scenario's terms (built on first use, and again after an event edits the scenario)."""
