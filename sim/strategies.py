@@ -76,12 +76,15 @@ class Switch:
 
     @property
     def name(self) -> str:
+        """The run's strategy is the one it starts with (the scenario's own)."""
         return self.before.name
 
     def at(self, t: int) -> Strategy:
+        """``before`` until the switch month, ``after`` from then on."""
         return self.after if t >= max(self.month, 0) else self.before
 
     def switches_at(self, t: int) -> bool:
+        """True in the switch month (month 0 for a date at or before the start)."""
         return t == max(self.month, 0)
 
 

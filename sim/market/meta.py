@@ -40,10 +40,12 @@ class Meta(ClosedLab):
         self.release_quality = self.target_quality(0)
 
     def params(self):
+        """Meta's parameters (``meta``)."""
         return self.cfg.meta
 
     @property
     def enabled(self) -> bool:
+        """Meta has a model programme under its strategy in force."""
         return self.strategy.runs_programme
 
     def adopt(self, strategy) -> None:
@@ -74,10 +76,12 @@ class Meta(ClosedLab):
         return self.legacy[1] + self.params().quality_bonus if self.legacy is not None else None
 
     def first_release(self) -> int | None:
+        """The first dated release (``meta.releases``; at month 0 if dated before the start)."""
         listed = sorted(self.release_months)
         return max(listed[0], 0) if listed else 0
 
     def following_release(self, t: int) -> int | None:
+        """The next dated release, then every ``cadence_after`` months."""
         later = sorted(m for m in self.release_months if m > t)
         return later[0] if later else t + self.params().cadence_after
 
@@ -88,6 +92,7 @@ class Meta(ClosedLab):
         return self.params().releases[here[-1]].offset if here else self.params().offset_after
 
     def target_quality(self, t: int) -> float:
+        """Frontier - open gap + the release's offset + the quality investment lever."""
         extra = self.params().investment.extra_elo
         return frontier(self.cfg, t) - open_gap(self.cfg, t) + self._offset(t) + extra
 
@@ -103,6 +108,7 @@ class Meta(ClosedLab):
         return tal.base_elo + tal.per_mindshare * self.mindshare * self.strategy.talent_factor(tal.closed_factor)
 
     def endogenous_quality(self) -> float:
+        """Talent, plus community gains while the weights are open, or an API's flywheel otherwise."""
         gain = self.talent_gain()
         if self.strategy.learns_from_community():
             return gain + self.cfg.community.strength * open_community_gain(self.cfg, self.devs_share,
@@ -162,4 +168,5 @@ class Meta(ClosedLab):
 
     @property
     def revenue(self) -> float:
+        """Meta's revenue lines this month (API, host fees, support, Meta AI)."""
         return sum(v for k, v in self.ledger.items() if k in REVENUE_LINES)

@@ -85,6 +85,7 @@ class LLMMarket(mesa.Model):
 
     @property
     def month(self) -> int:
+        """The month being simulated (0 at the start; mesa counts steps from 1)."""
         return self.steps - 1
 
     @property
@@ -93,6 +94,7 @@ class LLMMarket(mesa.Model):
         return self.meta.strategy.name
 
     def step(self) -> None:
+        """One month, its phases in order (the module docstring lists them)."""
         t, cfg = self.month, self.cfg
         self.apply_events(t)
         if self.plan.switches_at(t):
@@ -148,4 +150,5 @@ class LLMMarket(mesa.Model):
         return self._terms
 
     def coefficients(self) -> Coefficients:
+        """The choice rule's coefficients of the live scenario."""
         return self.terms().coefficients

@@ -93,14 +93,17 @@ class Provider(mesa.Agent):
         """This month's releases, quality and price (nothing for a provider that only books)."""
 
     def book(self, sales: Sales) -> None:
+        """Book this month's ledger from the market's sales (every provider, the same argument)."""
         raise NotImplementedError
 
     @property
     def revenue(self) -> float:
+        """This month's revenue (none for a provider that sells nothing)."""
         return 0.0
 
     @property
     def profit(self) -> float:
+        """This month's profit: the sum of the ledger's signed lines."""
         return float(sum(self.ledger.values()))
 
 
@@ -135,15 +138,19 @@ class ModelMaker(Provider):
         self.entered = self.enters is None or t >= self.enters
 
     def target_quality(self, t: int) -> float:
+        """Quality of a release in month ``t`` (the frontier and the provider's place relative to it)."""
         raise NotImplementedError
 
     def endogenous_quality(self) -> float:
+        """Quality gained between releases (flywheel, community, talent); none by default."""
         return 0.0
 
     def training_cost(self, t: int) -> float:
+        """Cost of training a release in month ``t``."""
         return self.params().training_cost
 
     def first_release(self) -> int | None:
+        """Month of the first release in the run (a date before the start rolls forward by whole cadences)."""
         p = self.params()
         first = month_index(self.cfg.start, p.first_release)
         if self.enters is not None:  # a provider a scenario adds releases nothing before it enters
@@ -153,12 +160,14 @@ class ModelMaker(Provider):
         return first
 
     def following_release(self, t: int) -> int | None:
+        """Month of the release after one in month ``t``: the cadence, jittered on the provider's own stream."""
         p = self.params()
         jitter = int(self.schedule_rng.integers(-p.jitter_months, p.jitter_months + 1)) if p.jitter_months else 0
         return t + max(1, p.cadence_months + jitter)
 
     # -- monthly update
     def release_if_due(self, t: int) -> bool:
+        """Release a model if one is due this month: quality jumps to the target, its training cost is charged."""
         if self.next_release is None or t < self.next_release:
             return False
         self.release_quality = self.target_quality(t)
@@ -201,12 +210,14 @@ class ClosedLab(ModelMaker):
         self.ledger = {}
 
     def step(self) -> None:
+        """Release if due, learn from its data, and price against last month's share of adopters."""
         view = self.model.view
         self.arrive(view.t)
         self.update_quality(view.t)
         self.update_price(view.t, view.user_share[self.option])
 
     def target_quality(self, t: int) -> float:
+        """The frontier plus the lab's lead (and what its margins fund)."""
         return frontier(self.cfg, t) + self.params().lead + self.funded_lead()
 
     def funded_lead(self) -> float:
@@ -220,6 +231,7 @@ class ClosedLab(ModelMaker):
         return xi * math.log(yearly / p.revenue_ref_per_year)
 
     def endogenous_quality(self) -> float:
+        """A closed lab learns from the usage data its API captures (the flywheel)."""
         return self.flywheel_gain()
 
     def open_weights(self):
@@ -297,6 +309,7 @@ class ClosedLab(ModelMaker):
 
     @property
     def revenue(self) -> float:
+        """API, consumer-product and Meta-contract revenue this month."""
         return sum(self.ledger.get(k, 0.0) for k in ("api_revenue", "consumer_revenue", "meta_contract"))
 
 
@@ -313,6 +326,7 @@ class OpenRival(ModelMaker):
         self.released = True
 
     def step(self) -> None:
+        """Release if due and gain from the family's (and the whole open) community."""
         view = self.model.view
         self.arrive(view.t)
         self.devs_share, self.open_share = view.family_share[self.catalog.FAMILY[self.key]], view.open_share
@@ -328,9 +342,11 @@ class OpenRival(ModelMaker):
         return own
 
     def endogenous_quality(self) -> float:
+        """Community gains: fine-tunes, tooling and efficiency work grow with the family's developers."""
         return self.cfg.community.strength * open_community_gain(self.cfg, self.devs_share, self.open_share)
 
     def book(self, sales: Sales) -> None:
+        """Free weights earn nothing: only the amortized training of its releases."""
         self.ledger = {"training_cost": -self.training_charge(sales.t)}
 
 
@@ -364,6 +380,7 @@ class CloudHost(Provider):
 
     @property
     def revenue(self) -> float:
+        """What the clouds charge for the open weights they serve."""
         return self.ledger.get("hosting_revenue", 0.0)
 
 
