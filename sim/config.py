@@ -188,6 +188,9 @@ class Adoption(Section):
     bass_q: float = _f(0.38, 0, 12, "per year", "Bass imitation coefficient (0.3-0.5)")
     initial_adopted: float = _f(0.05, 0, 1, "share", "developers already building on LLMs at the start")
     rechoice_rate: float = _f(0.15, 0, 1, "per month", "share of adopters who reconsider their provider")
+    entry_outside: bool = Field(False, description="firms the Bass hazard reaches choose among the options and not "
+                                                   "adopting (the outside option) by the same logit, so adoption "
+                                                   "answers prices at entry; off: every reached firm adopts")
 
 
 class Choice(Section):

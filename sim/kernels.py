@@ -226,9 +226,10 @@ def gather(who, packed, weight, segment, license_blocked, usage):
 
 
 @numba.njit(cache=True)
-def choosers(adopting, rechoosing, choice):
+def choosers(adopting, rechoosing, choice, entrants_may_leave):
     """This month's choosers from the candidates: those of ``adopting`` that have not adopted, then those of
-    ``rechoosing`` that have. Returns (rows, their current options, may take the outside option: the adopters)."""
+    ``rechoosing`` that have. Returns (rows, their current options, may take the outside option: the adopters, and
+    the entrants when ``entrants_may_leave``)."""
     who = np.empty(adopting.size + rechoosing.size, dtype=np.intp)
     old = np.empty(who.size, dtype=choice.dtype)
     may_leave = np.empty(who.size, dtype=np.bool_)
@@ -236,7 +237,7 @@ def choosers(adopting, rechoosing, choice):
     for candidates, adopted in ((adopting, False), (rechoosing, True)):
         for row in candidates:
             if (choice[row] >= 0) == adopted:
-                who[m], old[m], may_leave[m] = row, choice[row], adopted
+                who[m], old[m], may_leave[m] = row, choice[row], adopted or entrants_may_leave
                 m += 1
     return who[:m], old[:m], may_leave[:m]
 

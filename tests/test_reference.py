@@ -263,10 +263,11 @@ def test_choosers_and_settle_do_what_the_array_code_says(rng):
     choice = rng.integers(-1, K, n).astype(np.int8)
     adopting = np.sort(rng.choice(n, 400, replace=False))
     rechoosing = np.sort(rng.choice(n, 700, replace=False))
-    who, old, may_leave = kernels.choosers(adopting, rechoosing, choice)
+    who, old, may_leave = kernels.choosers(adopting, rechoosing, choice, False)
     new, voluntary = adopting[choice[adopting] < 0], rechoosing[choice[rechoosing] >= 0]
     assert np.array_equal(who, np.concatenate((new, voluntary))) and np.array_equal(old, choice[who])
     assert np.array_equal(may_leave, np.arange(who.size) >= new.size)
+    assert kernels.choosers(adopting, rechoosing, choice, True)[2].all()  # entrants may stay out too
 
     picked = np.where(rng.random(who.size) < 0.5, old, rng.integers(-1, K, who.size)).astype(np.int8)
     segment = rng.integers(0, 5, who.size).astype(np.int8)

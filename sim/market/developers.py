@@ -43,8 +43,8 @@ class DeveloperMarket:
 
     def choose(self, t: int, cfg, offer, co, licence, usage: float) -> None:
         """Bass adoption, voluntary re-choice and forced re-choice, then one vectorized logit draw per group.
-        Adopters who re-choose may also take the outside option (leave LLMs), so adoption answers price and
-        quality."""
+        Adopters who re-choose may also take the outside option (leave LLMs), and with ``adoption.entry_outside`` so
+        may the firms the Bass hazard reaches (they stay out), so adoption answers price and quality at entry too."""
         d, ad = self.devs, cfg.adoption
         adopt_rng, rechoice_rng, noise_rng = self.month_streams.at(t, *_DRAWN_MONTHLY)
         d.clock = t
@@ -53,7 +53,9 @@ class DeveloperMarket:
         else:
             hazard = min((ad.bass_p + ad.bass_q * self.tally.adopters / self.tally.total) / 12.0, 1.0)
             adopting = bernoulli_indices(adopt_rng, d.n, hazard)
-        choosers = kernels.choosers(adopting, bernoulli_indices(rechoice_rng, d.n, ad.rechoice_rate), d.choice)
+        entrants_may_leave = ad.entry_outside and t > 0  # firms on LLMs at the start have adopted already
+        choosers = kernels.choosers(adopting, bernoulli_indices(rechoice_rng, d.n, ad.rechoice_rate), d.choice,
+                                    entrants_may_leave)
 
         groups = [(choosers, noise_rng)]
         forced = self.forced_choosers(choosers, cfg, offer.available, licence)

@@ -1,0 +1,35 @@
+"""Entry with an outside option (``adoption.entry_outside``): firms the Bass hazard reaches choose among the options
+and not adopting by the same logit, so adoption answers price at entry (scripts/elasticities.py measures it)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scripts.elasticities import price_scaled
+from sim.runner import run_scenario
+from tests.helpers import small
+
+
+def adoption_by_year(scenario, replications: int = 2) -> np.ndarray:
+    ts, _ = run_scenario(scenario, ["open"], replications)
+    return ts.groupby(ts["date"].dt.year)["adopted_frac"].mean().to_numpy()
+
+
+def test_doubling_every_price_lowers_adoption_in_every_year():
+    s = small(n=20_000, horizon=48, adoption__entry_outside=True)
+    cheap, dear = adoption_by_year(s), adoption_by_year(price_scaled(s, 2.0))
+    assert (dear < cheap).all(), (cheap, dear)
+
+
+def test_without_an_outside_option_adoption_ignores_price():
+    """u0 far below every option: the reached firms all adopt and nobody leaves, whatever the prices."""
+    s = small(n=5_000, horizon=36, adoption__entry_outside=True, choice__outside_utility=-50.0)
+    assert np.array_equal(adoption_by_year(s, 1), adoption_by_year(price_scaled(s, 2.0), 1))
+
+
+def test_entrants_who_stay_out_slow_adoption():
+    """With the same Bass hazard, letting the reached firms decline lowers adoption (the old rule is the limit of
+    an outside option nobody takes)."""
+    on = adoption_by_year(small(n=20_000, horizon=24, adoption__entry_outside=True))
+    off = adoption_by_year(small(n=20_000, horizon=24))
+    assert (on[1:] < off[1:]).all() and on[0] <= off[0]
