@@ -175,6 +175,59 @@ def logit_choice(opt: OptionTable, co: Coefficients, tokens, sensitivity, capabi
     return kernels.pick_best(z, offered, np.float32(opt.outside), outside_ok)
 
 
+def nested_logit_choice(opt: OptionTable, co: Coefficients, tokens, sensitivity, capability, segment, current,
+                        license_blocked, uniforms: np.ndarray, nest_uniforms: np.ndarray, nest_of: np.ndarray,
+                        lam: float, outside_ok=None) -> np.ndarray:
+    """The nested logit by model family (McFadden 1978): options of one family share a nest with dissimilarity
+    ``lam`` in (0, 1], the outside option is a nest of its own. A family's routes (hosted, self-hosted) are close
+    substitutes, so a new route or a family split in two draws share mostly from its own family, not from every
+    option alike (the plain logit's IIA); ``lam`` = 1 is the plain logit.
+
+    Sampled exactly in two stages, each a Gumbel-max: the nest by its inclusive value IV_f = lam ln sum_{j in f}
+    exp(V_j / (mu lam)) (V / mu for the outside option) plus a standard Gumbel from ``nest_uniforms`` (one row per
+    nest, the last for the outside option), then the option within the nest by V_j / (mu lam) plus a standard Gumbel
+    from ``uniforms`` (rows as :func:`logit_choice` reads them). Returns int8 picks, -1 for the outside option or
+    nothing available."""
+    v = np.zeros((opt.k, tokens.shape[0]), dtype=np.float32)
+    add_utilities(v, opt, co, tokens, sensitivity, capability, segment, current, license_blocked)
+    y = v.astype(np.float64) / (co.mu * lam)
+    nests = int(nest_of.max()) + 1
+    score = np.full((nests + 1, v.shape[1]), -np.inf)
+    for f in range(nests):
+        score[f] = lam * _logsumexp(y[nest_of == f])
+    if outside_ok is not None and np.isfinite(opt.outside):
+        score[nests] = np.where(outside_ok, opt.outside / co.mu, -np.inf)
+    nest = np.argmax(score + _gumbel_of(nest_uniforms), axis=0)
+    within = np.where(nest_of[:, None] == nest[None, :], y + _gumbel_of(uniforms[:opt.k]), -np.inf)
+    pick = np.argmax(within, axis=0).astype(np.int8)
+    pick[(nest == nests) | ~np.isfinite(within.max(axis=0))] = -1
+    return pick
+
+
+def nested_logsum(v: np.ndarray, mu: float, nest_of: np.ndarray, lam: float) -> np.ndarray:
+    """Expected maximum utility under the nested logit, mu ln sum_f exp(IV_f) (options along axis 0, as
+    :func:`add_utilities` writes them); :func:`logsum` when ``lam`` = 1."""
+    if lam == 1.0:
+        return logsum(v, mu, axis=0)
+    y = v.astype(np.float64) / (mu * lam)
+    iv = np.array([lam * _logsumexp(y[nest_of == f]) for f in range(int(nest_of.max()) + 1)])
+    return mu * _logsumexp(iv)
+
+
+def _logsumexp(x: np.ndarray) -> np.ndarray:
+    """ln sum exp over axis 0, -inf where every term is -inf (no warning)."""
+    top = np.max(x, axis=0) if x.size else np.full(x.shape[1:], -np.inf)
+    safe = np.where(np.isfinite(top), top, 0.0)
+    total = np.exp(x - safe).sum(axis=0)
+    return safe + np.log(total, out=np.full(total.shape, -np.inf), where=total > 0)
+
+
+def _gumbel_of(uniforms: np.ndarray) -> np.ndarray:
+    """Standard Gumbel draws from uniforms, as :func:`gumbel` transforms them (float64 out)."""
+    u = uniforms.astype(np.float32) + TINY
+    return -np.log(-np.log(u)).astype(np.float64)
+
+
 def _blocks(flags: list[bool]) -> list[tuple[int, int]]:
     """(start, stop) of each run of True in ``flags``."""
     edges = [i for i in range(len(flags) + 1) if (i < len(flags) and flags[i]) != (i > 0 and flags[i - 1])]

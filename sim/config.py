@@ -213,6 +213,9 @@ class Choice(Section):
     beta_leak: float = _f(1.0, 0, 100, "", "cost of giving data to a closed API, x data sensitivity")
     switching_cost: float = _f(1.0, 0, 100, "", "S: cost of moving off the current option")
     noise_scale: float = _f(1.0, 1e-3, 100, "", "mu: scale of the Gumbel taste shock")
+    family_nesting: float = _f(1.0, 0.05, 1, "",
+                               "lambda: nested logit by model family; a family's routes (hosted, self-hosted, a lab's "
+                               "API and its own open weights) are closer substitutes the lower it is; 1: plain logit")
     selfhost_capability: float = _f(0.5, 0, 1.01, "", "ML capability needed to self-host")
     meta_trust_penalty: PerSegment = Field(PerSegment(regulated=0.8, enterprise=0.1),
                                            description="disutility of a Meta product (GAO chose other models)")

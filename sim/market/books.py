@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim import channels, consumer
-from sim.choice import add_utilities, logsum
+from sim.choice import add_utilities, nested_logsum
 from sim.market.consumers import weighted_mean
 from sim.market.providers import Sales
 from sim.population import SEGMENT_CODE
@@ -137,7 +137,7 @@ def developer_surplus(market) -> float:
     tokens = d.tokens[idx] * market.usage
     add_utilities(v, market.offer.table, market.coefficients(), tokens, d.sensitivity[idx], d.capability[idx],
                   d.segment[idx], None, market.licence.blocked[idx])
-    ls = logsum(v, ch.noise_scale, axis=0)
+    ls = nested_logsum(v, ch.noise_scale, market.catalog.FAMILY_OF, ch.family_nesting)
     dollars = ls * tokens * ch.budget_per_mtok / ch.alpha_price
     ok = np.isfinite(dollars)
     return weighted_mean(dollars[ok], d.weight[idx][ok]) if ok.any() else float("nan")

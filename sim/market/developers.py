@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim import kernels
-from sim.choice import bernoulli_indices, logit_choice
+from sim.choice import bernoulli_indices, logit_choice, nested_logit_choice
 from sim.population import N_SEG, Developers, Tally
 from sim.streams import MonthStreams
 
@@ -29,7 +29,7 @@ class DeveloperMarket:
     """
 
     def __init__(self, devs: Developers, cfg, cat, rng: np.random.Generator):
-        self.devs, self.k = devs, cat.K
+        self.devs, self.k, self.family_of = devs, cat.K, cat.FAMILY_OF
         self.llama_or_none = np.append(cat.IS_LLAMA, False)  # by choice: -1 (not adopted) reads the appended False
         self.self_or_none = np.append(cat.IS_SELF, False)
         self.tally = Tally(devs, cat.K)  # firms and tokens by option, kept current by choose()
@@ -65,14 +65,22 @@ class DeveloperMarket:
         self.switchers = 0.0
         for (who, old, may_leave), rng in groups:
             if who.size:
-                self.pick(t, who, old, may_leave, rng, offer.table, co, licence.blocked, usage)
+                self.pick(t, who, old, may_leave, rng, offer.table, co, licence.blocked, usage,
+                          cfg.choice.family_nesting)
 
-    def pick(self, t, who, old, may_leave, rng, table, co, blocked_all, usage: float) -> None:
-        """One logit draw for the firms ``who`` (their current options ``old``), settled into the arrays and counts."""
+    def pick(self, t, who, old, may_leave, rng, table, co, blocked_all, usage: float, lam: float = 1.0) -> None:
+        """One logit draw for the firms ``who`` (their current options ``old``), settled into the arrays and counts:
+        the plain logit, or the nested logit by family when ``lam`` < 1 (its nest draws come after the options')."""
         d = self.devs
         tokens, sensitivity, capability, volume, weight, segment, blocked = d.attributes_of(who, blocked_all, usage)
         uniforms = rng.random((self.k + 1, who.size), dtype=np.float32)
-        picked = logit_choice(table, co, tokens, sensitivity, capability, segment, old, blocked, uniforms, may_leave)
+        if lam < 1.0:
+            nest_uniforms = rng.random((int(self.family_of.max()) + 2, who.size), dtype=np.float32)
+            picked = nested_logit_choice(table, co, tokens, sensitivity, capability, segment, old, blocked, uniforms,
+                                         nest_uniforms, self.family_of, lam, may_leave)
+        else:
+            picked = logit_choice(table, co, tokens, sensitivity, capability, segment, old, blocked, uniforms,
+                                  may_leave)
         *flows, switched = kernels.settle(who, picked, old, segment, volume, weight, t, d.choice, d.chosen_at,
                                           self.k + 1, N_SEG)  # writes choice and chosen_at
         self.tally.apply(*flows)
