@@ -231,6 +231,10 @@ class GapPoint(Section):
 class Market(Section):
     frontier_start_elo: float = _f(1250.0, 0, 5000, "Elo", "frontier quality at the start (GPT-4, early 2023)")
     frontier_growth: float = _f(8.0, -100, 500, "Elo/month", "how fast the frontier rises")
+    release_sd: float = _f(0.0, 0, 500, "Elo",
+                           "sigma_leap: a release lands this far above or below its target (normal), so providers "
+                           "can leapfrog each other and a release can disappoint; dated releases with a listed offset "
+                           "are exact; 0: every release on target")
     open_gap: list[GapPoint] = Field(
         default_factory=lambda: [
             GapPoint(date="2023-01", elo=190.0),

@@ -80,6 +80,10 @@ class Meta(ClosedLab):
         listed = sorted(self.release_months)
         return max(listed[0], 0) if listed else 0
 
+    def listed(self, t: int) -> bool:
+        """Meta's dated releases (``meta.releases``) land on their listed offset; later ones may leap or disappoint."""
+        return t in self.release_months or (t == 0 and any(m < 0 for m in self.release_months))
+
     def following_release(self, t: int) -> int | None:
         """The next dated release, then every ``cadence_after`` months."""
         later = sorted(m for m in self.release_months if m > t)

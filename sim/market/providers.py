@@ -170,7 +170,7 @@ class ModelMaker(Provider):
         """Release a model if one is due this month: quality jumps to the target, its training cost is charged."""
         if self.next_release is None or t < self.next_release:
             return False
-        self.release_quality = self.target_quality(t)
+        self.release_quality = self.target_quality(t) + self.leap(t)
         self.released = True
         self.releases_so_far += 1
         self.charges.append((t, self.training_cost(t)))
@@ -182,6 +182,18 @@ class ModelMaker(Provider):
         released = self.release_if_due(t)
         self.quality = self.release_quality + self.params().quality_bonus + self.endogenous_quality()
         return released
+
+    def leap(self, t: int) -> float:
+        """How far a release in month ``t`` lands from its target: normal with sd ``market.release_sd``, drawn from
+        the provider's own stream (so leaps stay paired across Meta's strategies); none for a listed release."""
+        sd = self.cfg.market.release_sd
+        if sd == 0.0 or self.listed(t):
+            return 0.0
+        return sd * float(self.schedule_rng.standard_normal())
+
+    def listed(self, t: int) -> bool:
+        """Whether the release in month ``t`` is a dated one with a listed quality (none by default)."""
+        return False
 
     def training_charge(self, t: int) -> float:
         """This month's share of release training costs, each spread over ``amortization_months``."""
