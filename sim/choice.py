@@ -55,6 +55,10 @@ class OptionTable:
 
 @dataclass
 class Coefficients:
+    """The utility weights of the developers' choice, taken from the scenario's ``choice`` section (and self-hosting).
+
+    Built once per run and again after an event edits the scenario (:class:`sim.market.terms.ScenarioTerms`)."""
+
     alpha: float  # weight of the cost term
     budget_per_mtok: float  # reference price: c_ref,i = tokens_i x this
     beta_own: float

@@ -93,6 +93,8 @@ def copy_like(section: type[BaseModel], data, likes: dict[str, str | None], what
 
 
 class SegmentShares(Section):
+    """How the developer population splits into the four segments; the shares must sum to 1."""
+
     startup: float = _f(0.60, 0, 1, "share", "small teams and start-ups")
     enterprise: float = _f(0.25, 0, 1, "share", "established firms")
     regulated: float = _f(0.08, 0, 1, "share", "government, health and finance")
@@ -120,6 +122,8 @@ PerOption = create_model(
 
 
 class BetaParams(Section):
+    """The two shapes of a Beta distribution (one segment's data sensitivity)."""
+
     a: float = Field(2.0, gt=0, le=1000, description="Beta shape a (higher: more sensitive)")
     b: float = Field(2.0, gt=0, le=1000, description="Beta shape b (higher: less sensitive)")
 
@@ -134,6 +138,8 @@ class SensitivityBySegment(Section):
 
 
 class Giant(Section):
+    """A named platform above 700M MAU, simulated as one firm of its own size."""
+
     name: str
     mau: float = _f(1e9, 0, 1e11, "users/month")
 
@@ -149,6 +155,9 @@ DEFAULT_GIANTS = [  # calibration.md: firms above 700M MAU in 2023
 
 
 class Population(Section):
+    """The simulated developer firms: how many and whom they stand for, segments, size, token use, data sensitivity
+    and ML capability."""
+
     n: int = Field(50_000, ge=1, le=MAX_POPULATION, description="simulated developers (firms or teams)")
     represents: float = _f(3.0e6, 1, 1e9, "firms", "real developer firms the population stands for (OpenAI: 2-3M devs)")
     segments: SegmentShares = SegmentShares()
@@ -184,6 +193,8 @@ class Population(Section):
 
 
 class Adoption(Section):
+    """How fast developers start building on LLMs (Bass diffusion) and how often adopters reconsider their provider."""
+
     bass_p: float = _f(0.03, 0, 12, "per year", "Bass innovation coefficient (Bass 1969: 0.01-0.03)")
     bass_q: float = _f(0.38, 0, 12, "per year", "Bass imitation coefficient (0.3-0.5)")
     initial_adopted: float = _f(0.05, 0, 1, "share", "developers already building on LLMs at the start")
@@ -224,11 +235,16 @@ class Choice(Section):
 
 
 class GapPoint(Section):
+    """One dated point of the open models' quality gap behind the frontier."""
+
     date: YearMonth
     elo: float = _f(0.0, -1000, 2000, "Elo")
 
 
 class Market(Section):
+    """What every provider faces: the quality frontier, the open-model gap, serving costs, discounting and how much
+    AI is the consumer product."""
+
     frontier_start_elo: float = _f(1250.0, 0, 5000, "Elo", "frontier quality at the start (GPT-4, early 2023)")
     frontier_growth: float = _f(8.0, -100, 500, "Elo/month", "how fast the frontier rises")
     release_sd: float = _f(0.0, 0, 500, "Elo",
@@ -269,6 +285,8 @@ class Market(Section):
 
 
 class PricePoint(Section):
+    """One dated list price of a closed API's price schedule."""
+
     date: YearMonth
     price: float = _f(1.0, 0, 1e5, "$/M tokens")
 
@@ -300,6 +318,8 @@ class Flywheel(Section):
 
 
 class PrivateTier(Section):
+    """A closed lab's optional private tier: dearer, and its users' data stays out of the lab's flywheel."""
+
     enabled: bool = Field(False, description="a private tier keeps the developer's data out of the flywheel")
     price_premium: float = _f(0.3, 0, 10, "fraction", "price premium of the private / customized tier")
 
@@ -320,6 +340,9 @@ class OpenWeights(Section):
 
 
 class ClosedLabParams(Section):
+    """One closed lab (OpenAI, Anthropic, Google): releases and quality, costs, pricing, data flywheel, private tier
+    and its own open weights."""
+
     enabled: bool = Field(True, description="the lab's API is offered")
     lead: float = _f(0.0, -1000, 1000, "Elo", "quality at a release relative to the frontier")
     cadence_months: int = Field(6, ge=1, le=240, description="months between releases [months]")
@@ -360,6 +383,8 @@ class OpenRivalParams(Section):
 
 
 class CloudHostParams(Section):
+    """The clouds that host open weights: their margin, and what the large ones pay Meta under the licence."""
+
     margin: float = _f(0.3, 0, 50, "fraction",
                        "host price = serving cost x (1 + margin); calibrated to hosted Llama 3.1 405B ~$3.5/M (2024)")
     meta_revenue_share: float = _f(0.1, 0, 1, "fraction",
@@ -371,6 +396,8 @@ class CloudHostParams(Section):
 
 
 class SelfHost(Section):
+    """What running open weights on its own GPUs costs a developer firm."""
+
     fixed_cost: float = _f(8_000.0, 0, 1e9, "$/month", "GPUs + engineering; breakeven ~1.6B tokens/month vs GPT-4o")
     capability_discount: float = _f(0.5, 0, 1, "fraction", "fixed cost falls by this x ML capability")
     variable_cost_multiplier: float = _f(1.0, 0, 100, "", "self-host cost per token / host serving cost")
@@ -443,6 +470,8 @@ class Community(Section):
 
 
 class Release(Section):
+    """One dated Llama release and its quality relative to the frontier minus the open gap."""
+
     date: YearMonth
     name: str = ""
     offset: float = _f(0.0, -1000, 1000, "Elo", "quality relative to frontier - gap")
@@ -569,6 +598,8 @@ class AddedProduct(Product):
 
 
 class ValuePoint(Section):
+    """One dated value of a share that is linear between points (the attention at risk a(t))."""
+
     date: YearMonth
     value: float = _f(0.0, 0, 1, "share")
 
@@ -620,6 +651,8 @@ class Consumer(Section):
 
 
 class Outputs(Section):
+    """Optional, costlier outputs of a run (the developer-surplus sample)."""
+
     surplus_sample: int = Field(2_000, ge=0, le=1_000_000, description="developers in the fixed surplus sample "
                                 "(0: not computed, dev_surplus is empty)")
 
@@ -635,6 +668,9 @@ class Event(Section):
 
 
 class Scenario(Section):
+    """A whole scenario as a YAML file states it: name, story, seed and horizon, every section of the market, and
+    dated events."""
+
     name: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
                       description="short name, used for output folders (letters, digits, _ . -)")
     description: str = Field(min_length=1, max_length=20_000, description="the story this scenario tells")

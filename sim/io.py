@@ -41,20 +41,24 @@ def atomic_path(target: str | Path):
 
 
 def write_atomic(target: str | Path, writer: Callable[[Path], None]) -> Path:
+    """Let ``writer`` fill a temporary file beside ``target``, then rename it into place: no half-written files."""
     with atomic_path(target) as tmp:
         writer(tmp)
     return Path(target)
 
 
 def write_parquet(df: pd.DataFrame, target: str | Path) -> Path:
+    """Write a table as Parquet (no index), atomically."""
     return write_atomic(target, lambda p: df.to_parquet(p, index=False))
 
 
 def write_csv(df: pd.DataFrame, target: str | Path) -> Path:
+    """Write a table as CSV (no index), atomically."""
     return write_atomic(target, lambda p: df.to_csv(p, index=False))
 
 
 def write_text(text: str, target: str | Path) -> Path:
+    """Write UTF-8 text, atomically."""
     return write_atomic(target, lambda p: p.write_text(text, encoding="utf-8"))
 
 

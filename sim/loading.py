@@ -130,6 +130,7 @@ def _count_nodes(obj: Any, file) -> None:
 
 
 def parse_yaml_text(text: str, file) -> Any:
+    """Parse YAML text with the safe loader; bad syntax or an oversized document is one ConfigError, not a crash."""
     try:
         data = yaml.load(text, Loader=SafeLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
@@ -290,6 +291,7 @@ def _default_tree_pickle() -> bytes:
 
 
 def validate_scenario(data: dict, file="(scenario)") -> Scenario:
+    """Fill a scenario mapping with the schema's defaults, validate it and dry-run its events."""
     try:
         scenario = Scenario.model_validate(deep_merge(default_tree(), data))
     except ValidationError as err:

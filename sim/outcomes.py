@@ -27,6 +27,7 @@ MONEY = "$"
 
 
 def discount_factors(months: np.ndarray, annual_rate: float) -> np.ndarray:
+    """Monthly discount factors (1 + annual rate) ** (-month / 12), by which NPVs weight each month."""
     return (1.0 + annual_rate) ** (-np.asarray(months, dtype=float) / 12.0)
 
 
@@ -66,6 +67,7 @@ class Outcome:
 
     @property
     def money(self) -> bool:
+        """Whether the outcome is in dollars (tables show it in $B)."""
         return self.unit == MONEY
 
     @property
@@ -74,6 +76,7 @@ class Outcome:
         return MONTH if self.reduction == f"month{MONTH}" else None
 
     def evaluate(self, column: Callable[[str], np.ndarray], disc: np.ndarray) -> float:
+        """The outcome of one run: its columns added month by month, then reduced to one number."""
         values = column(self.columns[0])
         for more in self.columns[1:]:
             values = values + column(more)
@@ -149,6 +152,7 @@ def reading(column: str) -> frozenset[str]:
 
 
 def markdown_table(outcomes: tuple[Outcome, ...] = OUTCOMES) -> str:
+    """The outcomes as a Markdown table, as docs list them (``python -m sim.outcomes`` prints it)."""
     lines = ["| outcome | reads | reduction | unit | better | meaning |", "|---|---|---|---|---|---|"]
     for o in outcomes:
         reads = " + ".join(f"`{c}`" for c in o.columns)

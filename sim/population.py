@@ -47,6 +47,7 @@ class Developers:
 
     @property
     def n(self) -> int:
+        """The number of firms in the population (rows of every per-firm array)."""
         return self.segment.shape[0]
 
     def attributes_of(self, who: np.ndarray, license_blocked: np.ndarray, usage: float = 1.0) -> tuple[np.ndarray, ...]:

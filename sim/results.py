@@ -30,10 +30,12 @@ class RunResults:
 
     @property
     def name(self) -> str:
+        """The scenario's name, from its stored copy or else from the timeseries."""
         return str(self.scenario.get("name") or self.timeseries["scenario"].iloc[0])
 
     @property
     def title(self) -> str:
+        """How figures name the run: its label when several runs are shown, else the scenario's name."""
         return self.label or self.name
 
     @property
@@ -62,6 +64,7 @@ class RunResults:
 
     @classmethod
     def read(cls, folder: str | Path) -> RunResults:
+        """Read a ``sim run`` folder's tables and scenario; a missing or damaged file is one ConfigError."""
         folder = Path(folder)
         for needed in ("timeseries.parquet", "summary.csv"):
             if not (folder / needed).is_file():

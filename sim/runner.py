@@ -28,6 +28,7 @@ def derive_seed(*keys: int) -> int:
 
 
 def month_dates(start: str, horizon: int) -> pd.DatetimeIndex:
+    """The first day of each simulated month from ``start`` (YYYY-MM), for dated time series."""
     return pd.date_range(pd.Timestamp(f"{start}-01"), periods=horizon, freq="MS")
 
 

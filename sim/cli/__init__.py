@@ -16,6 +16,7 @@ COMMANDS = (scenarios, experiments, figures, validation, decision)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``sim`` parser with every command group's subcommands, in :data:`COMMANDS` order."""
     parser = OneLineParser(prog="sim", description="Strategy simulator of the LLM market (open vs closed).")
     parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}",
                         help="print the installed version and exit")
@@ -26,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``sim``: parse ``argv``, run the command and return its exit code (130 on Ctrl-C)."""
     try:
         return _main(argv)
     except KeyboardInterrupt:  # Ctrl-C while the parser is built (validate-model imports its checks), before any work

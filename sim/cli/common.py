@@ -27,6 +27,7 @@ class OneLineParser(argparse.ArgumentParser):
     """argparse that reports a bad command line in one line (``sim: message``), exit 2, like every other input error."""
 
     def error(self, message: str):
+        """Print ``sim: message`` and exit 2 instead of argparse's usage block."""
         self.exit(2, f"{self.prog}: {clip(message)}\n")
 
 
@@ -53,6 +54,7 @@ class UsageError(ConfigError):
 
 
 def parse_strategies(text: str) -> list[str]:
+    """The ``--strategies`` comma list, checked and without repeats; an unknown name is a usage error."""
     names = [s.strip() for s in text.split(",") if s.strip()]
     unknown = [s for s in names if s not in STRATEGIES]
     if unknown or not names:
@@ -100,6 +102,7 @@ def progress_bar(total: int | None, desc: str, unit: str = "month"):
 
 
 def add_scenario_options(p: argparse.ArgumentParser) -> None:
+    """Add ``--seed``, ``--population`` and ``--set``, the overrides every scenario command takes."""
     p.add_argument("--seed", type=int_in(0, 2**63 - 1), help="override the scenario's seed (replicate r uses a seed "
                                                              "derived from it and r)")
     p.add_argument("--population", type=int_in(1, 20_000_000), metavar="N", help="override population.n")
@@ -147,6 +150,7 @@ def run_paired(scenario: Scenario, strategies: list[str], replications: int):
 
 
 def package_version() -> str:
+    """The installed version of the package, for ``sim --version``."""
     try:
         return version("llm-market-sim")
     except PackageNotFoundError:  # run from a source tree that was never installed

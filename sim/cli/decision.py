@@ -33,6 +33,7 @@ def _solve(args, kind: str, write):
 
 
 def cmd_optimize(args) -> int:
+    """``sim optimize``: robust search for Meta's policy over a decision file's levers and worlds."""
     from sim.figures.decision_report import robust_summary, write_optimize
 
     solved = _solve(args, "optimize", write_optimize)
@@ -52,6 +53,7 @@ def cmd_optimize(args) -> int:
 
 
 def cmd_game(args) -> int:
+    """``sim game``: payoffs of every profile of the four-firm game, its equilibria and best responses."""
     from sim.figures.decision_report import write_game
 
     solved = _solve(args, "game", write_game)
@@ -81,6 +83,7 @@ def _backend_options(p) -> None:
 
 
 def register(sub) -> None:
+    """Add ``sim optimize`` and ``sim game`` to the command line."""
     p = sub.add_parser("optimize", help="robust search (NSGA-II) for Meta's policy over levers and uncertain worlds")
     p.add_argument("file", metavar="FILE", help="a decision file with kind: optimize (name in experiments/ or path)")
     _backend_options(p)

@@ -10,6 +10,7 @@ from sim.errors import ConfigError
 
 
 def cmd_sweep(args) -> int:
+    """``sim sweep``: run an experiment's design into a resumable folder and write results.parquet."""
     from sim.experiments import load_experiment, run_sweep
     from sim.experiments.base import WorkerLost
 
@@ -44,6 +45,7 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_analyze(args) -> int:
+    """``sim analyze``: paired deltas, bootstrap CIs and sensitivity indices of a finished sweep."""
     from sim.experiments.analysis import analyze_dir
 
     out = Path(args.dir)
@@ -64,6 +66,7 @@ def cmd_analyze(args) -> int:
 
 
 def cmd_discover(args) -> int:
+    """``sim discover``: find the boxes of a sweep's inputs where open pays, and write them with figures."""
     import json
     from dataclasses import asdict
 
@@ -132,6 +135,7 @@ def delta_summary(out: Path, n_boot: int, metric: str = "npv.meta") -> list[str]
 
 
 def register(sub) -> None:
+    """Add ``sim sweep``, ``sim analyze`` and ``sim discover`` to the command line."""
     p = sub.add_parser("sweep", help="run an experiment (parameter sweep) into a resumable output folder")
     p.add_argument("experiment", help="an experiment's name in experiments/ or a YAML path (check it first with "
                                       "sim validate)")

@@ -41,6 +41,7 @@ def parse_kinds(values: list[str] | None, allowed: tuple[str, ...]) -> list[str]
 
 
 def is_sweep_folder(folder: Path) -> bool:
+    """A sweep's folder has results.parquet; anything else is read as a ``sim run`` folder."""
     return (folder / "results.parquet").is_file()
 
 
@@ -74,6 +75,7 @@ def plot_folder(folder: str | Path, kinds: list[str] | None = None, metric: str 
 
 
 def cmd_plot(args) -> int:
+    """``sim plot``: draw a run or sweep folder's figures into its figures/ subfolder."""
     files = plot_folder(args.folder, args.kind, args.metric, args.dpi)
     print(f"wrote {len(files)} files to {Path(args.folder) / 'figures'}: "
           + ", ".join(sorted({p.stem for p in files})))
@@ -90,6 +92,7 @@ def write_run_folder(folder: Path, run) -> None:
 
 
 def cmd_compare(args) -> int:
+    """``sim compare``: run or read several scenarios and draw them side by side, with a CSV table."""
     from sim.figures.run import comparison_figure, comparison_table, save_both
     from sim.io import SWEEP_MARKERS, write_csv
     from sim.results import RunResults
@@ -139,6 +142,7 @@ def cmd_compare(args) -> int:
 
 
 def cmd_report(args) -> int:
+    """``sim report``: write a run or sweep folder's self-contained HTML report."""
     from sim.figures.run_report import write_report
 
     path = write_report(args.folder, args.out, args.dpi)
@@ -185,6 +189,7 @@ def check_port_free(host: str, port: int) -> None:
 
 
 def register(sub) -> None:
+    """Add ``sim plot``, ``sim compare``, ``sim report`` and ``sim dashboard`` to the command line."""
     p = sub.add_parser("plot", help="draw the figures of a sim run (or sim sweep) output folder")
     p.add_argument("folder", help="a sim run folder (timeseries.parquet, summary.csv) or sim sweep folder "
                                   "(results.parquet)")

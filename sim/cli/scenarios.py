@@ -21,6 +21,7 @@ from sim.loading import PRESET_DIR, load_scenario
 
 
 def cmd_run(args) -> int:
+    """``sim run``: run a scenario's strategies on paired seeds and write the run folder."""
     from sim.figures.run import adoption_figure
     from sim.io import replace_folder, save_figure, write_text
 
@@ -42,6 +43,7 @@ def cmd_run(args) -> int:
 
 
 def print_key_numbers(summary) -> None:
+    """Print the mean headline outcomes per strategy (NPVs in $B) after a run."""
     cols = {"npv.meta": "Meta NPV $B", "npv.meta_reported": "Meta reported AI P&L $B", "npv.openai": "OpenAI NPV $B",
             "llama_token_share_m24": "Llama tokens m24", "final_adopted_frac": "adopted"}
     cols = {c: label for c, label in cols.items() if c in summary and summary[c].notna().any()}
@@ -69,6 +71,7 @@ def is_experiment_file(path: str) -> bool:
 
 
 def cmd_validate(args) -> int:
+    """``sim validate``: load each scenario or experiment file and print a one-line summary if it is valid."""
     for path in args.paths:
         if is_experiment_file(path):
             from sim.experiments import load_experiment
@@ -83,6 +86,7 @@ def cmd_validate(args) -> int:
 
 
 def preset_paths() -> list[Path]:
+    """The preset scenario files that ``sim list`` shows, sorted by name."""
     return sorted(PRESET_DIR.glob("*.yaml"))
 
 
@@ -92,6 +96,7 @@ def first_sentence(text: str) -> str:
 
 
 def cmd_list(args) -> int:
+    """``sim list``: each preset's name and the first sentence of its description."""
     for path in preset_paths():
         scenario = load_scenario(path)
         lines = textwrap.wrap(first_sentence(scenario.description), width=88) or [""]
@@ -102,12 +107,14 @@ def cmd_list(args) -> int:
 
 
 def cmd_show(args) -> int:
+    """``sim show``: print a scenario with its overrides applied and every default filled in, as YAML."""
     scenario = load_scenario(args.scenario, args.overrides, args.population, args.seed)
     print(yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False), end="")
     return 0
 
 
 def cmd_params(args) -> int:
+    """``sim params``: the parameter catalogue (path, default, range, unit, meaning), as text or Markdown."""
     from sim.params import catalogue, markdown_table
 
     rows = [p for p in catalogue(load_scenario(args.scenario) if args.scenario else None)
@@ -122,6 +129,7 @@ def cmd_params(args) -> int:
 
 
 def register(sub) -> None:
+    """Add ``sim run``, ``validate``, ``list``, ``show`` and ``params`` to the command line."""
     p = sub.add_parser("run", help="run a scenario under each Meta strategy, paired, and write results and a plot",
                        description="Run a scenario under Meta's strategies (paired on the same seeds) and write "
                                    "timeseries.parquet, summary.csv, scenario.yaml and adoption.png/svg into a "

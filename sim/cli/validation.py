@@ -13,6 +13,7 @@ from sim.loading import load_scenario
 
 
 def register(subparsers) -> None:
+    """Add ``sim validate-model`` and ``sim calibrate`` to the command line."""
     from sim.validation import CHECKS, SIZES
 
     p = subparsers.add_parser("validate-model", help="run the scientific validation checks of docs/validation.md "
@@ -55,6 +56,7 @@ def _fmt(v) -> str:
 
 
 def cmd_validate_model(args) -> int:
+    """``sim validate-model``: run the validation checks, print expected vs got; exit 1 if any fails."""
     from sim.io import write_csv
     from sim.validation import CHECKS, run_checks
 
@@ -74,6 +76,7 @@ def cmd_validate_model(args) -> int:
 
 
 def cmd_calibrate(args) -> int:
+    """``sim calibrate``: fit free parameters to target moments and write the calibrated scenario and report."""
     from pydantic import ValidationError
 
     from sim.calibration import calibrate, read_targets

@@ -56,9 +56,11 @@ class Knob:
 
     @property
     def spec(self) -> FieldSpec:
+        """The schema field of the first path: its bounds, unit and description drive the slider."""
         return schema_field(self.paths[0])
 
     def bounds(self) -> tuple[float, float]:
+        """The slider's (low, high): the schema's bounds narrowed to ``window``, on the log10 scale if set."""
         spec = self.spec
         lo = spec.lo if spec.lo is not None else -math.inf
         hi = spec.hi if spec.hi is not None else math.inf
@@ -70,10 +72,12 @@ class Knob:
 
     @property
     def unit(self) -> str:
+        """The unit shown on the slider (``log10 ...`` when it moves the exponent)."""
         return f"log10 {self.spec.unit}" if self.log10 else self.spec.unit
 
     @property
     def label(self) -> str:
+        """The slider's caption: its title with the unit in brackets."""
         return f"{self.title} ({self.unit})" if self.unit else self.title
 
     @property
@@ -90,9 +94,11 @@ class Knob:
         return round(lo + round((x - lo) / self.step) * self.step, 6)
 
     def moved(self, slider_value: float | None, start: float) -> bool:
+        """Whether the user moved the slider away from ``start`` by more than half a step."""
         return slider_value is not None and abs(float(slider_value) - start) > self.step / 2
 
     def to_value(self, slider_value: float) -> float:
+        """The parameter value a slider position stands for (10**position on a log10 slider)."""
         return float(10.0 ** slider_value) if self.log10 else float(slider_value)
 
 
@@ -107,10 +113,12 @@ KNOBS = (
 
 
 def presets() -> list[str]:
+    """Names of the preset scenarios offered in the dashboard's scenario menu."""
     return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
 
 
 def strategies() -> list[str]:
+    """Meta's strategies the schema allows, for the dashboard's strategy menu."""
     return list(typing.get_args(schema_field("meta.strategy").annotation))
 
 
@@ -213,6 +221,7 @@ def adoption_chart(model: DashboardMarket) -> Figure | None:
 
 
 def ledger_chart(model: DashboardMarket) -> Figure | None:
+    """Meta's NPV by ledger line for the months run so far; None before the first step."""
     if not model.rows:
         return None
     summary = pd.DataFrame([summarize(model.timeseries(), model.cfg.market.discount_rate, model.catalog)])
@@ -230,10 +239,12 @@ def _figure_card(title: str, fig: Figure | None):
 
 # Plain functions of the model, not @solara.component: SolaraViz wraps them so they redraw after every step.
 def AdoptionPlot(model: DashboardMarket):
+    """The adoption chart's card, redrawn by SolaraViz after every step."""
     return _figure_card("Adoption by option", adoption_chart(model))
 
 
 def LedgerPlot(model: DashboardMarket):
+    """The card with Meta's ledger to date, redrawn by SolaraViz after every step."""
     return _figure_card("Meta's ledger to date (NPV by line)", ledger_chart(model))
 
 
@@ -281,6 +292,7 @@ def indicators_chart(model: DashboardMarket) -> Figure | None:
 
 
 def IndicatorsPlot(model: DashboardMarket):
+    """The key indicators' card, redrawn by SolaraViz after every step."""
     return _figure_card("Key indicators by month", indicators_chart(model))
 
 

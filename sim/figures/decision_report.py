@@ -41,6 +41,7 @@ def _markdown(df: pd.DataFrame) -> str:
 
 
 def describe_policy(row: pd.Series) -> str:
+    """A policy's lever settings as ``name=value`` pairs, for one-line summaries."""
     return ", ".join(f"{c[6:]}={row[c]:.4g}" if isinstance(row[c], float) else f"{c[6:]}={row[c]}"
                      for c in row.index if c.startswith("lever."))
 
@@ -58,6 +59,7 @@ def robust_summary(problem: OptimizeProblem, result: OptimizeResult) -> list[str
 
 
 def optimize_section(problem: OptimizeProblem, result: OptimizeResult) -> str:
+    """The Markdown report of a robust policy search: summary, Pareto table and figures."""
     spec = problem.spec
     names = list(spec.objectives)
     shown = result.pareto[["policy", *[c for c in result.pareto if c.startswith("lever.")], *names]].copy()
@@ -75,6 +77,7 @@ def optimize_section(problem: OptimizeProblem, result: OptimizeResult) -> str:
 
 
 def write_optimize(problem: OptimizeProblem, result: OptimizeResult, out: Path) -> list[Path]:
+    """Write a policy search's tables, figures and report.md into ``out``; returns the files."""
     written = [write_csv(result.pareto, out / "policies.csv"), write_csv(result.policies, out / "all_policies.csv"),
                write_parquet(result.outcomes, out / "pareto_outcomes.parquet"),
                write_csv(result.convergence, out / "convergence.csv")]
@@ -85,6 +88,7 @@ def write_optimize(problem: OptimizeProblem, result: OptimizeResult, out: Path) 
 
 
 def game_section(problem: GameProblem, result: GameResult) -> str:
+    """The Markdown report of the game: headline, equilibria, Meta's best-responded items and figures."""
     spec = problem.spec
     eq = result.equilibria
     nash = eq[eq["nash"]] if len(eq) else eq
@@ -106,6 +110,7 @@ def game_section(problem: GameProblem, result: GameResult) -> str:
 
 
 def write_game(problem: GameProblem, result: GameResult, out: Path) -> list[Path]:
+    """Write the game's payoffs, equilibria, best responses, figures and report.md into ``out``."""
     written = [write_parquet(result.payoffs, out / "payoffs.parquet"),
                write_csv(result.summary, out / "payoff_summary.csv"),
                write_csv(result.best_responses, out / "best_responses.csv"),

@@ -62,6 +62,7 @@ class FieldSpec:
 
     @property
     def label(self) -> str:
+        """An axis or slider caption: the meaning (or the field's name) with its unit in brackets."""
         text = self.description or self.path.rsplit(".", 1)[-1].replace("_", " ")
         return f"{text} ({self.unit})" if self.unit else text
 
@@ -113,6 +114,7 @@ def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
 
 
 def strategies_of(df: pd.DataFrame) -> list[str]:
+    """The strategies in a table, in the order they first appear (so colours and panels stay stable)."""
     return list(dict.fromkeys(df["strategy"]))
 
 
@@ -139,6 +141,7 @@ def _panels(n: int, rows: int = 1, sharey: bool | str = True, sharex: bool | str
 
 
 def date_axis(ax) -> None:
+    """Calendar ticks on the x axis (a few per figure, concise month labels)."""
     locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))

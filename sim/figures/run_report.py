@@ -63,6 +63,7 @@ def figure_png(fig: Figure, dpi: int = 110) -> tuple[str, int, int]:
 
 
 def figure_png_base64(fig: Figure, dpi: int = 110) -> str:
+    """Just the base64 PNG of :func:`figure_png`, for embedding where the size is not needed."""
     return figure_png(fig, dpi)[0]
 
 
@@ -183,6 +184,7 @@ def replicates_note(n: int) -> str:
 
 
 def run_report_html(run: RunResults, dpi: int = 110) -> str:
+    """The HTML report of a ``sim run``: scenario, verdicts, key numbers with CIs and every figure."""
     figures = {kind: (draw(run), RUN_CAPTIONS[kind]) for kind, draw in RUN_FIGURES.items()}
     description = str(run.scenario.get("description") or "(no description)")
     verdicts = "".join(f"<li>{html.escape(line)}</li>" for line in paired_lines(run.summary))
@@ -219,6 +221,7 @@ def noise_note(n: int) -> str:
 
 
 def sweep_report_html(folder: Path, dpi: int = 110) -> str:
+    """The HTML report of a sweep folder: where open pays (or pooled key numbers) and its figures."""
     from sim.figures.sweep import SWEEP_CAPTIONS, SWEEP_KINDS, SweepResults, sweep_figures
 
     sweep = SweepResults.read(folder)
@@ -361,6 +364,7 @@ replicates that share a seed, against {settings.threshold:g} ({html.escape(setti
 
 
 def page(title: str, body: str, note: str = "") -> str:
+    """A standalone HTML page (inline CSS, no external assets) around ``body``, with a dated footer."""
     stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

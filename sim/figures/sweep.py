@@ -38,6 +38,7 @@ class SweepResults:
 
     @classmethod
     def read(cls, folder: str | Path) -> SweepResults:
+        """Read a sweep folder's results (and sensitivity.csv if any); a missing or damaged table is one ConfigError."""
         folder = Path(folder)
         try:
             results = pd.read_parquet(folder / "results.parquet")
