@@ -135,8 +135,7 @@ class LLMMarket(mesa.Model):
         share_users = self.shares.update(users[1:], adopters)
         consumers = self.consumers.month(t, cfg, self.terms().consumer, offer_now.quality, users_seg, self.labs,
                                          self.meta, self.rivals)
-        private = private_tokens(self.devs, self.labs, offer_now.table, users, cfg, self.usage,
-                                       offer_now.jevons)
+        private = private_tokens(self.devs, self.labs, offer_now.table, users, cfg, self.usage, offer_now.jevons)
         sales = Sales(t, tokens, private, offer_now.price, tokens.sum(), users_seg, consumers,
                       self.host.meta_fee(tokens, offer_now.price))
         for provider in self.book_order:
