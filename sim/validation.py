@@ -59,6 +59,7 @@ def reduced(name: str, sections: dict, seed: int = BASE_SEED) -> Scenario:
 
 
 def seeds(runs: int, key: int) -> list[int]:
+    """``runs`` seeds of their own for the check numbered ``key``, so checks do not share random streams."""
     return [derive_seed(BASE_SEED, key, r) for r in range(runs)]
 
 
@@ -173,6 +174,8 @@ def check_bass(size: str = "small") -> list[dict]:
 
 
 def softmax(v: np.ndarray, mu: float) -> np.ndarray:
+    """Logit shares of utilities ``v`` at noise scale ``mu``, written out here so the check does not use the
+    engine's own code."""
     z = (v - np.max(v)) / mu
     e = np.exp(z)
     return e / e.sum()
@@ -197,46 +200,58 @@ def check_logit(size: str = "small") -> list[dict]:
     sqrt(sum_t sum_i p_ij,t (1 - p_ij,t)) / sum_t A_t (multinomial). Pass: every option within 3 SE.
     """
     n = _pick(size, 20_000, 100_000)
-    months = 24
-    common = {"switching_cost": 0.0, "gamma_network": 0.0}
-    adoption = {"rechoice_rate": 1.0, "initial_adopted": 0.3}
-    labs = ["openai", "anthropic", "google"]
+    return _logit_closed(n) + _logit_full(n) + _logit_outside(n)
+
+
+LOGIT_MONTHS = 24
+LOGIT_COMMON = {"switching_cost": 0.0, "gamma_network": 0.0}  # no switching cost or network effect: a pure logit
+LOGIT_ADOPTION = {"rechoice_rate": 1.0, "initial_adopted": 0.3}  # everyone re-chooses each month
+
+
+def _logit_rows(tag: str, names: list[str], obs, exp, var, total) -> list[dict]:
+    """One result per option: observed share against the expected one, passing within 3 multinomial SE."""
     rows = []
+    for j, o in enumerate(names):
+        se = np.sqrt(var[j]) / total
+        rows.append(result(f"logit ({tag}): share {o}", round(exp[j] / total, 4), round(obs[j] / total, 4),
+                           f"3 SE = {3 * se:.4f}", abs(obs[j] - exp[j]) <= 3 * np.sqrt(var[j]) + 1e-9))
+    return rows
 
-    def compare(tag: str, names: list[str], obs, exp, var, total) -> None:
-        for j, o in enumerate(names):
-            se = np.sqrt(var[j]) / total
-            rows.append(result(f"logit ({tag}): share {o}", round(exp[j] / total, 4), round(obs[j] / total, 4),
-                               f"3 SE = {3 * se:.4f}", abs(obs[j] - exp[j]) <= 3 * np.sqrt(var[j]) + 1e-9))
 
-    def closed_v(r, ch, eps):
-        return np.array([ch.beta_quality * r[f"quality.{o}"] / 100.0 - cost_utility(r[f"price.{o}"], ch, eps)
-                         + getattr(ch.brand, o) for o in labs])
+def _closed_v(r, ch, eps) -> np.ndarray:
+    """The closed labs' utilities from a month's reported quality and price, independently of the engine's code."""
+    return np.array([ch.beta_quality * r[f"quality.{o}"] / 100.0 - cost_utility(r[f"price.{o}"], ch, eps)
+                     + getattr(ch.brand, o) for o in LABS])
 
-    # (a) independent V from attributes, Box-Cox cost of the Jevons-adjusted bill.
+
+def _logit_closed(n: int) -> list[dict]:
+    """(a) independent V from attributes, Box-Cox cost of the Jevons-adjusted bill."""
+    labs = LABS
     mu, lam = 0.8, 0.5
     sa = reduced("logit_closed", {
-        "horizon_months": months, "population": unit_rows(n), "meta": {"strategy": "absent"},
-        "providers": {"open_rival": {"enabled": False}}, "adoption": adoption,
-        "choice": {**common, "noise_scale": mu, "cost_lambda": lam, "outside_utility": NO_EXIT},
+        "horizon_months": LOGIT_MONTHS, "population": unit_rows(n), "meta": {"strategy": "absent"},
+        "providers": {"open_rival": {"enabled": False}}, "adoption": LOGIT_ADOPTION,
+        "choice": {**LOGIT_COMMON, "noise_scale": mu, "cost_lambda": lam, "outside_utility": NO_EXIT},
     })
     df = simulate(sa, "absent", seeds(1, 2)[0])
     ch, eps = sa.choice, sa.population.price_elasticity
     obs, exp, var = np.zeros(3), np.zeros(3), np.zeros(3)
     adopters = 0.0
     for _, r in df.iloc[12:].iterrows():
-        pr = softmax(closed_v(r, ch, eps), mu)
+        pr = softmax(_closed_v(r, ch, eps), mu)
         a = sum(r[f"users.{o}"] for o in labs)
         obs += [r[f"users.{o}"] for o in labs]
         exp += a * pr
         var += a * pr * (1 - pr)
         adopters += a
-    compare("a", [f"{o}, V from attributes, mu={mu}, lambda={lam}, eps={eps}" for o in labs], obs, exp, var,
-            adopters)
+    return _logit_rows("a", [f"{o}, V from attributes, mu={mu}, lambda={lam}, eps={eps}" for o in labs], obs, exp,
+                       var, adopters)
 
-    # (b) the full market, probabilities from the engine's utilities.
-    sb = reduced("logit_full", {"horizon_months": months, "population": {"n": n}, "adoption": adoption,
-                                "choice": common})
+
+def _logit_full(n: int) -> list[dict]:
+    """(b) the full market, probabilities from the engine's utilities."""
+    sb = reduced("logit_full", {"horizon_months": LOGIT_MONTHS, "population": {"n": n}, "adoption": LOGIT_ADOPTION,
+                                "choice": LOGIT_COMMON})
     model = LLMMarket(sb, "open", seed=seeds(1, 3)[0])
     obs, exp, var = np.zeros(K), np.zeros(K), np.zeros(K)
     adopters = 0
@@ -255,16 +270,19 @@ def check_logit(size: str = "small") -> list[dict]:
         var += (pr * (1 - pr)).sum(axis=0)
         adopters += idx.size
     offered = [j for j in range(K) if exp[j] > 0 or obs[j] > 0]  # meta_api is not offered under Meta open
-    compare("b", [f"{OPTIONS[j]}, engine utilities" for j in offered], obs[offered], exp[offered], var[offered],
-            adopters)
+    return _logit_rows("b", [f"{OPTIONS[j]}, engine utilities" for j in offered], obs[offered], exp[offered],
+                       var[offered], adopters)
 
-    # (c) re-choosers may leave: shares over (options + leaving) include u0.
+
+def _logit_outside(n: int) -> list[dict]:
+    """(c) re-choosers may leave: shares over (options + leaving) include u0."""
+    labs = LABS
     u0, last = 0.0, 8
     sc = reduced("logit_outside", {
         "horizon_months": last + 1, "population": unit_rows(n), "meta": {"strategy": "absent"},
         "providers": {"open_rival": {"enabled": False}},
         "adoption": {"rechoice_rate": 1.0, "initial_adopted": 0.6, "bass_p": 0.0, "bass_q": 0.0},
-        "choice": {**common, "beta_leak": 0.0, "outside_utility": u0},
+        "choice": {**LOGIT_COMMON, "beta_leak": 0.0, "outside_utility": u0},
     })
     df = simulate(sc, "absent", seeds(1, 6)[0])
     ch, eps = sc.choice, sc.population.price_elasticity
@@ -274,15 +292,14 @@ def check_logit(size: str = "small") -> list[dict]:
     for t in range(1, last + 1):
         prev, r = df.iloc[t - 1], df.iloc[t]
         a_prev = sum(prev[f"users.{o}"] for o in labs)
-        pr = softmax(np.append(closed_v(r, ch, eps), u_out), ch.noise_scale)
+        pr = softmax(np.append(_closed_v(r, ch, eps), u_out), ch.noise_scale)
         stay = [r[f"users.{o}"] for o in labs]
         obs += [*stay, a_prev - sum(stay)]
         exp += a_prev * pr
         var += a_prev * pr * (1 - pr)
         choosers += a_prev
-    compare("c", [f"{o}, re-choosers with an outside option (u0={u0})" for o in labs] + ["leaving LLMs (outside)"],
-            obs, exp, var, choosers)
-    return rows
+    return _logit_rows("c", [f"{o}, re-choosers with an outside option (u0={u0})" for o in labs]
+                       + ["leaving LLMs (outside)"], obs, exp, var, choosers)
 
 
 # ---- 3. lock-in ------------------------------------------------------------------------------------------------------
@@ -516,48 +533,58 @@ def check_accounting(size: str = "small") -> list[dict]:
     n = _pick(size, 5_000, 50_000)
     s = reduced("accounting", {"horizon_months": 36, "population": {"n": n}})
     seed = seeds(1, 40)[0]
-    firms = s.population.represents
     worst = {"users": 0.0, "weights": 0.0, "revenue": 0.0, "tokens": 0.0, "meta": 0.0, "npv": 0.0}
-    labs = ("openai", "anthropic", "google")
-
-    def rel(a, b):
-        a, b = np.asarray(a, float), np.asarray(b, float)
-        return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1.0)))
-
     for strategy in ("open", "closed", "absent"):
-        model = LLMMarket(s, strategy, seed=seed)
-        df = pd.DataFrame.from_records(model.run())
-        users = df[[f"users.{o}" for o in OPTIONS] + ["users.none"]].sum(axis=1)
-        worst["users"] = max(worst["users"], rel(users, np.full(len(df), firms)))
-        total = float(model.devs.weight.astype(np.float64).sum())  # the rows' weights are float32
-        worst["weights"] = max(worst["weights"], rel(users, np.full(len(df), total)))
-        price = df[[f"price.{o}" for o in OPTIONS]].fillna(0.0).to_numpy()
-        tokens = df[[f"tokens.{o}" for o in OPTIONS]].to_numpy()
-        for lab in labs:
-            j = IDX[lab]
-            worst["revenue"] = max(worst["revenue"], rel(df[f"api_revenue.{lab}"], price[:, j] * tokens[:, j]))
-            parts = df[f"api_revenue.{lab}"] + df[f"consumer_revenue.{lab}"] + df[f"meta_contract.{lab}"]
-            worst["revenue"] = max(worst["revenue"], rel(df[f"revenue.{lab}"], parts))
-        if by_name(strategy).serves_api:
-            worst["revenue"] = max(worst["revenue"], rel(df["meta.api_revenue"], price[:, IDX["meta_api"]]
-                                                         * tokens[:, IDX["meta_api"]]))
-        hosted = [IDX["llama_hosted"], IDX["open_hosted"]]
-        worst["revenue"] = max(worst["revenue"], rel(df["revenue.cloud_host"], (price[:, hosted] * tokens[:, hosted])
-                                                     .sum(axis=1)))
-        d = model.devs
-        on = d.choice >= 0
-        vol = np.bincount(d.choice[on], weights=d.volume[on].astype(float), minlength=K)
-        worst["tokens"] = max(worst["tokens"], rel(tokens[-1], vol * model.usage * model.offer.jevons))
-        worst["meta"] = max(worst["meta"], rel(df[[f"meta.{x}" for x in META_LINES]].sum(axis=1), df["profit.meta"]))
-        df.insert(0, "scenario", s.name)
-        df.insert(1, "strategy", strategy)
-        df.insert(2, "replicate", 0)
-        df.insert(3, "seed", seed)
-        summ = summarize(df, s.market.discount_rate)
-        disc = discount_factors(df["month"].to_numpy(), s.market.discount_rate)
-        for prov in PROVIDERS:
-            expected = float(sum(pr * f for pr, f in zip(df[f"profit.{prov}"], disc, strict=True)))
-            worst["npv"] = max(worst["npv"], rel([summ[f"npv.{prov}"]], [expected]))
+        _ledger_errors(worst, s, strategy, seed)
+    return _accounting_rows(worst, s.population.represents, n)
+
+
+def _rel(a, b) -> float:
+    """Largest relative difference of ``a`` from ``b`` (relative to at least 1, so zeros compare absolutely)."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1.0)))
+
+
+def _ledger_errors(worst: dict, s: Scenario, strategy: str, seed: int) -> None:
+    """Run ``strategy`` once and raise each entry of ``worst`` to the largest error of its identity in that run."""
+    rel, labs, firms = _rel, LABS, s.population.represents
+    model = LLMMarket(s, strategy, seed=seed)
+    df = pd.DataFrame.from_records(model.run())
+    users = df[[f"users.{o}" for o in OPTIONS] + ["users.none"]].sum(axis=1)
+    worst["users"] = max(worst["users"], rel(users, np.full(len(df), firms)))
+    total = float(model.devs.weight.astype(np.float64).sum())  # the rows' weights are float32
+    worst["weights"] = max(worst["weights"], rel(users, np.full(len(df), total)))
+    price = df[[f"price.{o}" for o in OPTIONS]].fillna(0.0).to_numpy()
+    tokens = df[[f"tokens.{o}" for o in OPTIONS]].to_numpy()
+    for lab in labs:
+        j = IDX[lab]
+        worst["revenue"] = max(worst["revenue"], rel(df[f"api_revenue.{lab}"], price[:, j] * tokens[:, j]))
+        parts = df[f"api_revenue.{lab}"] + df[f"consumer_revenue.{lab}"] + df[f"meta_contract.{lab}"]
+        worst["revenue"] = max(worst["revenue"], rel(df[f"revenue.{lab}"], parts))
+    if by_name(strategy).serves_api:
+        worst["revenue"] = max(worst["revenue"], rel(df["meta.api_revenue"], price[:, IDX["meta_api"]]
+                                                     * tokens[:, IDX["meta_api"]]))
+    hosted = [IDX["llama_hosted"], IDX["open_hosted"]]
+    worst["revenue"] = max(worst["revenue"], rel(df["revenue.cloud_host"], (price[:, hosted] * tokens[:, hosted])
+                                                 .sum(axis=1)))
+    d = model.devs
+    on = d.choice >= 0
+    vol = np.bincount(d.choice[on], weights=d.volume[on].astype(float), minlength=K)
+    worst["tokens"] = max(worst["tokens"], rel(tokens[-1], vol * model.usage * model.offer.jevons))
+    worst["meta"] = max(worst["meta"], rel(df[[f"meta.{x}" for x in META_LINES]].sum(axis=1), df["profit.meta"]))
+    df.insert(0, "scenario", s.name)
+    df.insert(1, "strategy", strategy)
+    df.insert(2, "replicate", 0)
+    df.insert(3, "seed", seed)
+    summ = summarize(df, s.market.discount_rate)
+    disc = discount_factors(df["month"].to_numpy(), s.market.discount_rate)
+    for prov in PROVIDERS:
+        expected = float(sum(pr * f for pr, f in zip(df[f"profit.{prov}"], disc, strict=True)))
+        worst["npv"] = max(worst["npv"], rel([summ[f"npv.{prov}"]], [expected]))
+
+
+def _accounting_rows(worst: dict, firms: float, n: int) -> list[dict]:
+    """The accounting checks' results from the largest error of each identity."""
     return [
         result(f"accounting: users (incl. none) sum to the rows' weights / to represents={firms:,.0f} firms, every "
                f"month ({n:,} rows), 3 strategies, max rel. error", 0,
