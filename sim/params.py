@@ -15,6 +15,8 @@ from sim.config import Scenario
 
 @dataclass(frozen=True)
 class Parameter:
+    """One row of the parameter reference: a scenario field's path, type, default, bounds, unit and meaning."""
+
     path: str
     type: str
     default: object
@@ -54,6 +56,7 @@ def numeric_parameter(path: str) -> Parameter:
 
 
 def markdown_table(rows: list[Parameter]) -> str:
+    """The parameter reference as a Markdown table (docs/parameters.md)."""
     lines = ["| parameter | type | default | range | unit | meaning |", "|---|---|---|---|---|---|"]
     for p in rows:
         rng = "" if p.low is None and p.high is None else f"{_fmt(p.low)} … {_fmt(p.high)}"

@@ -36,6 +36,7 @@ STAT_FUNCS = {"mean": "mean", "std": "std", "min": "min", "max": "max", "median"
 
 
 def param_columns(results: pd.DataFrame) -> list[str]:
+    """The results' parameter columns (``param.<path>``), the inputs every analysis regresses on."""
     return [c for c in results.columns if c.startswith("param.")]
 
 
@@ -252,6 +253,8 @@ def point_statistics(results: pd.DataFrame, metrics: list[str], statistics: list
 
 
 def load_design(out: Path, record: dict) -> Design:
+    """The design a finished sweep ran, rebuilt from its design.parquet and manifest record (sensitivity indices
+    need its unit samples)."""
     frame = pd.read_parquet(out / "design.parquet")
     names = tuple(record["parameters"])
     values = frame[[f"param.{n}" for n in names]].to_numpy(float).reshape(len(frame), len(names))

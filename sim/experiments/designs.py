@@ -28,6 +28,7 @@ class Design:
 
     @property
     def size(self) -> int:
+        """Number of design points."""
         return len(self.values)
 
     def salib_problem(self) -> dict:

@@ -57,6 +57,8 @@ class Settings:
 
     @property
     def strategies(self) -> tuple[str, str]:
+        """The two strategies of the comparison (``open-closed`` gives ``("open", "closed")``), in the order the
+        difference is taken."""
         a, b = self.comparison.split("-")
         return a, b
 

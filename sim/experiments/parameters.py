@@ -39,15 +39,22 @@ Number = Annotated[float, BeforeValidator(_number)]
 
 
 class Spec(StrictModel):
+    """A parameter's specification in an experiment: strict and frozen so a typo or a changed value is an error, not
+    a silent default."""
+
     model_config = ConfigDict(frozen=True)
 
     def grid_values(self, levels: int | None) -> np.ndarray:
-        """Levels of a full-factorial grid: evenly spaced over a range, quantile mid-points of a distribution."""
+        """Levels of a full-factorial grid: evenly spaced over a range, quantile mid-points of a distribution (the
+        parameter's own ``levels`` when it sets them, else the design's)."""
+        levels = getattr(self, "levels", None) or levels
         if levels is None:
             raise ValueError("a grid needs the number of levels: set design.size or this parameter's levels")
         return self.ppf((np.arange(levels) + 0.5) / levels)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:  # pragma: no cover - every kind overrides it
+        """Values at quantiles ``u`` in [0, 1]: every design method draws unit samples and maps them through
+        this."""
         raise NotImplementedError
 
 
@@ -62,9 +69,11 @@ class Values(Spec):
         return {"values": data} if isinstance(data, list) else data
 
     def grid_values(self, levels: int | None) -> np.ndarray:
+        """Every listed value: an explicit list is its own grid."""
         return np.asarray(self.values, dtype=float)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
+        """The value whose equal-width slice of [0, 1] holds ``u``, so each value is equally likely."""
         k = len(self.values)
         index = np.clip(np.floor(np.asarray(u) * k).astype(np.int64), 0, k - 1)
         return np.asarray(self.values, dtype=float)[index]
@@ -87,6 +96,8 @@ class Range(Spec):
         return self
 
     def grid_values(self, levels: int | None) -> np.ndarray:
+        """``levels`` evenly spaced values from ``low`` to ``high`` inclusive (the mid-point for one level), so
+        a grid covers the bounds."""
         n = self.levels or levels
         if n is None:
             raise ValueError("a grid needs the number of levels: set design.size or this parameter's levels")
@@ -95,6 +106,7 @@ class Range(Spec):
         return self.ppf(np.linspace(0.0, 1.0, n))
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Linear (or, with ``log``, geometric) interpolation between the bounds."""
         u = np.asarray(u, dtype=float)
         if self.log:
             return np.exp(np.log(self.low) + u * (np.log(self.high) - np.log(self.low)))
@@ -128,10 +140,8 @@ class Normal(Spec):
     sd: Number = Field(gt=0)
     levels: int | None = Field(None, ge=1, le=MAX_LEVELS)
 
-    def grid_values(self, levels: int | None) -> np.ndarray:
-        return super().grid_values(self.levels or levels)
-
     def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Normal quantiles, ``u`` clipped to the 0.1% and 99.9% quantiles so no value is infinite."""
         u = np.clip(np.asarray(u, dtype=float), NORMAL_CLIP, 1 - NORMAL_CLIP)
         from scipy import stats
 
@@ -154,10 +164,8 @@ class TruncNormal(Spec):
             raise ValueError("low must be below high")
         return self
 
-    def grid_values(self, levels: int | None) -> np.ndarray:
-        return super().grid_values(self.levels or levels)
-
     def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Quantiles of the normal truncated to [low, high]."""
         a, b = (self.low - self.mean) / self.sd, (self.high - self.mean) / self.sd
         from scipy import stats
 
@@ -179,10 +187,8 @@ class Triangular(Spec):
             raise ValueError("need low <= mode <= high and low < high")
         return self
 
-    def grid_values(self, levels: int | None) -> np.ndarray:
-        return super().grid_values(self.levels or levels)
-
     def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Quantiles of the triangular distribution on [low, high] peaking at ``mode``."""
         from scipy import stats
 
         width = self.high - self.low

@@ -90,6 +90,8 @@ class RunFailed(Exception):
         super().__init__(file, path, message)
 
     def config_error(self) -> ConfigError:
+        """The failure as a :class:`ConfigError`, so a bad scenario edit reads as the user's configuration
+        error."""
         return ConfigError(*self.args)
 
 

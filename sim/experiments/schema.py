@@ -88,6 +88,9 @@ class BackendSpec(Section):
 
 
 class ExperimentSpec(Section):
+    """An experiment file as written: the scenario, strategies, replications, parameters to vary, design and
+    outputs."""
+
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(min_length=1, max_length=20_000)
     seed: int = Field(ge=0, le=2**63 - 1)
@@ -130,13 +133,17 @@ class Experiment:
 
     @property
     def names(self) -> tuple[str, ...]:
+        """The varied parameters' paths, in design column order."""
         return self.design.names
 
     @property
     def n_runs(self) -> int:
+        """Runs the sweep makes: design points x replications x strategies."""
         return self.design.size * self.spec.replications * len(self.spec.strategies)
 
     def context(self) -> RunContext:
+        """What every run shares (scenario, base values, parameter names, outputs), shipped once to the
+        workers."""
         return RunContext(self.spec.name, str(self.scenario_file), self.base, self.names, self.integer, self.metrics)
 
     def runs(self) -> Iterator[RunSpec]:

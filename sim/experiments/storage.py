@@ -134,6 +134,7 @@ class SweepStore:
     # --- running ----------------------------------------------------------------------------------------------------
 
     def todo(self) -> list[RunSpec]:
+        """The runs not finished yet, so an interrupted sweep resumes where it stopped."""
         return [r for r in self.runs if r.key not in self.finished]
 
     def save(self, done: Iterable[tuple[RunSpec, dict]]) -> int:
@@ -154,6 +155,7 @@ class SweepStore:
         return len(keys)
 
     def counts(self) -> dict[str, int]:
+        """Runs in the manifest by status, for progress and the final summary."""
         rows = self.db.execute("SELECT status, COUNT(*) FROM runs GROUP BY status").fetchall()
         return {status: n for status, n in rows}
 
@@ -175,4 +177,5 @@ class SweepStore:
         return df
 
     def close(self) -> None:
+        """Close the manifest database."""
         self.db.close()

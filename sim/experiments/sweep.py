@@ -32,6 +32,9 @@ def make_evaluator(workers: int | None = None, scheduler: str | None = None, bun
 
 @dataclass(frozen=True)
 class SweepResult:
+    """What :func:`run_sweep` returns: the assembled results, how many runs it made and skipped, and where they
+    ran."""
+
     results: pd.DataFrame
     ran: int  # runs executed by this call
     skipped: int  # runs already finished (resume)
