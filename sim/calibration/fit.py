@@ -61,12 +61,16 @@ class Problem:
 
     @property
     def names(self) -> list[str]:
+        """The free parameters' paths, in the order of the vectors the optimiser moves."""
         return [p.path for p in self.spec.parameters]
 
     def to_values(self, u) -> np.ndarray:
+        """Parameter values from a point of the unit cube (clipped to it): the optimiser works on [0, 1] per
+        parameter."""
         return self.low + np.clip(np.asarray(u, float), 0.0, 1.0) * (self.high - self.low)
 
     def to_unit(self, values) -> np.ndarray:
+        """The unit-cube point of parameter values (clipped to the bounds), the inverse of :meth:`to_values`."""
         return np.clip((np.asarray(values, float) - self.low) / (self.high - self.low), 0.0, 1.0)
 
     def candidate(self, values, population: int | None = None, horizon: int | None = None,
@@ -84,6 +88,7 @@ class Problem:
         return validate_scenario(data, "(calibration candidate)")
 
     def runs(self, values, population: int | None = None) -> tuple[Scenario, list[pd.DataFrame]]:
+        """The candidate scenario at ``values`` and its run for every common seed (for the report's paths)."""
         s = self.candidate(values, population or self.population, self.horizon)
         return s, [simulate(s, self.strategy, seed) for seed in self.seeds]
 
@@ -108,6 +113,7 @@ class Problem:
         return out
 
     def loss(self, model: np.ndarray) -> float:
+        """Sum of squared weighted errors of the model's target values: what the fit minimises."""
         return float(np.sum(self.weighted_errors(model) ** 2))
 
     def residuals(self, u) -> np.ndarray:
@@ -119,6 +125,7 @@ class Problem:
         return self.cache[key]
 
     def objective(self, u) -> float:
+        """The loss at the unit-cube point ``u`` (through the cached residuals)."""
         return float(np.sum(self.residuals(u) ** 2))
 
 
@@ -131,6 +138,9 @@ def _seed_values(job) -> list[float]:
 
 @dataclass
 class FitResult:
+    """A fit's outcome: parameter values before and after, the loss at each, evaluations spent and the optimiser's
+    message."""
+
     names: list[str]
     start: np.ndarray
     fitted: np.ndarray
@@ -229,6 +239,7 @@ def report_table(problem: Problem, result: FitResult, full_population: bool = Tr
 
 
 def parameter_table(problem: Problem, result: FitResult) -> pd.DataFrame:
+    """One row per free parameter: its bounds, start and fitted value (parameters.csv)."""
     return pd.DataFrame({"parameter": result.names, "low": problem.low, "high": problem.high,
                          "start": result.start, "fitted": result.fitted})
 

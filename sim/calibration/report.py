@@ -59,6 +59,7 @@ def fit_figure(report: pd.DataFrame, paths: pd.DataFrame):
 
 
 def calibrated_yaml(fitted: dict, note: str) -> str:
+    """The fitted scenario as YAML, headed by a comment saying where it came from."""
     text = yaml.safe_dump(fitted, sort_keys=False, width=118)
     return f"# {note}\n{text}"
 

@@ -82,17 +82,22 @@ class Target(Strict):
 
     @property
     def when(self) -> str:
+        """The target's date or window, for tables and messages."""
         return self.date if self.date is not None else f"{self.window[0]}..{self.window[1]}"
 
     @property
     def unit(self) -> float:
+        """What one unit of error means: the target's own ``scale``, else 10% of its value, so targets of any
+        size weigh alike."""
         return self.scale if self.scale is not None else 0.1 * abs(self.value)
 
     @property
     def columns(self) -> list[str]:
+        """The record columns summed to make the target's series (one metric, or several added up)."""
         return [self.metric] if isinstance(self.metric, str) else list(self.metric)
 
     def months(self, start: str) -> tuple[int, int]:
+        """First and last month index (from the scenario's ``start``) the target covers."""
         first, last = (self.date, self.date) if self.date is not None else self.window
         return month_index(start, first), month_index(start, last)
 
@@ -112,6 +117,8 @@ class FitSettings(Strict):
 
 
 class TargetsFile(Strict):
+    """A targets file as written: the scenario fit settings, the free parameters and the observed targets."""
+
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(min_length=1, max_length=20_000)
     fit: FitSettings = FitSettings()
@@ -187,6 +194,7 @@ def metric_series(df: pd.DataFrame, column: str, scenario: Scenario) -> np.ndarr
 
 
 def target_series(df: pd.DataFrame, target: Target, scenario: Scenario) -> np.ndarray:
+    """The run's monthly series of a target (its metrics summed)."""
     return sum(metric_series(df, c, scenario) for c in target.columns)
 
 

@@ -25,6 +25,8 @@ class DecisionContext(RunContext):
     menus: tuple[tuple[Overrides, ...] | None, ...] = ()
 
     def scenario_at(self, values: tuple[float, ...]):
+        """The scenario with one run's values applied: numbers set at their paths, menu indices replaced by
+        their items' overrides."""
         data = copy.deepcopy(self.base)
         menus = self.menus or (None,) * len(self.names)
         for name, value, is_int, menu in zip(self.names, values, self.integer, menus, strict=True):

@@ -17,6 +17,7 @@ Profile = tuple[int, ...]
 
 
 def profiles(shape: tuple[int, ...]) -> list[Profile]:
+    """Every pure-strategy profile of a game whose players have ``shape`` items, in C order of the payoff array."""
     return list(itertools.product(*(range(k) for k in shape)))
 
 
@@ -50,6 +51,8 @@ def best_response_table(payoff: np.ndarray, player: int) -> dict[Profile, tuple[
 
 @dataclass(frozen=True)
 class Interval:
+    """A mean and its confidence interval, read as significant when the interval lies above 0."""
+
     mean: float
     low: float
     high: float

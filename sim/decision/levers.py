@@ -93,6 +93,8 @@ LeverSpec = Annotated[
 
 
 class Common(Section):
+    """What optimize and game files share: the scenario, seed, sizes, Meta's default strategy and the backend."""
+
     name: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     description: str = Field(min_length=1, max_length=20_000)
     seed: int = Field(ge=0, le=2**63 - 1)
@@ -112,11 +114,16 @@ class InvestorSpec(Section):
 
 
 class SearchSpec(Section):
+    """The NSGA-II search's size: policies per generation and generations."""
+
     population: int = Field(16, ge=4, le=10_000, description="NSGA-II population (policies per generation)")
     generations: int = Field(8, ge=1, le=10_000)
 
 
 class OptimizeSpec(Common):
+    """An optimize file: the levers Meta controls, the uncertain worlds, the outcome and objectives, an optional
+    investor floor."""
+
     kind: Literal["optimize"]
     levers: dict[str, LeverSpec] = Field(min_length=1, max_length=100)
     uncertainties: dict[str, ParamSpec] = Field(default_factory=dict, max_length=100)
@@ -134,11 +141,15 @@ class OptimizeSpec(Common):
 
 
 class PlayerSpec(Section):
+    """A game player's menu of items (scenario overrides) and the metric it is paid in."""
+
     payoff: str | None = Field(None, min_length=1, max_length=200, description="summary metric (default npv.<name>)")
     menu: dict[str, dict[str, Scalar]] = Field(min_length=1, max_length=100)
 
 
 class GameSpec(Common):
+    """A game file: the players and their menus, replicates per profile and where best-response dynamics start."""
+
     kind: Literal["game"]
     players: dict[str, PlayerSpec] = Field(min_length=2, max_length=10)
     replications: int = Field(5, ge=1, le=10_000, description="paired replicates per profile")
@@ -170,6 +181,8 @@ class Lever:
     integer: bool = False
 
     def decode(self, u: float) -> Any:
+        """The lever's value at ``u`` in [0, 1]: a choice by equal slices, or a range value rounded to 10^4
+        steps so repeated policies hit the cache."""
         u = min(max(float(u), 0.0), 1.0)
         if self.choices is not None:
             return self.choices[min(int(u * len(self.choices)), len(self.choices) - 1)]
@@ -183,6 +196,9 @@ class Lever:
 
 @dataclass(frozen=True)
 class OptimizeProblem:
+    """An optimize file resolved: its levers, the sampled worlds and their seeds, the metrics the runs must
+    return."""
+
     spec: OptimizeSpec
     file: Path
     scenario_file: Path
@@ -200,6 +216,8 @@ class OptimizeProblem:
         return tuple(lev for lev in self.levers if lev.name != "strategy")
 
     def context(self) -> DecisionContext:
+        """What every run shares: lever then world parameter names, which are integers, and each lever's choices
+        as menus."""
         names = tuple(lev.name for lev in self.run_levers) + self.worlds.names
         integer = tuple(lev.integer for lev in self.run_levers) + tuple(self.world_integer)
         menus = tuple(tuple(((lev.name, c),) for c in lev.choices) if lev.choices is not None else None
@@ -208,16 +226,20 @@ class OptimizeProblem:
 
     @property
     def world_integer(self) -> tuple[bool, ...]:
+        """Which uncertain parameters are integer fields of the scenario, so their sampled values are
+        rounded."""
         live = Scenario.model_validate(self.base)
         return tuple(_is_integer_field(live, n, self.file, "uncertainties") for n in self.worlds.names)
 
     def strategy_of(self, policy: tuple) -> str:
+        """Meta's strategy under ``policy``: the strategy lever's value, else the file's default."""
         for lev, value in zip(self.levers, policy, strict=True):
             if lev.name == "strategy":
                 return str(value)
         return self.spec.strategy
 
     def record(self) -> dict:
+        """What the output folder's manifest stores, so a resumed search refuses a changed file."""
         return {"format": FORMAT, "kind": "optimize", "hash": self.hash, "file": str(self.file),
                 "scenario_file": str(self.scenario_file), "spec": self.spec.model_dump(mode="json"),
                 "metrics": list(self.metrics), "investor_metric": self.investor_metric}
@@ -225,6 +247,8 @@ class OptimizeProblem:
 
 @dataclass(frozen=True)
 class MenuItem:
+    """One item of a player's menu: its scenario overrides and the Meta strategy it sets, if any."""
+
     name: str
     overrides: Overrides  # applied to the scenario
     strategy: str | None  # the run's Meta strategy, when this item sets it
@@ -232,6 +256,8 @@ class MenuItem:
 
 @dataclass(frozen=True)
 class GameProblem:
+    """A game file resolved: the players, their menus, payoff metrics and the status-quo profile."""
+
     spec: GameSpec
     file: Path
     scenario_file: Path
@@ -245,6 +271,7 @@ class GameProblem:
 
     @property
     def shape(self) -> tuple[int, ...]:
+        """Menu sizes per player: the shape of the payoff array."""
         return tuple(len(m) for m in self.menus)
 
     def profiles(self) -> list[tuple[int, ...]]:
@@ -252,17 +279,20 @@ class GameProblem:
         return list(itertools.product(*(range(k) for k in self.shape)))
 
     def strategy_of(self, profile: tuple[int, ...]) -> str:
+        """Meta's strategy in ``profile``: set by the first item that sets one, else the file's default."""
         for menu, i in zip(self.menus, profile, strict=True):
             if menu[i].strategy is not None:
                 return menu[i].strategy
         return self.spec.strategy
 
     def context(self) -> DecisionContext:
+        """What every run shares: players as parameters, each taking its menu item's overrides."""
         menus = tuple(tuple(item.overrides for item in menu) for menu in self.menus)
         return DecisionContext(self.spec.name, str(self.scenario_file), self.base, self.players,
                                (False,) * len(self.players), self.metrics, menus)
 
     def record(self) -> dict:
+        """What the output folder's manifest stores, so a resumed game refuses a changed file."""
         return {"format": FORMAT, "kind": "game", "hash": self.hash, "file": str(self.file),
                 "scenario_file": str(self.scenario_file), "spec": self.spec.model_dump(mode="json"),
                 "metrics": list(self.metrics)}

@@ -29,6 +29,9 @@ CONFIDENCE = 0.95
 
 @dataclass(frozen=True)
 class GameResult:
+    """A played game: payoffs per profile and replicate, their summary, best responses, equilibria, the
+    best-response path and Meta's leader view."""
+
     payoffs: pd.DataFrame  # one row per profile x replicate: items, seed, each player's payoff
     summary: pd.DataFrame  # one row per profile x player: mean payoff and CI
     best_responses: pd.DataFrame
@@ -42,6 +45,7 @@ class GameResult:
 
 def run_game(problem: GameProblem, out: str | Path, evaluator: Evaluator, resume: bool = False,
              on_progress: Callable[[int], object] | None = None) -> GameResult:
+    """Simulate every profile for every replicate (paired seeds, resumable in ``out``) and analyse the payoffs."""
     out = Path(out)
     open_folder(out, problem.record(), resume)
     profiles = problem.profiles()
@@ -81,6 +85,8 @@ def payoff_table(problem: GameProblem, results: pd.DataFrame) -> tuple[pd.DataFr
 
 
 def analyse(problem: GameProblem, results: pd.DataFrame, ran: int = 0) -> GameResult:
+    """The game's analysis from its runs: payoff summary, best responses, equilibria, best-response dynamics from
+    the status quo and Meta's view as a leader."""
     table, samples = payoff_table(problem, results)
     mean = samples.mean(axis=-1)
     name = _namer(problem)

@@ -81,6 +81,7 @@ class Archive:
     outcomes: dict[str, list[np.ndarray]] = field(default_factory=dict)
 
     def add(self, policy: Policy, gen: int, values: dict[str, np.ndarray]) -> None:
+        """Record a policy's outcomes in every world, with the generation that first proposed it."""
         self.index[policy] = len(self.policies)
         self.policies.append(policy)
         self.generation.append(gen)
@@ -88,11 +89,14 @@ class Archive:
             self.outcomes.setdefault(m, []).append(values[m])
 
     def matrix(self, metric: str) -> np.ndarray:
+        """One metric's outcomes, policies x worlds."""
         return np.vstack(self.outcomes[metric])
 
 
 @dataclass(frozen=True)
 class OptimizeResult:
+    """A finished search: every policy evaluated, the Pareto set, its per-world outcomes, convergence and notes."""
+
     policies: pd.DataFrame  # every evaluated policy: levers, objectives, feasibility, pareto flag
     pareto: pd.DataFrame  # policies.csv
     outcomes: pd.DataFrame  # per-world outcomes of the Pareto policies
@@ -116,6 +120,7 @@ class Search:
         self.frames: list[pd.DataFrame] = []
 
     def decode(self, x: np.ndarray) -> Policy:
+        """The policy (lever values) at NSGA-II's unit-cube point ``x``."""
         return tuple(lev.decode(u) for lev, u in zip(self.problem.levers, x, strict=True))
 
     def evaluate(self, policies: list[Policy], gen: int) -> None:
@@ -159,6 +164,8 @@ class Search:
         return f, self.constraint(rows)
 
     def constraint(self, rows: list[int]) -> np.ndarray | None:
+        """pymoo's inequality constraint (feasible when <= 0): the investor's floor minus the policy's outcome
+        quantile, or ``None`` without an investor."""
         metric = self.problem.investor_metric
         if metric is None:
             return None
@@ -167,6 +174,8 @@ class Search:
         return (investor.floor - values)[:, None]
 
     def run(self) -> None:
+        """Run NSGA-II for the configured generations, evaluating each generation's new policies in every world
+        (ask and tell)."""
         from pymoo.algorithms.moo.nsga2 import NSGA2
         from pymoo.core.evaluator import Evaluator as PymooEvaluator
         from pymoo.core.problem import Problem
@@ -194,6 +203,8 @@ class Search:
             gen += 1
 
     def result(self) -> OptimizeResult:
+        """The search's result from the archive: objectives, feasibility, the Pareto front and its per-world
+        outcomes."""
         problem, archive, names = self.problem, self.archive, self.names
         outcomes = archive.matrix(self.spec.metric)
         natural = score(outcomes, names)
@@ -217,6 +228,8 @@ class Search:
         return OptimizeResult(table, pareto, per_world, convergence, self.ran, self.runs, tuple(notes))
 
     def policy_table(self, natural: np.ndarray, feasible: np.ndarray, front: np.ndarray) -> pd.DataFrame:
+        """One row per evaluated policy: its levers, objectives, investor quantile, feasibility and whether it
+        is on the front."""
         archive = self.archive
         frame: dict = {"policy": np.arange(len(archive.policies)), "generation": archive.generation}
         for j, lev in enumerate(self.problem.levers):
@@ -232,6 +245,7 @@ class Search:
         return pd.DataFrame(frame)
 
     def world_table(self, runs: pd.DataFrame) -> pd.DataFrame:
+        """Per-world outcomes of the given runs, with each policy's levers and the world's uncertain values."""
         problem = self.problem
         out = runs.rename(columns={"replicate": "world"})
         levers = {f"lever.{lev.name}": [self.archive.policies[i][j] for i in out["policy"]]
