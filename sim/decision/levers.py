@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import itertools
 import json
 import math
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from pydantic import (
 )
 
 from sim.config import STRATEGIES, Scenario
+from sim.decision import game
 from sim.decision.context import DecisionContext, Overrides
 from sim.errors import ConfigError
 from sim.experiments.designs import Design, make_design
@@ -276,7 +276,7 @@ class GameProblem:
 
     def profiles(self) -> list[tuple[int, ...]]:
         """Every pure-strategy profile, in C order of the payoff array."""
-        return list(itertools.product(*(range(k) for k in self.shape)))
+        return game.profiles(self.shape)
 
     def strategy_of(self, profile: tuple[int, ...]) -> str:
         """Meta's strategy in ``profile``: set by the first item that sets one, else the file's default."""
