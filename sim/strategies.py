@@ -21,12 +21,13 @@ from sim.config import STRATEGIES, month_index
 
 @dataclass(frozen=True)
 class Strategy:
-    """One of Meta's strategies, as the answers the engine needs."""
+    """One of Meta's strategies, as the answers the engine needs (and, ``rival_phrase``, how a verdict names it)."""
 
     name: str
     runs_programme: bool  # trains and releases models of its own
     releases_weights: bool  # the weights are free under the licence (open): hosted, self-hosted, community gains
     serves_api: bool  # sells a closed API with its own data flywheel
+    rival_phrase: str = ""  # "open beats <this>" in a verdict
 
     def at(self, t: int) -> Strategy:
         """The strategy in force in month ``t`` (itself: only a switch changes with the date)."""
@@ -58,11 +59,19 @@ class Strategy:
                 + misuse.hazard_closed_per_year * (self.serves_api and released)) / 12.0
 
 
-OPEN = Strategy("open", runs_programme=True, releases_weights=True, serves_api=False)
-CLOSED = Strategy("closed", runs_programme=True, releases_weights=False, serves_api=True)
-ABSENT = Strategy("absent", runs_programme=False, releases_weights=False, serves_api=False)
+OPEN = Strategy("open", runs_programme=True, releases_weights=True, serves_api=False, rival_phrase="open")
+CLOSED = Strategy("closed", runs_programme=True, releases_weights=False, serves_api=True, rival_phrase="closed")
+ABSENT = Strategy("absent", runs_programme=False, releases_weights=False, serves_api=False,
+                  rival_phrase="staying out")
 BY_NAME = {s.name: s for s in (OPEN, CLOSED, ABSENT)}
 assert tuple(BY_NAME) == STRATEGIES
+COMPARISONS = ((OPEN.name, CLOSED.name), (OPEN.name, ABSENT.name))  # the paired differences reports show: open - each
+
+
+def comparisons_in(present) -> list[tuple[str, str]]:
+    """The :data:`COMPARISONS` whose two strategies are both among ``present`` (the strategies a result holds)."""
+    present = set(present)
+    return [(a, b) for a, b in COMPARISONS if a in present and b in present]
 
 
 @dataclass(frozen=True)

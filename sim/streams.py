@@ -24,6 +24,7 @@ class MonthStreams:
         self._generators = [np.random.Generator(bits) for bits in self._bits]
 
     def at(self, t: int, *purposes: int) -> list[np.random.Generator]:
+        """The generators of ``purposes`` (all when none is named), each positioned at month ``t``'s block."""
         chosen = purposes or range(len(self._bits))
         for i in chosen:
             self._bits[i].state = self._start[i]

@@ -20,8 +20,7 @@ STRATEGY_NAMES = {"open", "closed", "absent"}
 ENGINE = ("sim.market", "sim.catalog", "sim.strategies", "sim.choice", "sim.kernels", "sim.population", "sim.streams",
           "sim.channels", "sim.consumer", "sim.edits")
 # What the engine must not import: the loader, the CLI, figures and reports, experiments, decision, calibration.
-ABOVE_ENGINE = ("sim.loading", "sim.cli", "sim.figures", "sim.plots", "sim.sweep_plots", "sim.decision_plots",
-                "sim.report", "sim.decision_report", "sim.style", "sim.experiments", "sim.decision", "sim.calibration",
+ABOVE_ENGINE = ("sim.loading", "sim.cli", "sim.figures", "sim.experiments", "sim.decision", "sim.calibration",
                 "sim.dashboard")
 
 

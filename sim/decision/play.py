@@ -23,6 +23,7 @@ from sim.experiments.base import Evaluator
 from sim.experiments.designs import Design
 from sim.experiments.runs import RunSpec
 from sim.runner import derive_seed
+from sim.strategies import COMPARISONS, comparisons_in
 
 CONFIDENCE = 0.95
 
@@ -184,8 +185,8 @@ def headline(problem: GameProblem, samples: np.ndarray, leader: pd.DataFrame) ->
     for k, row in leader.iterrows():
         if row["strategy"] not in by_kind or row["payoff"] > leader["payoff"].iloc[by_kind[row["strategy"]]]:
             by_kind[row["strategy"]] = k
-    if "open" in by_kind and "closed" in by_kind:
-        o, c = (leader["profile"].iloc[by_kind[s]] for s in ("open", "closed"))
+    if comparisons_in(by_kind)[:1] == [COMPARISONS[0]]:
+        o, c = (leader["profile"].iloc[by_kind[s]] for s in COMPARISONS[0])
         ci = game.paired_interval(samples[o + (j,)] - samples[c + (j,)], CONFIDENCE)
         text += (f"; at equilibrium open − closed = {ci.mean / 1e9:,.2f} $B [{ci.low / 1e9:,.2f}, "
                  f"{ci.high / 1e9:,.2f}] ({problem.payoffs[j]}, 95% CI over {problem.spec.replications} paired "

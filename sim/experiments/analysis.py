@@ -23,8 +23,8 @@ from sim.errors import ConfigError
 from sim.experiments.designs import Design
 from sim.io import write_csv
 from sim.runner import derive_seed
+from sim.strategies import COMPARISONS, comparisons_in
 
-COMPARISONS = (("open", "closed"), ("open", "absent"))
 SENSITIVITY_COLUMNS = ["metric", "parameter", "method", "S1", "S1_conf", "ST", "ST_conf", "mu_star", "mu_star_conf",
                        "sigma"]
 PROBABILITY_COLUMNS = ["metric", "comparison", "threshold", "where", "estimate", "ci_lo", "ci_hi", "points",
@@ -210,9 +210,8 @@ def threshold_probability(results: pd.DataFrame, metric: str | list[str], a: str
 def probability_table(results: pd.DataFrame, metrics: list[str], design: str, seed: int,
                       n_boot: int = 2000) -> pd.DataFrame:
     """:func:`threshold_probability` at threshold 0 (open beats the other) for every metric and comparison run."""
-    strategies = set(results["strategy"])
     frames = [threshold_probability(results, metrics, a, b, 0.0, "above", design, seed, n_boot)
-              for a, b in COMPARISONS if a in strategies and b in strategies]
+              for a, b in comparisons_in(results["strategy"])]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=PROBABILITY_COLUMNS)
 
 

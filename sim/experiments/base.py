@@ -28,6 +28,7 @@ class Evaluator:
     workers = 1
 
     def evaluate(self, context: RunContext, specs: Sequence[RunSpec]) -> Iterator[Batch]:
+        """Run ``specs`` under ``context`` and yield their results in batches as they finish (any order)."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -46,6 +47,7 @@ class SerialEvaluator(Evaluator):
     name = "serial"
 
     def evaluate(self, context: RunContext, specs: Sequence[RunSpec]) -> Iterator[Batch]:
+        """Each run in turn, a batch of one (results reach the store as soon as a run ends)."""
         for spec in specs:
             yield execute_bundle(context, [spec])
 
@@ -61,6 +63,7 @@ def auto_bundle(n_runs: int, slots: int, per_slot: int, most: int) -> int:
 
 
 def default_workers() -> int:
+    """The cores this process may use (its CPU affinity where the system has one)."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux

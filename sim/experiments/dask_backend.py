@@ -16,6 +16,8 @@ from sim.experiments.runs import RunContext, RunSpec, execute_bundle
 
 
 class DaskEvaluator(Evaluator):
+    """Runs on a Dask cluster (``--scheduler``): bundles of runs as tasks, retried on a lost worker."""
+
     name = "dask"
 
     def __init__(self, address: str, bundle: int | None = None, retries: int = 2, timeout: float = 30.0):
@@ -29,6 +31,7 @@ class DaskEvaluator(Evaluator):
         self.workers = max(1, sum(self.client.nthreads().values()))
 
     def evaluate(self, context: RunContext, specs: Sequence[RunSpec]) -> Iterator[Batch]:
+        """Submit the runs in bundles and yield each bundle's results as it completes."""
         from distributed import KilledWorker, as_completed
 
         if not specs:
@@ -61,4 +64,5 @@ class DaskEvaluator(Evaluator):
             raise
 
     def close(self) -> None:
+        """Disconnect from the scheduler (the cluster keeps running)."""
         self.client.close()

@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sim.experiments.analysis import COMPARISONS, paired_differences, threshold_probability
+from sim.experiments.analysis import paired_differences, threshold_probability
 from sim.runner import derive_seed
+from sim.strategies import COMPARISONS, by_name
 
 COMPARISON_NAMES = tuple(f"{a}-{b}" for a, b in COMPARISONS)
 MIN_POINTS = 20
@@ -369,7 +370,7 @@ def summary_lines(d: Discovery) -> list[str]:
     _, b = s.strategies
     row = d.probability.iloc[0]
     if s.where == "above" and s.threshold == 0:
-        subject = f"Open {'beats closed' if b == 'closed' else 'beats staying out'} on {s.metric}"
+        subject = f"Open beats {by_name(b).rival_phrase} on {s.metric}"
     else:
         subject = f"{s.metric} (open − {b}) is {s.where} {_number(s.threshold)}"
     ci = f" (95% CI {100 * row['ci_lo']:.0f}–{100 * row['ci_hi']:.0f}%)"

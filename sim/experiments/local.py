@@ -122,6 +122,7 @@ class ProcessPoolEvaluator(Evaluator):
         self.start = start  # "fork" or "spawn"; None: :func:`start_method` decides when the workers start
 
     def evaluate(self, context: RunContext, specs: Sequence[RunSpec]) -> Iterator[Batch]:
+        """Bundles of runs on the local worker processes, a few in flight per worker; results as they finish."""
         if not specs:
             return
         size = self.bundle or auto_bundle(len(specs), self.workers, per_slot=8, most=16)

@@ -22,6 +22,7 @@ from sim.figures.run import RUN_CAPTIONS, RUN_FIGURES, mean_ci, strategies_of
 from sim.figures.style import STRATEGY_LABELS
 from sim.io import write_text
 from sim.results import RunResults
+from sim.strategies import COMPARISONS, comparisons_in
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;max-width:1640px;margin:2em auto;
@@ -122,14 +123,12 @@ def paired_lines(summary: pd.DataFrame) -> list[str]:
 def _paired_sentences(summary: pd.DataFrame, metric: str, lens: str) -> list[str]:
     out = []
     wide = summary.pivot_table(index="replicate", columns="strategy", values=metric)
-    if "open" not in wide:
-        return out
-    for other in ("closed", "absent"):
-        if other not in wide:
+    for base, other in COMPARISONS:
+        if base not in wide or other not in wide:
             continue
-        diff = (wide["open"] - wide[other]).dropna() / 1e9
+        diff = (wide[base] - wide[other]).dropna() / 1e9
         m, lo, hi = mean_ci(diff)
-        head = f"{STRATEGY_LABELS['open']} versus {STRATEGY_LABELS[other]}: {lens} {m:+,.2f} $B"
+        head = f"{STRATEGY_LABELS[base]} versus {STRATEGY_LABELS[other]}: {lens} {m:+,.2f} $B"
         if len(diff) < MIN_CI_REPLICATES:
             out.append(f"{head} over {len(diff)} paired replicate(s) — too few to tell this difference from the "
                        f"model's randomness; run at least {MIN_CI_REPLICATES} replications before drawing a "
@@ -260,7 +259,8 @@ def discovery_settings(folder: Path):
         except (OSError, ValueError, KeyError, TypeError):
             pass  # a damaged record: fall back to the defaults rather than fail the report
     strategies = set(pd.read_parquet(folder / "results.parquet", columns=["strategy"])["strategy"])
-    return Settings(comparison="open-closed" if "closed" in strategies else "open-absent")
+    a, b = (comparisons_in(strategies) or [COMPARISONS[-1]])[0]
+    return Settings(comparison=f"{a}-{b}")
 
 
 def verdict_table(results: pd.DataFrame, settings) -> tuple[str, str]:
@@ -325,7 +325,7 @@ def where_open_pays_html(folder: Path, dpi: int = 110) -> str:
 
     results = pd.read_parquet(folder / "results.parquet")
     settings = discovery_settings(folder)
-    if not {"open", settings.strategies[1]} <= set(results["strategy"]) or settings.metric not in results:
+    if not set(settings.strategies) <= set(results["strategy"]) or settings.metric not in results:
         return ""
     try:  # the design (is the share a probability?) and the seed; a bare results table is still reported
         spec = json.loads((folder / "experiment.json").read_text(encoding="utf-8"))["experiment"]

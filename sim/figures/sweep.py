@@ -21,6 +21,7 @@ from matplotlib.patches import Rectangle
 from sim.errors import ConfigError
 from sim.figures.run import PANEL_H, PANEL_W, legend_outside, mean_ci, param_label
 from sim.figures.style import STRATEGY_COLORS, STRATEGY_LABELS, STRATEGY_STYLES
+from sim.strategies import COMPARISONS, comparisons_in
 
 MAX_LEVELS = 12  # a parameter with more distinct values than this is binned for its response curve
 N_BINS = 8
@@ -255,7 +256,8 @@ def sweep_figures(sweep: SweepResults, kinds: list[str], metric: str = "npv.meta
         if "response" in kinds and params and metric in df:
             out[f"response{suffix}"] = response_figure(df, metric, params)
         strategies = set(df["strategy"])
-        if "breakeven" in kinds and len(params) == 2 and {"open", "closed"} <= strategies and metric in df:
+        if "breakeven" in kinds and len(params) == 2 and COMPARISONS[0] in comparisons_in(strategies) \
+                and metric in df:
             out[f"breakeven{suffix}"] = breakeven_figure(df, params[0], params[1], metric)
     if "sensitivity" in kinds and sweep.sensitivity is not None and not sweep.sensitivity.empty:
         for method in dict.fromkeys(sweep.sensitivity["method"].str.lower()):
