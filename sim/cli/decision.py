@@ -8,9 +8,9 @@ from pathlib import Path
 from sim.cli.common import int_in, progress_bar
 
 
-def _solve(args, kind: str, write):
-    """Load a ``kind`` file, run it into --out with a progress bar and ``write(problem, result, out)`` its files:
-    (problem, result, out), or None if a worker died."""
+def _solve(args, kind: str, write, report) -> int:
+    """Load a ``kind`` file, run it into --out with a progress bar, ``write(problem, result, out)`` its files and
+    ``report(problem, result, out)`` on stdout: 0, or 1 if a worker died (the finished runs are kept)."""
     from sim.decision.levers import load_decision
     from sim.decision.play import run_game
     from sim.decision.robust import run_optimize
@@ -27,19 +27,22 @@ def _solve(args, kind: str, write):
             result = runner(problem, Path(args.out), evaluator, resume=args.resume, on_progress=bar.update)
     except WorkerLost as exc:
         print(f"sim {kind}: {exc}; the finished runs are stored: rerun with --resume", file=sys.stderr)
-        return None
+        return 1
     write(problem, result, Path(args.out))
-    return problem, result, Path(args.out)
+    report(problem, result, Path(args.out))
+    return 0
 
 
 def cmd_optimize(args) -> int:
     """``sim optimize``: robust search for Meta's policy over a decision file's levers and worlds."""
-    from sim.figures.decision_report import robust_summary, write_optimize
+    from sim.figures.decision_report import write_optimize
 
-    solved = _solve(args, "optimize", write_optimize)
-    if solved is None:
-        return 1
-    problem, result, out = solved
+    return _solve(args, "optimize", write_optimize, _optimize_lines)
+
+
+def _optimize_lines(problem, result, out: Path) -> None:
+    from sim.figures.decision_report import robust_summary
+
     spec = problem.spec
     print(f"{spec.name}: {len(result.policies)} policies x {spec.worlds} worlds = {result.runs} runs ({result.ran} "
           f"ran now, {result.runs - result.ran} replayed from {out}); {len(result.pareto)} on the Pareto set")
@@ -49,17 +52,16 @@ def cmd_optimize(args) -> int:
         print(f"note: {note}")
     print(f"wrote {out}/policies.csv, pareto_outcomes.parquet, convergence.csv, pareto.png/svg, "
           f"convergence.png/svg, report.md")
-    return 0
 
 
 def cmd_game(args) -> int:
     """``sim game``: payoffs of every profile of the four-firm game, its equilibria and best responses."""
     from sim.figures.decision_report import write_game
 
-    solved = _solve(args, "game", write_game)
-    if solved is None:
-        return 1
-    problem, result, out = solved
+    return _solve(args, "game", write_game, _game_lines)
+
+
+def _game_lines(problem, result, out: Path) -> None:
     eq = result.equilibria
     names = list(problem.players)
     print(f"{problem.spec.name}: {len(problem.profiles())} profiles x {problem.spec.replications} replicates "
@@ -72,7 +74,6 @@ def cmd_game(args) -> int:
     print(result.headline)
     print(f"wrote {out}/payoffs.parquet, best_responses.csv, equilibria.csv, best_response_path.csv, "
           f"headline.txt, game_path.png/svg, game_meta.png/svg, report.md")
-    return 0
 
 
 def _backend_options(p) -> None:
