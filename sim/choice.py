@@ -194,18 +194,10 @@ def nested_logit_choice(opt: OptionTable, co: Coefficients, tokens, sensitivity,
     nothing available."""
     v = np.zeros((opt.k, tokens.shape[0]), dtype=np.float32)
     add_utilities(v, opt, co, tokens, sensitivity, capability, segment, current, license_blocked)
-    y = v.astype(np.float64) / (co.mu * lam)
-    nests = int(nest_of.max()) + 1
-    score = np.full((nests + 1, v.shape[1]), -np.inf)
-    for f in range(nests):
-        score[f] = lam * _logsumexp(y[nest_of == f])
-    if outside_ok is not None and np.isfinite(opt.outside):
-        score[nests] = np.where(outside_ok, opt.outside / co.mu, -np.inf)
-    nest = np.argmax(score + _gumbel_of(nest_uniforms), axis=0)
-    within = np.where(nest_of[:, None] == nest[None, :], y + _gumbel_of(uniforms[:opt.k]), -np.inf)
-    pick = np.argmax(within, axis=0).astype(np.int8)
-    pick[(nest == nests) | ~np.isfinite(within.max(axis=0))] = -1
-    return pick
+    if outside_ok is None:
+        outside_ok = np.zeros(v.shape[1], dtype=bool)
+    return kernels.nested_pick(v, nest_of, int(nest_of.max()) + 1, float(lam), float(co.mu), uniforms,
+                               nest_uniforms, float(opt.outside), outside_ok)
 
 
 def nested_logsum(v: np.ndarray, mu: float, nest_of: np.ndarray, lam: float) -> np.ndarray:
@@ -224,12 +216,6 @@ def _logsumexp(x: np.ndarray) -> np.ndarray:
     safe = np.where(np.isfinite(top), top, 0.0)
     total = np.exp(x - safe).sum(axis=0)
     return safe + np.log(total, out=np.full(total.shape, -np.inf), where=total > 0)
-
-
-def _gumbel_of(uniforms: np.ndarray) -> np.ndarray:
-    """Standard Gumbel draws from uniforms, as :func:`gumbel` transforms them (float64 out)."""
-    u = uniforms.astype(np.float32) + TINY
-    return -np.log(-np.log(u)).astype(np.float64)
 
 
 def _blocks(flags: list[bool]) -> list[tuple[int, int]]:

@@ -254,3 +254,61 @@ def geometric_positions(u, scale, n, last):
         last += np.intp(gap) + 1
         out[g] = last
     return out
+
+
+@numba.njit(cache=True)
+def gumbel_of(u):
+    """A standard Gumbel from a float32 uniform, -ln(-ln(U + 2^-26)) (:func:`sim.choice.gumbel`'s shift; float64)."""
+    return -np.log(-np.log(np.float64(u + np.float32(2.0**-26))))
+
+
+@numba.njit(cache=True)
+def nested_pick(v, nest_of, nests, lam, mu, option_uniforms, nest_uniforms, outside, outside_ok):
+    """The two Gumbel-max stages of the nested logit (:func:`sim.choice.nested_logit_choice`) per chooser (column
+    of v, K x M utilities, -inf where unavailable): the nest maximizing its inclusive value IV_f = lam ln sum_{j in f}
+    exp(V_j / (mu lam)) plus its Gumbel (row ``nests`` of ``nest_uniforms``: the outside option, V = ``outside``,
+    where ``outside_ok``), then the option of that nest maximizing V_j / (mu lam) plus its Gumbel. The Gumbels are
+    made here, only for the nests and options in play, from the float32 uniforms as :func:`gumbel_of` makes them.
+    int8 picks, -1 for the outside option or nothing available."""
+    k, m = v.shape
+    scale = mu * lam
+    top = np.empty(nests)
+    total = np.empty(nests)
+    members = np.empty(nests, dtype=np.int64)
+    out = np.empty(m, dtype=np.int8)
+    for i in range(m):
+        top[:] = -np.inf
+        total[:] = 0.0
+        members[:] = 0
+        for j in range(k):
+            if v[j, i] > -np.inf:
+                f = nest_of[j]
+                members[f] += 1
+                y = v[j, i] / scale
+                if y > top[f]:
+                    top[f] = y
+        for j in range(k):  # a nest of one option needs no exp: its inclusive value is lam times its utility
+            f = nest_of[j]
+            if members[f] > 1 and v[j, i] > -np.inf:
+                total[f] += np.exp(v[j, i] / scale - top[f])
+        best, nest = -np.inf, -1
+        for f in range(nests):
+            if members[f]:
+                iv = lam * top[f] if members[f] == 1 else lam * (top[f] + np.log(total[f]))
+                score = iv + gumbel_of(nest_uniforms[f, i])
+                if score > best:
+                    best, nest = score, f
+        if outside_ok[i] and outside > -np.inf and outside / mu + gumbel_of(nest_uniforms[nests, i]) > best:
+            nest = nests
+        pick, best = -1, -np.inf
+        if 0 <= nest < nests:
+            for j in range(k):
+                if nest_of[j] == nest and v[j, i] > -np.inf:
+                    if members[nest] == 1:  # the nest's only option: no draw needed
+                        pick = j
+                        break
+                    score = v[j, i] / scale + gumbel_of(option_uniforms[j, i])
+                    if score > best:
+                        best, pick = score, j
+        out[i] = pick
+    return out

@@ -83,3 +83,41 @@ def test_the_market_runs_nested_and_its_surplus_follows():
     last = m.rows[-1]
     shares_users = sum(v for k, v in last.items() if k.startswith("share_users."))
     assert shares_users == pytest.approx(1.0) and np.isfinite(last["dev_surplus"])
+
+
+def readable_nested_choice(v, nest_of, lam, mu, option_uniforms, nest_uniforms, outside, outside_ok):
+    """The two stages in plain numpy (the rule the compiled kernel must follow)."""
+    def gumbel(u):
+        return -np.log(-np.log((u + np.float32(2.0**-26)).astype(np.float64)))
+
+    gumbel_options, gumbel_nests = gumbel(option_uniforms[:v.shape[0]]), gumbel(nest_uniforms)
+    y = v.astype(np.float64) / (mu * lam)
+    nests = int(nest_of.max()) + 1
+    score = np.full((nests + 1, v.shape[1]), -np.inf)
+    for f in range(nests):
+        rows = y[nest_of == f]
+        top = rows.max(axis=0)
+        safe = np.where(np.isfinite(top), top, 0.0)
+        with np.errstate(divide="ignore"):
+            score[f] = lam * (safe + np.log(np.exp(rows - safe).sum(axis=0)))
+    if np.isfinite(outside):
+        score[nests] = np.where(outside_ok, outside / mu, -np.inf)
+    nest = np.argmax(score + gumbel_nests, axis=0)
+    within = np.where(nest_of[:, None] == nest[None, :], y + gumbel_options, -np.inf)
+    pick = np.argmax(within, axis=0).astype(np.int8)
+    pick[(nest == nests) | ~np.isfinite(within.max(axis=0)) | ~np.isfinite(score.max(axis=0))] = -1
+    return pick
+
+
+def test_the_compiled_kernel_picks_what_the_readable_rule_picks(rng):
+    from sim import kernels
+
+    k, m = 9, 20_000
+    nest_of = np.array([0, 0, 1, 1, 1, 2, 3, 3, 4])
+    v = rng.normal(size=(k, m)).astype(np.float32)
+    v[rng.random((k, m)) < 0.2] = -np.inf  # unavailable or masked for some choosers
+    g_opt, g_nest = rng.random((k + 1, m), dtype=np.float32), rng.random((6, m), dtype=np.float32)
+    ok = rng.random(m) < 0.5
+    got = kernels.nested_pick(v, nest_of, 5, 0.6, 0.9, g_opt, g_nest, 0.3, ok)
+    want = readable_nested_choice(v, nest_of, 0.6, 0.9, g_opt, g_nest, 0.3, ok)
+    assert (got == want).mean() > 0.999
