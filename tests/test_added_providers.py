@@ -121,3 +121,33 @@ def test_sim_validate_refuses_a_bad_added_provider_in_one_line(tmp_path, capsys)
     assert main(["validate", str(path)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "providers.xai.like: must be one of" in err
+
+
+def test_sweeps_and_games_offer_the_added_providers_outcomes(tmp_path):
+    """A sweep's metrics and a game's players and payoffs may name an added provider (no model is run)."""
+    from sim.decision.levers import load_decision
+    from sim.experiments.schema import load_experiment
+
+    scenario = write(tmp_path, "added.yaml", ADDED.replace("{lead}", "0").replace("{offset}", "0"))
+    sweep = write(tmp_path, "sweep.yaml", f"name: s\ndescription: d\nseed: 1\nscenario: {scenario}\n"
+                                          "strategies: [open]\nreplications: 1\npopulation: 500\n"
+                                          "parameters: {providers.xlab.lead: [0, 50]}\ndesign: {method: grid}\n"
+                                          "outputs: {metrics: [npv.xlab, final_share_tokens.fam2_*]}\n")
+    assert set(load_experiment(sweep).metrics) == {"npv.xlab", "final_share_tokens.fam2_hosted",
+                                                    "final_share_tokens.fam2_self"}
+    game = write(tmp_path, "game.yaml", f"kind: game\nname: g\ndescription: d\nseed: 1\nscenario: {scenario}\n"
+                                        "population: 500\nreplications: 2\nplayers:\n"
+                                        "  meta: {menu: {open: {strategy: open}, closed: {strategy: closed}}}\n"
+                                        "  xlab: {menu: {list: {}, respond: {providers.xlab.price.mode: "
+                                        "best_response}}}\n")
+    assert load_decision(game).payoffs == ("npv.meta", "npv.xlab")
+
+
+def test_the_dashboard_draws_an_added_provider():
+    from sim.dashboard import app
+
+    model = app.DashboardMarket(preset="xai_and_deepseek")
+    for _ in range(12):
+        model.step()
+    legend = [t.get_text() for t in app.adoption_chart(model).legends[0].get_texts()]
+    assert "xAI API" in legend
