@@ -23,7 +23,7 @@ import pandas as pd
 from scipy.optimize import brentq
 from scipy.special import expit
 
-from sim.catalog import IDX, IS_LLAMA, OPTIONS, PROVIDERS, K
+from sim.catalog import CLOSED_LABS, IDX, IS_LLAMA, OPTIONS, PROVIDERS, K
 from sim.channels import CHANNEL_NAMES as META_LINES
 from sim.choice import logit_probabilities, utilities
 from sim.config import PerOption, Scenario
@@ -221,12 +221,12 @@ def _logit_rows(tag: str, names: list[str], obs, exp, var, total) -> list[dict]:
 def _closed_v(r, ch, eps) -> np.ndarray:
     """The closed labs' utilities from a month's reported quality and price, independently of the engine's code."""
     return np.array([ch.beta_quality * r[f"quality.{o}"] / 100.0 - cost_utility(r[f"price.{o}"], ch, eps)
-                     + getattr(ch.brand, o) for o in LABS])
+                     + getattr(ch.brand, o) for o in CLOSED_LABS])
 
 
 def _logit_closed(n: int) -> list[dict]:
     """(a) independent V from attributes, Box-Cox cost of the Jevons-adjusted bill."""
-    labs = LABS
+    labs = CLOSED_LABS
     mu, lam = 0.8, 0.5
     sa = reduced("logit_closed", {
         "horizon_months": LOGIT_MONTHS, "population": unit_rows(n), "meta": {"strategy": "absent"},
@@ -276,7 +276,7 @@ def _logit_full(n: int) -> list[dict]:
 
 def _logit_outside(n: int) -> list[dict]:
     """(c) re-choosers may leave: shares over (options + leaving) include u0."""
-    labs = LABS
+    labs = CLOSED_LABS
     u0, last = 0.0, 8
     sc = reduced("logit_outside", {
         "horizon_months": last + 1, "population": unit_rows(n), "meta": {"strategy": "absent"},
@@ -547,7 +547,7 @@ def _rel(a, b) -> float:
 
 def _ledger_errors(worst: dict, s: Scenario, strategy: str, seed: int) -> None:
     """Run ``strategy`` once and raise each entry of ``worst`` to the largest error of its identity in that run."""
-    rel, labs, firms = _rel, LABS, s.population.represents
+    rel, labs, firms = _rel, CLOSED_LABS, s.population.represents
     model = LLMMarket(s, strategy, seed=seed)
     df = pd.DataFrame.from_records(model.run())
     users = df[[f"users.{o}" for o in OPTIONS] + ["users.none"]].sum(axis=1)
@@ -605,7 +605,6 @@ def _accounting_rows(worst: dict, firms: float, n: int) -> list[dict]:
 # ---- 7. counterfactual pairing ---------------------------------------------------------------------------------------
 
 
-LABS = ("openai", "anthropic", "google")
 CONSUMER_LAYER = ("consumer_share.", "consumer_revenue.", "meta_contract.")
 LAB_TOTALS = ("revenue.", "profit.", "serving_cost.", "gross_margin.")
 
@@ -618,7 +617,7 @@ def strategy_dependent(col: str) -> bool:
         return True
     if col.startswith(CONSUMER_LAYER):
         return True
-    return col.startswith(LAB_TOTALS) and col.split(".", 1)[1] in LABS
+    return col.startswith(LAB_TOTALS) and col.split(".", 1)[1] in CLOSED_LABS
 
 
 def check_pairing(size: str = "small") -> list[dict]:
@@ -640,7 +639,7 @@ def check_pairing(size: str = "small") -> list[dict]:
     the consumer layer must actually differ (the allowance is not vacuous). The labs' ``margin_quality`` is 0, so
     consumer revenue cannot feed back into their models."""
     runs, n = _pick(size, (2, 3_000), (5, 20_000))
-    no_feedback = {lab: {"margin_quality": 0.0} for lab in LABS}
+    no_feedback = {lab: {"margin_quality": 0.0} for lab in CLOSED_LABS}
     s = reduced("pairing", {"horizon_months": 36, "population": {"n": n}, "meta": {"quality_bonus": -5000.0},
                             "providers": {**no_feedback, "open_rival": {"spillover": 0.0}}})
     differing: set[str] = set()
@@ -654,7 +653,7 @@ def check_pairing(size: str = "small") -> list[dict]:
         for c in keep:
             if not a[c].equals(o[c]):
                 differing.add(c)
-        for lab in LABS:
+        for lab in CLOSED_LABS:
             na, no = (x[f"revenue.{lab}"] - x[f"consumer_revenue.{lab}"] - x[f"meta_contract.{lab}"] for x in (a, o))
             net = max(net, float(np.max(np.abs(na - no) / np.maximum(np.abs(na), 1.0))))
             consumer_differs |= not a[f"consumer_share.{lab}"].equals(o[f"consumer_share.{lab}"])
