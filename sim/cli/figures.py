@@ -13,15 +13,7 @@ import socket
 import sys
 from pathlib import Path
 
-from sim.cli.common import (
-    RUN_FILES,
-    STRATEGY_HELP,
-    UsageError,
-    add_scenario_options,
-    int_in,
-    plan_run,
-    run_paired,
-)
+from sim.cli.common import RUN_FILES, STRATEGY_HELP, UsageError, add_scenario_options, int_in, plan_run, run_paired
 from sim.errors import ConfigError
 
 RUN_KINDS = ("adoption", "tokens", "prices", "ledger", "profits", "strategies")

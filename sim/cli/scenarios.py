@@ -7,15 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from sim.cli.common import (
-    RUN_FILES,
-    STRATEGY_HELP,
-    UsageError,
-    add_scenario_options,
-    int_in,
-    plan_run,
-    run_paired,
-)
+from sim.cli.common import RUN_FILES, STRATEGY_HELP, UsageError, add_scenario_options, int_in, plan_run, run_paired
 from sim.errors import ConfigError
 from sim.loading import PRESET_DIR, load_scenario
 

@@ -174,11 +174,13 @@ def row_legend(row, title: str, extra: list | None = None) -> None:
                    frameon=False, title=title)
 
 
-def _title(fig: Figure, what: str, ts: pd.DataFrame) -> None:
+def _title(fig: Figure, what: str, ts: pd.DataFrame, many: str = "mean and 90% band of {n} replicates",
+           one: str = "") -> None:
+    """``what — scenario NAME; <many or one>`` as the figure's title (``{n}``: the number of replicates)."""
     n = ts["replicate"].nunique()
     scenario = ts["scenario"].iloc[0] if "scenario" in ts else ""
-    band = f"; mean and 90% band of {n} replicates" if n > 1 else ""
-    fig.suptitle(f"{what} — scenario {scenario}{band}")
+    note = many.format(n=n) if n > 1 else one
+    fig.suptitle(f"{what} — scenario {scenario}" + (f"; {note}" if note else ""))
 
 
 def _line_band(ax, sub: pd.DataFrame, column: str, color: str, label: str, scale: float = 1.0, **kw):
@@ -248,9 +250,7 @@ def token_share_figure(ts: pd.DataFrame, cat: Catalog | None = None) -> Figure:
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("Share of tokens served (fraction)")
     legend_outside(fig, axes, "Option")
-    n = ts["replicate"].nunique()
-    fig.suptitle(f"Token share by option — scenario {ts['scenario'].iloc[0]}"
-                 + (f"; mean of {n} replicates" if n > 1 else ""))
+    _title(fig, "Token share by option", ts, many="mean of {n} replicates")
     return fig
 
 
@@ -403,9 +403,7 @@ def strategy_comparison_figure(summary: pd.DataFrame, cat: Catalog | None = None
         ax.grid(alpha=0.3, axis="y")
     axes[0][0].set_ylabel("NPV ($ billion)")
     legend_outside(fig, axes, "Meta's strategy")
-    n = summary["replicate"].nunique()
-    fig.suptitle(f"NPV by Meta strategy — scenario {summary['scenario'].iloc[0]}; "
-                 + (f"mean and 95% CI of {n} replicates" if n > 1 else "one replicate"))
+    _title(fig, "NPV by Meta strategy", summary, many="mean and 95% CI of {n} replicates", one="one replicate")
     return fig
 
 
