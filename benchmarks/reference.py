@@ -23,7 +23,7 @@ from types import SimpleNamespace
 import mesa
 import numpy as np
 
-from sim.catalog import IS_LLAMA, IS_META, IS_SELF, K
+from sim.catalog import IS_LLAMA, IS_SELF, K
 from sim.config import SEGMENTS
 from sim.market import LLMMarket
 
@@ -85,8 +85,7 @@ class Developer(mesa.Agent):
         u = o.base[j] - o.alpha * box_cox(bill / o.reference_price, o.cost_lambda)
         u += o.beta_own * o.ownership[j] * self.sensitivity
         u -= min(o.beta_leak * o.leak[j] * self.sensitivity, o.private_cap[j])
-        if o.is_meta[j]:
-            u -= o.trust[self.segment]
+        u -= o.trust[j][self.segment]
         if self.choice >= 0 and j != self.choice:
             u -= o.switching_cost
         return u
@@ -148,8 +147,8 @@ class ReferenceDevelopers:
         self.offer = SimpleNamespace(
             available=opt.available.tolist(), base=opt.base.tolist(), price=opt.price.tolist(),
             fixed_cost=opt.fixed_cost.tolist(), ownership=opt.ownership.tolist(), leak=opt.leak.tolist(),
-            private_cap=opt.private_cap.tolist(), trust=co.trust_by_segment.tolist(), outside=float(opt.outside),
-            is_llama=IS_LLAMA.tolist(), is_self=IS_SELF.tolist(), is_meta=IS_META.tolist(),
+            private_cap=opt.private_cap.tolist(), trust=opt.trust_matrix(co).tolist(), outside=float(opt.outside),
+            is_llama=IS_LLAMA.tolist(), is_self=IS_SELF.tolist(),
             alpha=ch.alpha_price, reference_price=ch.budget_per_mtok, cost_lambda=ch.cost_lambda,
             capability_discount=co.capability_discount, beta_own=ch.beta_ownership, beta_leak=ch.beta_leak,
             switching_cost=ch.switching_cost, noise_scale=ch.noise_scale, selfhost_capability=ch.selfhost_capability,

@@ -1,7 +1,7 @@
 """The developer's choice rule (docs/model.md, "Choice") as pure functions of arrays: utilities in, choices out.
 
 U_ij = beta_q Q_j/100 - alpha g(c_ij / c_ref,i) + gamma ln(1 + share_j / s0) + beta_own sens_i own_j
-       - beta_leak sens_i leak_j - trust_seg [j Meta] - S [j != current] + brand_j + mu eps_ij,   eps ~ Gumbel
+       - beta_leak sens_i leak_j - trust_j,seg - S [j != current] + brand_j + mu eps_ij,   eps ~ Gumbel
 U_i0 = u0 + mu eps_i0  (the outside option: leave LLMs; offered to adopters who re-choose)
 
 g is the Box-Cox transform ((x^lambda - 1) / lambda, ln x at lambda = 0) of the bill relative to the firm's reference
@@ -38,9 +38,10 @@ class OptionTable:
     private_cap: np.ndarray  # largest leak penalty before a private tier is cheaper (inf: no private tier)
     available: np.ndarray  # bool: offered at all this month
     outside: float = -np.inf  # u0, utility of the outside option (-inf: none)
-    is_meta: np.ndarray = field(default_factory=lambda: DEFAULT.IS_META)  # Meta's (trust), from the catalogue
+    is_meta: np.ndarray = field(default_factory=lambda: DEFAULT.IS_META)  # Meta's, from the catalogue
     is_self: np.ndarray = field(default_factory=lambda: DEFAULT.IS_SELF)  # self-hosted (the capability bar)
     is_llama: np.ndarray = field(default_factory=lambda: DEFAULT.IS_LLAMA)  # Llama's (the licence clause)
+    trust: np.ndarray | None = None  # K x segments distrust penalties; None: Meta's options at co.trust_by_segment
 
     def __post_init__(self):  # the columns the compiled utilities read: float32 (and bool)
         for name in ("base", "price", "fixed_cost", "ownership", "leak", "private_cap"):
@@ -51,6 +52,13 @@ class OptionTable:
     def k(self) -> int:
         """The number of options."""
         return self.base.size
+
+    def trust_matrix(self, co: Coefficients) -> np.ndarray:
+        """The distrust penalty by option and segment (K x segments, float32): the table's own, or, without one,
+        Meta's options at ``co.trust_by_segment`` and none elsewhere."""
+        if self.trust is not None:
+            return self.trust
+        return (self.is_meta[:, None] * co.trust_by_segment[None, :]).astype(np.float32)
 
 
 @dataclass
@@ -116,7 +124,7 @@ def utilities(opt: OptionTable, co: Coefficients, tokens, sensitivity, capabilit
     leak = (co.beta_leak * opt.leak) * sens
     np.minimum(leak, opt.private_cap, out=leak)
     v -= leak
-    v -= co.trust_by_segment[segment][:, None] * opt.is_meta
+    v -= opt.trust_matrix(co).T[segment]
     if co.switching_cost:
         stays = current >= 0
         v[stays] -= co.switching_cost
@@ -238,9 +246,10 @@ def add_utilities(z: np.ndarray, opt: OptionTable, co: Coefficients, tokens, sen
     bills = kernels.bills(opt.price, opt.fixed_cost, tokens, capability, np.float32(co.budget_per_mtok),
                           np.float32(co.capability_discount))
     cost = np.float32(co.alpha) * box_cox(bills, co.cost_lambda)  # alpha g, as cost_term: numpy's float32 logs
+    trust = opt.trust_matrix(co)
     kernels.add_utilities(
         z, opt.base, cost, opt.fixed_cost, opt.available, opt.ownership, opt.leak, opt.private_cap,
-        np.float32(co.beta_own), np.float32(co.beta_leak), opt.is_meta, co.trust_by_segment, segment, sensitivity,
+        np.float32(co.beta_own), np.float32(co.beta_leak), trust, (trust != 0).any(axis=1), segment, sensitivity,
         opt.is_self, capability, np.float32(co.selfhost_capability), opt.is_llama,
         np.asarray(license_blocked, dtype=bool),
         _NO_CHOICES if current is None else current, np.float32(0.0 if current is None else co.switching_cost))

@@ -355,6 +355,8 @@ class ClosedLabParams(Section):
     flywheel: Flywheel = Flywheel()
     private_tier: PrivateTier = PrivateTier()
     open_weights: OpenWeights = OpenWeights()
+    trust_penalty: PerSegment = Field(PerSegment(), description="distrust of the lab's models by developer segment "
+                                      "(utility, as choice.meta_trust_penalty for Meta's)")
     margin_quality: float = _f(0.0, 0, 100, "Elo per ln",
                                "xi: margins fund quality; the lead at a release gains xi ln(revenue / reference)")
     revenue_ref_per_year: float = _f(1.0e9, 1, 1e13, "$/year", "reference revenue of the margin-funds-quality term")
@@ -377,6 +379,8 @@ class OpenRivalParams(Section):
     first_release: YearMonth = Field("2023-03", description="first release in the horizon (YYYY-MM)")
     quality_bonus: float = _f(0.0, -5000, 5000, "Elo", "added to quality (events: a DeepSeek-style release)")
     training_cost: float = _f(2.0e7, 0, 1e12, "$", "training cost per release")
+    trust_penalty: PerSegment = Field(PerSegment(), description="distrust of the family's models by developer "
+                                      "segment (utility; a family of another origin, as Meta's)")
     spillover: float = _f(0.2, 0, 1, "fraction",
                           "sigma: share of the quality lead of released Llama weights the other open families "
                           "absorb at their next release (Llama 3.1 allows training on its outputs)")

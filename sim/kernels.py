@@ -39,17 +39,17 @@ def bills(price, fixed_cost, tokens, capability, budget, discount):
 
 
 @numba.njit(cache=True)
-def add_utilities(z, base, cost, fixed_cost, available, ownership, leak, cap, beta_own, beta_leak, is_meta, trust,
+def add_utilities(z, base, cost, fixed_cost, available, ownership, leak, cap, beta_own, beta_leak, trust, distrusted,
                   segment, sensitivity, is_self, capability, selfhost_bar, is_llama, license_blocked, current,
                   switching):
     """Add V_ij to z (K x M float32, option-major), in place, term by term as :func:`sim.choice.utilities` states it:
     the base utility less the cost term (``cost``: alpha g of the :func:`bills`, per firm for options with a fixed
     cost), plus beta_own sensitivity ownership_j, less min(beta_leak sensitivity leak_j, cap_j), less the segment's
-    ``trust`` penalty on Meta options, -inf where the option is unavailable, self-hosted below ``selfhost_bar`` or
-    Llama for a ``license_blocked`` firm. Then ``switching`` is added on each staying firm's ``current`` option
-    (``current`` empty: none)."""
+    distrust ``trust`` of the option (K x segments; only the ``distrusted`` rows are read), -inf where the option is
+    unavailable, self-hosted below ``selfhost_bar`` or Llama for a ``license_blocked`` firm. Then ``switching`` is
+    added on each staying firm's ``current`` option (``current`` empty: none)."""
     k, m = z.shape
-    any_trust, any_blocked = (trust != 0).any(), license_blocked.any()
+    any_blocked = license_blocked.any()
     at = k  # where the next option with a fixed cost has its per-firm cost terms
     for j in range(k):  # one contiguous pass per term and option: loops the compiler can vectorize
         row = z[j]
@@ -75,9 +75,9 @@ def add_utilities(z, base, cost, fixed_cost, available, ownership, leak, cap, be
         if lk != 0:
             for i in range(m):
                 row[i] -= min(sensitivity[i] * lk, cp)
-        if is_meta[j] and any_trust:
+        if distrusted[j]:
             for i in range(m):
-                row[i] -= trust[segment[i]]
+                row[i] -= trust[j, segment[i]]
         if is_self[j]:
             for i in range(m):
                 if capability[i] < selfhost_bar:

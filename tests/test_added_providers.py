@@ -151,3 +151,20 @@ def test_the_dashboard_draws_an_added_provider():
         model.step()
     legend = [t.get_text() for t in app.adoption_chart(model).legends[0].get_texts()]
     assert "xAI API" in legend
+
+
+def test_a_distrusted_family_loses_the_segment_that_distrusts_it(tmp_path):
+    """Trust per segment, as for Meta: a family regulated firms distrust loses them, while startups hardly move."""
+    from sim.population import SEGMENT_CODE
+
+    def family_share(penalty: float, segment: str) -> float:
+        scenario = added(tmp_path, offset=30.0, horizon=18, n=8000)
+        scenario.providers.fam2.trust_penalty.regulated = penalty
+        m = LLMMarket(scenario, "open", seed=4)
+        m.run()
+        seg = m.developers.tally.users_seg[1:, SEGMENT_CODE[segment]]
+        rows = [m.catalog.IDX["fam2_hosted"], m.catalog.IDX["fam2_self"]]
+        return float(seg[rows].sum() / seg.sum())
+
+    assert family_share(3.0, "regulated") < 0.5 * family_share(0.0, "regulated")
+    assert family_share(3.0, "startup") == pytest.approx(family_share(0.0, "startup"), abs=0.03)

@@ -98,4 +98,4 @@ def choice_table(cfg, cat, quality, paid, available, sellers, family_share, term
     return OptionTable(base=base.astype(np.float32), price=paid.astype(np.float32),
                        fixed_cost=terms.fixed_cost, ownership=terms.ownership, leak=terms.leak,
                        private_cap=private_cap.astype(np.float32), available=available, outside=terms.outside,
-                       is_meta=cat.IS_META, is_self=cat.IS_SELF, is_llama=cat.IS_LLAMA)
+                       is_meta=cat.IS_META, is_self=cat.IS_SELF, is_llama=cat.IS_LLAMA, trust=terms.trust)

@@ -33,6 +33,7 @@ class ScenarioTerms:
         leak[cat.CLOSED_OPTIONS] = 1.0
         self.leak = leak.astype(np.float32)
         self.fixed_cost = np.where(cat.IS_SELF, cfg.providers.selfhost.fixed_cost, 0.0).astype(np.float32)
+        self.trust = distrust(cfg, cat, trust)
         self.outside = float(ch.beta_quality * cfg.market.frontier_start_elo / 100.0 + ch.outside_utility)
         self.consumer = consumer.ConsumerTerms(cfg, cat)
         self.start, self._schedules = cfg.start, {}
@@ -58,3 +59,17 @@ def option_brand(cfg, cat, option) -> float:
         return added.brand
     like = added.like if added.kind == "closed_lab" else ("open_self" if option.route == "self" else "open_hosted")
     return getattr(ch.brand, like)
+
+
+def distrust(cfg, cat, meta_trust: np.ndarray) -> np.ndarray:
+    """The distrust penalty by option and segment (K x segments, float32): Meta's options take
+    ``choice.meta_trust_penalty``, every other model maker's options its ``trust_penalty`` (a family of another
+    origin that regulated or government firms avoid), the clouds none."""
+    out = np.zeros((cat.K, len(SEGMENTS)), dtype=np.float32)
+    for j, option in enumerate(cat.option_table):
+        if option.owner == "meta":
+            out[j] = meta_trust
+        else:
+            penalty = getattr(cfg.providers, option.owner).trust_penalty
+            out[j] = [getattr(penalty, s) for s in SEGMENTS]
+    return out
