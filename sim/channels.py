@@ -22,7 +22,8 @@ class MetaMonth(NamedTuple):
     ad_revenue: float  # AR(t), Meta's advertising revenue
     attention_at_risk: float  # a(t), share of ad-relevant time AI products can take
     ad_yield: float  # m, Meta AI's ad yield relative to the feed
-    meta_ai_share: float  # s, Meta AI's share of consumer AI use
+    meta_ai_share: float  # s, Meta AI's share of consumer AI users (its revenue follows users)
+    meta_ai_use_share: float  # its share of consumer AI use (the attention it wins back follows use)
     consumer_users: float  # A(t), people using consumer AI
     revenue_per_user: float  # r, Meta AI's revenue per user-month
     engagement_lift: float  # zeta
@@ -54,7 +55,7 @@ class ValueChannel:
 CHANNELS = (
     ValueChannel("attention", "Attention lost to AI products", False,
                  "AI assistants take ad-relevant time; Meta AI's ads win some back (complement argument)",
-                 lambda m: -m.ad_revenue * m.attention_at_risk * (1.0 - m.ad_yield * m.meta_ai_share)),
+                 lambda m: -m.ad_revenue * m.attention_at_risk * (1.0 - m.ad_yield * m.meta_ai_use_share)),
     ValueChannel("engagement", "Engagement from cheaper AI content", False,
                  "cheaper models make AI content cheaper and lift engagement on Meta's apps",
                  lambda m: m.ad_revenue * m.engagement_lift * math.log(m.price_ratio)),

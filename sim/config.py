@@ -592,6 +592,9 @@ class Product(Section):
                       "people the product reaches through its owner's distribution (Meta: ~3.3B daily users of its "
                       "apps; ignored for platforms and apps)")
     revenue_per_user_month: float = _f(0.0, 0, 1e3, "$/user-month", "r_k: revenue per user of the product")
+    use_per_user: float = _f(1.0, 0.001, 1000, "relative",
+                             "u_k: use per user (sessions or time per user-month, relative); an assistant embedded in "
+                             "apps reaches many and is used little, so its share of use is below its share of users")
     launch: YearMonth = Field("2023-01", description="month the product launches (YYYY-MM)")
 
 

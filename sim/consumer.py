@@ -45,6 +45,8 @@ class ConsumerTerms:
         self.risk_values = np.array([p.value for p in c.attention_at_risk], dtype=float)
         self.brand = np.array([getattr(c, k).brand for k in self.products])
         self.reach = np.array([getattr(c, k).reach for k in self.products], dtype=float)
+        self.use = np.array([getattr(c, k).use_per_user for k in self.products], dtype=float)
+        self.uniform_use = bool((self.use == 1.0).all())  # shares of use are the shares of users
         self._risk: list[float] = []
 
     def attention_at_risk(self, t: int) -> float:
@@ -54,6 +56,15 @@ class ConsumerTerms:
             months = np.arange(max(t + 1, self.cfg.horizon_months), dtype=float)
             self._risk = np.interp(months, self.risk_months, self.risk_values).tolist()
         return self._risk[t]
+
+    def use_shares(self, shares: np.ndarray) -> np.ndarray:
+        """Shares of consumer AI use from shares of users: each weighed by its product's use per user (the same
+        array when every product is used alike)."""
+        if self.uniform_use:
+            return shares
+        weighted = shares * self.use
+        total = weighted.sum()
+        return weighted / total if total > 0 else weighted
 
     def launched(self, t: int) -> np.ndarray:
         """Which products exist in month t (by their launch dates)."""

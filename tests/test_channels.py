@@ -167,3 +167,15 @@ def test_meta_ai_quality_is_the_model_meta_ai_runs_on_when_bought_or_self_hosted
     assert np.allclose(df.loc[own, "meta_ai_quality"], df.loc[own, "quality.open_hosted"])
     best_closed = df[[f"quality.{lab}" for lab in labs]].max(axis=1)
     assert np.allclose(df.loc[live & bought, "meta_ai_quality"], best_closed[live & bought])
+
+
+def test_consumer_shares_follow_use_and_the_attention_channel_reads_them():
+    """An assistant used little per user (Meta AI embedded in the apps) has a smaller share of AI use than of users;
+    the attention Meta wins back follows use, its revenue follows users."""
+    (base,) = paired(("open",), seeds=(1,), horizon=24)["open"]
+    (light,) = paired(("open",), seeds=(1,), horizon=24, consumer__meta_ai__use_per_user=0.25)["open"]
+    live = base["month"] >= 12
+    assert (light.loc[live, "consumer_share.meta_ai"] < base.loc[live, "consumer_share.meta_ai"] - 0.05).all()
+    assert np.allclose(light[[c for c in light if c.startswith("consumer_share.")]].sum(axis=1), 1.0)
+    assert npv(light, "meta.attention") < npv(base, "meta.attention")  # less of AI use is Meta's
+    assert npv(light, "meta.consumer_revenue") == pytest.approx(npv(base, "meta.consumer_revenue"), rel=0.02)

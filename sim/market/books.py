@@ -99,7 +99,7 @@ def record(market, t: int, sales: Sales, users: np.ndarray, share_users: np.ndar
     row.update(zip(_META_COLUMNS, map(float, map(ledger.__getitem__, channels.CHANNEL_NAMES)), strict=True))
     row["meta_reported"] = float(sum(ledger[line] for line in channels.REPORTED))
     row.update(indicators(market, sales, share_tokens, adopters))
-    row.update(zip(market.columns.consumer, np.asarray(sales.consumers.shares, dtype=np.float64).tolist(), strict=True))
+    row.update(zip(market.columns.consumer, np.asarray(sales.consumers.use, dtype=np.float64).tolist(), strict=True))
     row["consumer_users"] = sales.consumers.users
     row["meta_ai_quality"] = float(sales.consumers.quality[consumer.META_AI])
     row.update(lab_ledger_columns(market.labs))

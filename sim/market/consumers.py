@@ -47,11 +47,19 @@ class ConsumerMarket:
         launched = terms.launched(t)
         users = consumer.consumer_users(cfg, t)
         at_risk = terms.attention_at_risk(t)
-        value_per_share = (ad_revenue(cfg, t) * at_risk * c.meta_ad_yield + users * c.meta_ai.revenue_per_user_month)
+        attention = ad_revenue(cfg, t) * at_risk * c.meta_ad_yield
+        meta_revenue = users * c.meta_ai.revenue_per_user_month
 
         def shares_with(meta_quality: float) -> np.ndarray:
             q[consumer.META_AI] = meta_quality
             return terms.shares(q, reach, launched & np.isfinite(q))
+
+        def worth(s: np.ndarray) -> float:
+            """What Meta AI's shares are worth a month: the attention it wins back (by use) and its revenue (by
+            users)."""
+            if terms.uniform_use:
+                return (attention + meta_revenue) * s[consumer.META_AI]
+            return attention * terms.use_shares(s)[consumer.META_AI] + meta_revenue * s[consumer.META_AI]
 
         seller, contract = None, (0.0, 0.0)
         if meta.strategy.makes_own_products_model(meta.released):  # make: Meta runs its own model
@@ -60,10 +68,10 @@ class ConsumerMarket:
             cost = own_tokens * meta.unit_cost(t) * (1.0 - meta.community_cost_cut())
         else:  # buy the best closed API at a negotiated price, or self-host the best open model
             s, cost, seller, contract, q[consumer.META_AI] = source_meta_products(cfg, t, labs, rivals, meta,
-                                                                                 shares_with, value_per_share, users)
+                                                                                 shares_with, worth, users)
         revenue = {k: s[self.cat.PRODUCT[k]] * users * getattr(c, k).revenue_per_user_month
                    for k in self.lab_products}
-        return Consumers(s, users, q.copy(), cost, seller, contract, revenue, at_risk)
+        return Consumers(s, terms.use_shares(s), users, q.copy(), cost, seller, contract, revenue, at_risk)
 
     def qualities(self, labs, quality: np.ndarray, users_seg: np.ndarray, reach: np.ndarray):
         """Each product's model quality (NaN: none yet) and reach. The named giants ("platforms") and the rest of the
@@ -87,7 +95,7 @@ class ConsumerMarket:
         return q, reach
 
 
-def source_meta_products(cfg, t, labs, rivals, meta, shares_with, value_per_share: float, users: float):
+def source_meta_products(cfg, t, labs, rivals, meta, shares_with, worth, users: float):
     """Make or buy when Meta has no model of its own: buy the best closed API at P = c_j T + theta_b S (S: Meta's
     surplus over self-hosting, shared by Nash bargaining), booked by the seller as a private contract, or self-host
     the best open model (the other families, a lab's own open weights, or Llama weights left behind), whichever is
@@ -105,13 +113,13 @@ def source_meta_products(cfg, t, labs, rivals, meta, shares_with, value_per_shar
         s_self = shares_with(q_open)
         unit = serving_cost(cfg, t, q_rel) * self_unit
         tokens = tau * s_self[consumer.META_AI] * users
-        best_self = (s_self, tokens * unit, value_per_share * s_self[consumer.META_AI] - tokens * unit, q_open)
+        best_self = (s_self, tokens * unit, worth(s_self) - tokens * unit, q_open)
     if sellers:
         lab = max(sellers, key=lambda x: x.quality)
         s_buy = shares_with(lab.quality)
         tokens = tau * s_buy[consumer.META_AI] * users
         at_cost = tokens * lab.cost
-        surplus = value_per_share * s_buy[consumer.META_AI] - at_cost - (best_self[2] if best_self else 0.0)
+        surplus = worth(s_buy) - at_cost - (best_self[2] if best_self else 0.0)
         if best_self is None or surplus > 0:
             paid = at_cost + cfg.consumer.buy_surplus_share * max(surplus, 0.0)
             return s_buy, paid, lab.key, (paid, tokens), lab.quality

@@ -154,6 +154,7 @@ class Meta(ClosedLab):
             attention_at_risk=cons.at_risk,
             ad_yield=cfg.consumer.meta_ad_yield,
             meta_ai_share=float(cons.shares[META_AI]),
+            meta_ai_use_share=float(cons.use[META_AI]),
             consumer_users=cons.users,
             revenue_per_user=cfg.consumer.meta_ai.revenue_per_user_month,
             engagement_lift=cfg.consumer.engagement_lift,

@@ -48,11 +48,12 @@ class MarketView(NamedTuple):
 
 
 class Consumers(NamedTuple):
-    """The consumer layer's month (:mod:`sim.market.consumers`): shares of AI use by product, people using AI, the
-    quality each product runs on, what Meta's products cost to run, who sells Meta a model and the contract
-    (price paid, M tokens served), each lab's consumer revenue, and the attention at risk."""
+    """The consumer layer's month (:mod:`sim.market.consumers`): shares of AI users and of AI use by product, people
+    using AI, the quality each product runs on, what Meta's products cost to run, who sells Meta a model and the
+    contract (price paid, M tokens served), each lab's consumer revenue, and the attention at risk."""
 
     shares: np.ndarray
+    use: np.ndarray
     users: float
     quality: np.ndarray
     own_cost: float
