@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim import paths
 from sim.catalog import Catalog, catalog_from_columns
 from sim.errors import ConfigError
 from sim.loading import read_yaml_mapping
@@ -104,15 +105,6 @@ NOT_OVERRIDES = ("seed", "population.n")  # shown in the facts line, not in titl
 MAX_TITLE_OVERRIDES = 3
 
 
-def _leaves(tree, prefix: str = "") -> dict[str, Any]:
-    if isinstance(tree, dict):
-        out: dict[str, Any] = {}
-        for key, value in tree.items():
-            out.update(_leaves(value, f"{prefix}{key}."))
-        return out
-    return {prefix[:-1]: tree}
-
-
 def run_overrides(run: RunResults) -> list[str]:
     """What a run changed in its preset. Read from ``overrides.yaml`` (a list of ``path=value``) when the folder
     has one; otherwise the leaves of ``scenario.yaml`` that differ from the preset of the same name today (empty
@@ -135,7 +127,7 @@ def run_overrides(run: RunResults) -> list[str]:
         preset = load_scenario(run.name).model_dump(mode="json")
     except ConfigError:
         return []
-    before, after = _leaves(preset), _leaves(run.scenario)
+    before, after = paths.leaves(preset), paths.leaves(run.scenario)
     return [f"{key}={_short(after[key])}" for key in after
             if key not in NOT_OVERRIDES and key in before and after[key] != before[key]]
 
