@@ -113,6 +113,14 @@ def ad_revenue(cfg, t: int) -> float:
     return led.ad_revenue_per_year / 12.0 * (1.0 + led.ad_growth_per_year) ** (t / 12.0)
 
 
+REGULATION_COVERS = {"open": (True, False), "closed": (False, True), "all": (True, True)}  # open weights, closed APIs
+
+
+def regulation_covers(cfg) -> tuple[bool, bool]:
+    """Whether the regulation (``regulation.applies_to``) covers open weights, and whether it covers closed APIs."""
+    return REGULATION_COVERS[cfg.regulation.applies_to]
+
+
 def open_extra_cost(cfg) -> float:
     """Compliance charge per M tokens on open weights (0 when the rules cover only closed APIs)."""
-    return cfg.regulation.extra_cost if cfg.regulation.applies_to != "closed" else 0.0
+    return cfg.regulation.extra_cost if regulation_covers(cfg)[0] else 0.0

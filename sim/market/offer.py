@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from sim.choice import OptionTable
-from sim.market.curves import jevons, open_extra_cost, serving_cost
+from sim.market.curves import jevons, open_extra_cost, regulation_covers, serving_cost
 
 
 class Offer(NamedTuple):
@@ -29,7 +29,8 @@ class Offer(NamedTuple):
 
 def covered(cfg, cat) -> np.ndarray:
     """Options the regulation covers (``regulation.applies_to``: open weights, closed APIs or all)."""
-    return {"open": cat.IS_OPEN, "closed": ~cat.IS_OPEN, "all": np.ones(cat.K, dtype=bool)}[cfg.regulation.applies_to]
+    opens, closed = regulation_covers(cfg)
+    return np.where(cat.IS_OPEN, opens, closed)
 
 
 def open_weight_prices(cfg, unit: float) -> tuple[float, float]:
@@ -58,7 +59,7 @@ def build(cfg, cat, t: int, labs, meta, rivals, family_share: np.ndarray, terms)
             unit = serving_cost(cfg, t, released) * lab.params().serving_efficiency
             price[j], available[j] = open_weight_prices(cfg, unit)[0], True
     reg = cfg.regulation
-    if reg.applies_to != "open":
+    if regulation_covers(cfg)[1]:  # compliance on closed APIs (open weights pay it through open_weight_prices)
         price[~cat.IS_OPEN] += reg.extra_cost
     if reg.banned:
         available[covered(cfg, cat)] = False
