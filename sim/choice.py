@@ -213,17 +213,8 @@ def nested_logsum(v: np.ndarray, mu: float, nest_of: np.ndarray, lam: float) -> 
     :func:`add_utilities` writes them); :func:`logsum` when ``lam`` = 1."""
     if lam == 1.0:
         return logsum(v, mu, axis=0)
-    y = v.astype(np.float64) / (mu * lam)
-    iv = np.array([lam * _logsumexp(y[nest_of == f]) for f in range(int(nest_of.max()) + 1)])
-    return mu * _logsumexp(iv)
-
-
-def _logsumexp(x: np.ndarray) -> np.ndarray:
-    """ln sum exp over axis 0, -inf where every term is -inf (no warning)."""
-    top = np.max(x, axis=0) if x.size else np.full(x.shape[1:], -np.inf)
-    safe = np.where(np.isfinite(top), top, 0.0)
-    total = np.exp(x - safe).sum(axis=0)
-    return safe + np.log(total, out=np.full(total.shape, -np.inf), where=total > 0)
+    nests = np.array([logsum(v[nest_of == f], mu * lam, axis=0) for f in range(int(nest_of.max()) + 1)])
+    return logsum(nests, mu, axis=0)  # each nest's log-sum is mu IV_f in utility units
 
 
 def _blocks(flags: list[bool]) -> list[tuple[int, int]]:
