@@ -19,10 +19,9 @@ import math
 
 import numpy as np
 
-from sim.catalog import DEFAULT, PRODUCT_OWNER
+from sim.catalog import DEFAULT
 from sim.config import month_index
 
-OWNER = PRODUCT_OWNER
 META_AI = DEFAULT.PRODUCT["meta_ai"]  # first in every catalogue
 PLATFORMS, APPS = DEFAULT.PRODUCT["platforms"], DEFAULT.PRODUCT["apps"]  # of the built-in catalogue
 
