@@ -127,9 +127,8 @@ class Catalog:
         self.CLOSED_OPTIONS = np.flatnonzero(~self.IS_OPEN)
         self.API_OF = {o.owner: i for i, o in enumerate(options) if o.route == "api"}  # each API seller's option
         self.LAB_OPEN = {o.owner: i for i, o in enumerate(options) if o.open and o.owner in self.CLOSED_LABS}
-        self.ROUTES_OF = {"open_rival": (self.IDX["open_hosted"], self.IDX["open_self"])}  # Mistral, Qwen...
-        self.ROUTES_OF.update({f: (self.IDX[f"{f}_hosted"], self.IDX[f"{f}_self"]) for f in self.OPEN_FAMILIES
-                               if f != "open_rival"})
+        route = {(o.owner, o.route): i for i, o in enumerate(options)}
+        self.ROUTES_OF = {f: (route[f, "hosted"], route[f, "self"]) for f in self.OPEN_FAMILIES}  # hosted, self
         self.META_API = self.API_OF["meta"]
         self.LLAMA_HOSTED, self.LLAMA_SELF = self.IDX["llama_hosted"], self.IDX["llama_self"]
         self.OTHER_HOSTED_OPEN = self.IS_HOSTED_OPEN & ~self.IS_LLAMA  # open families, labs' own weights
