@@ -115,7 +115,7 @@ class ModelMaker(Provider):
         super().__init__(model, key)
         enters = getattr(self.params(), "enters", None)  # only providers a scenario adds have an entry date
         self.enters = month_index(self.cfg.start, enters) if enters is not None else None
-        self.entered = self.enters is None or self.enters <= 0
+        self.arrive(0)
         self.schedule_rng = rng  # this provider's own stream: release jitter stays paired across Meta's strategies
         self.release_quality = self.target_quality(0)
         self.released = False  # whether a model exists (closed labs and rivals have one at the start)
