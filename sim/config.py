@@ -88,6 +88,7 @@ def copy_like(section: type[BaseModel], data, likes: dict[str, str | None], what
         if like not in likes:
             raise ValueError(f"{key}.like: must be one of {', '.join(likes)} (got {like!r})")
         base = deep_merge(section.model_fields[like].default.model_dump(), _plain(data.get(like, {})))
+        base.pop("releases", None)  # a release history is the provider's own: never copied from ``like``
         out[key] = deep_merge(base, _plain(entry)) | ({"kind": likes[like]} if likes[like] else {})
     return out
 
@@ -217,6 +218,11 @@ class Choice(Section):
     outside_utility: float = _f(-1.0, -50, 50, "",
                                 "u0: utility of leaving LLMs (stop, or build in-house), relative to an unbranded "
                                 "option of the starting frontier's quality at the reference price")
+    outside_tracks_frontier: float = _f(0.0, 0, 1, "fraction",
+                                        "share of the frontier's rise the outside option follows: what a firm expects "
+                                        "of an LLM rises with the best model, so an option's pull is its distance "
+                                        "from today's frontier and prices move adoption in every year (0: u0 fixed "
+                                        "at the starting frontier)")
     gamma_network: float = _f(0.3, 0, 100, "", "ecosystem (network) effect of last month's family share")
     network_s0: float = _f(0.05, 1e-6, 1, "share", "share scale of the network term ln(1 + s/s0)")
     beta_ownership: float = _f(1.0, 0, 100, "", "value of owning weights, x data sensitivity (open options)")
@@ -251,6 +257,13 @@ class Market(Section):
                            "sigma_leap: a release lands this far above or below its target (normal), so providers "
                            "can leapfrog each other and a release can disappoint; dated releases with a listed offset "
                            "are exact; 0: every release on target")
+    measured_open_share: float = _f(0.2, 0, 1, "share of adopters",
+                                    "open weights' share of adopters when the listed open scores were measured "
+                                    "(Menlo: ~20% 2023, ~19% 2024); an open score enters net of the community gain "
+                                    "at this share")
+    measured_family_share: float = _f(0.07, 0, 1, "share of adopters",
+                                      "one open family's share of adopters when its scores were measured (a third "
+                                      "of the open share)")
     open_gap: list[GapPoint] = Field(
         default_factory=lambda: [
             GapPoint(date="2023-01", elo=190.0),
@@ -272,6 +285,10 @@ class Market(Section):
     serving_cost_ref: float = _f(6.0, 0, 1e4, "$/M tokens", "serving cost of a frontier-class model at the start")
     cost_decline_per_year: float = _f(10.0, 1, 1e4, "x per year", "cost fall at constant capability (LLMflation)")
     cost_per_100_elo: float = _f(4.0, 1, 1e3, "x per 100 Elo", "how much more a better model costs to serve")
+    open_size_mix: float = _f(1.0, 0.01, 1, "fraction",
+                              "serving cost of the open-weight tokens users buy, across a family's sizes, relative to "
+                              "its flagship's: most hosted Llama tokens go to 70B and smaller models (host price "
+                              "lists 2024: 8B 0.05-0.2, 70B ~0.9, 405B ~3.5 $/M; token-weighted ~0.2-1)")
     discount_rate: float = _f(0.10, 0, 1, "per year", "NPV discount rate")
     amortization_months: int = Field(12, ge=1, le=240, description="months over which a release's training is paid")
     ai_is_the_product: float = _f(0.3, 0, 1, "",
@@ -282,6 +299,23 @@ class Market(Section):
     @classmethod
     def _v_from_bool(cls, value):
         return float(value) if isinstance(value, bool) else value
+
+
+class Release(Section):
+    """One dated release of a model maker: its measured score at release (``elo``, Arena history), or, without one, its
+    quality relative to the maker's reference (a lab: the frontier; an open family or Meta: frontier - open gap)."""
+
+    date: YearMonth
+    name: str = ""
+    offset: float = _f(0.0, -1000, 1000, "Elo", "quality relative to the maker's reference (when no elo is listed)")
+    elo: float | None = Field(None, ge=0, le=5000, description="measured score at release (Chatbot Arena / LMArena); "
+                              "an open model's is read net of the model's own community, talent and spillover terms "
+                              "[Elo]")
+
+
+RELEASES_DOC = ("dated releases with their measured scores (history); the first sets the release schedule, after the "
+                "last releases come every cadence_months at the place the last one held relative to the reference, "
+                "plus lead / offset and a leap of sd market.release_sd; empty: every release on the reference")
 
 
 class PricePoint(Section):
@@ -344,10 +378,13 @@ class ClosedLabParams(Section):
     and its own open weights."""
 
     enabled: bool = Field(True, description="the lab's API is offered")
-    lead: float = _f(0.0, -1000, 1000, "Elo", "quality at a release relative to the frontier")
+    lead: float = _f(0.0, -1000, 1000, "Elo", "quality at a release relative to the frontier (with listed "
+                     "releases: relative to the place the last one held)")
     cadence_months: int = Field(6, ge=1, le=240, description="months between releases [months]")
     jitter_months: int = Field(1, ge=0, le=24, description="releases come up to this early or late [months]")
     first_release: YearMonth = Field("2023-03", description="first release in the horizon (YYYY-MM)")
+    releases: list[Release] = Field(default_factory=list, max_length=MAX_LIST,
+                                    description=RELEASES_DOC)
     quality_bonus: float = _f(0.0, -5000, 5000, "Elo", "added to quality (events: GPT-5-class leaps)")
     serving_efficiency: float = _f(1.0, 0.01, 100, "", "serving cost multiplier")
     training_cost: float = _f(1.0e8, 0, 1e12, "$", "training cost per release")
@@ -373,10 +410,13 @@ class OpenRivalParams(Section):
     """Mistral, DeepSeek, Qwen... aggregated: free weights, hosted by clouds or self-hosted."""
 
     enabled: bool = Field(True, description="other open-weight models are offered")
-    offset: float = _f(-30.0, -1000, 1000, "Elo", "quality at a release relative to frontier - gap")
+    offset: float = _f(-30.0, -1000, 1000, "Elo", "quality at a release relative to frontier - gap (with listed "
+                       "releases: relative to the place the last one held)")
     cadence_months: int = Field(4, ge=1, le=240, description="months between releases [months]")
     jitter_months: int = Field(1, ge=0, le=24, description="releases come up to this early or late [months]")
     first_release: YearMonth = Field("2023-03", description="first release in the horizon (YYYY-MM)")
+    releases: list[Release] = Field(default_factory=list, max_length=MAX_LIST,
+                                    description=RELEASES_DOC)
     quality_bonus: float = _f(0.0, -5000, 5000, "Elo", "added to quality (events: a DeepSeek-style release)")
     training_cost: float = _f(2.0e7, 0, 1e12, "$", "training cost per release")
     trust_penalty: PerSegment = Field(PerSegment(), description="distrust of the family's models by developer "
@@ -390,7 +430,8 @@ class CloudHostParams(Section):
     """The clouds that host open weights: their margin, and what the large ones pay Meta under the licence."""
 
     margin: float = _f(0.3, 0, 50, "fraction",
-                       "host price = serving cost x (1 + margin); calibrated to hosted Llama 3.1 405B ~$3.5/M (2024)")
+                       "host price = serving cost of the size mix x (1 + margin); hosts' list prices for one model "
+                       "differ by about 2x, so a margin of 0.2-1.5 is within sourced lists")
     meta_revenue_share: float = _f(0.1, 0, 1, "fraction",
                                    "theta_h: share of their Llama revenue that hosts above the MAU threshold pay Meta "
                                    "for its approval (undisclosed: a range)")
@@ -473,12 +514,6 @@ class Community(Section):
                             "serving kernels) lift every open model with the whole open community")
 
 
-class Release(Section):
-    """One dated Llama release and its quality relative to the frontier minus the open gap."""
-
-    date: YearMonth
-    name: str = ""
-    offset: float = _f(0.0, -1000, 1000, "Elo", "quality relative to frontier - gap")
 
 
 class MetaLedger(Section):
@@ -550,7 +585,8 @@ class MetaParams(Section):
         description="dated Llama releases (Llama 2, 3, 3.1)",
     )
     cadence_after: int = Field(9, ge=1, le=240, description="months between releases after the listed ones")
-    offset_after: float = _f(25.0, -1000, 1000, "Elo", "offset of releases after the listed ones")
+    offset_after: float = _f(25.0, -1000, 1000, "Elo", "offset of releases after the listed ones (relative to "
+                             "frontier - gap, plus the place the last listed one with a score held)")
     quality_bonus: float = _f(0.0, -5000, 5000, "Elo", "added to Llama's quality (events)")
     serving_efficiency: float = _f(1.0, 0.01, 100, "", "serving cost multiplier")
     training_cost: float = _f(8.0e7, 0, 1e12, "$", "training cost per Llama release (405B: $60-90M, model card)")

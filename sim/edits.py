@@ -13,12 +13,12 @@ from sim.config import Event, Scenario
 # defines the counterfactual being compared).
 EVENT_ROOTS = ("adoption", "choice", "market", "providers", "meta", "community", "license", "regulation")
 FIXED_FOR_A_RUN = ("meta.strategy", "meta.releases", "adoption.initial_adopted")  # read once, at the start
-FIXED_LEAVES = ("first_release",)
+FIXED_LEAVES = ("first_release", "releases")
 
 
 def check_event_path(dotted: str) -> None:
     """TypeError for a path an event may not edit: outside EVENT_ROOTS, or read only at the start of a run."""
-    fixed = dotted.startswith(FIXED_FOR_A_RUN) or dotted.rsplit(".", 1)[-1] in FIXED_LEAVES
+    fixed = dotted.startswith(FIXED_FOR_A_RUN) or any(part in FIXED_LEAVES for part in dotted.split("."))
     if dotted.split(".")[0] not in EVENT_ROOTS or fixed:
         raise TypeError(f"{dotted!r} cannot change during a run; events may edit {', '.join(EVENT_ROOTS)} "
                         f"(except {', '.join(FIXED_FOR_A_RUN + FIXED_LEAVES)})")

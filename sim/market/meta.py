@@ -12,9 +12,9 @@ import math
 import numpy as np
 
 from sim import channels
-from sim.config import month_index
 from sim.consumer import META_AI
 from sim.market.curves import ad_revenue, frontier, open_community_gain, open_gap, serving_cost
+from sim.market.history import measured_community
 from sim.market.providers import BUSINESS, ClosedLab, Sales
 
 REVENUE_LINES = ("api_revenue", "host_fee", "support_revenue", "consumer_revenue")  # Meta's revenue lines
@@ -33,7 +33,6 @@ class Meta(ClosedLab):
         self.released_now = False
         self.weights_out = False  # Llama weights have been released: they cannot be recalled
         self.legacy: tuple[float, float] | None = None  # (quality, release quality) of weights left behind
-        self.release_months = [month_index(model.cfg.start, r.date) for r in model.cfg.meta.releases]
         self.business_firms = np.ix_(np.flatnonzero(model.catalog.IS_META) + 1, BUSINESS)  # (option + 1, segment)
         super().__init__(model, "meta", rng=rng)
         self.released = False
@@ -76,29 +75,40 @@ class Meta(ClosedLab):
         return self.legacy[1] + self.params().quality_bonus if self.legacy is not None else None
 
     def first_release(self) -> int | None:
-        """The first dated release (``meta.releases``; at month 0 if dated before the start)."""
-        listed = sorted(self.release_months)
-        return max(listed[0], 0) if listed else 0
-
-    def listed(self, t: int) -> bool:
-        """Meta's dated releases (``meta.releases``) land on their listed offset; later ones may leap or disappoint."""
-        return t in self.release_months or (t == 0 and any(m < 0 for m in self.release_months))
+        """The first dated release (``meta.releases``; at month 0 if dated before the start, or with none listed)."""
+        return self.listing.first() if self.listing else 0
 
     def following_release(self, t: int) -> int | None:
         """The next dated release, then every ``cadence_after`` months."""
-        later = sorted(m for m in self.release_months if m > t)
-        return later[0] if later else t + self.params().cadence_after
+        later = self.listing.next_after(t)
+        return later if later is not None else t + self.params().cadence_after
 
-    def _offset(self, t: int) -> float:
-        """The offset of the release dated ``t`` (at month 0: the latest release dated at or before the start)."""
-        dated = sorted((month_index(self.cfg.start, r.date), i) for i, r in enumerate(self.params().releases))
-        here = [i for m, i in dated if m == t or (t == 0 and m < 0)]
-        return self.params().releases[here[-1]].offset if here else self.params().offset_after
+    def reference(self, t: int) -> float:
+        """Llama is measured, as every open family, against frontier - open gap."""
+        return frontier(self.cfg, t) - open_gap(self.cfg, t)
+
+    def shift(self, t: int) -> float:
+        """Releases after the listed ones: ``offset_after``."""
+        return self.params().offset_after
+
+    def measured(self, t: int, elo: float) -> float:
+        """A listed Llama score net of what the open world added when it was measured: the community gain at the
+        measured shares and the talent term at the measured mindshare (the run adds back what its strategy earns)."""
+        tal, share = self.params().talent, self.cfg.market.measured_family_share
+        return elo - measured_community(self.cfg) - (tal.base_elo + tal.per_mindshare * share)
+
+    def measured_weights(self, t: int) -> float | None:
+        """The Llama weights' own quality as history measured them at month ``t`` (None before the first scored
+        release): what the other families' listed scores had learnt from."""
+        scored = self.listing.scored(t)
+        if scored is None or scored[0] > max(t, 0):
+            return None
+        month, release = scored
+        return self.measured(month, release.elo)
 
     def target_quality(self, t: int) -> float:
-        """Frontier - open gap + the release's offset + the quality investment lever."""
-        extra = self.params().investment.extra_elo
-        return frontier(self.cfg, t) - open_gap(self.cfg, t) + self._offset(t) + extra
+        """The release's quality (listed, or frontier - open gap + offset) + the quality investment lever."""
+        return super().target_quality(t) + self.params().investment.extra_elo
 
     def training_cost(self, t: int) -> float:
         """Training per release, times cost_per_100_elo^(extra / 100) for the quality investment lever."""

@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from sim.choice import OptionTable
-from sim.market.curves import jevons, open_extra_cost, regulation_covers, serving_cost
+from sim.market.curves import frontier, jevons, open_extra_cost, regulation_covers, serving_cost
 
 
 class Offer(NamedTuple):
@@ -34,9 +34,12 @@ def covered(cfg, cat) -> np.ndarray:
 
 
 def open_weight_prices(cfg, unit: float) -> tuple[float, float]:
-    """$/M tokens of an open model served at ``unit`` cost: by a cloud host (cost x (1 + margin)) and self-hosted
-    (cost x the self-host multiplier; the fixed cost is separate), both plus any regulatory compliance charge."""
+    """$/M tokens of an open model whose flagship costs ``unit`` to serve, as users pay them across the family's sizes
+    (``market.open_size_mix``): by a cloud host (cost x (1 + margin)) and self-hosted (cost x the self-host
+    multiplier; the fixed cost is separate), both plus any regulatory compliance charge."""
     extra = open_extra_cost(cfg)
+    if cfg.market.open_size_mix != 1.0:  # the tokens users buy are mostly from smaller sizes of the family
+        unit = unit * cfg.market.open_size_mix
     return (unit * (1.0 + cfg.providers.cloud_host.margin) + extra,
             unit * cfg.providers.selfhost.variable_cost_multiplier + extra)
 
@@ -64,7 +67,8 @@ def build(cfg, cat, t: int, labs, meta, rivals, family_share: np.ndarray, terms)
     if reg.banned:
         available[covered(cfg, cat)] = False
     tokens_per_base = jevons(cfg, price)
-    table = choice_table(cfg, cat, quality, price * tokens_per_base, available, (*labs, meta), family_share, terms)
+    table = choice_table(cfg, cat, t, quality, price * tokens_per_base, available, (*labs, meta), family_share,
+                         terms)
     return Offer(quality, price, available, tokens_per_base, table)
 
 
@@ -87,7 +91,18 @@ def offer_meta(cfg, cat, t: int, meta, quality: np.ndarray, price: np.ndarray, a
         available[llama] = True
 
 
-def choice_table(cfg, cat, quality, paid, available, sellers, family_share, terms) -> OptionTable:
+def outside(cfg, t: int, terms) -> float:
+    """u0 this month: the scenario's outside option, raised by ``outside_tracks_frontier`` x the frontier's rise since
+    the start (in utility), so what a firm expects of an LLM keeps pace with the best model (Kalish 1985: adoption
+    weighs value net of price against a reservation that moves)."""
+    tracks = cfg.choice.outside_tracks_frontier
+    if not tracks:
+        return terms.outside
+    rise = frontier(cfg, t) - cfg.market.frontier_start_elo
+    return terms.outside + tracks * cfg.choice.beta_quality * rise / 100.0
+
+
+def choice_table(cfg, cat, t, quality, paid, available, sellers, family_share, terms) -> OptionTable:
     """The developers' option table: the common utility (quality, network, brand), the price paid per base token,
     the fixed columns of the scenario's terms and the private-tier thresholds of the API sellers."""
     ch = cfg.choice
@@ -98,5 +113,5 @@ def choice_table(cfg, cat, quality, paid, available, sellers, family_share, term
         private_cap[seller.option] = seller.private_threshold()
     return OptionTable(base=base.astype(np.float32), price=paid.astype(np.float32),
                        fixed_cost=terms.fixed_cost, ownership=terms.ownership, leak=terms.leak,
-                       private_cap=private_cap.astype(np.float32), available=available, outside=terms.outside,
+                       private_cap=private_cap.astype(np.float32), available=available, outside=outside(cfg, t, terms),
                        is_meta=cat.IS_META, is_self=cat.IS_SELF, is_llama=cat.IS_LLAMA, trust=terms.trust)

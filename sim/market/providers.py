@@ -27,6 +27,7 @@ from sim.market.curves import (
     scheduled_price,
     serving_cost,
 )
+from sim.market.history import Listing, measured_community, without_spillover
 from sim.population import SEGMENT_CODE
 
 if TYPE_CHECKING:
@@ -116,6 +117,7 @@ class ModelMaker(Provider):
         enters = getattr(self.params(), "enters", None)  # only providers a scenario adds have an entry date
         self.enters = month_index(self.cfg.start, enters) if enters is not None else None
         self.arrive(0)
+        self.listing = Listing(self.cfg.start, getattr(self.params(), "releases", []))  # dated releases (history)
         self.schedule_rng = rng  # this provider's own stream: release jitter stays paired across Meta's strategies
         self.release_quality = self.target_quality(0)
         self.released = False  # whether a model exists (closed labs and rivals have one at the start)
@@ -138,9 +140,34 @@ class ModelMaker(Provider):
         """Whether the provider has entered the market by month ``t``."""
         self.entered = self.enters is None or t >= self.enters
 
-    def target_quality(self, t: int) -> float:
-        """Quality of a release in month ``t`` (the frontier and the provider's place relative to it)."""
+    def reference(self, t: int) -> float:
+        """The quality a release in month ``t`` is measured against (a lab: the frontier; open: frontier - gap)."""
         raise NotImplementedError
+
+    def shift(self, t: int) -> float:
+        """What a release off the list adds to the reference and the place (a lab's lead, a family's offset)."""
+        return 0.0
+
+    def measured(self, t: int, elo: float) -> float:
+        """A listed score as the release's own quality (a lab's as measured; an open model's net of the model's
+        endogenous terms, :mod:`sim.market.history`)."""
+        return elo
+
+    def place(self, t: int) -> float:
+        """Where the maker stood at its latest scored release (score - reference); 0 without listed scores."""
+        scored = self.listing.scored(t)
+        if scored is None:
+            return 0.0
+        month, release = scored
+        return self.measured(month, release.elo) - self.reference(month)
+
+    def target_quality(self, t: int) -> float:
+        """Quality of a release in month ``t``: a listed release's score (or the reference + its offset), otherwise
+        the reference + the place the last scored release held + the maker's shift."""
+        release = self.listing.at(t)
+        if release is not None:
+            return self.measured(t, release.elo) if release.elo is not None else self.reference(t) + release.offset
+        return self.reference(t) + self.place(t) + self.shift(t)
 
     def endogenous_quality(self) -> float:
         """Quality gained between releases (flywheel, community, talent); none by default."""
@@ -152,6 +179,8 @@ class ModelMaker(Provider):
 
     def first_release(self) -> int | None:
         """Month of the first release in the run (a date before the start rolls forward by whole cadences)."""
+        if self.listing:
+            return self.listing.first()
         p = self.params()
         first = month_index(self.cfg.start, p.first_release)
         if self.enters is not None:  # a provider a scenario adds releases nothing before it enters
@@ -161,7 +190,11 @@ class ModelMaker(Provider):
         return first
 
     def following_release(self, t: int) -> int | None:
-        """Month of the release after one in month ``t``: the cadence, jittered on the provider's own stream."""
+        """Month of the release after one in month ``t``: the next listed one, then the cadence, jittered on the
+        provider's own stream."""
+        listed = self.listing.next_after(t)
+        if listed is not None:
+            return listed
         p = self.params()
         jitter = int(self.schedule_rng.integers(-p.jitter_months, p.jitter_months + 1)) if p.jitter_months else 0
         return t + max(1, p.cadence_months + jitter)
@@ -193,8 +226,8 @@ class ModelMaker(Provider):
         return sd * float(self.schedule_rng.standard_normal())
 
     def listed(self, t: int) -> bool:
-        """Whether the release in month ``t`` is a dated one with a listed quality (none by default)."""
-        return False
+        """Whether the release in month ``t`` is a dated one (its quality is listed, so it does not leap)."""
+        return self.listing.at(t) is not None
 
     def training_charge(self, t: int) -> float:
         """This month's share of release training costs, each spread over ``amortization_months``."""
@@ -229,9 +262,13 @@ class ClosedLab(ModelMaker):
         self.update_quality(view.t)
         self.update_price(view.t, view.user_share[self.option])
 
-    def target_quality(self, t: int) -> float:
-        """The frontier plus the lab's lead (and what its margins fund)."""
-        return frontier(self.cfg, t) + self.params().lead + self.funded_lead()
+    def reference(self, t: int) -> float:
+        """A lab's releases are measured against the frontier."""
+        return frontier(self.cfg, t)
+
+    def shift(self, t: int) -> float:
+        """The lab's lead (and what its margins fund)."""
+        return self.params().lead + self.funded_lead()
 
     def funded_lead(self) -> float:
         """Margins fund quality: the lead gains xi ln(trailing-year revenue / reference), so commoditization that
@@ -345,10 +382,24 @@ class OpenRival(ModelMaker):
         self.devs_share, self.open_share = view.family_share[self.catalog.FAMILY[self.key]], view.open_share
         self.update_quality(view.t)
 
+    def reference(self, t: int) -> float:
+        """Open releases are measured against frontier - open gap."""
+        return frontier(self.cfg, t) - open_gap(self.cfg, t)
+
+    def shift(self, t: int) -> float:
+        """The family's offset (against Llama's, the Llama-rival gap)."""
+        return self.params().offset
+
+    def measured(self, t: int, elo: float) -> float:
+        """A listed score net of the community gain at the measured shares and of the spillover from the Llama
+        weights out then (the run adds back what its own Llama, if any, teaches)."""
+        own = elo - measured_community(self.cfg)
+        return without_spillover(own, self.llama.measured_weights(t), self.params().spillover)
+
     def target_quality(self, t: int) -> float:
-        """frontier - gap + offset (the offset against Llama's is the Llama-rival gap), plus spillover: released
-        Llama weights teach the other open families a share sigma of their lead (distillation, training on outputs)."""
-        own = frontier(self.cfg, t) - open_gap(self.cfg, t) + self.params().offset
+        """The release's own quality plus spillover: released Llama weights teach the other open families a share
+        sigma of their lead (distillation, training on outputs)."""
+        own = super().target_quality(t)
         llama = self.llama.weights_quality()
         if llama is not None:
             own += self.params().spillover * max(llama - own, 0.0)

@@ -1,0 +1,92 @@
+"""Release history as input (docs/model.md, "Releases from history"; design §15): each model maker's dated releases,
+with the score each had at release (Chatbot Arena / LMArena, docs/sources.md), set its path through the present;
+after the last one it keeps the place that release held and releases leap around it (``market.release_sd``).
+
+An open model's score was measured in a world where Llama was open, so it enters net of the model's own endogenous
+terms (community gains at the measured shares, Meta's talent, spillover from Llama's weights); the run adds back what
+its own strategy earns (:meth:`ModelMaker.measured <sim.market.providers.ModelMaker.measured>`).
+"""
+
+from __future__ import annotations
+
+import math
+
+from sim.config import month_index
+from sim.market.curves import open_community_gain
+
+
+class Listing:
+    """A maker's dated releases in run months (a release dated before the start counts at month 0)."""
+
+    def __init__(self, start: str, releases):
+        order = sorted(((month_index(start, r.date), i) for i, r in enumerate(releases)))
+        self.dated = [(m, releases[i]) for m, i in order]
+        self.months = {m for m, _ in self.dated}
+
+    def __bool__(self) -> bool:
+        return bool(self.dated)
+
+    def at(self, t: int):
+        """The release dated month ``t`` (at month 0: the latest dated at or before the start), or None."""
+        here = [r for m, r in self.dated if m == t or (t == 0 and m < 0)]
+        return here[-1] if here else None
+
+    def first(self) -> int | None:
+        """The first release's month (0 for one dated before the start), or None for no list."""
+        return max(self.dated[0][0], 0) if self.dated else None
+
+    def next_after(self, t: int) -> int | None:
+        """The month of the next listed release after month ``t``, or None after the last."""
+        later = [m for m, _ in self.dated if m > t]
+        return later[0] if later else None
+
+    def scored(self, t: int) -> tuple[int, object] | None:
+        """(month, release) of the latest release with a score dated at or before ``t``; before the first, the first
+        scored one (a maker's place before its first measured model is that model's); None when none has a score."""
+        scored = [(m, r) for m, r in self.dated if r.elo is not None]
+        if not scored:
+            return None
+        before = [(m, r) for m, r in scored if m <= max(t, 0)]
+        return before[-1] if before else scored[0]
+
+
+def measured_community(cfg) -> float:
+    """The community gain an open family had while its scores were measured: the family and all open weights at the
+    measured shares (``market.measured_family_share``, ``market.measured_open_share``)."""
+    m = cfg.market
+    return cfg.community.strength * open_community_gain(cfg, m.measured_family_share, m.measured_open_share)
+
+
+def without_spillover(score: float, teacher: float | None, sigma: float) -> float:
+    """Invert the spillover rule q = own + sigma max(teacher - own, 0): the release's own quality."""
+    if teacher is None or sigma >= 1.0 or score >= teacher:
+        return score
+    return (score - sigma * teacher) / (1.0 - sigma)
+
+
+def leap_sd(makers, until: int) -> tuple[float, int]:
+    """sigma_leap fitted to the listed jumps up to month ``until``: consecutive scored releases of one maker differ in
+    place (score - reference) by two independent leaps, so sigma^2 = mean(d^2) / 2. Returns (sigma, jumps used)."""
+    squares = []
+    for maker in makers:
+        places = [maker.measured(m, r.elo) - maker.reference(m)
+                  for m, r in maker.listing.dated if r.elo is not None and m <= until]
+        squares += [(b - a) ** 2 for a, b in zip(places, places[1:], strict=False)]
+    return (math.sqrt(sum(squares) / (2 * len(squares))) if squares else 0.0), len(squares)
+
+
+def frontier_fit(cfg, labs, until: int) -> tuple[float, float]:
+    """(start, growth per month) of the frontier fitted by least squares to the releases that set a new best score
+    among the closed labs, from the start to month ``until`` (the frontier is the best measured model)."""
+    import numpy as np
+
+    scored = sorted((max(m, 0), r.elo) for lab in labs for m, r in Listing(cfg.start, lab.releases).dated
+                    if r.elo is not None and m <= until)
+    records, best = [], -math.inf
+    for month, elo in scored:
+        if elo > best:
+            records.append((month, elo))
+            best = elo
+    months, elos = np.array(records, dtype=float).T
+    growth, start = np.polyfit(months, elos, 1)
+    return float(start), float(growth)

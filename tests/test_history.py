@@ -1,0 +1,94 @@
+"""Release history as input (sim/market/history.py): listed scores set the makers' paths, open scores enter net of
+the model's own endogenous terms, later releases keep the last place and leap; the baseline's frontier and sigma_leap
+are the fits the module states; an added provider never inherits a history."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.config import month_index
+from sim.loading import load_scenario
+from sim.market import LLMMarket
+from sim.market.history import frontier_fit, leap_sd, without_spillover
+from sim.runner import simulate
+from tests.helpers import small, write
+
+
+def makers(model):
+    return [a for a in model.agents if hasattr(a, "listing")]
+
+
+def test_a_labs_listed_scores_are_its_quality_at_release():
+    """Without a flywheel a lab's quality in the month of a listed release is the listed score, whatever Meta does."""
+    sc = small(n=1000, horizon=36, **{f"providers__{lab}__flywheel__strength": 0 for lab in ("openai", "anthropic")})
+    for strategy in ("open", "absent"):
+        df = simulate(sc, strategy, 3)
+        for lab in ("openai", "anthropic"):
+            for r in getattr(sc.providers, lab).releases:
+                t = month_index(sc.start, r.date)
+                if 0 < t < 36:
+                    assert df[f"quality.{lab}"].iloc[t] == pytest.approx(r.elo)
+
+
+def test_open_scores_enter_net_and_the_run_adds_back_what_its_strategy_earns():
+    """An open family's listed score was measured with Llama open: under open its quality is near the score; with
+    a Llama that leads it (the quality investment lever), open weights teach it and no Llama (absent) does not."""
+    t = month_index("2023-01", "2024-09")  # Qwen 2.5, 1255
+    plain = simulate(small(n=3000, horizon=24), "open", 4)["quality.china_open_hosted"].iloc[t]
+    assert abs(plain - 1255) < 25
+    strong = small(n=3000, horizon=24, meta__investment__extra_elo=250)
+    q = {s: simulate(strong, s, 4)["quality.china_open_hosted"].iloc[t] for s in ("open", "absent")}
+    assert q["absent"] < q["open"] - 10
+
+
+def test_spillover_inversion_recovers_the_releases_own_quality():
+    own, teacher, sigma = 1150.0, 1250.0, 0.2
+    measured = own + sigma * max(teacher - own, 0.0)
+    assert without_spillover(measured, teacher, sigma) == pytest.approx(own)
+    assert without_spillover(1300.0, teacher, sigma) == 1300.0  # ahead of the teacher: nothing learnt
+
+
+def test_after_the_list_a_maker_keeps_its_last_place_and_leaps_around_it():
+    """With sigma_leap = 0 the first release after the list lands at reference + last place + shift; with
+    sigma_leap > 0 later releases differ between seeds, listed ones never do."""
+    sc = small(n=500, horizon=60, market__release_sd=0.0)
+    model = LLMMarket(sc, "open", 1)
+    lab = next(m for m in makers(model) if m.key == "openai")
+    last = max(m for m, _ in lab.listing.dated)
+    after = lab.following_release(last)
+    assert lab.target_quality(after) == pytest.approx(lab.reference(after) + lab.place(last) + lab.shift(after))
+    noisy = small(n=500, horizon=60, market__release_sd=40.0)
+    a, b = (simulate(noisy, "open", seed)["quality.openai"] for seed in (1, 2))
+    assert (np.abs(a.iloc[last + 8:] - b.iloc[last + 8:]) > 5).any()
+
+
+def test_the_baselines_frontier_and_leap_spread_are_the_stated_fits():
+    sc = load_scenario("baseline", population=500)
+    until = month_index(sc.start, "2024-12")
+    start, growth = frontier_fit(sc, [getattr(sc.providers, lab) for lab in ("openai", "anthropic", "google")], until)
+    assert sc.market.frontier_start_elo == pytest.approx(start, abs=0.1)
+    assert sc.market.frontier_growth == pytest.approx(growth, abs=0.01)
+    sigma, jumps = leap_sd(makers(LLMMarket(sc, "open", 1)), until)
+    assert jumps >= 15 and sc.market.release_sd == pytest.approx(sigma, abs=0.1)
+
+
+def test_an_added_provider_does_not_inherit_the_history_of_the_one_it_is_like(tmp_path):
+    text = "extends: baseline\nname: lab\nproviders:\n  newlab: {like: openai, label: New}\n"
+    path = write(tmp_path, "lab.yaml", text)
+    sc = load_scenario(str(path), population=500)
+    assert sc.providers.openai.releases and not sc.providers.newlab.releases
+
+
+def test_the_outside_option_that_tracks_the_frontier_keeps_firms_out_as_models_improve():
+    """Entrants weigh options against an outside option that rises with the frontier: fewer adopt by the end."""
+    fixed, tracking = (small(n=4000, horizon=48, adoption__entry_outside=True, choice__outside_tracks_frontier=x)
+                       for x in (0.0, 1.0))
+    a, b = (simulate(s, "open", 2)["adopted_frac"].iloc[-6:].mean() for s in (fixed, tracking))
+    assert b < a - 0.01
+
+
+def test_the_size_mix_scales_what_users_pay_for_open_tokens():
+    full, mixed = (simulate(small(n=500, horizon=12, market__open_size_mix=x), "open", 1) for x in (1.0, 0.25))
+    ratio = mixed["price.open_hosted"] / full["price.open_hosted"]
+    assert np.allclose(ratio.iloc[:3], 0.25, rtol=1e-6)
