@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from scripts.elasticities import price_scaled
-from sim.runner import run_scenario
+from sim.config import month_index
+from sim.runner import run_scenario, simulate
 from tests.helpers import small
 
 
@@ -31,5 +32,21 @@ def test_entrants_who_stay_out_slow_adoption():
     """With the same Bass hazard, letting the reached firms decline lowers adoption (the old rule is the limit of
     an outside option nobody takes)."""
     on = adoption_by_year(small(n=20_000, horizon=24, adoption__entry_outside=True))
-    off = adoption_by_year(small(n=20_000, horizon=24))
+    off = adoption_by_year(small(n=20_000, horizon=24, adoption__entry_outside=False))
     assert (on[1:] < off[1:]).all() and on[0] <= off[0]
+
+
+def test_forced_choosers_are_not_moved_twice_when_entrants_may_leave():
+    """A ban forces every open-weight firm to move in the month entrants may also stay out: each firm moves once
+    (the adopters re-choosing anyway are one sorted block of the choosers), so no option's count turns negative."""
+    from sim.catalog import catalog_of
+    from sim.loading import load_scenario
+
+    s = load_scenario("open_model_regulation", ["adoption.entry_outside=true"], population=3000)
+    df = simulate(s, "open", 1)
+    users = df[[c for c in df if c.startswith("users.")]]
+    assert (users >= 0).all().all()
+    banned = month_index(s.start, s.events[-1].date)
+    cat = catalog_of(s)
+    opens = [f"share_users.{o}" for o, is_open in zip(cat.OPTIONS, cat.IS_OPEN, strict=True) if is_open]
+    assert (df[opens].iloc[banned:] == 0).all().all()

@@ -100,7 +100,8 @@ class DeveloperMarket:
         if blocked.size:
             forced.append(blocked[self.llama_or_none[d.choice[blocked]]])
         forced = np.unique(np.concatenate(forced)) if any(f.size for f in forced) else np.empty(0, dtype=np.intp)
-        voluntary = choosers[0][choosers[2]] if forced.size else forced  # adopters re-choosing anyway (sorted)
+        who, old, _ = choosers
+        voluntary = who[old >= 0] if forced.size else forced  # adopters re-choosing anyway (sorted: one block)
         if voluntary.size:
             at = np.minimum(np.searchsorted(voluntary, forced), voluntary.size - 1)
             forced = forced[voluntary[at] != forced]
