@@ -155,6 +155,25 @@ DEFAULT_GIANTS = [  # calibration.md: firms above 700M MAU in 2023
 ]
 
 
+class Tasks(Section):
+    """Two kinds of work (docs/model.md, "Two tasks"; design §15): agentic / coding work and general work. Each firm
+    does one; agentic firms weigh quality more, use more tokens (and their use grows faster), and rate each model by
+    its agentic benchmark score (the releases' ``agentic``), general firms by its Arena score. At share 0: one task."""
+
+    agentic_share: float = _f(0.0, 0, 1, "share of firms", "share of firms whose main work is agentic or coding")
+    agentic_quality_weight: float = _f(1.0, 0, 10, "x beta_quality",
+                                       "quality sensitivity of agentic work relative to general work")
+    agentic_token_intensity: float = _f(1.0, 0.01, 1000, "x",
+                                        "tokens an agentic firm uses per month relative to a general firm of its size")
+    agentic_token_growth: float = _f(1.0, 0.1, 100, "x per year",
+                                     "growth of agentic token use per firm beyond the general growth")
+    anchor_score: float = _f(33.2, 0.1, 99.9, "% resolved",
+                             "agentic benchmark score that maps to anchor_elo (GPT-4o on SWE-bench Verified, 2024)")
+    anchor_elo: float = _f(1285.0, 0, 5000, "Elo",
+                           "Arena score of the anchor model: a benchmark score p maps to anchor_elo + 400 "
+                           "log10(odds(p) / odds(anchor_score)), the Elo reading of a success rate")
+
+
 class Population(Section):
     """The simulated developer firms: how many and whom they stand for, segments, size, token use, data sensitivity
     and ML capability."""
@@ -165,6 +184,7 @@ class Population(Section):
     mau_min: float = _f(1_000.0, 1, 1e9, "users/month", "Pareto scale of firm size")
     mau_tail: float = _f(1.0, 0.3, 5, "", "Pareto tail exponent of firm size (Zipf: 1, Axtell 2001)")
     mau_cap: float = _f(5.0e8, 1, 1e11, "users/month", "cap of drawn firm sizes; named giants come on top")
+    tasks: Tasks = Tasks()
     giants: list[Giant] = Field(default_factory=lambda: list(DEFAULT_GIANTS), max_length=MAX_LIST,
                                 description="named platforms above 700M MAU (2023), each one firm")
     tokens_per_mau: float = _f(0.02, 0, 1e6, "M tokens/month", "token volume scale: tokens = scale * mau^eta")
@@ -311,6 +331,9 @@ class Release(Section):
     elo: float | None = Field(None, ge=0, le=5000, description="measured score at release (Chatbot Arena / LMArena); "
                               "an open model's is read net of the model's own community, talent and spillover terms "
                               "[Elo]")
+    agentic: float | None = Field(None, ge=0.1, le=99.9, description="agentic benchmark score at release "
+                                  "(SWE-bench Verified, % resolved); the maker's agentic edge over its Arena score "
+                                  "holds until its next scored release [%]")
 
 
 RELEASES_DOC = ("dated releases with their measured scores (history); the first sets the release schedule, after the "

@@ -21,7 +21,7 @@ from sim.config import SEGMENTS, Population
 SEGMENT_CODE = {name: i for i, name in enumerate(SEGMENTS)}
 N_SEG = len(SEGMENTS)
 PACKED = ("tokens", "sensitivity", "capability", "volume")  # float32 attributes read together for every chooser
-POPULATION_STREAMS = ("segment", "size", "giants", "sensitivity", "capability")  # children of the population rng
+POPULATION_STREAMS = ("segment", "size", "giants", "sensitivity", "capability", "task")  # children of its rng
 
 
 @dataclass
@@ -41,6 +41,7 @@ class Developers:
     capability: np.ndarray  # float32 in [0, 1], ability to self-host and fine-tune
     choice: np.ndarray  # int8 option index, -1 = not adopted
     chosen_at: np.ndarray  # int16 month the firm last changed option (adopting counts as a change)
+    task: np.ndarray | None = None  # int8: 1 for a firm whose main work is agentic / coding, 0 for general work
     body_rows: int = 0  # rows [0, body_rows) sample the body (in strata of token use); the rest have weight 1
     clock: int = 0  # current month
     _packed: np.ndarray | None = field(default=None, repr=False)  # N x 4 float32 copy of PACKED, built on first use
@@ -334,7 +335,7 @@ def draw_population(cfg: Population, rng: np.random.Generator) -> Developers:
     n_body, strata = _plan(*(getattr(cfg, k) for k in _PLAN_FIELDS), firms, n - g)
 
     # One stream per attribute (in this order), so that a diagnostic can hold any of them fixed.
-    seg_rng, size_rng, giant_rng, sens_rng, cap_rng = rng.spawn(len(POPULATION_STREAMS))
+    seg_rng, size_rng, giant_rng, sens_rng, cap_rng, task_rng = rng.spawn(len(POPULATION_STREAMS))
     segment = np.empty(n, dtype=np.int8)
     lsize, noise = np.zeros(n), np.zeros(n)
     weight = np.ones(n, dtype=np.float32)
@@ -359,6 +360,9 @@ def draw_population(cfg: Population, rng: np.random.Generator) -> Developers:
     tokens = (cfg.tokens_per_mau * mau.astype(np.float64) ** cfg.tokens_exponent
               * np.exp(cfg.tokens_sigma * noise - 0.5 * cfg.tokens_sigma**2)).astype(np.float32)
     np.maximum(tokens, np.float32(1e-6), out=tokens)
+    task = (task_rng.random(n) < cfg.tasks.agentic_share).astype(np.int8)
+    if cfg.tasks.agentic_share > 0 and cfg.tasks.agentic_token_intensity != 1.0:  # agentic work uses more tokens
+        tokens = np.where(task == 1, tokens * np.float32(cfg.tasks.agentic_token_intensity), tokens)
     volume = tokens * weight
 
     a_s = np.array([getattr(cfg.sensitivity, s).a for s in SEGMENTS])[segment]
@@ -372,5 +376,5 @@ def draw_population(cfg: Population, rng: np.random.Generator) -> Developers:
     return Developers(
         segment=segment, mau=mau, tokens=tokens, volume=volume, weight=weight, sensitivity=sensitivity,
         capability=capability, choice=np.full(n, -1, dtype=np.int8), chosen_at=np.zeros(n, dtype=np.int16),
-        body_rows=n_body,
+        task=task, body_rows=n_body,
     )

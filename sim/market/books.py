@@ -26,6 +26,7 @@ class Columns:
         per_option = ("users", "share_users", "share_tokens", "tokens", "price", "quality")
         self.options = tuple(f"{name}.{o}" for name in per_option for o in cat.OPTIONS)
         self.consumer = tuple(f"consumer_share.{name}" for name in cat.PRODUCTS)
+        self.agentic = ("agentic_token_share", *(f"share_tokens_agentic.{o}" for o in cat.OPTIONS))
 
 
 class Shares:
@@ -99,11 +100,21 @@ def record(market, t: int, sales: Sales, users: np.ndarray, share_users: np.ndar
     row.update(zip(_META_COLUMNS, map(float, map(ledger.__getitem__, channels.CHANNEL_NAMES)), strict=True))
     row["meta_reported"] = float(sum(ledger[line] for line in channels.REPORTED))
     row.update(indicators(market, sales, share_tokens, adopters))
+    row.update(zip(market.columns.agentic, task_shares(market.developers.agentic_tokens, served, cat.K), strict=True))
     row.update(zip(market.columns.consumer, np.asarray(sales.consumers.use, dtype=np.float64).tolist(), strict=True))
     row["consumer_users"] = sales.consumers.users
     row["meta_ai_quality"] = float(sales.consumers.quality[consumer.META_AI])
     row.update(lab_ledger_columns(market.labs))
     return row
+
+
+def task_shares(agentic: np.ndarray | None, served: float, k: int) -> list[float]:
+    """Agentic work's share of all tokens, then each option's share of agentic tokens (NaN with one task; general
+    work's shares are the rest of ``share_tokens``)."""
+    total = float(agentic.sum()) if agentic is not None else 0.0
+    if agentic is None or total <= 0:
+        return [0.0 if agentic is not None else np.nan] + [np.nan] * k
+    return [total / served if served > 0 else np.nan, *(agentic / total).tolist()]
 
 
 def indicators(market, sales: Sales, share_tokens: np.ndarray, adopters: float) -> dict:
@@ -135,8 +146,9 @@ def developer_surplus(market) -> float:
         return float("nan")
     v = np.zeros((market.catalog.K, idx.size), dtype=np.float32)
     tokens = d.tokens[idx] * market.usage
+    groups = market.developers.group[idx] if market.developers.agentic is not None else d.segment[idx]
     add_utilities(v, market.offer.table, market.coefficients(), tokens, d.sensitivity[idx], d.capability[idx],
-                  d.segment[idx], None, market.licence.blocked[idx])
+                  groups, None, market.licence.blocked[idx])
     ls = nested_logsum(v, ch.noise_scale, market.catalog.FAMILY_OF, ch.family_nesting)
     dollars = ls * tokens * ch.budget_per_mtok / ch.alpha_price
     ok = np.isfinite(dollars)

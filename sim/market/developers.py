@@ -40,6 +40,15 @@ class DeveloperMarket:
         self.initial_adopters = bernoulli_indices(init_rng, devs.n, cfg.adoption.initial_adopted)
         self.switchers = 0.0  # adopters (real firms) who changed option this month
         self.total = self.tally.total  # real firms in all
+        self.tasks = cfg.population.tasks
+        self.agentic = None  # two tasks: agentic firms choose in their own (segment, task) group and count apart
+        if self.tasks.agentic_share > 0:
+            self.agentic = devs.task == 1
+            self.group = (devs.segment + N_SEG * devs.task).astype(np.int8)
+            code = devs.choice.astype(np.intp) + 1
+            self.agentic_volume = np.bincount(code[self.agentic], weights=devs.volume[self.agentic],
+                                              minlength=cat.K + 1)  # M tokens of agentic firms by option + 1
+        self.agentic_tokens: np.ndarray | None = None  # this month's M tokens of agentic work by option
 
     def choose(self, t: int, cfg, offer, co, licence, usage: float) -> None:
         """Bass adoption, voluntary re-choice and forced re-choice, then one vectorized logit draw per group.
@@ -73,17 +82,26 @@ class DeveloperMarket:
         the plain logit, or the nested logit by family when ``lam`` < 1 (its nest draws come after the options')."""
         d = self.devs
         tokens, sensitivity, capability, volume, weight, segment, blocked = d.attributes_of(who, blocked_all, usage)
+        group = segment
+        if self.agentic is not None:  # agentic firms: their own group's utilities, and their faster token growth
+            group = self.group[who]
+            tokens = np.where(self.agentic[who], tokens * np.float32(self.agentic_growth(t)), tokens)
         uniforms = rng.random((self.k + 1, who.size), dtype=np.float32)
         if lam < 1.0:
             nest_uniforms = rng.random((int(self.family_of.max()) + 2, who.size), dtype=np.float32)
-            picked = nested_logit_choice(table, co, tokens, sensitivity, capability, segment, old, blocked, uniforms,
+            picked = nested_logit_choice(table, co, tokens, sensitivity, capability, group, old, blocked, uniforms,
                                          nest_uniforms, self.family_of, lam, may_leave)
         else:
-            picked = logit_choice(table, co, tokens, sensitivity, capability, segment, old, blocked, uniforms,
+            picked = logit_choice(table, co, tokens, sensitivity, capability, group, old, blocked, uniforms,
                                   may_leave)
         *flows, switched = kernels.settle(who, picked, old, segment, volume, weight, t, d.choice, d.chosen_at,
                                           self.k + 1, N_SEG)  # writes choice and chosen_at
         self.tally.apply(*flows)
+        if self.agentic is not None:
+            mine = self.agentic[who]
+            moved = volume[mine].astype(np.float64)
+            np.subtract.at(self.agentic_volume, old[mine].astype(np.intp) + 1, moved)
+            np.add.at(self.agentic_volume, picked[mine].astype(np.intp) + 1, moved)
         self.switchers += float(switched.sum())
 
     def forced_choosers(self, choosers, cfg, available: np.ndarray, licence) -> np.ndarray:
@@ -116,6 +134,16 @@ class DeveloperMarket:
         self.can_self = self.devs.capability >= bar
         return np.flatnonzero(~self.can_self & self.self_or_none[self.devs.choice])
 
-    def count(self, usage: float, tokens_per_base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Real firms by (option + 1, segment) (row 0: not adopted) and market M tokens by option, this month."""
-        return self.tally.users_seg.copy(), self.tally.tokens * usage * tokens_per_base
+    def agentic_growth(self, t: int) -> float:
+        """Agentic token use per firm relative to general work's growth since month 0."""
+        return self.tasks.agentic_token_growth ** (t / 12.0)
+
+    def count(self, t: int, usage: float, tokens_per_base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Real firms by (option + 1, segment) (row 0: not adopted) and market M tokens by option, this month (with
+        two tasks, agentic work's tokens grow at their own pace and are kept in ``agentic_tokens``)."""
+        if self.agentic is None:
+            return self.tally.users_seg.copy(), self.tally.tokens * usage * tokens_per_base
+        agentic = np.maximum(self.agentic_volume[1:], 0.0)
+        general = np.maximum(self.tally.tokens - agentic, 0.0)
+        self.agentic_tokens = agentic * usage * self.agentic_growth(t) * tokens_per_base
+        return self.tally.users_seg.copy(), general * usage * tokens_per_base + self.agentic_tokens

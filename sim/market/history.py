@@ -50,6 +50,21 @@ class Listing:
         return before[-1] if before else scored[0]
 
 
+def benchmark_elo(score: float, tasks) -> float:
+    """A success rate on the agentic benchmark read as Elo: the anchor's Arena score plus 400 log10 of the odds ratio
+    against the anchor's rate (a success rate is a win rate against the task; ``population.tasks``)."""
+    odds = score / (100.0 - score)
+    anchor = tasks.anchor_score / (100.0 - tasks.anchor_score)
+    return tasks.anchor_elo + 400.0 * math.log10(odds / anchor)
+
+
+def agentic_edge(listing: Listing, t: int, tasks) -> float:
+    """How far a maker's model rates above its Arena score on agentic work: the edge of its latest release with both
+    scores at or before ``t``; 0 before the first such release (no measurement, no edge)."""
+    before = [r for m, r in listing.dated if r.agentic is not None and r.elo is not None and m <= max(t, 0)]
+    return benchmark_elo(before[-1].agentic, tasks) - before[-1].elo if before else 0.0
+
+
 def measured_community(cfg) -> float:
     """The community gain an open family had while its scores were measured: the family and all open weights at the
     measured shares (``market.measured_family_share``, ``market.measured_open_share``)."""

@@ -129,7 +129,7 @@ class LLMMarket(mesa.Model):
     def settle(self, t: int) -> dict:
         """Count firms and tokens, split consumer use, let every provider book the month's sales, record the row."""
         offer_now, cfg = self.offer, self.cfg
-        users_seg, tokens = self.developers.count(self.usage, offer_now.jevons)
+        users_seg, tokens = self.developers.count(t, self.usage, offer_now.jevons)
         users = users_seg.sum(axis=1)
         adopters = users[1:].sum()
         share_users = self.shares.update(users[1:], adopters)

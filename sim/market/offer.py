@@ -69,6 +69,10 @@ def build(cfg, cat, t: int, labs, meta, rivals, family_share: np.ndarray, terms)
     tokens_per_base = jevons(cfg, price)
     table = choice_table(cfg, cat, t, quality, price * tokens_per_base, available, (*labs, meta), family_share,
                          terms)
+    if cfg.population.tasks.agentic_share > 0:
+        edges = {m.key: m.agentic_edge(t) for m in (*labs, meta, *rivals)}
+        table.trust = task_columns(cfg, t, table.trust, quality, np.array([edges.get(o.owner, 0.0)
+                                                                           for o in cat.option_table]))
     return Offer(quality, price, available, tokens_per_base, table)
 
 
@@ -89,6 +93,18 @@ def offer_meta(cfg, cat, t: int, meta, quality: np.ndarray, price: np.ndarray, a
         unit = serving_cost(cfg, t, meta.legacy[1]) * cfg.meta.serving_efficiency * (1.0 - cut)
         price[cat.LLAMA_HOSTED], price[cat.LLAMA_SELF] = open_weight_prices(cfg, unit)
         available[llama] = True
+
+
+def task_columns(cfg, t: int, trust: np.ndarray, quality: np.ndarray, edge: np.ndarray) -> np.ndarray:
+    """The distrust matrix widened to (segment, task) groups: agentic firms' columns less what agentic work adds to
+    an option's utility, beta ((w - 1) (q_j - frontier) + w edge_j) / 100 with w the agentic quality weight and
+    edge_j how far the option's maker rates above its Arena score on the agentic benchmark. Measured from the frontier
+    so that an agentic firm's outside option keeps its place (design §15, "Two tasks")."""
+    tasks, beta = cfg.population.tasks, cfg.choice.beta_quality
+    w = tasks.agentic_quality_weight
+    q = np.where(np.isnan(quality), frontier(cfg, t), quality)
+    extra = beta * ((w - 1.0) * (q - frontier(cfg, t)) + w * edge) / 100.0
+    return np.hstack([trust, trust - extra[:, None]]).astype(np.float32)
 
 
 def outside(cfg, t: int, terms) -> float:

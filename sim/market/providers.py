@@ -27,7 +27,7 @@ from sim.market.curves import (
     scheduled_price,
     serving_cost,
 )
-from sim.market.history import Listing, measured_community, without_spillover
+from sim.market.history import Listing, agentic_edge, measured_community, without_spillover
 from sim.population import SEGMENT_CODE
 
 if TYPE_CHECKING:
@@ -116,8 +116,8 @@ class ModelMaker(Provider):
         super().__init__(model, key)
         enters = getattr(self.params(), "enters", None)  # only providers a scenario adds have an entry date
         self.enters = month_index(self.cfg.start, enters) if enters is not None else None
-        self.arrive(0)
         self.listing = Listing(self.cfg.start, getattr(self.params(), "releases", []))  # dated releases (history)
+        self.arrive(0)
         self.schedule_rng = rng  # this provider's own stream: release jitter stays paired across Meta's strategies
         self.release_quality = self.target_quality(0)
         self.released = False  # whether a model exists (closed labs and rivals have one at the start)
@@ -152,6 +152,10 @@ class ModelMaker(Provider):
         """A listed score as the release's own quality (a lab's as measured; an open model's net of the model's
         endogenous terms, :mod:`sim.market.history`)."""
         return elo
+
+    def agentic_edge(self, t: int) -> float:
+        """How far its model rates above its Arena score on agentic work (:func:`sim.market.history.agentic_edge`)."""
+        return agentic_edge(self.listing, t, self.cfg.population.tasks)
 
     def place(self, t: int) -> float:
         """Where the maker stood at its latest scored release (score - reference); 0 without listed scores."""
@@ -261,6 +265,13 @@ class ClosedLab(ModelMaker):
         self.arrive(view.t)
         self.update_quality(view.t)
         self.update_price(view.t, view.user_share[self.option])
+
+    def arrive(self, t: int) -> None:
+        """A lab with a release history sells its API from its first listed release (Claude: 2023-03, PaLM 2:
+        2023-05), besides any entry date a scenario gives it."""
+        super().arrive(t)
+        if self.listing:
+            self.entered = self.entered and t >= self.listing.dated[0][0]
 
     def reference(self, t: int) -> float:
         """A lab's releases are measured against the frontier."""
