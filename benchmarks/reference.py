@@ -5,7 +5,9 @@ adopts with the Bass hazard p + q A/N (Bass 1969; A and N counted in real firms,
 them); an adopter re-chooses with probability ``rechoice_rate``, or must when its option is withdrawn, licence-blocked
 or beyond its capability; a chooser scores every option by the utility of docs/model.md ("Choice") in plain Python,
 adds a Gumbel taste shock drawn from ``model.rng`` and takes the best (McFadden 1974). A re-chooser may also take the
-outside option (leave LLMs, utility u0) and becomes a non-adopter again. The model steps them with
+outside option (leave LLMs, utility u0) and becomes a non-adopter again, and with ``adoption.entry_outside`` so may a
+firm the hazard reaches (it stays out). With two tasks an agentic firm reads its own column of the distrust matrix
+(where the option table carries what agentic work adds) and its tokens grow at their own pace. The model steps them with
 ``agents_by_type[Developer].shuffle_do("step")`` (the providers, also agents, have no step of their own) and counts
 them one by one.
 
@@ -23,7 +25,6 @@ from types import SimpleNamespace
 import mesa
 import numpy as np
 
-from sim.catalog import IS_LLAMA, IS_SELF, K
 from sim.config import SEGMENTS
 from sim.market import LLMMarket
 
@@ -49,6 +50,8 @@ class Developer(mesa.Agent):
         self.weight = float(d.weight[row])  # real firms this row stands for
         self.sensitivity = float(d.sensitivity[row])
         self.capability = float(d.capability[row])
+        self.agentic = model.developers_tasks_on and bool(d.task[row])  # its work is agentic (two tasks)
+        self.group = self.segment + N_SEG * int(self.agentic)  # its column of the option table's distrust matrix
         self.choice = -1  # option index; -1 = not adopted
         self.chosen_at = 0  # month it last changed option
 
@@ -57,7 +60,7 @@ class Developer(mesa.Agent):
         m = self.model
         if self.choice < 0:
             if m.rng.random() < m.developers.adoption_hazard:
-                self.choose(may_leave=False)
+                self.choose(may_leave=m.developers.entrants_may_leave)  # with entry_outside, it may stay out
             return
         if self.must_leave() or m.rng.random() < m.developers.rechoice_rate:
             self.choose(may_leave=True)
@@ -80,12 +83,12 @@ class Developer(mesa.Agent):
             return -math.inf
         if o.is_llama[j] and m.licence.blocked[self.row]:
             return -math.inf
-        tokens = self.tokens * m.usage
+        tokens = self.tokens * m.usage * (m.developers.agentic_growth if self.agentic else 1.0)
         bill = o.price[j] + (1.0 - o.capability_discount * self.capability) * o.fixed_cost[j] / tokens
         u = o.base[j] - o.alpha * box_cox(bill / o.reference_price, o.cost_lambda)
         u += o.beta_own * o.ownership[j] * self.sensitivity
         u -= min(o.beta_leak * o.leak[j] * self.sensitivity, o.private_cap[j])
-        u -= o.trust[j][self.segment]
+        u -= o.trust[j][self.group]
         if self.choice >= 0 and j != self.choice:
             u -= o.switching_cost
         return u
@@ -100,9 +103,10 @@ class Developer(mesa.Agent):
         """Gumbel-max over the options, and the outside option (-1) when ``may_leave``: the highest utility plus mu
         times a standard Gumbel shock wins."""
         m = self.model
-        shocks = m.rng.gumbel(size=K + 1).tolist()
+        k = m.catalog.K
+        shocks = m.rng.gumbel(size=k + 1).tolist()
         best, pick = -math.inf, -1
-        for j in range(K):
+        for j in range(k):
             u = self.utility(j)
             if u == -math.inf:
                 continue
@@ -110,7 +114,7 @@ class Developer(mesa.Agent):
             if u > best:
                 best, pick = u, j
         if may_leave and math.isfinite(m.developers.offer.outside):
-            if self.outside_utility() + m.developers.offer.noise_scale * shocks[K] > best:
+            if self.outside_utility() + m.developers.offer.noise_scale * shocks[k] > best:
                 pick = -1
         if pick != self.choice:
             if self.choice >= 0:
@@ -130,6 +134,13 @@ class ReferenceDevelopers:
         self.rechoice_rate = 0.0
         self.switchers = 0.0
         self.offer = None
+        self.entrants_may_leave = False
+        self.agentic_growth = 1.0
+        model.developers_tasks_on = model.cfg.population.tasks.agentic_share > 0
+        d = model.devs  # what the engine's record reads of its developers' phase (two tasks)
+        self.agentic = (d.task == 1) if model.developers_tasks_on else None
+        self.group = (d.segment + N_SEG * d.task).astype(np.int8) if model.developers_tasks_on else None
+        self.agentic_tokens = None
         for row in range(model.devs.n):
             self.firms += Developer(model, row).weight
         self.agents = model.agents_by_type[Developer]
@@ -143,12 +154,14 @@ class ReferenceDevelopers:
         else:
             self.adoption_hazard = min((ad.bass_p + ad.bass_q * self.adopted / self.firms) / 12.0, 1.0)
             self.rechoice_rate = ad.rechoice_rate
-        opt = offer.table
+        self.entrants_may_leave = ad.entry_outside and t > 0
+        self.agentic_growth = cfg.population.tasks.agentic_token_growth ** (t / 12.0)
+        opt, cat = offer.table, self.model.catalog
         self.offer = SimpleNamespace(
             available=opt.available.tolist(), base=opt.base.tolist(), price=opt.price.tolist(),
             fixed_cost=opt.fixed_cost.tolist(), ownership=opt.ownership.tolist(), leak=opt.leak.tolist(),
             private_cap=opt.private_cap.tolist(), trust=opt.trust_matrix(co).tolist(), outside=float(opt.outside),
-            is_llama=IS_LLAMA.tolist(), is_self=IS_SELF.tolist(),
+            is_llama=cat.IS_LLAMA.tolist(), is_self=cat.IS_SELF.tolist(),
             alpha=ch.alpha_price, reference_price=ch.budget_per_mtok, cost_lambda=ch.cost_lambda,
             capability_discount=co.capability_discount, beta_own=ch.beta_ownership, beta_leak=ch.beta_leak,
             switching_cost=ch.switching_cost, noise_scale=ch.noise_scale, selfhost_capability=ch.selfhost_capability,
@@ -156,23 +169,27 @@ class ReferenceDevelopers:
         self.switchers = 0.0
         self.agents.shuffle_do("step")
 
-    def count(self, usage: float, tokens_per_base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def count(self, t: int, usage: float, tokens_per_base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Count real firms by option and segment and sum token volumes (at this month's usage and each option's
         price response), agent by agent; the population's ``choice`` and ``chosen_at`` arrays are kept in step so
         that the engine's ledgers (private tiers) and checks read the same state."""
-        users = [[0.0] * N_SEG for _ in range(K + 1)]
-        tokens = [0.0] * K
+        k = self.model.catalog.K
+        users = [[0.0] * N_SEG for _ in range(k + 1)]
+        tokens, agentic = [0.0] * k, [0.0] * k
         rows, choices, since = [], [], []
         for dev in self.agents:
             users[dev.choice + 1][dev.segment] += dev.weight
             if dev.choice >= 0:
-                tokens[dev.choice] += dev.volume
+                tokens[dev.choice] += dev.volume * (self.agentic_growth if dev.agentic else 1.0)
+                agentic[dev.choice] += dev.volume * self.agentic_growth if dev.agentic else 0.0
             rows.append(dev.row)
             choices.append(dev.choice)
             since.append(dev.chosen_at)
         d = self.model.devs
         d.choice[rows], d.chosen_at[rows], d.clock = choices, since, self.model.month
         self.adopted = self.firms - sum(users[0])
+        if self.agentic is not None:
+            self.agentic_tokens = np.array(agentic) * usage * tokens_per_base
         return np.array(users), np.array(tokens) * usage * tokens_per_base
 
 

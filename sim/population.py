@@ -315,6 +315,17 @@ def shared_population(cfg: Population, rng: np.random.Generator) -> Developers:
     return dataclasses.replace(drawn, choice=drawn.choice.copy(), chosen_at=drawn.chosen_at.copy(), clock=0)
 
 
+def _token_use(cfg: Population, mau: np.ndarray, noise: np.ndarray, task: np.ndarray) -> np.ndarray:
+    """M tokens a month of each firm: scale x mau^eta x lognormal noise (mean 1), times the agentic intensity for a
+    firm whose work is agentic (float32, at least 1e-6)."""
+    tokens = (cfg.tokens_per_mau * mau.astype(np.float64) ** cfg.tokens_exponent
+              * np.exp(cfg.tokens_sigma * noise - 0.5 * cfg.tokens_sigma**2)).astype(np.float32)
+    np.maximum(tokens, np.float32(1e-6), out=tokens)
+    if cfg.tasks.agentic_share > 0 and cfg.tasks.agentic_token_intensity != 1.0:
+        tokens = np.where(task == 1, tokens * np.float32(cfg.tasks.agentic_token_intensity), tokens)
+    return tokens
+
+
 def draw_population(cfg: Population, rng: np.random.Generator) -> Developers:
     """Zipf-like firm sizes (Axtell 2001), tokens ~ mau^eta with lognormal noise, Beta data sensitivity per segment.
 
@@ -357,12 +368,8 @@ def draw_population(cfg: Population, rng: np.random.Generator) -> Developers:
         segment[n - g:] = SEGMENT_CODE["platform"]
         noise[n - g:] = giant_rng.standard_normal(g)
 
-    tokens = (cfg.tokens_per_mau * mau.astype(np.float64) ** cfg.tokens_exponent
-              * np.exp(cfg.tokens_sigma * noise - 0.5 * cfg.tokens_sigma**2)).astype(np.float32)
-    np.maximum(tokens, np.float32(1e-6), out=tokens)
     task = (task_rng.random(n) < cfg.tasks.agentic_share).astype(np.int8)
-    if cfg.tasks.agentic_share > 0 and cfg.tasks.agentic_token_intensity != 1.0:  # agentic work uses more tokens
-        tokens = np.where(task == 1, tokens * np.float32(cfg.tasks.agentic_token_intensity), tokens)
+    tokens = _token_use(cfg, mau, noise, task)
     volume = tokens * weight
 
     a_s = np.array([getattr(cfg.sensitivity, s).a for s in SEGMENTS])[segment]

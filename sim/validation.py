@@ -605,7 +605,7 @@ def _accounting_rows(worst: dict, firms: float, n: int) -> list[dict]:
 # ---- 7. counterfactual pairing ---------------------------------------------------------------------------------------
 
 
-CONSUMER_LAYER = ("consumer_share.", "consumer_revenue.", "meta_contract.")
+CONSUMER_LAYER = ("consumer_share.", "consumer_user_share.", "consumer_revenue.", "meta_contract.")
 LAB_TOTALS = ("revenue.", "profit.", "serving_cost.", "gross_margin.")
 
 

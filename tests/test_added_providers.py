@@ -32,7 +32,8 @@ def added(tmp_path, lead: float = 0.0, offset: float = -30.0, n: int = 3000, hor
 def test_added_providers_appear_in_tables(tmp_path):
     scenario = added(tmp_path)
     cat = catalog_of(scenario)
-    assert cat.CLOSED_LABS == (*DEFAULT.CLOSED_LABS, "xlab") and cat.OPEN_FAMILIES == ("open_rival", "fam2")
+    assert cat.CLOSED_LABS == (*DEFAULT.CLOSED_LABS, "xlab")
+    assert cat.OPEN_FAMILIES == ("open_rival", "china_open", "fam2")  # the baseline's own added family first
     assert cat.OPTIONS[:DEFAULT.K] == DEFAULT.OPTIONS  # built-in columns keep their places
     ts, summary = run_scenario(scenario, ["open"], 1)
     for column in ("share_users.xlab", "share_tokens.xlab", "revenue.xlab", "profit.xlab", "flywheel_gain.xlab",
@@ -106,7 +107,8 @@ def test_added_providers_are_drawn_with_their_own_colour_and_label(tmp_path):
     cat = results.catalog
     assert cat.PROVIDER_LABELS["xlab"] == "X Lab" and cat.OPTION_LABELS["fam2_hosted"] == "Family Two, hosted"
     colours = set(cat.OPTION_COLORS.values())
-    assert len(colours) == len(set(DEFAULT.OPTION_COLORS.values())) + 2  # one new colour per added provider
+    added_here = len(cat.PROVIDERS) - len(DEFAULT.PROVIDERS)  # the baseline's Chinese family, X Lab, Family Two
+    assert added_here == 3 and len(colours) == len(set(DEFAULT.OPTION_COLORS.values())) + added_here
     legend = [t.get_text() for t in token_share_figure(ts, cat).legends[0].get_texts()]
     assert "X Lab API" in legend and "Family Two, hosted" in legend
     titles = [ax.get_title() for ax in profits_figure(ts, cat).axes if ax.get_visible()]

@@ -22,12 +22,14 @@ def baseline_runs():
 
 def test_user_shares_sum_to_one_and_users_sum_to_n(baseline_runs):
     ts, _ = baseline_runs
-    shares = ts[[f"share_users.{o}" for o in OPTIONS]].sum(axis=1)
+    options = [c.split(".", 1)[1] for c in ts if c.startswith("share_users.")]  # the baseline's catalogue
+    assert set(OPTIONS) < set(options)
+    shares = ts[[f"share_users.{o}" for o in options]].sum(axis=1)
     adopted = ts["adopted_frac"] > 0
     assert np.allclose(shares[adopted], 1.0)
-    tokens = ts[[f"share_tokens.{o}" for o in OPTIONS]].sum(axis=1)
+    tokens = ts[[f"share_tokens.{o}" for o in options]].sum(axis=1)
     assert np.allclose(tokens[adopted], 1.0)
-    users = ts[[f"users.{o}" for o in OPTIONS] + ["users.none"]].sum(axis=1)
+    users = ts[[f"users.{o}" for o in options] + ["users.none"]].sum(axis=1)
     assert np.allclose(users, baseline_runs[0].attrs.get("represents", users.iloc[0])) and np.allclose(users, 1e7)
 
 
@@ -52,7 +54,7 @@ def test_profit_is_the_sum_of_meta_lines_and_npv_discounts_it(baseline_runs):
 def test_revenue_is_price_times_tokens_for_closed_labs(baseline_runs):
     ts, _ = baseline_runs
     for lab in ("openai", "anthropic", "google"):
-        expected = ts[f"price.{lab}"] * ts[f"tokens.{lab}"]
+        expected = (ts[f"price.{lab}"] * ts[f"tokens.{lab}"]).fillna(0.0)  # no price before a lab enters
         assert np.allclose(ts[f"api_revenue.{lab}"], expected, rtol=1e-9)
         parts = ts[[f"{line}.{lab}" for line in ("api_revenue", "consumer_revenue", "meta_contract")]].sum(axis=1)
         assert np.allclose(ts[f"revenue.{lab}"], parts, rtol=1e-9)
@@ -97,7 +99,7 @@ def test_license_clause_keeps_unapproved_giants_off_llama():
 
     def check(m):
         above = m.devs.mau > s.license.mau_threshold
-        on_llama = IS_LLAMA[m.devs.choice] & (m.devs.choice >= 0)
+        on_llama = m.catalog.IS_LLAMA[m.devs.choice] & (m.devs.choice >= 0)
         assert not (on_llama & above & ~m.licence.approved).any()
         state["approved_on_llama"] += int((on_llama & above & m.licence.approved).sum())
 
@@ -108,7 +110,7 @@ def test_license_clause_keeps_unapproved_giants_off_llama():
     off = small(n=3000, horizon=30, license__enabled=False, license__mau_threshold=2e4)
     m_off = run_model(off, "open")
     above = m_off.devs.mau > 2e4
-    assert (IS_LLAMA[m_off.devs.choice] & (m_off.devs.choice >= 0) & above).sum() > 0
+    assert (m_off.catalog.IS_LLAMA[m_off.devs.choice] & (m_off.devs.choice >= 0) & above).sum() > 0
 
 
 def _one_option_table(quality_llama=1300.0):
@@ -145,7 +147,7 @@ def test_regulated_segment_uses_llama_less_in_the_market():
     m = run_model(s, "open")
     d = m.devs
     on = (d.choice >= 0)
-    llama = IS_LLAMA[d.choice] & on
+    llama = m.catalog.IS_LLAMA[d.choice] & on
     startup = d.segment == SEGMENT_CODE["startup"]
     regulated = d.segment == SEGMENT_CODE["regulated"]
     assert llama[regulated].sum() / on[regulated].sum() < llama[startup].sum() / on[startup].sum()
@@ -154,7 +156,8 @@ def test_regulated_segment_uses_llama_less_in_the_market():
 def test_bass_adoption_in_expectation():
     """With choices irrelevant, the mean adoption path follows F' = F + (p + q F)(1 - F) (monthly rates)."""
     p, q, f0 = 0.3, 1.2, 0.05
-    s = small(n=5000, horizon=36, adoption__bass_p=p, adoption__bass_q=q, adoption__initial_adopted=f0)
+    s = small(n=5000, horizon=36, adoption__bass_p=p, adoption__bass_q=q, adoption__initial_adopted=f0,
+              adoption__entry_outside=False, choice__outside_utility=-40)  # every firm reached adopts, none leaves
     paths = []
     for seed in range(20):
         m = run_model(s, "absent", seed=seed)
@@ -216,11 +219,12 @@ def test_records_frame_is_the_frame_from_records():
 def test_sweep_outcomes_are_the_frame_summary():
     """A sweep reads a run's outcomes from its records (no DataFrame): the same numbers, bit for bit, as summarizing
     the run's timeseries frame, with the same keys whatever the horizon (month-24 metrics are NaN in shorter runs)."""
+    from sim.catalog import catalog_of
     from sim.runner import run_once, run_outcomes, summarize
     scenario = small(n=400, horizon=26)
     for strategy in ("open", "closed", "absent"):
         direct = run_outcomes(scenario, strategy, 4)
-        framed = summarize(run_once(scenario, strategy, 0, 4), scenario.market.discount_rate)
+        framed = summarize(run_once(scenario, strategy, 0, 4), scenario.market.discount_rate, catalog_of(scenario))
         assert list(framed)[4:] == list(direct)
         assert all(framed[k] == v or (np.isnan(v) and np.isnan(framed[k])) for k, v in direct.items())
     short = run_outcomes(small(n=400, horizon=3), "open", 4)

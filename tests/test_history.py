@@ -82,8 +82,8 @@ def test_an_added_provider_does_not_inherit_the_history_of_the_one_it_is_like(tm
 
 def test_the_outside_option_that_tracks_the_frontier_keeps_firms_out_as_models_improve():
     """Entrants weigh options against an outside option that rises with the frontier: fewer adopt by the end."""
-    fixed, tracking = (small(n=4000, horizon=48, adoption__entry_outside=True, choice__outside_tracks_frontier=x)
-                       for x in (0.0, 1.0))
+    fixed, tracking = (small(n=4000, horizon=48, adoption__entry_outside=True, choice__outside_tracks_frontier=x,
+                             choice__outside_utility=0.0) for x in (0.0, 1.0))
     a, b = (simulate(s, "open", 2)["adopted_frac"].iloc[-6:].mean() for s in (fixed, tracking))
     assert b < a - 0.01
 

@@ -75,14 +75,21 @@ def test_openai_share_rises_after_gpt5_leap():
     before = lambda df: df["share_users.openai"].iloc[event - 1]  # noqa: E731
     assert mean_of(leap, after) > mean_of(leap, before) + 0.02
     assert mean_of(leap, after) > mean_of(base, after) + 0.02
+    jump = mean_of(leap, lambda df: df["quality.openai"].iloc[event + 1]) - mean_of(
+        base, lambda df: df["quality.openai"].iloc[event + 1])
+    assert jump == pytest.approx(120, abs=10)  # the event's bonus (flywheels differ a little)
     assert mean_of(leap, lambda df: df["quality_lead"].iloc[event + 1]) > mean_of(
-        base, lambda df: df["quality_lead"].iloc[event + 1]) + 100
+        base, lambda df: df["quality_lead"].iloc[event + 1]) + 40  # the lead over the best open model widens
 
 
 def test_attention_protection_higher_with_meta_open_than_absent():
-    """The complement argument: an open Llama narrows the closed lead and closed share of consumer AI use."""
+    """The complement argument: an open Llama narrows the closed lead and closed share of consumer AI use, when
+    Llama is the best open model (here through the quality investment lever). With Llama 4's measured score the
+    baseline's Meta AI runs on a better open model under absent (DeepSeek, Qwen) than its own under open, and the
+    channel favours absent: docs/model.md, "Which answers moved"."""
     total = lambda df: df["meta.attention"].sum()  # noqa: E731
-    assert mean_of(runs("baseline", "open"), total) > mean_of(runs("baseline", "absent"), total)
+    strong = {"meta__investment__extra_elo": 150}
+    assert mean_of(runs("baseline", "open", **strong), total) > mean_of(runs("baseline", "absent", **strong), total)
 
 
 def test_government_distrust_lowers_llama_among_regulated_firms():
@@ -127,7 +134,7 @@ def test_consumer_revenue_is_booked_under_every_strategy():
     """Every lab's assistant earns s_k A(t) r_k whatever Meta does (one formula under every strategy)."""
     for strategy in ("open", "closed", "absent"):
         df = runs("baseline", strategy, seeds=(1,), horizon=24)[0]
-        expected = df["consumer_share.openai"] * df["consumer_users"] * load_scenario(
+        expected = df["consumer_user_share.openai"] * df["consumer_users"] * load_scenario(
             "baseline").consumer.openai.revenue_per_user_month
         assert np.allclose(df["consumer_revenue.openai"], expected)
         assert df["consumer_revenue.openai"].sum() > 0
@@ -146,7 +153,7 @@ def test_open_model_regulation_adds_cost_then_bans():
 
 def test_meta_strategies_change_who_sells_what():
     closed, open_ = runs("baseline", "closed", seeds=(1,))[0], runs("baseline", "open", seeds=(1,))[0]
-    assert closed["share_users.meta_api"].iloc[-1] > 0 and closed["meta.api_revenue"].sum() > 0
+    assert closed["share_users.meta_api"].max() > 0 and closed["meta.api_revenue"].sum() > 0
     assert closed["meta.host_fee"].sum() == 0
     assert open_["meta.host_fee"].sum() > 0
     assert open_["meta.api_revenue"].sum() == 0
@@ -216,7 +223,7 @@ def test_best_response_prices_settle_when_a_lab_holds_most_of_the_market():
     log cost a lab near alpha (1 - s) = mu prices at its cap and the lagged share makes any update cycle: the cap, not
     damping, bounds it; see docs/model.md.)"""
     def late_prices(adjustment):
-        s = small(n=6000, horizon=48, providers__openai__price__mode="best_response", choice__brand__openai=5.0,
+        s = small(n=6000, horizon=48, providers__openai__price__mode="best_response", choice__brand__openai=7.0,
                   choice__alpha_price=1.5, choice__cost_lambda=1.0, choice__outside_utility=-50.0,
                   population__price_elasticity=0.0, providers__openai__price__reprice_every=1,
                   providers__openai__price__adjustment=adjustment, adoption__rechoice_rate=1.0,
@@ -245,7 +252,7 @@ def test_compliance_charge_is_passed_on_not_kept_by_hosts():
     s = small(n=N, horizon=24, regulation__extra_cost=2.0)
     m = run_model(s, "open", seed=1)
     ledger = m.host.ledger
-    hosted = charged["tokens.llama_hosted"].iloc[-1] + charged["tokens.open_hosted"].iloc[-1]
+    hosted = charged[[c for c in charged if c.startswith("tokens.") and c.endswith("_hosted")]].iloc[-1].sum()
     assert ledger["compliance_cost"] == pytest.approx(-2.0 * hosted)
     margin = s.providers.cloud_host.margin
     net = ledger["hosting_revenue"] + ledger["compliance_cost"]
@@ -257,4 +264,8 @@ def test_a_scenario_starting_after_several_releases_uses_the_latest():
     m = run_model(s, "open", seed=1)
     from sim.market.curves import frontier, open_gap
 
-    assert m.meta.release_quality == pytest.approx(frontier(m.cfg, 0) - open_gap(m.cfg, 0) + s.meta.releases[-1].offset)
+    latest = [r for r in s.meta.releases if r.date <= "2025-01"][-1]  # Llama 3.1 (2024-07), a listed score
+    assert m.meta.release_quality == pytest.approx(m.meta.measured(0, latest.elo))
+    s.meta.releases = [r.model_copy(update={"elo": None}) for r in s.meta.releases]  # offsets: frontier - gap + o
+    m = run_model(s, "open", seed=1)
+    assert m.meta.release_quality == pytest.approx(frontier(m.cfg, 0) - open_gap(m.cfg, 0) + latest.offset)

@@ -11,7 +11,6 @@ from matplotlib.collections import PolyCollection
 from matplotlib.contour import ContourSet
 from matplotlib.patches import Rectangle
 
-from sim.catalog import OPTIONS
 from sim.channels import CHANNEL_NAMES as META_LINES
 from sim.cli import main
 from sim.figures.run import (
@@ -63,11 +62,11 @@ def data_lines(ax):
 
 def test_adoption_one_panel_per_strategy_one_line_per_used_option(run):
     ts = run.timeseries
-    fig = adoption_figure(ts)
+    fig = adoption_figure(ts, run.catalog)
     assert len(fig.axes) == 3
     for ax, strategy in zip(fig.axes, ["open", "closed", "absent"], strict=True):
         sub = ts[ts["strategy"] == strategy]
-        used = [o for o in OPTIONS if sub[f"users.{o}"].max() > 0]
+        used = [o for o in run.catalog.OPTIONS if sub[f"users.{o}"].max() > 0]
         assert len(data_lines(ax)) == len(used)
         assert ax.get_ylabel() or ax is not fig.axes[0]
     assert ("Llama" in " ".join(t.get_text() for t in fig.legends[0].get_texts()))
@@ -79,12 +78,12 @@ def test_adoption_one_panel_per_strategy_one_line_per_used_option(run):
 
 
 def test_token_share_stacks_to_one(run):
-    fig = token_share_figure(run.timeseries)
+    fig = token_share_figure(run.timeseries, run.catalog)
     assert len(fig.axes) == 3
     open_ax = fig.axes[0]
     polys = [c for c in open_ax.collections if isinstance(c, PolyCollection)]
     sub = run.timeseries[run.timeseries["strategy"] == "open"]
-    assert len(polys) == sum(sub[f"share_tokens.{o}"].max() > 0 for o in OPTIONS)
+    assert len(polys) == sum(sub[f"share_tokens.{o}"].max() > 0 for o in run.catalog.OPTIONS)
     top = polys[-1].get_paths()[0].vertices[:, 1].max()
     assert top == pytest.approx(1.0, abs=1e-6)
 
@@ -128,10 +127,11 @@ def test_ledger_waterfall_adds_up_to_meta_npv(run):
 
 
 def test_profits_one_panel_per_company_one_line_per_strategy(run):
-    fig = profits_figure(run.timeseries)
-    assert len(fig.axes) == 6
-    assert all(len(data_lines(ax)) == 3 for ax in fig.axes)
-    assert {ax.get_title() for ax in fig.axes} >= {"Meta", "OpenAI", "Anthropic", "Google"}
+    fig = profits_figure(run.timeseries, run.catalog)
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(shown) == len(run.catalog.PROVIDERS)  # one per company, the baseline's Chinese family included
+    assert all(len(data_lines(ax)) == 3 for ax in shown)
+    assert {ax.get_title() for ax in shown} >= {"Meta", "OpenAI", "Anthropic", "Google", "Qwen & DeepSeek"}
 
 
 def test_strategy_comparison_bars_are_npv_means_with_ci(run):

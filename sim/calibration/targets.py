@@ -163,7 +163,7 @@ DERIVED = {  # prefix -> (the column it is built from, a description for errors)
     "users_real.": "users.",  # real firms (users.* already counts real firms; kept for old target files)
     "annualized.": "",  # 12 x a monthly column
     "spend_share.": "price.",  # an option's share of developers' spend, price x tokens
-    "consumer_users.": "consumer_share.",  # people using a consumer AI product, share x consumer_users
+    "consumer_users.": "consumer_user_share.",  # people using a consumer AI product, share x consumer_users
 }
 
 
@@ -188,7 +188,7 @@ def metric_series(df: pd.DataFrame, column: str, scenario: Scenario) -> np.ndarr
         j = list(prices.columns).index(f"price.{column.removeprefix('spend_share.')}")
         return np.divide(spend[:, j], total, out=np.zeros_like(total), where=total > 0)
     if column.startswith("consumer_users."):
-        return df[f"consumer_share.{column.removeprefix('consumer_users.')}"].to_numpy(float) * \
+        return df[f"consumer_user_share.{column.removeprefix('consumer_users.')}"].to_numpy(float) * \
             df["consumer_users"].to_numpy(float)
     return df[column].to_numpy(float)
 

@@ -25,7 +25,8 @@ class Columns:
     def __init__(self, cat):
         per_option = ("users", "share_users", "share_tokens", "tokens", "price", "quality")
         self.options = tuple(f"{name}.{o}" for name in per_option for o in cat.OPTIONS)
-        self.consumer = tuple(f"consumer_share.{name}" for name in cat.PRODUCTS)
+        self.consumer = tuple(f"consumer_share.{name}" for name in cat.PRODUCTS)  # shares of use
+        self.consumer_users = tuple(f"consumer_user_share.{name}" for name in cat.PRODUCTS)  # shares of users
         self.agentic = ("agentic_token_share", *(f"share_tokens_agentic.{o}" for o in cat.OPTIONS))
 
 
@@ -102,6 +103,8 @@ def record(market, t: int, sales: Sales, users: np.ndarray, share_users: np.ndar
     row.update(indicators(market, sales, share_tokens, adopters))
     row.update(zip(market.columns.agentic, task_shares(market.developers.agentic_tokens, served, cat.K), strict=True))
     row.update(zip(market.columns.consumer, np.asarray(sales.consumers.use, dtype=np.float64).tolist(), strict=True))
+    row.update(zip(market.columns.consumer_users, np.asarray(sales.consumers.shares, dtype=np.float64).tolist(),
+                   strict=True))
     row["consumer_users"] = sales.consumers.users
     row["meta_ai_quality"] = float(sales.consumers.quality[consumer.META_AI])
     row.update(lab_ledger_columns(market.labs))
