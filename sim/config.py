@@ -349,9 +349,11 @@ class PricePoint(Section):
 
 
 class Pricing(Section):
-    """A closed API's price: a dated schedule, or the logit-Nash best response p = c + 1/(a (1 - s))."""
+    """A closed API's price: a dated schedule, the logit-Nash best response p = c + 1/(a (1 - s)), or the market's."""
 
-    mode: Literal["schedule", "best_response"] = Field("schedule", description="schedule or best_response")
+    mode: Literal["schedule", "best_response", "match"] = Field(
+        "schedule", description="schedule, best_response, or match (the mean of the closed labs' prices this month, "
+                                "times the multiplier: a newcomer with no price list pricing with the market)")
     schedule: list[PricePoint] = Field(default_factory=lambda: [PricePoint(date="2023-01", price=10.0)],
                                        min_length=1, max_length=MAX_LIST,
                                        description="dated list prices, $/M tokens blended (step function)")

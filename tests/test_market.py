@@ -179,3 +179,15 @@ def test_flywheel_stays_live_and_open_llama_slows_it():
     absent_m24, absent_end = gains("absent")
     assert 0 < open_m24 < 0.9 * strength and open_end > open_m24  # still rising
     assert open_m24 < absent_m24 and open_end <= absent_end  # tokens on Llama are data OpenAI does not see
+
+
+def test_a_meta_api_that_matches_prices_with_the_labs():
+    """``price.mode: match``: a closed Meta API with no price list asks the mean of the labs' prices this month, so it
+    never prices at its cap as a logit-Nash monopolist of a niche would at a low cost weight."""
+    s = small(n=1000, horizon=24, meta__price__mode="match")
+    df = simulate(s, "closed", 1)
+    labs = df[["price.openai", "price.anthropic", "price.google"]].mean(axis=1, skipna=True)
+    sold = df["price.meta_api"].notna()
+    assert sold.sum() > 12 and np.allclose(df.loc[sold, "price.meta_api"], labs[sold] * s.meta.price.multiplier)
+    nash = simulate(small(n=1000, horizon=24, meta__price__mode="best_response"), "closed", 1)
+    assert nash["price.meta_api"].max() > 3 * df["price.meta_api"].max()

@@ -323,7 +323,8 @@ class ClosedLab(ModelMaker):
         return fw.strength * (1.0 - math.exp(-self.captured / (fw.d0_market_months * self.volume0)))
 
     def update_price(self, t: int, user_share: float) -> None:
-        """``schedule``: the dated path. ``best_response``: every ``reprice_every`` months a move ``adjustment`` of the
+        """``schedule``: the dated path. ``match``: the mean of the other closed labs' prices this month, times the
+        multiplier. ``best_response``: every ``reprice_every`` months a move ``adjustment`` of the
         way towards the logit-Nash price of a single-product firm (:func:`nash_price`), s being last month's share
         of adopters. Undamped, that update cycles between two prices once s passes 1/2; damping keeps the fixed point
         and converges to it. ``cap`` bounds the price of a lab with no rival (s near 1)."""
@@ -332,6 +333,9 @@ class ClosedLab(ModelMaker):
         self.cost = serving_cost(cfg, t, self.release_quality) * self.params().serving_efficiency
         if pricing.mode == "schedule":
             self.price = scheduled_price(pricing, cfg.start, t, self.model.view.terms.price_schedule(self))
+        elif pricing.mode == "match":  # the labs have stepped already this month
+            prices = [lab.price for lab in self.model.labs if lab is not self and lab.enabled]
+            self.price = (sum(prices) / len(prices) if prices else pricing.cap) * pricing.multiplier
         elif not self.priced or t % pricing.reprice_every == 0:
             target = min(nash_price(cfg, self.cost, user_share, pricing.cap) * pricing.multiplier, pricing.cap)
             self.price = self.price + pricing.adjustment * (target - self.price) if self.priced else target
