@@ -51,13 +51,16 @@ class Developers:
         """The number of firms in the population (rows of every per-firm array)."""
         return self.segment.shape[0]
 
-    def attributes_of(self, who: np.ndarray, license_blocked: np.ndarray, usage: float = 1.0) -> tuple[np.ndarray, ...]:
+    def attributes_of(self, who: np.ndarray, license_blocked: np.ndarray, usage: float = 1.0,
+                      codes: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
         """(tokens x usage, sensitivity, capability, volume, weight, segment, licence block) of the firms ``who``, as
-        contiguous arrays, in one compiled pass (:func:`sim.kernels.gather`).
+        contiguous arrays, in one compiled pass (:func:`sim.kernels.gather`); ``codes`` replaces the segment codes
+        read (two tasks: the (segment, task) group).
 
         Choosers are scattered over the population, so reading four separate float arrays costs four cache misses a
         firm; one 16-byte row of a packed copy of these fixed attributes (built on first use) costs one."""
-        return kernels.gather(who, self.packed(), self.weight, self.segment, license_blocked, np.float32(usage))
+        return kernels.gather(who, self.packed(), self.weight, self.segment if codes is None else codes,
+                              license_blocked, np.float32(usage))
 
     def packed(self) -> np.ndarray:
         """The N x 4 float32 copy of the PACKED attributes (built on first use)."""

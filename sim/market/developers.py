@@ -80,12 +80,16 @@ class DeveloperMarket:
     def pick(self, t, who, old, may_leave, rng, table, co, blocked_all, usage: float, lam: float = 1.0) -> None:
         """One logit draw for the firms ``who`` (their current options ``old``), settled into the arrays and counts:
         the plain logit, or the nested logit by family when ``lam`` < 1 (its nest draws come after the options')."""
-        d = self.devs
-        tokens, sensitivity, capability, volume, weight, segment, blocked = d.attributes_of(who, blocked_all, usage)
-        group = segment
-        if self.agentic is not None:  # agentic firms: their own group's utilities, and their faster token growth
-            group = self.group[who]
-            tokens = np.where(self.agentic[who], tokens * np.float32(self.agentic_growth(t)), tokens)
+        d, two_tasks = self.devs, self.agentic is not None
+        tokens, sensitivity, capability, volume, weight, group, blocked = d.attributes_of(
+            who, blocked_all, usage, self.group if two_tasks else None)
+        segment = group
+        if two_tasks:  # agentic firms: their own group's utilities, and their faster token growth
+            mine = group >= N_SEG
+            segment = group - np.int8(N_SEG) * mine
+            growth = self.agentic_growth(t)
+            if growth != 1.0:
+                tokens = np.where(mine, tokens * np.float32(growth), tokens)
         uniforms = rng.random((self.k + 1, who.size), dtype=np.float32)
         if lam < 1.0:
             nest_uniforms = rng.random((int(self.family_of.max()) + 2, who.size), dtype=np.float32)
@@ -97,11 +101,10 @@ class DeveloperMarket:
         *flows, switched = kernels.settle(who, picked, old, segment, volume, weight, t, d.choice, d.chosen_at,
                                           self.k + 1, N_SEG)  # writes choice and chosen_at
         self.tally.apply(*flows)
-        if self.agentic is not None:
-            mine = self.agentic[who]
-            moved = volume[mine].astype(np.float64)
-            np.subtract.at(self.agentic_volume, old[mine].astype(np.intp) + 1, moved)
-            np.add.at(self.agentic_volume, picked[mine].astype(np.intp) + 1, moved)
+        if two_tasks:  # agentic movers' volume leaves their old option and joins their new one
+            moved, k1 = volume[mine].astype(np.float64), self.k + 1
+            self.agentic_volume += (np.bincount(picked[mine].astype(np.intp) + 1, moved, k1)
+                                    - np.bincount(old[mine].astype(np.intp) + 1, moved, k1))
         self.switchers += float(switched.sum())
 
     def forced_choosers(self, choosers, cfg, available: np.ndarray, licence) -> np.ndarray:
