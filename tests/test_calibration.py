@@ -181,3 +181,19 @@ def test_baseline_carries_the_committed_fit():
     report = pd.read_csv(FITTED / "fit_report.csv")
     assert list(report["target"]) == [t.name for t in spec.targets]
     assert report[["model", "error"]].notna().all().all()
+
+
+def test_history_matching_keeps_the_truth_among_the_points_not_ruled_out():
+    """The points the fit tried whose every weighted target is within three scales bracket the true value, and a
+    point that misses by more is ruled out (sim.calibration.fit.ranges_table)."""
+    from sim.calibration.fit import ranges_table
+
+    scenario = small(n=1500, horizon=12)
+    spec = synthetic_spec({"choice.brand.openai": (-1.0, 3.0, 1.0)}, scenario,
+                          {"share_users.openai": ["2023-06", "2023-10"]})
+    spec.fit.lhs_points, spec.fit.max_evaluations = 12, 20
+    problem = Problem(scenario, spec)
+    fit(problem)
+    row = ranges_table(problem).iloc[0]
+    assert 0 < row["not_ruled_out"] < row["points_tried"]
+    assert row["lowest"] <= 1.0 <= row["highest"] and row["best_implausibility"] < 3.0

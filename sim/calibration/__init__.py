@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from sim.calibration.fit import FitResult, Problem, fit, parameter_table, paths_table, report_table
+from sim.calibration.fit import FitResult, Problem, fit, parameter_table, paths_table, ranges_table, report_table
 from sim.calibration.report import write_outputs
 from sim.calibration.targets import TargetsFile, check_against, read_targets
 from sim.config import Scenario
@@ -35,5 +35,6 @@ def calibrate(scenario: Scenario, spec: TargetsFile, out: str | Path, targets_fi
                              f"{Path(targets_file).name} ({spec.name}): {summary}.")
     note = (f"written by sim calibrate: {len(spec.targets)} targets, {len(result.names)} free parameters, "
             f"loss {result.loss_start:.4g} -> {result.loss_fit:.4g} in {result.evaluations} evaluations")
-    written = write_outputs(Path(out), scenario.name, fitted, note, report, params, paths)
-    return {"result": result, "report": report, "parameters": params, "written": written}
+    ranges = ranges_table(problem)
+    written = write_outputs(Path(out), scenario.name, fitted, note, report, params, paths, ranges)
+    return {"result": result, "report": report, "parameters": params, "ranges": ranges, "written": written}

@@ -69,6 +69,10 @@ class Problem:
         parameter."""
         return self.low + np.clip(np.asarray(u, float), 0.0, 1.0) * (self.high - self.low)
 
+    def to_values_many(self, units: np.ndarray) -> np.ndarray:
+        """Parameter values of many unit-cube points (rows)."""
+        return self.low + np.clip(units, 0.0, 1.0) * (self.high - self.low)
+
     def to_unit(self, values) -> np.ndarray:
         """The unit-cube point of parameter values (clipped to the bounds), the inverse of :meth:`to_values`."""
         return np.clip((np.asarray(values, float) - self.low) / (self.high - self.low), 0.0, 1.0)
@@ -235,6 +239,30 @@ def report_table(problem: Problem, result: FitResult, full_population: bool = Tr
             "model_full_pop": full[i] if full is not None else np.nan,
             "weight": t.weight, "source": t.source,
         })
+    return pd.DataFrame(rows)
+
+
+IMPLAUSIBLE = 3.0  # Pukelsheim's three-sigma rule, as in history matching (Vernon, Goldstein & Bower 2010)
+
+
+def ranges_table(problem: Problem, cutoff: float = IMPLAUSIBLE) -> pd.DataFrame:
+    """History matching on the points the fit evaluated: a point is not ruled out when no weighted target misses by
+    more than ``cutoff`` scales (its implausibility, max |z|). One row per free parameter: its bounds, how many points
+    were tried and not ruled out, the range of the latter (NaN when every point is ruled out) and the lowest
+    implausibility reached. A range, not the one fitted point, is what the data leave open."""
+    weights = np.array([t.weight for t in problem.spec.targets])
+    units = np.array(list(problem.cache), dtype=float).reshape(-1, len(problem.names))
+    residuals = np.array(list(problem.cache.values()), dtype=float).reshape(len(units), -1)
+    z = np.abs(residuals[:, weights > 0]) / np.sqrt(weights[weights > 0])
+    implausibility = z.max(axis=1) if z.size else np.zeros(len(units))
+    kept = problem.to_values_many(units[implausibility <= cutoff])
+    rows = []
+    for j, name in enumerate(problem.names):
+        rows.append({"parameter": name, "low": problem.low[j], "high": problem.high[j], "cutoff": cutoff,
+                     "points_tried": len(units), "not_ruled_out": len(kept),
+                     "lowest": kept[:, j].min() if len(kept) else np.nan,
+                     "highest": kept[:, j].max() if len(kept) else np.nan,
+                     "best_implausibility": float(implausibility.min()) if len(units) else np.nan})
     return pd.DataFrame(rows)
 
 

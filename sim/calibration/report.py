@@ -65,7 +65,7 @@ def calibrated_yaml(fitted: dict, note: str) -> str:
 
 
 def write_outputs(out: Path, scenario_name: str, fitted_scenario: dict, note: str, report: pd.DataFrame,
-                  parameters: pd.DataFrame, paths: pd.DataFrame) -> list[Path]:
+                  parameters: pd.DataFrame, paths: pd.DataFrame, ranges: pd.DataFrame) -> list[Path]:
     """Write everything atomically; returns the paths written."""
     out = Path(out)
     written = [
@@ -73,6 +73,7 @@ def write_outputs(out: Path, scenario_name: str, fitted_scenario: dict, note: st
         write_csv(report, out / "fit_report.csv"),
         write_csv(parameters, out / "fit_parameters.csv"),
         write_csv(paths, out / "fit_paths.csv"),
+        write_csv(ranges, out / "fit_ranges.csv"),
     ]
     fig = fit_figure(report, paths)
     written.append(save_figure(fig, out / "fit.png", dpi=130, bbox_inches="tight"))

@@ -108,5 +108,10 @@ def cmd_calibrate(args) -> int:
     print(report[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     print(f"loss {res.loss_start:.4g} -> {res.loss_fit:.4g} in {res.evaluations} evaluations "
           f"({time.perf_counter() - t0:.0f} s; {res.message})")
+    ranges = done["ranges"]
+    kept = int(ranges["not_ruled_out"].iloc[0])
+    print(f"history matching: {kept} of {int(ranges['points_tried'].iloc[0])} points tried are not ruled out "
+          f"(every weighted target within {ranges['cutoff'].iloc[0]:g} scales; the best point's worst miss is "
+          f"{ranges['best_implausibility'].iloc[0]:.3g} scales): ranges in fit_ranges.csv")
     print("wrote " + ", ".join(str(p) for p in done["written"]))
     return 0
