@@ -447,8 +447,9 @@ class OpenRivalParams(Section):
     trust_penalty: PerSegment = Field(PerSegment(), description="distrust of the family's models by developer "
                                       "segment (utility; a family of another origin, as Meta's)")
     spillover: float = _f(0.2, 0, 1, "fraction",
-                          "sigma: share of the quality lead of released Llama weights the other open families "
-                          "absorb at their next release (Llama 3.1 allows training on its outputs)")
+                          "sigma: share of the quality lead of the best other open weights out (Llama's, another "
+                          "family's, a lab's own) the family absorbs at its next release (Llama 3.1 allows training "
+                          "on its outputs)")
 
 
 class CloudHostParams(Section):
@@ -610,6 +611,9 @@ class MetaParams(Section):
         description="dated Llama releases (Llama 2, 3, 3.1)",
     )
     cadence_after: int = Field(9, ge=1, le=240, description="months between releases after the listed ones")
+    spillover: float = _f(0.0, 0, 1, "fraction",
+                          "sigma: share of a better open model's lead (another family's, a lab's own weights) a Meta "
+                          "release absorbs, open or closed (distillation, training on outputs; 0: none)")
     offset_after: float = _f(25.0, -1000, 1000, "Elo", "offset of releases after the listed ones (relative to "
                              "frontier - gap, plus the place the last listed one with a score held)")
     quality_bonus: float = _f(0.0, -5000, 5000, "Elo", "added to Llama's quality (events)")

@@ -136,10 +136,11 @@ def test_switch_to_closed_is_identical_to_open_before_its_date_and_sells_an_api_
 
 
 def test_spillover_lifts_the_other_open_models_only_when_llama_is_out():
-    """Off the release history (no listed scores to net), released Llama weights that lead (the investment lever)
-    lift the other families' releases."""
+    """Off the release history (no listed scores to net) and with Llama the only other open weights, released Llama
+    weights that lead (the investment lever) lift the other family's releases; without Llama nothing does."""
     def rival_quality(strategy, spill):
-        s = small(n=N, horizon=48, providers__open_rival__spillover=spill, meta__investment__extra_elo=200)
+        s = small(n=N, horizon=48, providers__open_rival__spillover=spill, meta__investment__extra_elo=200,
+                  providers__china_open__enabled=False)  # Llama the only other open weights
         s.providers.open_rival.releases = []
         return np.mean([simulate(s, strategy, seed)["quality.open_hosted"].iloc[-1] for seed in SEEDS])
     assert rival_quality("open", 0.5) > rival_quality("open", 0.0)

@@ -92,3 +92,19 @@ def test_the_size_mix_scales_what_users_pay_for_open_tokens():
     full, mixed = (simulate(small(n=500, horizon=12, market__open_size_mix=x), "open", 1) for x in (1.0, 0.25))
     ratio = mixed["price.open_hosted"] / full["price.open_hosted"]
     assert np.allclose(ratio.iloc[:3], 0.25, rtol=1e-6)
+
+
+def test_spillover_runs_from_any_released_weights_into_llama_too():
+    """One spillover rule (design §15): a Meta release absorbs sigma of a better open family's lead, under open and
+    closed alike, and a family learns from another family's weights, not only from Llama's."""
+    for strategy, column in (("open", "quality.llama_hosted"), ("closed", "quality.meta_api")):
+        q = {}
+        for sigma in (0.0, 0.5):
+            sc = small(n=1500, horizon=36, meta__spillover=sigma, providers__china_open__quality_bonus=200)
+            q[sigma] = simulate(sc, strategy, 3)[column].iloc[-1]
+        assert q[0.5] > q[0.0] + 20, strategy
+    model = LLMMarket(small(n=500, horizon=36, providers__china_open__quality_bonus=300), "absent", 1)
+    for _ in range(30):
+        model.step()
+    rival = next(r for r in model.rivals if r.key == "open_rival")
+    assert rival.learn(1000.0, 30) > 1000.0 + 0.2 * 100  # no Llama under absent: it learns from the Chinese family

@@ -260,7 +260,7 @@ def test_compliance_charge_is_passed_on_not_kept_by_hosts():
 
 
 def test_a_scenario_starting_after_several_releases_uses_the_latest():
-    s = small(n=500, horizon=3, start="2025-01")
+    s = small(n=500, horizon=3, start="2025-01", meta__spillover=0.0)  # the listing alone, no learning
     m = run_model(s, "open", seed=1)
     from sim.market.curves import frontier, open_gap
 

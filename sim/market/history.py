@@ -3,8 +3,8 @@ with the score each had at release (Chatbot Arena / LMArena, docs/sources.md), s
 after the last one it keeps the place that release held and releases leap around it (``market.release_sd``).
 
 An open model's score was measured in a world where Llama was open, so it enters net of the model's own endogenous
-terms (community gains at the measured shares, Meta's talent, spillover from Llama's weights); the run adds back what
-its own strategy earns (:meth:`ModelMaker.measured <sim.market.providers.ModelMaker.measured>`).
+terms (community gains at the measured shares, Meta's talent, spillover from the other open weights out then); the run
+adds back what its own strategy earns (:meth:`ModelMaker.measured <sim.market.providers.ModelMaker.measured>`).
 """
 
 from __future__ import annotations
@@ -70,6 +70,31 @@ def measured_community(cfg) -> float:
     measured shares (``market.measured_family_share``, ``market.measured_open_share``)."""
     m = cfg.market
     return cfg.community.strength * open_community_gain(cfg, m.measured_family_share, m.measured_open_share)
+
+
+def own_score(cfg, key: str, elo: float) -> float:
+    """A listed open score net of the model's own endogenous terms but not of spillover: the community gain at the
+    measured shares, and for Llama the talent term at the measured mindshare (what a teacher is netted to)."""
+    net = elo - measured_community(cfg)
+    if key == "meta":
+        tal = cfg.meta.talent
+        net -= tal.base_elo + tal.per_mindshare * cfg.market.measured_family_share
+    return net
+
+
+def measured_teacher(cfg, open_makers: dict, t: int, exclude: str) -> float | None:
+    """The best released open weights history shows at month ``t``, other than ``exclude``'s: each other open
+    maker's latest scored release at or before ``t``, net of its own terms (``own_score``); None when there is none.
+    ``open_makers`` maps a key to its release list (Meta's and every open family's)."""
+    best = None
+    for key, releases in open_makers.items():
+        if key == exclude:
+            continue
+        scored = Listing(cfg.start, releases).scored(t)
+        if scored is not None and scored[0] <= max(t, 0):
+            net = own_score(cfg, key, scored[1].elo)
+            best = net if best is None else max(best, net)
+    return best
 
 
 def without_spillover(score: float, teacher: float | None, sigma: float) -> float:

@@ -14,7 +14,6 @@ import numpy as np
 from sim import channels
 from sim.consumer import META_AI
 from sim.market.curves import ad_revenue, frontier, open_community_gain, open_gap, serving_cost
-from sim.market.history import measured_community
 from sim.market.providers import BUSINESS, ClosedLab, Sales
 
 REVENUE_LINES = ("api_revenue", "host_fee", "support_revenue", "consumer_revenue")  # Meta's revenue lines
@@ -93,22 +92,22 @@ class Meta(ClosedLab):
 
     def measured(self, t: int, elo: float) -> float:
         """A listed Llama score net of what the open world added when it was measured: the community gain at the
-        measured shares and the talent term at the measured mindshare (the run adds back what its strategy earns)."""
-        tal, share = self.params().talent, self.cfg.market.measured_family_share
-        return elo - measured_community(self.cfg) - (tal.base_elo + tal.per_mindshare * share)
+        measured shares, the talent term at the measured mindshare and what it learnt from the other open weights
+        out then (the run adds back what its strategy earns)."""
+        return self.measured_open(t, elo)
 
-    def measured_weights(self, t: int) -> float | None:
-        """The Llama weights' own quality as history measured them at month ``t`` (None before the first scored
-        release): what the other families' listed scores had learnt from."""
-        scored = self.listing.scored(t)
-        if scored is None or scored[0] > max(t, 0):
-            return None
-        month, release = scored
-        return self.measured(month, release.elo)
+    def spillover_rate(self) -> float:
+        """sigma (``meta.spillover``): what a Meta release absorbs of a better open model's lead, open or closed."""
+        return self.params().spillover
+
+    def released_weights(self, t: int) -> float | None:
+        """Llama weights anyone can download (:meth:`weights_quality`)."""
+        return self.weights_quality()
 
     def target_quality(self, t: int) -> float:
-        """The release's quality (listed, or frontier - open gap + offset) + the quality investment lever."""
-        return super().target_quality(t) + self.params().investment.extra_elo
+        """The release's quality (listed, or frontier - open gap + offset) plus what it learns from the other open
+        weights out, + the quality investment lever."""
+        return self.learn(super().target_quality(t), t) + self.params().investment.extra_elo
 
     def training_cost(self, t: int) -> float:
         """Training per release, times cost_per_100_elo^(extra / 100) for the quality investment lever."""

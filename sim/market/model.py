@@ -69,7 +69,7 @@ class LLMMarket(mesa.Model):
 
         self.labs = [ClosedLab(self, key, provider_rngs[key]) for key in cat.CLOSED_LABS]
         self.meta = Meta(self, provider_rngs["meta"], self.plan.at(-1))
-        self.rivals = [OpenRival(self, provider_rngs[key], self.meta, key) for key in cat.OPEN_FAMILIES]
+        self.rivals = [OpenRival(self, provider_rngs[key], key) for key in cat.OPEN_FAMILIES]
         self.host = CloudHost(self, "cloud_host")
         self.providers = {p.key: p for p in (*self.labs, self.meta, *self.rivals, self.host)}
         self.book_order = (*self.labs, self.host, *self.rivals, self.meta)  # Meta books last, after the host
@@ -82,6 +82,11 @@ class LLMMarket(mesa.Model):
         self.view: MarketView | None = None
         self.rows: list[dict] = []
         self.usage = 1.0  # token use per firm relative to month 0 (population.tokens_growth_per_year)
+
+    def makers(self) -> tuple:
+        """The model makers built so far (labs, Meta, the open families): whose weights can teach whom."""
+        return (*getattr(self, "labs", ()), *((self.meta,) if hasattr(self, "meta") else ()),
+                *getattr(self, "rivals", ()))
 
     @property
     def month(self) -> int:

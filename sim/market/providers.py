@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import mesa
 import numpy as np
@@ -27,11 +27,8 @@ from sim.market.curves import (
     scheduled_price,
     serving_cost,
 )
-from sim.market.history import Listing, agentic_edge, measured_community, without_spillover
+from sim.market.history import Listing, agentic_edge, measured_teacher, own_score, without_spillover
 from sim.population import SEGMENT_CODE
-
-if TYPE_CHECKING:
-    from sim.market.meta import Meta
 
 BUSINESS = np.array([SEGMENT_CODE["enterprise"], SEGMENT_CODE["regulated"]])
 
@@ -152,6 +149,33 @@ class ModelMaker(Provider):
         """A listed score as the release's own quality (a lab's as measured; an open model's net of the model's
         endogenous terms, :mod:`sim.market.history`)."""
         return elo
+
+    def spillover_rate(self) -> float:
+        """sigma: the share of a better open model's lead this maker absorbs at a release (0: it learns nothing)."""
+        return 0.0
+
+    def released_weights(self, t: int) -> float | None:
+        """Release quality of the open weights anyone can download from this maker now (None: none)."""
+        return None
+
+    def learn(self, own: float, t: int) -> float:
+        """Spillover (design §15: from any released weights, not Llama's alone): a release absorbs sigma of the lead
+        of the best open weights other makers have out (distillation, training on outputs)."""
+        rate = self.spillover_rate()
+        if not rate:
+            return own
+        teachers = [q for p in self.model.makers() if p is not self
+                    for q in (p.released_weights(t),) if q is not None]
+        return own + rate * max(max(teachers) - own, 0.0) if teachers else own
+
+    def measured_open(self, t: int, elo: float) -> float:
+        """An open maker's listed score as its release's own quality: net of its own terms (community, Meta's
+        talent) and of the spillover from the other open weights history had out then."""
+        cfg = self.cfg
+        histories = {"meta": cfg.meta.releases,
+                     **{k: getattr(cfg.providers, k).releases for k in self.catalog.OPEN_FAMILIES}}
+        teacher = measured_teacher(cfg, histories, t, self.key)
+        return without_spillover(own_score(cfg, self.key, elo), teacher, self.spillover_rate())
 
     def agentic_edge(self, t: int) -> float:
         """How far its model rates above its Arena score on agentic work (:func:`sim.market.history.agentic_edge`)."""
@@ -311,6 +335,10 @@ class ClosedLab(ModelMaker):
         trail = self.open_weights().trail_elo
         return self.quality - trail, self.release_quality - trail
 
+    def released_weights(self, t: int) -> float | None:
+        """The release quality of the lab's own open weights while it offers them."""
+        return self.open_weights_quality()[1] if self.open_weights_live(t) else None
+
     def training_cost(self, t: int) -> float:
         """Training per release, plus the open-weight model's while the lab offers one."""
         extra = self.open_weights().training_cost if self.open_weights_live(t) else 0.0
@@ -379,14 +407,13 @@ class ClosedLab(ModelMaker):
 
 
 class OpenRival(ModelMaker):
-    """The other open-weight families (Mistral, DeepSeek, Qwen...) aggregated: frontier - gap + offset at a release,
-    plus community gains; free weights, so no revenue of its own. ``llama`` (Meta) is read for the spillover of
-    released Llama weights."""
+    """An open-weight family other than Llama (the US/EU families; a scenario may add others): frontier - gap + offset
+    at a release, or its listed history, plus community gains and what it learns from the other open weights out;
+    free weights, so no revenue of its own."""
 
-    def __init__(self, model, rng, llama: Meta, key: str = "open_rival"):
+    def __init__(self, model, rng, key: str = "open_rival"):
         self.devs_share = 0.0
         self.open_share = 0.0
-        self.llama = llama
         super().__init__(model, key, rng)
         self.released = True
 
@@ -406,19 +433,22 @@ class OpenRival(ModelMaker):
         return self.params().offset
 
     def measured(self, t: int, elo: float) -> float:
-        """A listed score net of the community gain at the measured shares and of the spillover from the Llama
-        weights out then (the run adds back what its own Llama, if any, teaches)."""
-        own = elo - measured_community(self.cfg)
-        return without_spillover(own, self.llama.measured_weights(t), self.params().spillover)
+        """A listed score net of the community gain at the measured shares and of the spillover from the open
+        weights out then (the run adds back what its own open models, Llama's if any, teach)."""
+        return self.measured_open(t, elo)
+
+    def spillover_rate(self) -> float:
+        """sigma (``spillover``): the share of a better open model's lead the family absorbs at a release."""
+        return self.params().spillover
+
+    def released_weights(self, t: int) -> float | None:
+        """The family's weights are out while it is offered."""
+        return self.release_quality + self.params().quality_bonus if self.enabled else None
 
     def target_quality(self, t: int) -> float:
-        """The release's own quality plus spillover: released Llama weights teach the other open families a share
-        sigma of their lead (distillation, training on outputs)."""
-        own = super().target_quality(t)
-        llama = self.llama.weights_quality()
-        if llama is not None:
-            own += self.params().spillover * max(llama - own, 0.0)
-        return own
+        """The release's own quality plus spillover from the best other open weights out (Llama's, another
+        family's, a lab's own)."""
+        return self.learn(super().target_quality(t), t)
 
     def endogenous_quality(self) -> float:
         """Community gains: fine-tunes, tooling and efficiency work grow with the family's developers."""
