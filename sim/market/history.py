@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from sim.config import month_index
 from sim.market.curves import open_community_gain
 
@@ -21,7 +23,6 @@ class Listing:
     def __init__(self, start: str, releases):
         order = sorted(((month_index(start, r.date), i) for i, r in enumerate(releases)))
         self.dated = [(m, releases[i]) for m, i in order]
-        self.months = {m for m, _ in self.dated}
 
     def __bool__(self) -> bool:
         return bool(self.dated)
@@ -118,8 +119,6 @@ def leap_sd(makers, until: int) -> tuple[float, int]:
 def frontier_fit(cfg, labs, until: int) -> tuple[float, float]:
     """(start, growth per month) of the frontier fitted by least squares to the releases that set a new best score
     among the closed labs, from the start to month ``until`` (the frontier is the best measured model)."""
-    import numpy as np
-
     scored = sorted((max(m, 0), r.elo) for lab in labs for m, r in Listing(cfg.start, lab.releases).dated
                     if r.elo is not None and m <= until)
     records, best = [], -math.inf
