@@ -19,7 +19,7 @@ def adoption_by_year(scenario, replications: int = 2) -> np.ndarray:
 def test_doubling_every_price_lowers_adoption_in_every_year():
     """Where the outside option matters (u0 = 2: about a fifth of the reached firms stay out), doubling every price
     lowers adoption in every year, the late ones included because u0 keeps pace with the frontier. (At the fitted
-    u0 = -2.66 entry is set by reach and the response is within noise: docs/model.md, "Choice".)"""
+    u0 of about -2.7 entry is set by reach and the response is within noise: docs/model.md, "Choice".)"""
     s = small(n=20_000, horizon=48, adoption__entry_outside=True, choice__outside_utility=2.0)
     cheap, dear = adoption_by_year(s), adoption_by_year(price_scaled(s, 2.0))
     assert (dear < cheap).all(), (cheap, dear)
