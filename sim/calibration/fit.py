@@ -65,13 +65,9 @@ class Problem:
         return [p.path for p in self.spec.parameters]
 
     def to_values(self, u) -> np.ndarray:
-        """Parameter values from a point of the unit cube (clipped to it): the optimiser works on [0, 1] per
-        parameter."""
+        """Parameter values from a point of the unit cube (clipped to it), or from many (rows): the optimiser works
+        on [0, 1] per parameter."""
         return self.low + np.clip(np.asarray(u, float), 0.0, 1.0) * (self.high - self.low)
-
-    def to_values_many(self, units: np.ndarray) -> np.ndarray:
-        """Parameter values of many unit-cube points (rows)."""
-        return self.low + np.clip(units, 0.0, 1.0) * (self.high - self.low)
 
     def to_unit(self, values) -> np.ndarray:
         """The unit-cube point of parameter values (clipped to the bounds), the inverse of :meth:`to_values`."""
@@ -255,7 +251,7 @@ def ranges_table(problem: Problem, cutoff: float = IMPLAUSIBLE) -> pd.DataFrame:
     residuals = np.array(list(problem.cache.values()), dtype=float).reshape(len(units), -1)
     z = np.abs(residuals[:, weights > 0]) / np.sqrt(weights[weights > 0])
     implausibility = z.max(axis=1) if z.size else np.zeros(len(units))
-    kept = problem.to_values_many(units[implausibility <= cutoff])
+    kept = problem.to_values(units[implausibility <= cutoff])
     rows = []
     for j, name in enumerate(problem.names):
         rows.append({"parameter": name, "low": problem.low[j], "high": problem.high[j], "cutoff": cutoff,
