@@ -46,6 +46,13 @@ def open_community_gain(cfg, family_share: float, open_share: float) -> float:
     return phi * community_gain(cfg, family_share) + (1.0 - phi) * community_gain(cfg, open_share)
 
 
+def talent(cfg, mindshare: float, factor: float = 1.0) -> float:
+    """Talent as quality: a base for doing frontier work at all, plus delta_T x Meta's developer mindshare, of which a
+    closed programme earns ``factor`` (open work earns all of it)."""
+    tal = cfg.meta.talent
+    return tal.base_elo + tal.per_mindshare * mindshare * factor
+
+
 def jevons(cfg, price):
     """Tokens a firm uses per token of base demand at this price: (price / reference)^-epsilon (Jevons); elementwise
     for an array of prices."""

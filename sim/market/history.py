@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from sim.config import month_index
-from sim.market.curves import open_community_gain
+from sim.market.curves import open_community_gain, talent
 
 
 class Listing:
@@ -78,8 +78,7 @@ def own_score(cfg, key: str, elo: float) -> float:
     measured shares, and for Llama the talent term at the measured mindshare (what a teacher is netted to)."""
     net = elo - measured_community(cfg)
     if key == "meta":
-        tal = cfg.meta.talent
-        net -= tal.base_elo + tal.per_mindshare * cfg.market.measured_family_share
+        net -= talent(cfg, cfg.market.measured_family_share)
     return net
 
 

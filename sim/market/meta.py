@@ -13,7 +13,7 @@ import numpy as np
 
 from sim import channels
 from sim.consumer import META_AI
-from sim.market.curves import ad_revenue, frontier, open_community_gain, open_gap, serving_cost
+from sim.market.curves import ad_revenue, frontier, open_community_gain, open_gap, serving_cost, talent
 from sim.market.providers import BUSINESS, ClosedLab, Sales
 
 REVENUE_LINES = ("api_revenue", "host_fee", "support_revenue", "consumer_revenue")  # Meta's revenue lines
@@ -117,8 +117,7 @@ class Meta(ClosedLab):
     def talent_gain(self) -> float:
         """Talent as quality: a base for doing frontier work at all, plus delta_T x Meta's developer mindshare, of
         which a closed programme earns ``closed_factor`` (open work's premium, seed 002 and Meta's letters)."""
-        tal = self.params().talent
-        return tal.base_elo + tal.per_mindshare * self.mindshare * self.strategy.talent_factor(tal.closed_factor)
+        return talent(self.cfg, self.mindshare, self.strategy.talent_factor(self.params().talent.closed_factor))
 
     def endogenous_quality(self) -> float:
         """Talent, plus community gains while the weights are open, or an API's flywheel otherwise."""
