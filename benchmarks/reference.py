@@ -138,7 +138,6 @@ class ReferenceDevelopers:
         self.agentic_growth = 1.0
         model.developers_tasks_on = model.cfg.population.tasks.agentic_share > 0
         d = model.devs  # what the engine's record reads of its developers' phase (two tasks)
-        self.agentic = (d.task == 1) if model.developers_tasks_on else None
         self.group = (d.segment + N_SEG * d.task).astype(np.int8) if model.developers_tasks_on else None
         self.agentic_tokens = None
         for row in range(model.devs.n):
@@ -188,7 +187,7 @@ class ReferenceDevelopers:
         d = self.model.devs
         d.choice[rows], d.chosen_at[rows], d.clock = choices, since, self.model.month
         self.adopted = self.firms - sum(users[0])
-        if self.agentic is not None:
+        if self.group is not None:
             self.agentic_tokens = np.array(agentic) * usage * tokens_per_base
         return np.array(users), np.array(tokens) * usage * tokens_per_base
 

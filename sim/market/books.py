@@ -149,7 +149,7 @@ def developer_surplus(market) -> float:
         return float("nan")
     v = np.zeros((market.catalog.K, idx.size), dtype=np.float32)
     tokens = d.tokens[idx] * market.usage
-    groups = market.developers.group[idx] if market.developers.agentic is not None else d.segment[idx]
+    groups = d.segment[idx] if market.developers.group is None else market.developers.group[idx]
     add_utilities(v, market.offer.table, market.coefficients(), tokens, d.sensitivity[idx], d.capability[idx],
                   groups, None, market.licence.blocked[idx])
     ls = nested_logsum(v, ch.noise_scale, market.catalog.FAMILY_OF, ch.family_nesting)

@@ -41,12 +41,11 @@ class DeveloperMarket:
         self.switchers = 0.0  # adopters (real firms) who changed option this month
         self.total = self.tally.total  # real firms in all
         self.tasks = cfg.population.tasks
-        self.agentic = None  # two tasks: agentic firms choose in their own (segment, task) group and count apart
+        self.group = None  # two tasks: agentic firms choose in their own (segment, task) group and count apart
         if self.tasks.agentic_share > 0:
-            self.agentic = devs.task == 1
             self.group = (devs.segment + N_SEG * devs.task).astype(np.int8)
-            code = devs.choice.astype(np.intp) + 1
-            self.agentic_volume = np.bincount(code[self.agentic], weights=devs.volume[self.agentic],
+            agentic, code = devs.task == 1, devs.choice.astype(np.intp) + 1
+            self.agentic_volume = np.bincount(code[agentic], weights=devs.volume[agentic],
                                               minlength=cat.K + 1)  # M tokens of agentic firms by option + 1
         self.agentic_tokens: np.ndarray | None = None  # this month's M tokens of agentic work by option
 
@@ -80,9 +79,9 @@ class DeveloperMarket:
     def pick(self, t, who, old, may_leave, rng, table, co, blocked_all, usage: float, lam: float = 1.0) -> None:
         """One logit draw for the firms ``who`` (their current options ``old``), settled into the arrays and counts:
         the plain logit, or the nested logit by family when ``lam`` < 1 (its nest draws come after the options')."""
-        d, two_tasks = self.devs, self.agentic is not None
+        d, two_tasks = self.devs, self.group is not None
         tokens, sensitivity, capability, volume, weight, group, blocked = d.attributes_of(
-            who, blocked_all, usage, self.group if two_tasks else None)
+            who, blocked_all, usage, self.group)
         segment = group
         if two_tasks:  # agentic firms: their own group's utilities, and their faster token growth
             mine = group >= N_SEG
@@ -144,7 +143,7 @@ class DeveloperMarket:
     def count(self, t: int, usage: float, tokens_per_base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Real firms by (option + 1, segment) (row 0: not adopted) and market M tokens by option, this month (with
         two tasks, agentic work's tokens grow at their own pace and are kept in ``agentic_tokens``)."""
-        if self.agentic is None:
+        if self.group is None:
             return self.tally.users_seg.copy(), self.tally.tokens * usage * tokens_per_base
         agentic = np.maximum(self.agentic_volume[1:], 0.0)
         general = np.maximum(self.tally.tokens - agentic, 0.0)
