@@ -101,9 +101,9 @@ def task_columns(cfg, t: int, trust: np.ndarray, quality: np.ndarray, edge: np.n
     edge_j how far the option's maker rates above its Arena score on the agentic benchmark. Measured from the frontier
     so that an agentic firm's outside option keeps its place (design §15, "Two tasks")."""
     tasks, beta = cfg.population.tasks, cfg.choice.beta_quality
-    w = tasks.agentic_quality_weight
-    q = np.where(np.isnan(quality), frontier(cfg, t), quality)
-    extra = beta * ((w - 1.0) * (q - frontier(cfg, t)) + w * edge) / 100.0
+    w, top = tasks.agentic_quality_weight, frontier(cfg, t)
+    q = np.where(np.isnan(quality), top, quality)
+    extra = beta * ((w - 1.0) * (q - top) + w * edge) / 100.0
     return np.hstack([trust, trust - extra[:, None]]).astype(np.float32)
 
 

@@ -164,8 +164,8 @@ class ModelMaker(Provider):
         rate = self.spillover_rate()
         if not rate:
             return own
-        teachers = [q for p in self.model.makers() if p is not self
-                    for q in (p.released_weights(t),) if q is not None]
+        out = [p.released_weights(t) for p in self.model.makers() if p is not self]
+        teachers = [q for q in out if q is not None]
         return own + rate * max(max(teachers) - own, 0.0) if teachers else own
 
     def measured_open(self, t: int, elo: float) -> float:
