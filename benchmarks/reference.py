@@ -68,8 +68,12 @@ class Developer(mesa.Agent):
     def must_leave(self) -> bool:
         o = self.model.developers.offer
         j = self.choice
-        return (not o.available[j] or (o.is_llama[j] and self.model.licence.blocked[self.row])
+        return (not o.available[j] or self.licence_blocks(j)
                 or (o.is_self[j] and self.capability < o.selfhost_capability))
+
+    def licence_blocks(self, j: int) -> bool:
+        """Whether a licence clause that covers option j keeps this firm off it."""
+        return bool(self.model.developers.offer.licence_bits[j] & int(self.model.licence.blocked[self.row]))
 
     def utility(self, j: int) -> float:
         """U_ij without the taste shock (docs/model.md, "Choice"); -inf when option j is not open to this firm.
@@ -81,7 +85,7 @@ class Developer(mesa.Agent):
         o = m.developers.offer
         if not o.available[j] or (o.is_self[j] and self.capability < o.selfhost_capability):
             return -math.inf
-        if o.is_llama[j] and m.licence.blocked[self.row]:
+        if self.licence_blocks(j):
             return -math.inf
         tokens = self.tokens * m.usage * (m.developers.agentic_growth if self.agentic else 1.0)
         bill = o.price[j] + (1.0 - o.capability_discount * self.capability) * o.fixed_cost[j] / tokens
@@ -116,6 +120,9 @@ class Developer(mesa.Agent):
         if may_leave and math.isfinite(m.developers.offer.outside):
             if self.outside_utility() + m.developers.offer.noise_scale * shocks[k] > best:
                 pick = -1
+        if self.choice < 0 and may_leave:  # reached by the Bass hazard, free to stay out
+            m.developers.reached += self.weight
+            m.developers.declined += self.weight if pick < 0 else 0.0
         if pick != self.choice:
             if self.choice >= 0:
                 m.developers.switchers += self.weight
@@ -133,6 +140,7 @@ class ReferenceDevelopers:
         self.adoption_hazard = 0.0
         self.rechoice_rate = 0.0
         self.switchers = 0.0
+        self.reached = self.declined = 0.0  # firms the Bass hazard reached this month, and those who stayed out
         self.offer = None
         self.entrants_may_leave = False
         self.agentic_growth = 1.0
@@ -160,12 +168,12 @@ class ReferenceDevelopers:
             available=opt.available.tolist(), base=opt.base.tolist(), price=opt.price.tolist(),
             fixed_cost=opt.fixed_cost.tolist(), ownership=opt.ownership.tolist(), leak=opt.leak.tolist(),
             private_cap=opt.private_cap.tolist(), trust=opt.trust_matrix(co).tolist(), outside=float(opt.outside),
-            is_llama=cat.IS_LLAMA.tolist(), is_self=cat.IS_SELF.tolist(),
+            licence_bits=opt.licence_bits.tolist(), is_self=cat.IS_SELF.tolist(),
             alpha=ch.alpha_price, reference_price=ch.budget_per_mtok, cost_lambda=ch.cost_lambda,
             capability_discount=co.capability_discount, beta_own=ch.beta_ownership, beta_leak=ch.beta_leak,
             switching_cost=ch.switching_cost, noise_scale=ch.noise_scale, selfhost_capability=ch.selfhost_capability,
         )
-        self.switchers = 0.0
+        self.switchers = self.reached = self.declined = 0.0
         self.agents.shuffle_do("step")
 
     def count(self, t: int, usage: float, tokens_per_base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -40,7 +40,7 @@ class OptionTable:
     outside: float = -np.inf  # u0, utility of the outside option (-inf: none)
     is_meta: np.ndarray = field(default_factory=lambda: DEFAULT.IS_META)  # Meta's, from the catalogue
     is_self: np.ndarray = field(default_factory=lambda: DEFAULT.IS_SELF)  # self-hosted (the capability bar)
-    is_llama: np.ndarray = field(default_factory=lambda: DEFAULT.IS_LLAMA)  # Llama's (the licence clause)
+    licence_bits: np.ndarray = field(default_factory=lambda: DEFAULT.IS_LLAMA.astype(np.uint16))  # MAU clauses
     trust: np.ndarray | None = None  # K x segments distrust penalties; None: Meta's options at co.trust_by_segment
 
     def __post_init__(self):  # the columns the compiled utilities read: float32 (and bool)
@@ -131,7 +131,7 @@ def utilities(opt: OptionTable, co: Coefficients, tokens, sensitivity, capabilit
         v[stays, current[stays]] += co.switching_cost
     mask = np.broadcast_to(~opt.available, v.shape).copy()
     mask |= (capability < co.selfhost_capability)[:, None] & opt.is_self
-    mask |= license_blocked[:, None] & opt.is_llama
+    mask |= (license_blocked[:, None] & opt.licence_bits) != 0
     v[mask] = -np.inf
     if outside_ok is not None:  # leaving is moving off the current option: it costs S too
         u0 = np.float32(opt.outside) - np.where(current >= 0, np.float32(co.switching_cost), np.float32(0.0))
@@ -241,8 +241,8 @@ def add_utilities(z: np.ndarray, opt: OptionTable, co: Coefficients, tokens, sen
     kernels.add_utilities(
         z, opt.base, cost, opt.fixed_cost, opt.available, opt.ownership, opt.leak, opt.private_cap,
         np.float32(co.beta_own), np.float32(co.beta_leak), trust, (trust != 0).any(axis=1), segment, sensitivity,
-        opt.is_self, capability, np.float32(co.selfhost_capability), opt.is_llama,
-        np.asarray(license_blocked, dtype=bool),
+        opt.is_self, capability, np.float32(co.selfhost_capability), opt.licence_bits,
+        np.asarray(license_blocked, dtype=np.uint16),
         _NO_CHOICES if current is None else current, np.float32(0.0 if current is None else co.switching_cost))
 
 

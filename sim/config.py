@@ -243,6 +243,11 @@ class Choice(Section):
                                         "of an LLM rises with the best model, so an option's pull is its distance "
                                         "from today's frontier and prices move adoption in every year (0: u0 fixed "
                                         "at the starting frontier)")
+    outside_tracks_cost: float = _f(0.0, 0, 1, "fraction",
+                                    "share of the fall in the frontier's serving cost the outside option follows, "
+                                    "through the cost term: what a firm expects to pay for an LLM falls with the "
+                                    "cost of serving one, so falling prices alone do not draw every firm in and "
+                                    "prices move adoption in every year (0: only list prices move the pull)")
     gamma_network: float = _f(0.3, 0, 100, "", "ecosystem (network) effect of last month's family share")
     network_s0: float = _f(0.05, 1e-6, 1, "share", "share scale of the network term ln(1 + s/s0)")
     beta_ownership: float = _f(1.0, 0, 100, "", "value of owning weights, x data sensitivity (open options)")
@@ -450,6 +455,13 @@ class OpenRivalParams(Section):
                           "sigma: share of the quality lead of the best other open weights out (Llama's, another "
                           "family's, a lab's own) the family absorbs at its next release (Llama 3.1 allows training "
                           "on its outputs)")
+    mau_threshold: float | None = Field(None, ge=0, le=1e12,
+                                        description="firms with more monthly active users need the family's "
+                                        "approval, as Llama's clause (Qwen's licence: 100M; none: no MAU clause, as "
+                                        "Apache 2.0 or MIT) [users/month]")
+    approval_probability: float = _f(0.2, 0, 1, "probability",
+                                     "chance the family's owner approves a firm above its threshold (drawn once "
+                                     "per firm)")
 
 
 class CloudHostParams(Section):

@@ -40,13 +40,14 @@ def bills(price, fixed_cost, tokens, capability, budget, discount):
 
 @numba.njit(cache=True)
 def add_utilities(z, base, cost, fixed_cost, available, ownership, leak, cap, beta_own, beta_leak, trust, distrusted,
-                  segment, sensitivity, is_self, capability, selfhost_bar, is_llama, license_blocked, current,
+                  segment, sensitivity, is_self, capability, selfhost_bar, licence_bits, license_blocked, current,
                   switching):
     """Add V_ij to z (K x M float32, option-major), in place, term by term as :func:`sim.choice.utilities` states it:
     the base utility less the cost term (``cost``: alpha g of the :func:`bills`, per firm for options with a fixed
     cost), plus beta_own sensitivity ownership_j, less min(beta_leak sensitivity leak_j, cap_j), less the segment's
     distrust ``trust`` of the option (K x segments; only the ``distrusted`` rows are read), -inf where the option is
-    unavailable, self-hosted below ``selfhost_bar`` or Llama for a ``license_blocked`` firm. Then ``switching`` is
+    unavailable, self-hosted below ``selfhost_bar`` or under a licence clause (``licence_bits``) the firm's
+    ``license_blocked`` bits share. Then ``switching`` is
     added on each staying firm's ``current`` option (``current`` empty: none)."""
     k, m = z.shape
     any_blocked = license_blocked.any()
@@ -82,9 +83,10 @@ def add_utilities(z, base, cost, fixed_cost, available, ownership, leak, cap, be
             for i in range(m):
                 if capability[i] < selfhost_bar:
                     row[i] = _NINF
-        if is_llama[j] and any_blocked:
+        bits = licence_bits[j]
+        if bits and any_blocked:
             for i in range(m):
-                if license_blocked[i]:
+                if license_blocked[i] & bits:
                     row[i] = _NINF
     if switching != 0:
         for i in range(current.size):
@@ -212,10 +214,11 @@ def settle(who, picked, old, segment, volume, weight, t, choice, chosen_at, k1, 
 @numba.njit(cache=True)
 def gather(who, packed, weight, segment, license_blocked, usage):
     """The choosers' attributes as contiguous arrays: (tokens x usage, sensitivity, capability, volume) from the
-    packed N x 4 float32 rows (one cache line per firm), then weight, segment and the licence block."""
+    packed N x 4 float32 rows (one cache line per firm), then weight, segment and the licence bits."""
     m = who.size
     out = np.empty((4, m), dtype=np.float32)
-    w, seg, blocked = np.empty(m, dtype=weight.dtype), np.empty(m, dtype=segment.dtype), np.empty(m, dtype=np.bool_)
+    w, seg = np.empty(m, dtype=weight.dtype), np.empty(m, dtype=segment.dtype)
+    blocked = np.empty(m, dtype=license_blocked.dtype)
     for i in range(m):
         row = who[i]
         out[0, i] = packed[row, 0] * usage

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import get_args
 
 from pydantic import BaseModel
 
@@ -41,7 +42,9 @@ def catalogue(model: BaseModel | None = None, prefix: str = "", context: str = "
             continue
         meaning = meaning or context
         low, high = paths.bounds(field)
-        kind = type(value).__name__ if not isinstance(value, list) else "list"
+        kind = "list" if isinstance(value, list) else type(value).__name__
+        if value is None:  # an optional field left unset: name the type it takes when set
+            kind = " or ".join(a.__name__ if a is not type(None) else "none" for a in get_args(field.annotation))
         rows.append(Parameter(path, kind, value if not isinstance(value, list) else f"[{len(value)} items]",
                               low, high, unit, meaning))
     return rows

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from scripts.elasticities import price_scaled
+from sim.catalog import catalog_of
 from sim.config import month_index
 from sim.runner import run_scenario, simulate
 from tests.helpers import small
@@ -17,12 +18,53 @@ def adoption_by_year(scenario, replications: int = 2) -> np.ndarray:
 
 
 def test_doubling_every_price_lowers_adoption_in_every_year():
-    """Where the outside option matters (u0 = 2: about a fifth of the reached firms stay out), doubling every price
-    lowers adoption in every year, the late ones included because u0 keeps pace with the frontier. (At the fitted
-    u0 of about -2.7 entry is set by reach and the response is within noise: docs/model.md, "Choice".)"""
-    s = small(n=20_000, horizon=48, adoption__entry_outside=True, choice__outside_utility=2.0)
+    """At the fitted baseline (about a sixth of the reached firms stay out in 2024), doubling every price lowers
+    adoption in every year, the late ones included, because u0 keeps pace with the frontier and its serving cost."""
+    s = small(n=20_000, horizon=60)
     cheap, dear = adoption_by_year(s), adoption_by_year(price_scaled(s, 2.0))
     assert (dear < cheap).all(), (cheap, dear)
+
+
+def test_reached_firms_that_stay_out_are_counted():
+    """``entry_declined``: none when u0 is out of reach, all when u0 is above every option, NaN without entrants."""
+    never = simulate(small(n=3000, horizon=12, choice__outside_utility=-50.0), "open", 1)["entry_declined"]
+    always = simulate(small(n=3000, horizon=12, choice__outside_utility=50.0), "open", 1)["entry_declined"]
+    assert (never.iloc[1:] == 0).all() and (always.iloc[1:] == 1).all()
+    off = simulate(small(n=3000, horizon=12, adoption__entry_outside=False), "open", 1)["entry_declined"]
+    assert off.isna().all()
+
+
+def test_the_outside_option_follows_the_serving_cost_trend():
+    """With ``outside_tracks_cost`` = 1, u0 rises by alpha (g(x_0) - g(x_t)), x the frontier's serving cost per base
+    token over the reference price; with 0 it does not. Scaling every price leaves the rise unchanged (log cost):
+    the reservation follows the trend, not the level, so a price cut still draws firms in."""
+    from sim.market.curves import frontier, jevons, serving_cost
+    from sim.market.offer import outside
+    from sim.market.terms import ScenarioTerms
+
+    s = small(choice__outside_tracks_frontier=0.0, choice__outside_tracks_cost=1.0, choice__cost_lambda=0.0)
+    terms = ScenarioTerms(s, catalog_of(s))
+
+    def x(t):
+        c = serving_cost(s, t, frontier(s, t))
+        return c * float(jevons(s, c)) / s.choice.budget_per_mtok
+
+    rise = outside(s, 36, terms) - outside(s, 0, terms)
+    assert rise > 1.0
+    assert np.isclose(rise, s.choice.alpha_price * (np.log(x(0)) - np.log(x(36))))
+    dear = price_scaled(s, 2.0)
+    assert np.isclose(outside(dear, 36, terms) - outside(dear, 0, terms), rise)
+    s.choice.outside_tracks_cost = 0.0
+    assert outside(s, 36, terms) == outside(s, 0, terms)
+
+
+def test_tracking_the_cost_keeps_late_entrants_choosing():
+    """Without cost tracking the options' falling prices draw in every reached firm by 2027; with it a share still
+    stays out, so adoption keeps answering price."""
+    late = slice(48, 60)
+    tracked = simulate(small(n=20_000, horizon=60), "open", 1)["entry_declined"].iloc[late].mean()
+    fixed = simulate(small(n=20_000, horizon=60, choice__outside_tracks_cost=0.0), "open", 1)
+    assert tracked > 0.05 and tracked > 3 * fixed["entry_declined"].iloc[late].mean()
 
 
 def test_without_an_outside_option_adoption_ignores_price():
@@ -42,7 +84,6 @@ def test_entrants_who_stay_out_slow_adoption():
 def test_forced_choosers_are_not_moved_twice_when_entrants_may_leave():
     """A ban forces every open-weight firm to move in the month entrants may also stay out: each firm moves once
     (the adopters re-choosing anyway are one sorted block of the choosers), so no option's count turns negative."""
-    from sim.catalog import catalog_of
     from sim.loading import load_scenario
 
     s = load_scenario("open_model_regulation", ["adoption.entry_outside=true"], population=3000)

@@ -19,7 +19,7 @@ def table(base, available=None, outside=-np.inf) -> tuple[OptionTable, Coefficie
                       leak=zeros, private_cap=np.full(k, np.inf, dtype=np.float32),
                       available=np.ones(k, dtype=bool) if available is None else available, outside=outside,
                       is_meta=np.zeros(k, dtype=bool), is_self=np.zeros(k, dtype=bool),
-                      is_llama=np.zeros(k, dtype=bool))
+                      licence_bits=np.zeros(k, dtype=np.uint16))
     co = Coefficients(alpha=0.0, budget_per_mtok=10.0, beta_own=0.0, beta_leak=0.0, switching_cost=0.0, mu=0.8,
                       selfhost_capability=0.0, capability_discount=0.0, trust_by_segment=np.zeros(4))
     return opt, co

@@ -122,7 +122,8 @@ def task_shares(agentic: np.ndarray | None, served: float, k: int) -> list[float
 
 def indicators(market, sales: Sales, share_tokens: np.ndarray, adopters: float) -> dict:
     """Commoditization (1 - HHI of token shares by family), the best closed model's lead over the best open one,
-    the average price paid, developer surplus, firms the licence blocks, and the share of adopters who moved."""
+    the average price paid, developer surplus, firms the licence blocks, the share of adopters who moved and the
+    share of the firms the Bass hazard reached that stayed out."""
     offer, tokens, served, cat = market.offer, sales.tokens, sales.served, market.catalog
     open_now = (q for q, on in zip(offer.quality.tolist(), (offer.available & cat.IS_OPEN).tolist(), strict=True)
                 if on)
@@ -134,8 +135,10 @@ def indicators(market, sales: Sales, share_tokens: np.ndarray, adopters: float) 
         "quality_lead": float(best_closed - best_open) if np.isfinite(best_open) else np.nan,
         "avg_price_paid": float((offer.price * tokens).sum() / served) if served > 0 else np.nan,
         "dev_surplus": developer_surplus(market),
-        "license_blocked": int(market.licence.blocked_rows.size),
+        "license_blocked": market.licence.llama_blocked_count(),
         "switch_rate": market.developers.switchers / adopters if adopters else 0.0,  # adopters who moved
+        "entry_declined": (market.developers.declined / market.developers.reached  # reached firms who stayed out
+                           if market.developers.reached else np.nan),
     }
 
 

@@ -64,7 +64,7 @@ def jevons(cfg, price):
 _BOX_COX_FLOOR = float(np.float32(1e-12))
 
 
-def _box_cox(x: float, lam: float) -> float:
+def box_cox_scalar(x: float, lam: float) -> float:
     """:func:`sim.choice.box_cox` of one float64 (its floor and lambda are float32 numbers), without array overhead."""
     x = max(x, _BOX_COX_FLOOR)
     if lam == 0.0:

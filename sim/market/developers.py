@@ -30,7 +30,6 @@ class DeveloperMarket:
 
     def __init__(self, devs: Developers, cfg, cat, rng: np.random.Generator):
         self.devs, self.k, self.family_of = devs, cat.K, cat.FAMILY_OF
-        self.llama_or_none = np.append(cat.IS_LLAMA, False)  # by choice: -1 (not adopted) reads the appended False
         self.self_or_none = np.append(cat.IS_SELF, False)
         self.tally = Tally(devs, cat.K)  # firms and tokens by option, kept current by choose()
         self.can_self = devs.capability >= cfg.choice.selfhost_capability
@@ -39,6 +38,7 @@ class DeveloperMarket:
         self.month_streams = MonthStreams(rng, 4)  # see _DRAWN_MONTHLY and _FORCED_SHOCKS
         self.initial_adopters = bernoulli_indices(init_rng, devs.n, cfg.adoption.initial_adopted)
         self.switchers = 0.0  # adopters (real firms) who changed option this month
+        self.reached = self.declined = 0.0  # firms the Bass hazard reached this month, and those who stayed out
         self.total = self.tally.total  # real firms in all
         self.tasks = cfg.population.tasks
         self.group = None  # two tasks: agentic firms choose in their own (segment, task) group and count apart
@@ -66,11 +66,11 @@ class DeveloperMarket:
                                     entrants_may_leave)
 
         groups = [(choosers, noise_rng)]
-        forced = self.forced_choosers(choosers, cfg, offer.available, licence)
+        forced = self.forced_choosers(choosers, cfg, offer, licence)
         if forced.size:
             forced_rng, = self.month_streams.at(t, _FORCED_SHOCKS)
             groups.append(((forced, d.choice[forced], np.ones(forced.size, dtype=bool)), forced_rng))
-        self.switchers = 0.0
+        self.switchers = self.reached = self.declined = 0.0
         for (who, old, may_leave), rng in groups:
             if who.size:
                 self.pick(t, who, old, may_leave, rng, offer.table, co, licence.blocked, usage,
@@ -105,20 +105,26 @@ class DeveloperMarket:
             self.agentic_volume += (np.bincount(picked[mine].astype(np.intp) + 1, moved, k1)
                                     - np.bincount(old[mine].astype(np.intp) + 1, moved, k1))
         self.switchers += float(switched.sum())
+        if may_leave.any():  # firms reached by the Bass hazard that may stay out (entry with an outside option)
+            entrants = (old < 0) & may_leave
+            if entrants.any():
+                self.reached += float(weight[entrants].sum(dtype=np.float64))
+                self.declined += float(weight[entrants & (picked < 0)].sum(dtype=np.float64))
 
-    def forced_choosers(self, choosers, cfg, available: np.ndarray, licence) -> np.ndarray:
+    def forced_choosers(self, choosers, cfg, offer, licence) -> np.ndarray:
         """Adopters who must re-choose this month and are not re-choosing anyway (sorted rows): firms on an option
-        withdrawn this month (rare: found by a full pass only then), unapproved firms on Llama above the licence
-        threshold (a handful), firms on a self-hosted option they can no longer run. Those already among the
-        voluntary ``choosers`` stay on the paired stream."""
+        withdrawn this month (rare: found by a full pass only then), unapproved firms above a licence's threshold
+        on a model it covers (a handful), firms on a self-hosted option they can no longer run. Those already among
+        the voluntary ``choosers`` stay on the paired stream."""
         d = self.devs
         forced = [self.selfhost_misfits(cfg.choice.selfhost_capability)]
-        gone = ~available & (self.tally.rows[1:] > 0)
+        gone = ~offer.available & (self.tally.rows[1:] > 0)
         if gone.any():
             forced.append(np.flatnonzero(np.append(gone, False)[d.choice]))
         blocked = licence.blocked_rows
-        if blocked.size:
-            forced.append(blocked[self.llama_or_none[d.choice[blocked]]])
+        if blocked.size:  # the bits of each blocked firm's option (-1, not adopted, reads the appended 0)
+            bits = np.append(offer.table.licence_bits, np.uint16(0))[d.choice[blocked]]
+            forced.append(blocked[(bits & licence.blocked[blocked]) != 0])
         forced = np.unique(np.concatenate(forced)) if any(f.size for f in forced) else np.empty(0, dtype=np.intp)
         who, old, _ = choosers
         voluntary = who[old >= 0] if forced.size else forced  # adopters re-choosing anyway (sorted: one block)

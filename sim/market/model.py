@@ -63,7 +63,7 @@ class LLMMarket(mesa.Model):
         self.devs = shared_population(self.cfg.population, pop_rng)
         self.market_volume0 = float(self.devs.volume.astype(np.float64).sum())  # M tokens/month at month 0
         self.consumers = ConsumerMarket(self.devs, len(self.cfg.population.giants[:self.devs.n]), cat)
-        self.licence = Licence(self.devs.n, license_rng)
+        self.licence = Licence(self.devs.n, license_rng, cat, self.cfg.providers)
         sample = min(self.cfg.outputs.surplus_sample, self.devs.n)
         self.surplus_sample = np.unique(np.linspace(0, self.devs.n - 1, sample).astype(np.intp))  # over the strata
 
@@ -110,7 +110,7 @@ class LLMMarket(mesa.Model):
         self.view = MarketView(t, shares.users, shares.family, shares.llama, shares.open, self.terms())
         for provider in self.providers.values():
             provider.step()
-        self.licence.update(cfg.license, self.devs.mau, self.meta)
+        self.licence.update(cfg.license, self.devs.mau, self.meta, self.rivals)
         self.offer = build_offer(cfg, self.catalog, t, self.labs, self.meta, self.rivals, shares.family, self.terms())
         self.developers.choose(t, cfg, self.offer, self.coefficients(), self.licence, self.usage)
         self.rows.append(self.settle(t))

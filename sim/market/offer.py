@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from sim.choice import OptionTable
-from sim.market.curves import frontier, jevons, open_extra_cost, regulation_covers, serving_cost
+from sim.market.curves import box_cox_scalar, frontier, jevons, open_extra_cost, regulation_covers, serving_cost
 
 
 class Offer(NamedTuple):
@@ -109,13 +109,30 @@ def task_columns(cfg, t: int, trust: np.ndarray, quality: np.ndarray, edge: np.n
 
 def outside(cfg, t: int, terms) -> float:
     """u0 this month: the scenario's outside option, raised by ``outside_tracks_frontier`` x the frontier's rise since
-    the start (in utility), so what a firm expects of an LLM keeps pace with the best model (Kalish 1985: adoption
-    weighs value net of price against a reservation that moves)."""
-    tracks = cfg.choice.outside_tracks_frontier
-    if not tracks:
-        return terms.outside
-    rise = frontier(cfg, t) - cfg.market.frontier_start_elo
-    return terms.outside + tracks * cfg.choice.beta_quality * rise / 100.0
+    the start (in utility) and by ``outside_tracks_cost`` x what the fall in the frontier's serving cost adds to an
+    option through the cost term, so what a firm expects of an LLM keeps pace with the best model and its cost
+    (Kalish 1985: adoption weighs value net of price against a reservation that moves). The cost path is the
+    exogenous one (``market.serving_cost_ref`` x the yearly decline), never a provider's price, so a price cut
+    still draws firms in."""
+    ch = cfg.choice
+    tracks, tracks_cost = ch.outside_tracks_frontier, ch.outside_tracks_cost
+    u0 = terms.outside
+    if not (tracks or tracks_cost):
+        return u0
+    start, top = cfg.market.frontier_start_elo, frontier(cfg, t)
+    if tracks:
+        u0 += tracks * ch.beta_quality * (top - start) / 100.0
+    if tracks_cost:
+        u0 += tracks_cost * ch.alpha_price * (reference_cost_term(cfg, 0, start) - reference_cost_term(cfg, t, top))
+    return u0
+
+
+def reference_cost_term(cfg, t: int, quality: float) -> float:
+    """g(c / c_ref) of an option priced at the serving cost of a model of ``quality`` at month ``t``, per base token
+    after Jevons demand: the cost term the outside option's expectations follow."""
+    paid = serving_cost(cfg, t, quality)
+    paid = paid * float(jevons(cfg, paid))
+    return box_cox_scalar(paid / cfg.choice.budget_per_mtok, cfg.choice.cost_lambda)
 
 
 def choice_table(cfg, cat, t, quality, paid, available, sellers, family_share, terms) -> OptionTable:
@@ -130,4 +147,5 @@ def choice_table(cfg, cat, t, quality, paid, available, sellers, family_share, t
     return OptionTable(base=base.astype(np.float32), price=paid.astype(np.float32),
                        fixed_cost=terms.fixed_cost, ownership=terms.ownership, leak=terms.leak,
                        private_cap=private_cap.astype(np.float32), available=available, outside=outside(cfg, t, terms),
-                       is_meta=cat.IS_META, is_self=cat.IS_SELF, is_llama=cat.IS_LLAMA, trust=terms.trust)
+                       is_meta=cat.IS_META, is_self=cat.IS_SELF, licence_bits=terms.licence_bits,
+                       trust=terms.trust)

@@ -18,7 +18,7 @@ import numpy as np
 
 from sim.config import month_index
 from sim.market.curves import (
-    _box_cox,
+    box_cox_scalar,
     frontier,
     nash_price,
     open_community_gain,
@@ -378,7 +378,8 @@ class ClosedLab(ModelMaker):
         c, eps = self.cfg.choice, self.cfg.population.price_elasticity
         x = max(self.price / c.budget_per_mtok, 1e-12)  # scalar forms of jevons() and box_cox(), value for value
         x = self.price * (x ** -eps if eps else 1.0) / c.budget_per_mtok
-        return c.alpha_price * (_box_cox(x * (1.0 + tier.price_premium), c.cost_lambda) - _box_cox(x, c.cost_lambda))
+        lam = c.cost_lambda
+        return c.alpha_price * (box_cox_scalar(x * (1.0 + tier.price_premium), lam) - box_cox_scalar(x, lam))
 
     def book(self, sales: Sales) -> None:
         """API revenue (private tokens pay the premium), consumer-product revenue, a contract to serve Meta's products

@@ -9,6 +9,7 @@ from sim.catalog import CLOSED_LABS
 from sim.choice import Coefficients
 from sim.config import SEGMENTS, PerOption, Scenario
 from sim.market.curves import dated_prices
+from sim.market.licence import option_bits
 
 
 class ScenarioTerms:
@@ -34,6 +35,7 @@ class ScenarioTerms:
         self.leak = leak.astype(np.float32)
         self.fixed_cost = np.where(cat.IS_SELF, cfg.providers.selfhost.fixed_cost, 0.0).astype(np.float32)
         self.trust = distrust(cfg, cat, trust)
+        self.licence_bits = option_bits(cat, cfg.providers)  # the options each MAU clause covers
         self.outside = float(ch.beta_quality * cfg.market.frontier_start_elo / 100.0 + ch.outside_utility)
         self.consumer = consumer.ConsumerTerms(cfg, cat)
         self.start, self._schedules = cfg.start, {}
