@@ -26,7 +26,7 @@ VARIANTS = {
     "baseline": [],
     "one task (agentic_share 0)": ["population.tasks.agentic_share=0"],
     "no entry choice (entry_outside off)": ["adoption.entry_outside=false"],
-    "fixed outside option (tracks 0)": ["choice.outside_tracks_frontier=0"],
+    "fixed outside option (tracks 0)": ["choice.outside_tracks_frontier=0", "choice.outside_tracks_cost=0"],
     "nested by family (lambda 0.7)": ["choice.family_nesting=0.7"],
 }
 

@@ -212,6 +212,26 @@ def settle(who, picked, old, segment, volume, weight, t, choice, chosen_at, k1, 
 
 
 @numba.njit(cache=True)
+def agentic_and_entry(picked, old, group, volume, weight, may_leave, two_tasks, n_seg, k1):
+    """What one logit draw moved besides the counts: the change of agentic firms' M tokens by option + 1 (as
+    ``np.bincount(picked + 1, v, k1) - np.bincount(old + 1, v, k1)`` over the agentic choosers, float64 sums in the
+    choosers' order), and the real firms reached by the Bass hazard that may stay out and those that did (sums in
+    order)."""
+    gained, lost = np.zeros(k1), np.zeros(k1)
+    reached, declined = 0.0, 0.0
+    for i in range(picked.size):
+        if two_tasks and group[i] >= n_seg:
+            v = np.float64(volume[i])
+            gained[picked[i] + 1] += v
+            lost[old[i] + 1] += v
+        if old[i] < 0 and may_leave[i]:
+            reached += np.float64(weight[i])
+            if picked[i] < 0:
+                declined += np.float64(weight[i])
+    return gained - lost, reached, declined
+
+
+@numba.njit(cache=True)
 def gather(who, packed, weight, segment, license_blocked, usage):
     """The choosers' attributes as contiguous arrays: (tokens x usage, sensitivity, capability, volume) from the
     packed N x 4 float32 rows (one cache line per firm), then weight, segment and the licence bits."""

@@ -100,16 +100,14 @@ class DeveloperMarket:
         *flows, switched = kernels.settle(who, picked, old, segment, volume, weight, t, d.choice, d.chosen_at,
                                           self.k + 1, N_SEG)  # writes choice and chosen_at
         self.tally.apply(*flows)
-        if two_tasks:  # agentic movers' volume leaves their old option and joins their new one
-            moved, k1 = volume[mine].astype(np.float64), self.k + 1
-            self.agentic_volume += (np.bincount(picked[mine].astype(np.intp) + 1, moved, k1)
-                                    - np.bincount(old[mine].astype(np.intp) + 1, moved, k1))
         self.switchers += float(switched.sum())
-        if may_leave.any():  # firms reached by the Bass hazard that may stay out (entry with an outside option)
-            entrants = (old < 0) & may_leave
-            if entrants.any():
-                self.reached += float(weight[entrants].sum(dtype=np.float64))
-                self.declined += float(weight[entrants & (picked < 0)].sum(dtype=np.float64))
+        # agentic movers' volume leaves their old option and joins their new one; entrants who may stay out
+        agentic, reached, declined = kernels.agentic_and_entry(picked, old, group, volume, weight, may_leave,
+                                                              two_tasks, N_SEG, self.k + 1)
+        if two_tasks:
+            self.agentic_volume += agentic
+        self.reached += reached
+        self.declined += declined
 
     def forced_choosers(self, choosers, cfg, offer, licence) -> np.ndarray:
         """Adopters who must re-choose this month and are not re-choosing anyway (sorted rows): firms on an option

@@ -23,6 +23,8 @@ class Listing:
     def __init__(self, start: str, releases):
         order = sorted(((month_index(start, r.date), i) for i, r in enumerate(releases)))
         self.dated = [(m, releases[i]) for m, i in order]
+        self.with_score = [(m, r) for m, r in self.dated if r.elo is not None]
+        self.with_both = [(m, r) for m, r in self.with_score if r.agentic is not None]  # for the agentic edge
 
     def __bool__(self) -> bool:
         return bool(self.dated)
@@ -44,11 +46,16 @@ class Listing:
     def scored(self, t: int) -> tuple[int, object] | None:
         """(month, release) of the latest release with a score dated at or before ``t``; before the first, the first
         scored one (a maker's place before its first measured model is that model's); None when none has a score."""
-        scored = [(m, r) for m, r in self.dated if r.elo is not None]
+        scored = self.with_score
         if not scored:
             return None
         before = [(m, r) for m, r in scored if m <= max(t, 0)]
         return before[-1] if before else scored[0]
+
+    def with_agentic(self, t: int) -> tuple[int, object] | None:
+        """(month, release) of the latest release with both scores dated at or before ``t``, or None."""
+        before = [(m, r) for m, r in self.with_both if m <= max(t, 0)]
+        return before[-1] if before else None
 
 
 def benchmark_elo(score: float, tasks) -> float:
@@ -62,8 +69,8 @@ def benchmark_elo(score: float, tasks) -> float:
 def agentic_edge(listing: Listing, t: int, tasks) -> float:
     """How far a maker's model rates above its Arena score on agentic work: the edge of its latest release with both
     scores at or before ``t``; 0 before the first such release (no measurement, no edge)."""
-    before = [r for m, r in listing.dated if r.agentic is not None and r.elo is not None and m <= max(t, 0)]
-    return benchmark_elo(before[-1].agentic, tasks) - before[-1].elo if before else 0.0
+    latest = listing.with_agentic(t)
+    return benchmark_elo(latest[1].agentic, tasks) - latest[1].elo if latest else 0.0
 
 
 def measured_community(cfg) -> float:

@@ -63,9 +63,10 @@ class Licence:
             above = np.flatnonzero(mau > lic.mau_threshold)
             self.approved[:] = False
             self.approved[above] = release_rng.random(above.size) < lic.approval_probability
-        offered = {r.key: r.enabled for r in rivals}
-        clauses = tuple((f, offered.get(f, False), r.params().mau_threshold)
-                        for f, _ in self.families for r in rivals if r.key == f)
+        clauses = ()
+        if self.families:
+            by_key = {r.key: r for r in rivals}
+            clauses = tuple((f, by_key[f].enabled, by_key[f].params().mau_threshold) for f, _ in self.families)
         key = (llama_out, lic.enabled, lic.mau_threshold, meta.releases_so_far, clauses)
         if key == self._key:
             return

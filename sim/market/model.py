@@ -51,6 +51,7 @@ class LLMMarket(mesa.Model):
     def __init__(self, scenario: Scenario, strategy: str | None = None, seed: int | None = None):
         super().__init__(rng=int(scenario.seed if seed is None else seed))
         self.cfg = scenario_copy(scenario)
+        self.edits = 0  # events applied so far: what a provider caches from the scenario is keyed on it
         self.plan = strategies.plan(self.cfg, strategy)
         self.cfg.meta.strategy = self.plan.name
         self.horizon = self.cfg.horizon_months
@@ -130,6 +131,7 @@ class LLMMarket(mesa.Model):
         while self.events and month_index(self.cfg.start, self.events[0].date) <= t:
             apply_event(self.cfg, self.events.pop(0))
             self._terms = None  # the scenario changed: rebuild what depends on it alone
+            self.edits += 1
 
     def settle(self, t: int) -> dict:
         """Count firms and tokens, split consumer use, let every provider book the month's sales, record the row."""

@@ -129,10 +129,10 @@ def outside(cfg, t: int, terms) -> float:
 
 def reference_cost_term(cfg, t: int, quality: float) -> float:
     """g(c / c_ref) of an option priced at the serving cost of a model of ``quality`` at month ``t``, per base token
-    after Jevons demand: the cost term the outside option's expectations follow."""
-    paid = serving_cost(cfg, t, quality)
-    paid = paid * float(jevons(cfg, paid))
-    return box_cox_scalar(paid / cfg.choice.budget_per_mtok, cfg.choice.cost_lambda)
+    after Jevons demand (:func:`jevons` in scalar form): the cost term the outside option's expectations follow."""
+    cost, ref, eps = serving_cost(cfg, t, quality), cfg.choice.budget_per_mtok, cfg.population.price_elasticity
+    paid = cost * max(cost / ref, 1e-12) ** -eps if eps else cost
+    return box_cox_scalar(paid / ref, cfg.choice.cost_lambda)
 
 
 def choice_table(cfg, cat, t, quality, paid, available, sellers, family_share, terms) -> OptionTable:

@@ -114,6 +114,8 @@ class ModelMaker(Provider):
         enters = getattr(self.params(), "enters", None)  # only providers a scenario adds have an entry date
         self.enters = month_index(self.cfg.start, enters) if enters is not None else None
         self.listing = Listing(self.cfg.start, getattr(self.params(), "releases", []))  # dated releases (history)
+        self._place_key = self._edge_key = None  # what place() and agentic_edge() last computed, and for when
+        self._place = self._edge = 0.0
         self.arrive(0)
         self.schedule_rng = rng  # this provider's own stream: release jitter stays paired across Meta's strategies
         self.release_quality = self.target_quality(0)
@@ -178,16 +180,25 @@ class ModelMaker(Provider):
         return without_spillover(own_score(cfg, self.key, elo), teacher, self.spillover_rate())
 
     def agentic_edge(self, t: int) -> float:
-        """How far its model rates above its Arena score on agentic work (:func:`sim.market.history.agentic_edge`)."""
-        return agentic_edge(self.listing, t, self.cfg.population.tasks)
+        """How far its model rates above its Arena score on agentic work (:func:`sim.market.history.agentic_edge`);
+        kept until a later release with both scores or an event."""
+        latest = self.listing.with_agentic(t)
+        key = (latest[0] if latest else None, self.model.edits)
+        if self._edge_key != key:
+            self._edge_key, self._edge = key, agentic_edge(self.listing, t, self.cfg.population.tasks)
+        return self._edge
 
     def place(self, t: int) -> float:
-        """Where the maker stood at its latest scored release (score - reference); 0 without listed scores."""
+        """Where the maker stood at its latest scored release (score - reference); 0 without listed scores. Kept
+        until a later scored release or an event (the netting reads every maker's history)."""
         scored = self.listing.scored(t)
         if scored is None:
             return 0.0
         month, release = scored
-        return self.measured(month, release.elo) - self.reference(month)
+        if self._place_key != (month, self.model.edits):
+            self._place_key = (month, self.model.edits)
+            self._place = self.measured(month, release.elo) - self.reference(month)
+        return self._place
 
     def target_quality(self, t: int) -> float:
         """Quality of a release in month ``t``: a listed release's score (or the reference + its offset), otherwise
