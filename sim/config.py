@@ -591,6 +591,9 @@ class Spend(Section):
     capex_per_year: float = _f(3.92e10, 0, 1e13, "$/year", "Meta capital expenditure, 2024 (10-K)")
     capex_share: float = _f(0.1, 0, 1, "fraction", "f_K: share of capex for generative AI (range 0.05-0.4)")
     capex_life_years: float = _f(5.0, 1, 30, "years", "depreciation life of that capex")
+    kept_share_absent: float = _f(0.0, 0, 1, "fraction",
+                                  "f_abs: share of the AI R&D Meta keeps without a model programme (a team to "
+                                  "fine-tune, serve and integrate what it buys; range 0.2-0.5)")
 
 
 class Investment(Section):
@@ -688,6 +691,32 @@ class ValuePoint(Section):
     value: float = _f(0.0, 0, 1, "share")
 
 
+class Sourcing(Section):
+    """Build, buy or self-host (docs/model.md, "What Meta's products run on"): each review Meta's products move to the
+    best source — its own model while it runs a programme, a lab's API, a lab's weights licensed to run on Meta's
+    servers, or the best open model self-hosted — with the same rule under every strategy; sellers compete (Ho & Lee
+    2019), and what Meta buys can be cut off."""
+
+    review_months: int = Field(3, ge=1, le=60, description="months between reviews of the source [months]")
+    lag_months: int = Field(0, ge=0, le=24, description="l: months a chosen change takes to come into force; a "
+                                                        "cut-off falls back at once to the best source Meta holds "
+                                                        "[months]")
+    switch_cost: float = _f(0.0, 0, 1e11, "$", "one-off cost of moving Meta's products to another source")
+    licensed_weights: bool = Field(False, description="the labs license their weights to run on Meta's servers (as "
+                                                      "Apple's reported custom Gemini, Nov 2025)")
+    cutoff_hazard_per_year: float = _f(0.0, 0, 1, "per year",
+                                       "h_d: chance a year that a lab cuts off or reprices the API Meta buys "
+                                       "(Anthropic cut Windsurf's access in 2025)")
+    licence_hazard_ratio: float = _f(0.5, 0, 1, "fraction", "licensed weights' cut-off hazard relative to an API's")
+    customisation: float = _f(0.0, 0, 200, "Elo",
+                              "kappa_c: what fine-tuning on its own data adds to a product whose owner holds the "
+                              "weights (own, licensed or open)")
+    api_customisation_share: float = _f(0.0, 0, 1, "fraction", "psi_c: the share of kappa_c an API's buyer gets")
+    excluded_families: list[str] = Field(default_factory=list, max_length=12,
+                                         description="open families Meta will not run in its products (an origin "
+                                                     "filter)")
+
+
 class Consumer(Section):
     """The consumer AI layer: people's AI use A(t) split by a logit over products (design of docs/model.md).
     U_k = v beta_c Q_k / 100 + (1 - v) delta ln(reach_k) + brand_k. An added closed lab's assistant is declared as
@@ -711,7 +740,9 @@ class Consumer(Section):
     engagement_lift: float = _f(0.001, 0, 0.1, "per ln price",
                                 "zeta: cheaper AI content lifts engagement, AR zeta ln(p_ref / average price)")
     buy_surplus_share: float = _f(0.5, 0.3, 1, "fraction",
-                                  "theta_b: share of Meta's surplus a seller captures when Meta buys an API")
+                                  "theta_b: share of its lead over the runner-up source a seller captures above "
+                                  "its floor when Meta buys")
+    sourcing: Sourcing = Field(Sourcing(), description="what Meta's products run on")
     meta_ai: Product = Product(brand=0.0, reach=3.3e9, revenue_per_user_month=0.02, launch="2023-09")
     openai: Product = Product(brand=2.0, reach=3.0e8, revenue_per_user_month=1.2, launch="2023-01")
     anthropic: Product = Product(brand=-1.0, reach=3.0e7, revenue_per_user_month=1.2, launch="2023-03")

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from sim.breakeven import add_breakeven
 from sim.catalog import DEFAULT, Catalog, catalog_of
 from sim.config import STRATEGIES, Scenario
 from sim.market import LLMMarket
@@ -120,4 +121,4 @@ def run_scenario(scenario: Scenario, strategies: Iterable[str] = STRATEGIES, rep
             runs.append(run)
             rows.append(summarize(run, scenario.market.discount_rate, catalog_of(scenario)))
     timeseries = pd.concat(runs, ignore_index=True)
-    return timeseries, pd.DataFrame(rows)
+    return timeseries, add_breakeven(pd.DataFrame(rows), scenario)

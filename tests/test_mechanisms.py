@@ -118,8 +118,9 @@ def test_community_raises_llama_quality_and_cuts_its_cost():
         off, lambda df: df["quality.llama_hosted"].iloc[-1]) + 5
     assert mean_of(on, lambda df: df["price.llama_hosted"].iloc[-1]) < mean_of(
         off, lambda df: df["price.llama_hosted"].iloc[-1])
-    own = lambda df: (df["meta.own_products"] / df["consumer_share.meta_ai"].clip(lower=1e-9)).iloc[-1]  # noqa: E731
-    assert mean_of(on, own) > mean_of(off, own)  # cheaper to run Meta's products per unit of Meta AI use
+    cut = [run_model(small(horizon=36, **sets)).meta.community_cost_cut() for sets in ({}, {"community__strength": 0,
+                                                                                           "community__cost_cut": 0})]
+    assert cut[0] > cut[1] == 0  # cheaper to run Llama, for Meta's own products too
     assert mean_of(runs("community_boom"), llama_users) > mean_of(runs("baseline"), llama_users)
 
 

@@ -107,6 +107,7 @@ def record(market, t: int, sales: Sales, users: np.ndarray, share_users: np.ndar
                    strict=True))
     row["consumer_users"] = sales.consumers.users
     row["meta_ai_quality"] = float(sales.consumers.quality[consumer.META_AI])
+    row["meta_ai_source"] = sales.consumers.source
     row.update(lab_ledger_columns(market.labs))
     return row
 

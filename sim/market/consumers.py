@@ -2,9 +2,9 @@
 own products run on.
 
 The split is the logit of :mod:`sim.consumer`; the quality of each product is that of the model it runs on: each
-lab's assistant on its own, third-party apps on what the platform segment of the developers chose, Meta AI on Meta's
-own model while Meta has one, otherwise on the better of a bought closed API (Nash-bargained price) and the best open
-model Meta can self-host.
+lab's assistant on its own, third-party apps on what the platform segment of the developers chose, Meta AI on the
+source :mod:`sim.market.sourcing` picks under every strategy (its own model, a lab's API or licensed weights, or the
+best open model self-hosted).
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from sim import consumer
-from sim.market.curves import ad_revenue, serving_cost
+from sim.market.curves import ad_revenue
 from sim.market.providers import Consumers
+from sim.market.sourcing import Sourcing, candidates
 from sim.population import SEGMENT_CODE
 
 PLATFORM = SEGMENT_CODE["platform"]
@@ -29,8 +30,9 @@ class ConsumerMarket:
     """The consumer layer's fixed facts about the developer population (the named giants' rows, the reach of the
     other platform apps), and each month's split of AI use."""
 
-    def __init__(self, devs, giants: int, cat):
+    def __init__(self, devs, giants: int, cat, sourcing_rng: np.random.Generator):
         n = devs.n
+        self.sourcing = Sourcing(sourcing_rng, cat)
         self.devs, self.cat = devs, cat
         self.lab_products = tuple(k for k, owner in cat.PRODUCT_OWNER.items() if owner != "meta")  # labs' assistants
         self.platforms, self.apps = cat.PRODUCT["platforms"], cat.PRODUCT["apps"]
@@ -61,17 +63,20 @@ class ConsumerMarket:
                 return (attention + meta_revenue) * s[consumer.META_AI]
             return attention * terms.use_shares(s)[consumer.META_AI] + meta_revenue * s[consumer.META_AI]
 
-        seller, contract = None, (0.0, 0.0)
-        if meta.strategy.makes_own_products_model(meta.released):  # make: Meta runs its own model
-            s = shares_with(meta.quality)
-            own_tokens = c.tokens_per_user_month * s[consumer.META_AI] * users
-            cost = own_tokens * meta.unit_cost(t) * (1.0 - meta.community_cost_cut())
-        else:  # buy the best closed API at a negotiated price, or self-host the best open model
-            s, cost, seller, contract, q[consumer.META_AI] = source_meta_products(cfg, t, labs, rivals, meta,
-                                                                                 shares_with, worth, users)
+        sources = candidates(cfg, t, labs, rivals, meta)
+        deal, paid, switched = self.sourcing.month(cfg, t, sources, shares_with, worth, users)
+        seller, contract, cost, source = None, (0.0, 0.0), paid + switched, "none"
+        if deal is None:
+            s = shares_with(np.nan)
+        else:
+            s, q[consumer.META_AI], source = deal.shares, deal.source.quality, deal.source.label or deal.source.key
+            if deal.source.seller is not None:  # the seller books the price less what Meta's servers cost Meta
+                seller = deal.source.seller.key
+                served = deal.source.unit_cost * deal.tokens
+                contract = (paid - served, 0.0) if deal.source.meta_serves else (paid, deal.tokens)
         revenue = {k: s[self.cat.PRODUCT[k]] * users * getattr(c, k).revenue_per_user_month
                    for k in self.lab_products}
-        return Consumers(s, terms.use_shares(s), users, q.copy(), cost, seller, contract, revenue, at_risk)
+        return Consumers(s, terms.use_shares(s), users, q.copy(), cost, seller, contract, revenue, at_risk, source)
 
     def qualities(self, labs, quality: np.ndarray, users_seg: np.ndarray, reach: np.ndarray):
         """Each product's model quality (NaN: none yet) and reach. The named giants ("platforms") and the rest of the
@@ -93,36 +98,3 @@ class ConsumerMarket:
             q[self.apps] = weighted_mean(quality, firms)
         reach[self.apps] = self.apps_reach * firms.sum() / max(self.apps_firms, 1.0)
         return q, reach
-
-
-def source_meta_products(cfg, t, labs, rivals, meta, shares_with, worth, users: float):
-    """Make or buy when Meta has no model of its own: buy the best closed API at P = c_j T + theta_b S (S: Meta's
-    surplus over self-hosting, shared by Nash bargaining), booked by the seller as a private contract, or self-host
-    the best open model (the other families, a lab's own open weights, or Llama weights left behind), whichever is
-    worth more. Returns (shares, cost, seller key or None, (price paid, M tokens), the quality Meta AI runs on)."""
-    tau = cfg.consumer.tokens_per_user_month
-    sellers = [lab for lab in labs if lab.enabled]
-    opens = [lab.open_weights_quality() for lab in labs if lab.open_weights_live(t)]
-    opens += [(rival.quality, rival.release_quality) for rival in rivals if rival.enabled]
-    if meta.legacy is not None:
-        opens.append(meta.legacy)
-    self_unit = cfg.providers.selfhost.variable_cost_multiplier
-    best_self = None
-    if opens:
-        q_open, q_rel = max(opens)
-        s_self = shares_with(q_open)
-        unit = serving_cost(cfg, t, q_rel) * self_unit
-        tokens = tau * s_self[consumer.META_AI] * users
-        best_self = (s_self, tokens * unit, worth(s_self) - tokens * unit, q_open)
-    if sellers:
-        lab = max(sellers, key=lambda x: x.quality)
-        s_buy = shares_with(lab.quality)
-        tokens = tau * s_buy[consumer.META_AI] * users
-        at_cost = tokens * lab.cost
-        surplus = worth(s_buy) - at_cost - (best_self[2] if best_self else 0.0)
-        if best_self is None or surplus > 0:
-            paid = at_cost + cfg.consumer.buy_surplus_share * max(surplus, 0.0)
-            return s_buy, paid, lab.key, (paid, tokens), lab.quality
-    if best_self is not None:
-        return best_self[0], best_self[1], None, (0.0, 0.0), best_self[3]
-    return shares_with(np.nan), 0.0, None, (0.0, 0.0), np.nan

@@ -175,11 +175,21 @@ class Meta(ClosedLab):
             misuse_hazard=self.strategy.misuse_hazard(cfg.meta.misuse, self.weights_out, self.released),
             liability=cfg.meta.misuse.liability,
             training_cost=self.training_charge(t),
-            rd_cost=spend.rd_share * spend.rd_per_year / 12.0 * programme,
-            capex_cost=spend.capex_share * spend.capex_per_year / spend.capex_life_years / 12.0 * programme,
+            rd_cost=spend.rd_share * monthly_rd(spend, programme),
+            capex_cost=spend.capex_share * monthly_capex(spend, programme),
         )
 
     @property
     def revenue(self) -> float:
         """Meta's revenue lines this month (API, host fees, support, Meta AI)."""
         return sum(v for k, v in self.ledger.items() if k in REVENUE_LINES)
+
+
+def monthly_rd(spend, programme: bool) -> float:
+    """AI R&D a month at f_R = 1: all of it while Meta runs a programme, the kept share f_abs without one."""
+    return spend.rd_per_year / 12.0 * (1.0 if programme else spend.kept_share_absent)
+
+
+def monthly_capex(spend, programme: bool) -> float:
+    """AI capex depreciation a month at f_K = 1, while Meta runs a programme."""
+    return spend.capex_per_year / spend.capex_life_years / 12.0 * programme

@@ -60,10 +60,11 @@ class LLMMarket(mesa.Model):
         pop_rng, sched_rng, license_rng, dynamics_rng = self.rng.spawn(4)
         keys = DEFAULT.PROVIDERS + tuple(k for k in cat.PROVIDERS if k not in DEFAULT.PROVIDERS)  # added: last
         provider_rngs = dict(zip(keys, sched_rng.spawn(len(keys)), strict=True))
+        sourcing_rng = self.rng.spawn(1)[0]  # cut-offs of what Meta buys (spawned last: the streams above keep theirs)
 
         self.devs = shared_population(self.cfg.population, pop_rng)
         self.market_volume0 = float(self.devs.volume.astype(np.float64).sum())  # M tokens/month at month 0
-        self.consumers = ConsumerMarket(self.devs, len(self.cfg.population.giants[:self.devs.n]), cat)
+        self.consumers = ConsumerMarket(self.devs, len(self.cfg.population.giants[:self.devs.n]), cat, sourcing_rng)
         self.licence = Licence(self.devs.n, license_rng, cat, self.cfg.providers)
         sample = min(self.cfg.outputs.surplus_sample, self.devs.n)
         self.surplus_sample = np.unique(np.linspace(0, self.devs.n - 1, sample).astype(np.intp))  # over the strata

@@ -59,6 +59,7 @@ class Consumers(NamedTuple):
     contract: tuple[float, float]
     revenue: dict
     at_risk: float
+    source: str = "none"  # what Meta's products run on: own, api:<lab>, weights:<lab>, self:<maker>, none
 
 
 class Sales(NamedTuple):

@@ -1,0 +1,49 @@
+"""The break-even spend share f* (docs/model.md, "The spend a model must justify"; design §9 item 9).
+
+The spend lines (the AI shares f_R of R&D and f_K of capex) decide open − absent by their size, and f_R, f_K are
+the least known numbers of the ledger. So every paired comparison against absent reports the share f (f_R = f_K = f)
+at which building breaks even with staying out:
+
+    f* = (ΔNPV before spend) / NPV of the spend a programme adds per unit share,
+
+the spend a programme adds being (1 − f_abs) of AI R&D (absent keeps the share f_abs) and the AI capex. Above f*
+staying out pays; below it building does. ``breakeven_spend.*`` is the same in dollars: the most a programme may cost
+beyond what absent keeps (NPV) for building to pay.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.market.meta import monthly_capex, monthly_rd
+from sim.outcomes import discount_factors
+from sim.strategies import BY_NAME
+
+SPEND_LINES = ("npv.meta.rd_cost", "npv.meta.capex_cost")
+BUILDERS = tuple(name for name, s in BY_NAME.items() if s.runs_programme)  # open, closed
+STAYING_OUT = next(name for name, s in BY_NAME.items() if not s.runs_programme)  # absent
+
+
+def spend_per_share(scenario) -> float:
+    """NPV of the spend a programme adds over absent at f_R = f_K = 1 ($)."""
+    spend = scenario.meta.spend
+    month = (monthly_rd(spend, True) - monthly_rd(spend, False)
+             + monthly_capex(spend, True) - monthly_capex(spend, False))
+    return float(month * discount_factors(np.arange(scenario.horizon_months), scenario.market.discount_rate).sum())
+
+
+def add_breakeven(summary: pd.DataFrame, scenario) -> pd.DataFrame:
+    """``summary`` (one row per strategy and replicate) with ``breakeven_spend_share.<s>_vs_absent`` and
+    ``breakeven_spend.<s>_vs_absent`` on the rows of each building strategy s, from the absent run of the same
+    replicate (NaN without one)."""
+    out = summary.copy()
+    per_share = spend_per_share(scenario)
+    before = out["npv.meta"] - out[list(SPEND_LINES)].sum(axis=1)  # Meta's NPV before the spend lines
+    out_of_it = before[out["strategy"] == STAYING_OUT].groupby(out["replicate"]).first()
+    for s in BUILDERS:
+        gain = before - out["replicate"].map(out_of_it)
+        mine = out["strategy"] == s
+        out[f"breakeven_spend.{s}_vs_{STAYING_OUT}"] = gain.where(mine)
+        out[f"breakeven_spend_share.{s}_vs_{STAYING_OUT}"] = (gain / per_share).where(mine) if per_share > 0 else np.nan
+    return out

@@ -1,0 +1,122 @@
+"""What Meta's products run on (:mod:`sim.market.sourcing`): one rule under every strategy, sellers that compete and
+may refuse, cut-offs drawn whatever Meta does."""
+
+from __future__ import annotations
+
+import inspect
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from sim.market import sourcing
+from sim.market.sourcing import Source, appraise, best, price
+from tests.helpers import run_model, small
+
+USERS, TAU = 1.0e8, 0.1
+LAB_PRODUCT = 1  # index of a lab's assistant in the toy share vector
+
+
+def toy_cfg(lab_revenue: float = 0.0, lag: int = 0):
+    """The few parameters appraise() reads."""
+    return SimpleNamespace(consumer=SimpleNamespace(
+        tokens_per_user_month=TAU, sourcing=SimpleNamespace(lag_months=lag),
+        a=SimpleNamespace(revenue_per_user_month=lab_revenue), b=SimpleNamespace(revenue_per_user_month=lab_revenue)))
+
+
+def shares_with(quality: float) -> np.ndarray:
+    """Meta AI's share rises with the quality it runs on; the lab's assistant loses what Meta AI gains."""
+    meta = 0.2 + 0.001 * quality
+    return np.array([meta, 0.5 - meta / 2])
+
+
+def worth(s: np.ndarray) -> float:
+    return 1.0e9 * s[0]
+
+
+def lab(key: str):
+    return SimpleNamespace(key=key)
+
+
+def test_two_identical_labs_price_at_their_floor():
+    a, b = lab("a"), lab("b")
+    sources = [Source("api:a", 100.0, 2.0, a, False, 0.0), Source("api:b", 100.0, 2.0, b, False, 0.0)]
+    deals = appraise(toy_cfg(), sources, shares_with, worth, USERS, {})
+    chosen = best(deals)
+    assert price(chosen, deals, theta_b=0.8) == pytest.approx(chosen.floor)
+
+
+def test_a_single_seller_recovers_the_bilateral_bargain():
+    """One lab against self-hosting: P = F + theta_b (W_buy - W_self)."""
+    seller = lab("a")
+    sources = [Source("api:a", 200.0, 2.0, seller, False, 0.0), Source("self", 50.0, 1.0, None, True, 0.0)]
+    deals = appraise(toy_cfg(), sources, shares_with, worth, USERS, {})
+    buy, own = deals
+    assert best(deals) is buy
+    assert price(buy, deals, 0.5) == pytest.approx(buy.floor + 0.5 * (buy.surplus - own.surplus))
+    alone = appraise(toy_cfg(), sources[:1], shares_with, worth, USERS, {})  # nothing else: disagreement is 0
+    assert price(alone[0], alone, 0.5) == pytest.approx(alone[0].floor + 0.5 * alone[0].surplus)
+
+
+def test_a_seller_whose_floor_exceeds_metas_value_makes_no_deal():
+    dear = [Source("api:a", 100.0, 1.0e4, lab("a"), False, 0.0)]
+    deals = appraise(toy_cfg(), dear, shares_with, worth, USERS, {})
+    assert deals[0].surplus < 0 and best(deals) is None
+    with_self = dear + [Source("self", 20.0, 1.0, None, True, 0.0)]
+    assert best(appraise(toy_cfg(), with_self, shares_with, worth, USERS, {})).source.key == "self"
+
+
+def test_a_sellers_consumer_revenue_raises_its_floor():
+    """Arming Meta AI costs the seller's own assistant users: its floor rises with their revenue."""
+    sources = [Source("api:a", 200.0, 2.0, lab("a"), False, 0.0), Source("self", 50.0, 1.0, None, True, 0.0)]
+    floors = [appraise(toy_cfg(r), sources, shares_with, worth, USERS, {"a": LAB_PRODUCT})[0].floor
+              for r in (0.0, 1.0, 2.0)]
+    assert floors[0] < floors[1] < floors[2]
+
+
+def test_a_cut_off_risk_lowers_what_a_bought_source_is_worth():
+    sources = [Source("api:a", 200.0, 2.0, lab("a"), False, 0.1), Source("self", 50.0, 1.0, None, True, 0.0)]
+    safe = [s._replace(hazard=0.0) for s in sources]
+    risky_value = appraise(toy_cfg(lag=3), sources, shares_with, worth, USERS, {})[0].value
+    assert risky_value < appraise(toy_cfg(lag=3), safe, shares_with, worth, USERS, {})[0].value
+
+
+def sources_over_run(strategy: str, horizon: int = 36, **sets) -> list[str]:
+    seen = []
+    run_model(small(n=3000, horizon=horizon, **sets), strategy,
+              each_month=lambda m: seen.append(m.rows[-1]["meta_ai_source"]))
+    return seen
+
+
+def test_a_weak_meta_release_makes_meta_ai_buy_under_open_and_closed():
+    """The rule that makes absent buy also moves open and closed off Meta's own model when it is weak (Meta's
+    serving made cheap, so that its own model is worth running when it is not weak)."""
+    cheap = {"meta__serving_efficiency": 0.3}
+    for strategy in ("open", "closed"):
+        weak = sources_over_run(strategy, meta__investment__extra_elo=-200, **cheap)
+        usual = sources_over_run(strategy, **cheap)
+        assert weak[12:].count("own") < usual[12:].count("own"), strategy
+        assert any(s != "own" for s in weak[12:])
+    assert "own" not in sources_over_run("absent", **cheap)
+
+
+def test_the_sourcing_rule_names_no_strategy():
+    """One code path under every strategy: the rule reads whether Meta has a model, never which strategy it is."""
+    text = inspect.getsource(sourcing)
+    for name in ('"open"', '"closed"', '"absent"', "strategy.name", "releases_weights", "serves_api"):
+        assert name not in text
+
+
+def test_cut_off_draws_are_paired_across_strategies():
+    """One draw a lab every month whatever Meta runs on, so the stream ends in the same state under every
+    strategy; with a high hazard, what Meta buys is cut off and it falls back."""
+    s = small(n=2000, horizon=36, consumer__sourcing__cutoff_hazard_per_year=1.0)
+    states = {strategy: run_model(s, strategy).consumers.sourcing.rng.bit_generator.state["state"]
+              for strategy in ("open", "closed", "absent")}
+    assert len({str(v) for v in states.values()}) == 1
+    no_open = {"providers__open_rival__enabled": False, "providers__china_open__enabled": False,
+               "consumer__sourcing__licence_hazard_ratio": 1.0}
+    calm = sources_over_run("absent", 60, **no_open)
+    stormy = sources_over_run("absent", 60, consumer__sourcing__cutoff_hazard_per_year=1.0, **no_open)
+    changes = [sum(a != b for a, b in zip(x, x[1:], strict=False)) for x in (calm, stormy)]
+    assert changes[1] > changes[0]
