@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.market.meta import monthly_capex, monthly_rd
+from sim.market.spend import capex_month, rd_month
 from sim.outcomes import discount_factors
 from sim.strategies import BY_NAME
 
@@ -26,11 +26,11 @@ STAYING_OUT = next(name for name, s in BY_NAME.items() if not s.runs_programme) 
 
 
 def spend_per_share(scenario) -> float:
-    """NPV of the spend a programme adds over absent at f_R = f_K = 1 ($)."""
-    spend = scenario.meta.spend
-    month = (monthly_rd(spend, True) - monthly_rd(spend, False)
-             + monthly_capex(spend, True) - monthly_capex(spend, False))
-    return float(month * discount_factors(np.arange(scenario.horizon_months), scenario.market.discount_rate).sum())
+    """NPV of the spend a programme adds over absent at f_R = f_K = 1, in the strategic lens ($)."""
+    months = np.arange(scenario.horizon_months)
+    added = np.array([rd_month(scenario, t, True) - rd_month(scenario, t, False) + capex_month(scenario, t, True)
+                      for t in months])
+    return float((added * discount_factors(months, scenario.market.discount_rate)).sum())
 
 
 def add_breakeven(summary: pd.DataFrame, scenario) -> pd.DataFrame:

@@ -36,20 +36,25 @@ class MetaMonth(NamedTuple):
     misuse_hazard: float  # expected incidents per month of released weights and a served API
     liability: float  # L, cost of an incident
     training_cost: float  # amortized training of Meta's releases
-    rd_cost: float  # f_R x R&D while Meta runs a model programme
-    capex_cost: float  # f_K x capex / life while Meta runs a model programme
+    rd_cost: float  # f_R x R&D while Meta runs a model programme (f_abs of it without one)
+    capex_cost: float  # f_K x capex while Meta runs a programme: cash when spent, or one year's depreciation
+    capex_depreciation: float  # the same capex depreciated by vintage (the reported lens)
+    terminal_value: float = 0.0  # the last year's channel values going on after the horizon (final month only)
 
 
 @dataclass(frozen=True)
 class ValueChannel:
     """One line of Meta's ledger: its column name, a label, whether an investor sees it in the reported AI P&L,
-    the argument it models, and its formula."""
+    the argument it models, its formula, and the lens it counts in (``both``; ``strategic`` only, as capex paid in
+    cash and the terminal value; ``reported`` only, as capex depreciated by vintage)."""
 
     name: str
     label: str
     reported: bool
     argument: str
     value: Callable[[MetaMonth], float]
+    lens: str = "both"
+    spend: bool = False  # a spend line (left out of "before spend" and of the terminal value)
 
 
 CHANNELS = (
@@ -81,20 +86,35 @@ CHANNELS = (
                  "released weights cannot be recalled or monitored; closed APIs are misused too",
                  lambda m: -m.misuse_hazard * m.liability),
     ValueChannel("training_cost", "Training runs", True,
-                 "H100-hours per release (Llama 3.1 405B: $60-90M)",
-                 lambda m: -m.training_cost),
+                 "H100-hours per release (Llama 3.1 405B: $60-90M); inside the capex when Meta trains on its own "
+                 "clusters",
+                 lambda m: -m.training_cost, spend=True),
     ValueChannel("rd_cost", "AI share of R&D", True,
                  "investors saw the R&D spend (seed 002); most of it serves ranking and Reels",
-                 lambda m: -m.rd_cost),
-    ValueChannel("capex_cost", "AI share of capex", True,
-                 "GPU capex depreciated over its life",
-                 lambda m: -m.capex_cost),
+                 lambda m: -m.rd_cost, spend=True),
+    ValueChannel("capex_cost", "AI share of capex", False,
+                 "GPU capex: cash when spent in the strategic lens (or one year's depreciation)",
+                 lambda m: -m.capex_cost, lens="strategic", spend=True),
+    ValueChannel("capex_depreciation", "AI capex, depreciated", True,
+                 "what an investor sees of the capex: each vintage depreciated over its life",
+                 lambda m: -m.capex_depreciation, lens="reported", spend=True),
+    ValueChannel("terminal_value", "Value after the horizon", False,
+                 "the last year's channel values go on while the last vintages last (spend excluded)",
+                 lambda m: m.terminal_value, lens="strategic"),
 )
 CHANNEL_NAMES = tuple(c.name for c in CHANNELS)
 REPORTED = tuple(c.name for c in CHANNELS if c.reported)
+STRATEGIC = tuple(c.name for c in CHANNELS if c.lens != "reported")  # what npv.meta sums
+SPEND = tuple(c.name for c in CHANNELS if c.spend)
+BENEFITS = tuple(c.name for c in CHANNELS if not c.spend and c.lens == "both")  # what the terminal value extends
 LABELS = {c.name: c.label for c in CHANNELS}
 
 
 def book(month: MetaMonth) -> dict[str, float]:
     """Meta's ledger for one month: every channel's value (costs negative)."""
     return {c.name: float(c.value(month)) for c in CHANNELS}
+
+
+def strategic_total(ledger: dict[str, float]) -> float:
+    """Meta's month in the strategic lens (``profit.meta``): every line but the reported-only ones."""
+    return float(sum(ledger[name] for name in STRATEGIC))

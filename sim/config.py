@@ -464,6 +464,14 @@ class OpenRivalParams(Section):
                                      "per firm)")
 
 
+class HostClass(Section):
+    """A class of Llama hosts: the monthly active users of the hosting firm's own products (what the licence counts)
+    and its share of Llama hosting revenue."""
+
+    mau: float = _f(1.0e9, 0, 1e12, "users/month", "monthly active users of the host's products")
+    share: float = _f(0.0, 0, 1, "share", "share of Llama hosting revenue")
+
+
 class CloudHostParams(Section):
     """The clouds that host open weights: their margin, and what the large ones pay Meta under the licence."""
 
@@ -475,7 +483,13 @@ class CloudHostParams(Section):
                                    "for its approval (undisclosed: a range)")
     large_host_share: float = _f(0.6, 0, 1, "share",
                                  "share of Llama hosting revenue earned by hosts above the MAU threshold (Azure, "
-                                 "Google Cloud, AWS)")
+                                 "Google Cloud, AWS); used when no host classes are given")
+    hosts: list[HostClass] = Field(default_factory=list, max_length=50,
+                                   description="host classes by size: those above the licence's MAU threshold pay "
+                                               "the fee, so it follows the threshold (empty: large_host_share)")
+    pass_through: float = _f(0.0, 0, 1, "fraction",
+                             "rho: share of the fee fee-paying hosts add to their Llama price (hosted Llama costs "
+                             "1 + rho theta_h s_large more), so fee revenue is hump-shaped in theta_h")
 
 
 class SelfHost(Section):
@@ -583,14 +597,37 @@ class Misuse(Section):
     liability: float = _f(3.0e9, 0, 1e12, "$", "L: cost of an incident (fines, litigation, remediation)")
 
 
+class AmountPoint(Section):
+    """Meta's spend of one kind from a date on ($ a year, until the next point)."""
+
+    date: YearMonth
+    value: float = _f(0.0, 0, 1e13, "$/year")
+
+
 class Spend(Section):
-    """Incremental AI spend: training runs + shares of Meta's R&D and capex (most serve ranking and Reels)."""
+    """Incremental AI spend: training runs + shares of Meta's R&D and capex (most serve ranking and Reels). Capex is
+    cash in the strategic lens and depreciated by vintage in the reported lens (design §9 item 9)."""
 
     rd_per_year: float = _f(4.39e10, 0, 1e13, "$/year", "Meta R&D expense, 2024 (10-K)")
     rd_share: float = _f(0.1, 0, 1, "fraction", "f_R: share of R&D that is generative-AI work (range 0.05-0.4)")
     capex_per_year: float = _f(3.92e10, 0, 1e13, "$/year", "Meta capital expenditure, 2024 (10-K)")
     capex_share: float = _f(0.1, 0, 1, "fraction", "f_K: share of capex for generative AI (range 0.05-0.4)")
     capex_life_years: float = _f(5.0, 1, 30, "years", "depreciation life of that capex")
+    rd_path: list[AmountPoint] = Field(default_factory=list, max_length=MAX_LIST,
+                                       description="Meta's R&D by year from history (each value from its date on; "
+                                                   "empty: rd_per_year throughout)")
+    capex_path: list[AmountPoint] = Field(default_factory=list, max_length=MAX_LIST,
+                                          description="Meta's capex by year from history (each value from its date "
+                                                      "on; empty: capex_per_year throughout)")
+    capex_as_cash: bool = Field(False, description="strategic lens: capex counted as cash when spent, and by "
+                                                   "vintage (straight-line over capex_life_years) in the reported "
+                                                   "lens; off: depreciation of one year's capex in both")
+    training_inside_capex: bool = Field(False, description="training on Meta's own clusters is inside the capex "
+                                                           "(no rental charge on top): only the quality investment's "
+                                                           "extra compute is charged per release")
+    terminal_years: float = _f(0.0, 0, 20, "years",
+                               "years after the horizon that the last year's channel values (spend excluded) go on, "
+                               "discounted: the value of the last vintages beyond 2027 (0: none)")
     kept_share_absent: float = _f(0.0, 0, 1, "fraction",
                                   "f_abs: share of the AI R&D Meta keeps without a model programme (a team to "
                                   "fine-tune, serve and integrate what it buys; range 0.2-0.5)")
@@ -739,6 +776,9 @@ class Consumer(Section):
     meta_ad_yield: float = _f(0.5, 0, 1.5, "", "m: Meta AI's ad yield relative to the feed (~0 in 2023-24)")
     engagement_lift: float = _f(0.001, 0, 0.1, "per ln price",
                                 "zeta: cheaper AI content lifts engagement, AR zeta ln(p_ref / average price)")
+    cost_weight: float = _f(0.0, 0, 10, "per ln cost",
+                            "alpha_c: every consumer product's utility less alpha_c ln(unit cost of the model it "
+                            "runs on / choice.budget_per_mtok): a free model arms the apps more than a paid API")
     buy_surplus_share: float = _f(0.5, 0.3, 1, "fraction",
                                   "theta_b: share of its lead over the runner-up source a seller captures above "
                                   "its floor when Meta buys")

@@ -69,14 +69,21 @@ class ConsumerTerms:
         """Which products exist in month t (by their launch dates)."""
         return self.launch <= t
 
-    def shares(self, quality: np.ndarray, reach: np.ndarray, available: np.ndarray) -> np.ndarray:
-        """The logit shares of consumer AI use over the products (0 for products not available). A handful of
-        products: plain floats, which cost less here than array calls."""
+    def shares(self, quality: np.ndarray, reach: np.ndarray, available: np.ndarray,
+               unit_cost: np.ndarray | None = None) -> np.ndarray:
+        """The logit shares of consumer AI use over the products (0 for products not available). With
+        ``consumer.cost_weight`` (alpha_c) and the $/M tokens of the model each product runs on (``unit_cost``, NaN:
+        unknown), each utility loses alpha_c ln(cost / choice.budget_per_mtok). A handful of products: plain floats,
+        which cost less here than array calls."""
         c, v = self.cfg.consumer, self.cfg.market.ai_is_the_product
         a, b = v * c.beta_quality, (1.0 - v) * c.reach_weight
         u = [a * q / 100.0 + b * math.log(r) + brand if ok and math.isfinite(q) and r > 0 else -math.inf
              for q, r, ok, brand in zip(quality.tolist(), reach.tolist(), available.tolist(), self.brand.tolist(),
                                         strict=True)]
+        if c.cost_weight and unit_cost is not None:
+            ref = self.cfg.choice.budget_per_mtok
+            u = [x - c.cost_weight * math.log(max(k, 1e-12) / ref) if math.isfinite(k) else x
+                 for x, k in zip(u, unit_cost.tolist(), strict=True)]
         top = max(u)
         if top == -math.inf:
             return np.zeros(len(self.products))

@@ -24,7 +24,7 @@ from scipy.optimize import brentq
 from scipy.special import expit
 
 from sim.catalog import CLOSED_LABS, IDX, IS_LLAMA, OPTIONS, PROVIDERS, K
-from sim.channels import CHANNEL_NAMES as META_LINES
+from sim.channels import STRATEGIC as META_LINES  # the lines npv.meta sums
 from sim.choice import logit_probabilities, utilities
 from sim.config import PerOption, Scenario
 from sim.loading import validate_scenario

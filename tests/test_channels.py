@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from sim import consumer
-from sim.channels import CHANNEL_NAMES, CHANNELS, REPORTED, MetaMonth, book
+from sim.channels import CHANNEL_NAMES, CHANNELS, REPORTED, STRATEGIC, MetaMonth, book
 from sim.config import Switch
 from sim.runner import discount_factors, simulate, summarize
 from tests.helpers import small
@@ -41,7 +41,7 @@ def test_every_channel_is_one_formula_of_the_month_inputs():
 def test_meta_lines_sum_to_profit_and_npv_is_the_discounted_sum_under_every_strategy():
     runs = paired(seeds=(1,), horizon=24)
     for strategy, (df,) in runs.items():
-        lines = df[[f"meta.{c}" for c in CHANNEL_NAMES]].sum(axis=1)
+        lines = df[[f"meta.{c}" for c in STRATEGIC]].sum(axis=1)  # the reported-only depreciation left out
         assert np.allclose(lines, df["profit.meta"], rtol=1e-12, atol=1e-3)
         reported = df[[f"meta.{c}" for c in REPORTED]].sum(axis=1)
         assert np.allclose(reported, df["meta_reported"], rtol=1e-12, atol=1e-3)
@@ -49,7 +49,7 @@ def test_meta_lines_sum_to_profit_and_npv_is_the_discounted_sum_under_every_stra
         out = summarize(pd.concat([ids, df], axis=1), 0.10)
         assert out["npv.meta"] == pytest.approx(npv(df, "profit.meta"))
         assert out["npv.meta_reported"] == pytest.approx(npv(df, "meta_reported"))
-        assert out["npv.meta"] == pytest.approx(sum(out[f"npv.meta.{c}"] for c in CHANNEL_NAMES))
+        assert out["npv.meta"] == pytest.approx(sum(out[f"npv.meta.{c}"] for c in STRATEGIC))
 
 
 def test_ai_as_the_product_makes_meta_ai_follow_quality_not_reach():
@@ -80,7 +80,8 @@ def test_no_licence_clause_costs_meta_consumer_share_through_rival_platforms():
     (with a Llama worth building on: the only open model, and the best through the quality investment lever;
     with better models elsewhere the clause protects nothing: it pushes the giants onto those)."""
     sets = dict(market__ai_is_the_product=0.9, consumer__meta_ad_yield=1.5, meta__investment__extra_elo=300,
-                providers__open_rival__enabled=False, providers__china_open__enabled=False)
+                providers__open_rival__enabled=False, providers__china_open__enabled=False,
+                consumer__sourcing__licensed_weights=False, meta__serving_efficiency=0.1)  # Meta AI on Llama
     clause = paired(("open",), **sets)["open"]
     none = paired(("open",), license__enabled=False, **sets)["open"]
     platforms = lambda runs: np.mean([df["consumer_share.platforms"].iloc[-24:].mean() for df in runs])  # noqa: E731
@@ -198,3 +199,22 @@ def test_consumer_shares_follow_use_and_the_attention_channel_reads_them():
     for df in (light, base):  # revenue is users x revenue per user, whatever the use
         users = df["consumer_user_share.meta_ai"] * df["consumer_users"]
         assert np.allclose(df["meta.consumer_revenue"], users * small().consumer.meta_ai.revenue_per_user_month)
+
+
+def test_a_consumer_product_on_a_cheaper_model_wins_share_only_with_a_cost_weight():
+    """alpha_c: each product's utility loses alpha_c ln(unit cost / reference), so the same product on a cheaper
+    model (a free Llama rather than a paid API) takes more of consumer AI; with alpha_c = 0 cost does not matter."""
+    from sim.consumer import ConsumerTerms
+
+    s = small(consumer__cost_weight=0.5)
+    terms = ConsumerTerms(s)
+    k = len(terms.products)
+    quality, reach, on = np.full(k, 1200.0), np.full(k, 1.0e8), np.ones(k, dtype=bool)
+    apps = terms.products.index("apps")
+    dear, cheap = np.full(k, 5.0), np.full(k, 5.0)
+    cheap[apps] = 0.5
+    assert terms.shares(quality, reach, on, cheap)[apps] > terms.shares(quality, reach, on, dear)[apps]
+    flat = ConsumerTerms(small(consumer__cost_weight=0.0))
+    assert flat.shares(quality, reach, on, cheap)[apps] == flat.shares(quality, reach, on, dear)[apps]
+    odds = [terms.shares(quality, reach, on, c)[apps] / terms.shares(quality, reach, on, c)[0] for c in (cheap, dear)]
+    assert odds[0] / odds[1] == pytest.approx(10 ** 0.5)  # a tenth of the cost: the apps gain 0.5 ln 10 in utility

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from sim.catalog import IS_LLAMA, IS_META, OPTIONS, K
+from sim.channels import STRATEGIC
 from sim.choice import Coefficients, OptionTable, bernoulli_indices, gumbel, logit_probabilities, sample_choices
 from sim.cli import main
 from sim.market import LLMMarket
@@ -42,7 +43,7 @@ def test_unavailable_options_have_zero_share(baseline_runs):
 
 def test_profit_is_the_sum_of_meta_lines_and_npv_discounts_it(baseline_runs):
     ts, summary = baseline_runs
-    lines = [c for c in ts.columns if c.startswith("meta.")]
+    lines = [f"meta.{c}" for c in STRATEGIC]  # the strategic lens: capex in cash, not its depreciation
     assert np.allclose(ts[lines].sum(axis=1), ts["profit.meta"])
     run = ts[(ts.strategy == "open") & (ts.replicate == 0)]
     rate = small().market.discount_rate

@@ -15,6 +15,7 @@ from sim.cli import main
 from sim.cli.scenarios import preset_paths
 from sim.config import month_index
 from sim.loading import load_scenario
+from sim.market.curves import fee_paying_share
 from sim.runner import simulate
 from tests.helpers import run_model, small
 
@@ -158,9 +159,30 @@ def test_meta_strategies_change_who_sells_what():
     assert closed["meta.host_fee"].sum() == 0
     assert open_["meta.host_fee"].sum() > 0
     assert open_["meta.api_revenue"].sum() == 0
-    host = load_scenario("baseline").providers.cloud_host
+    cfg = load_scenario("baseline")
     host_revenue = open_["price.llama_hosted"].fillna(0) * open_["tokens.llama_hosted"]
-    assert np.allclose(open_["meta.host_fee"], host.meta_revenue_share * host.large_host_share * host_revenue)
+    expected = cfg.providers.cloud_host.meta_revenue_share * fee_paying_share(cfg) * host_revenue
+    assert np.allclose(open_["meta.host_fee"], expected)
+
+
+def test_the_host_fee_follows_the_threshold_and_passes_through():
+    """Hosts above the MAU threshold pay theta_h of their Llama revenue: a lower threshold brings in more hosts
+    (a higher fee per hosted Llama dollar); no clause, no fee; fee-paying hosts add rho of the fee to their price."""
+    def fee_rate(**sets):
+        """Fee per hosted Llama dollar, and hosted Llama's price in its first month (the same market before it)."""
+        df = runs("baseline", "open", seeds=(1,), horizon=24, **sets)[0]
+        revenue = (df["price.llama_hosted"].fillna(0) * df["tokens.llama_hosted"]).sum()
+        return df["meta.host_fee"].sum() / revenue, df["price.llama_hosted"].dropna().iloc[0]
+    usual, usual_price = fee_rate()
+    strict, _ = fee_rate(license__mau_threshold=1.0e7)
+    none, _ = fee_rate(license__enabled=False)
+    assert strict > usual > none == 0
+    _, passed_on = fee_rate(providers__cloud_host__pass_through=1.0)
+    _, absorbed = fee_rate(providers__cloud_host__pass_through=0.0)
+    cfg = load_scenario("baseline")
+    assert passed_on / absorbed == pytest.approx(1.0 + cfg.providers.cloud_host.meta_revenue_share
+                                                 * fee_paying_share(cfg), rel=1e-9)
+    assert usual_price > absorbed
 
 
 def test_data_ownership_value_draws_firms_to_open_weights():

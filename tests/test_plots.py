@@ -11,7 +11,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.contour import ContourSet
 from matplotlib.patches import Rectangle
 
-from sim.channels import CHANNEL_NAMES as META_LINES
+from sim.channels import STRATEGIC as META_LINES
 from sim.cli import main
 from sim.figures.run import (
     RUN_FIGURES,

@@ -24,7 +24,7 @@ def toy_cfg(lab_revenue: float = 0.0, lag: int = 0):
         a=SimpleNamespace(revenue_per_user_month=lab_revenue), b=SimpleNamespace(revenue_per_user_month=lab_revenue)))
 
 
-def shares_with(quality: float) -> np.ndarray:
+def shares_with(quality: float, unit_cost: float = np.nan) -> np.ndarray:
     """Meta AI's share rises with the quality it runs on; the lab's assistant loses what Meta AI gains."""
     meta = 0.2 + 0.001 * quality
     return np.array([meta, 0.5 - meta / 2])

@@ -25,9 +25,9 @@ from scipy import stats  # noqa: E402
 
 from sim import paths  # noqa: E402
 from sim.catalog import Catalog, catalog_from_columns  # noqa: E402
-from sim.channels import CHANNEL_NAMES as META_LINES  # noqa: E402
 from sim.channels import LABELS as LEDGER_LABELS  # noqa: E402
 from sim.channels import REPORTED  # noqa: E402
+from sim.channels import STRATEGIC as META_LINES  # noqa: E402  (the lines npv.meta sums)
 from sim.figures.style import (  # noqa: E402
     STRATEGY_COLORS,
     STRATEGY_HATCHES,

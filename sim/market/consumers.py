@@ -42,19 +42,23 @@ class ConsumerMarket:
         self.apps_reach = float((devs.weight[apps].astype(np.float64) * devs.mau[apps]).sum())
         self.apps_firms = float(devs.weight[apps].astype(np.float64).sum())
 
-    def month(self, t: int, cfg, terms, quality: np.ndarray, users_seg: np.ndarray, labs, meta, rivals) -> Consumers:
+    def month(self, t: int, cfg, terms, quality: np.ndarray, users_seg: np.ndarray, labs, meta, rivals,
+              price: np.ndarray | None = None) -> Consumers:
         """Split consumer AI use among products; decide what Meta's products run on (make or buy)."""
         c = cfg.consumer
         q, reach = self.qualities(labs, quality, users_seg, terms.reach.copy())
+        unit_cost = self.unit_costs(labs, price, users_seg) if cfg.consumer.cost_weight and price is not None else None
         launched = terms.launched(t)
         users = consumer.consumer_users(cfg, t)
         at_risk = terms.attention_at_risk(t)
         attention = ad_revenue(cfg, t) * at_risk * c.meta_ad_yield
         meta_revenue = users * c.meta_ai.revenue_per_user_month
 
-        def shares_with(meta_quality: float) -> np.ndarray:
+        def shares_with(meta_quality: float, meta_cost: float = np.nan) -> np.ndarray:
             q[consumer.META_AI] = meta_quality
-            return terms.shares(q, reach, launched & np.isfinite(q))
+            if unit_cost is not None:
+                unit_cost[consumer.META_AI] = meta_cost
+            return terms.shares(q, reach, launched & np.isfinite(q), unit_cost)
 
         def worth(s: np.ndarray) -> float:
             """What Meta AI's shares are worth a month: the attention it wins back (by use) and its revenue (by
@@ -77,6 +81,23 @@ class ConsumerMarket:
         revenue = {k: s[self.cat.PRODUCT[k]] * users * getattr(c, k).revenue_per_user_month
                    for k in self.lab_products}
         return Consumers(s, terms.use_shares(s), users, q.copy(), cost, seller, contract, revenue, at_risk, source)
+
+    def unit_costs(self, labs, price: np.ndarray, users_seg: np.ndarray) -> np.ndarray:
+        """$/M tokens of the model each product runs on (NaN: unknown): a lab's assistant its lab's serving cost,
+        the platforms and apps the price of what they chose (weighted as their quality); Meta AI's is its source's
+        (set by the sourcing rule)."""
+        cost = np.full(len(self.cat.PRODUCTS), np.nan)
+        for lab in labs:
+            if lab.key in self.cat.PRODUCT:
+                cost[self.cat.PRODUCT[lab.key]] = lab.cost
+        gch = self.devs.choice[self.giant_rows]
+        on = gch >= 0
+        if on.any():
+            cost[self.platforms] = weighted_mean(price[gch[on]], self.devs.mau[self.giant_rows][on])
+        firms = np.maximum(users_seg[1:, PLATFORM] - np.bincount(gch[on], minlength=self.cat.K), 0.0)
+        if firms.sum() > 0:
+            cost[self.apps] = weighted_mean(price, firms)
+        return cost
 
     def qualities(self, labs, quality: np.ndarray, users_seg: np.ndarray, reach: np.ndarray):
         """Each product's model quality (NaN: none yet) and reach. The named giants ("platforms") and the rest of the

@@ -131,3 +131,21 @@ def regulation_covers(cfg) -> tuple[bool, bool]:
 def open_extra_cost(cfg) -> float:
     """Compliance charge per M tokens on open weights (0 when the rules cover only closed APIs)."""
     return cfg.regulation.extra_cost if regulation_covers(cfg)[0] else 0.0
+
+
+def fee_paying_share(cfg) -> float:
+    """Share of Llama hosting revenue earned by hosts the licence makes pay: hosts whose own products have more
+    monthly active users than ``license.mau_threshold`` (the host classes), or ``large_host_share``; 0 without the
+    clause (no clause, no fee)."""
+    host = cfg.providers.cloud_host
+    if not cfg.license.enabled:
+        return 0.0
+    if not host.hosts:
+        return host.large_host_share
+    return sum(h.share for h in host.hosts if h.mau > cfg.license.mau_threshold)
+
+
+def llama_fee_markup(cfg) -> float:
+    """Factor on hosted Llama's price: fee-paying hosts pass ``pass_through`` of the fee on (1 + rho theta_h s)."""
+    host = cfg.providers.cloud_host
+    return 1.0 + host.pass_through * host.meta_revenue_share * fee_paying_share(cfg)

@@ -8,6 +8,7 @@ which model its own products run on. Its ledger is :mod:`sim.channels`, one form
 from __future__ import annotations
 
 import math
+from collections import deque
 
 import numpy as np
 
@@ -15,6 +16,7 @@ from sim import channels
 from sim.consumer import META_AI
 from sim.market.curves import ad_revenue, frontier, open_community_gain, open_gap, serving_cost, talent
 from sim.market.providers import BUSINESS, ClosedLab, Sales
+from sim.market.spend import Vintages, annuity, capex_month, rd_month
 
 REVENUE_LINES = ("api_revenue", "host_fee", "support_revenue", "consumer_revenue")  # Meta's revenue lines
 
@@ -33,6 +35,8 @@ class Meta(ClosedLab):
         self.weights_out = False  # Llama weights have been released: they cannot be recalled
         self.legacy: tuple[float, float] | None = None  # (quality, release quality) of weights left behind
         self.business_firms = np.ix_(np.flatnonzero(model.catalog.IS_META) + 1, BUSINESS)  # (option + 1, segment)
+        self.vintages = Vintages(model.cfg.meta.spend.capex_life_years)  # capex by vintage (the reported lens)
+        self.last_year: deque = deque(maxlen=12)  # the channel values of the last 12 months (spend excluded)
         super().__init__(model, "meta", rng=rng)
         self.released = False
         self.release_quality = self.target_quality(0)
@@ -110,9 +114,14 @@ class Meta(ClosedLab):
         return self.learn(super().target_quality(t), t) + self.params().investment.extra_elo
 
     def training_cost(self, t: int) -> float:
-        """Training per release, times cost_per_100_elo^(extra / 100) for the quality investment lever."""
+        """Training per release, times cost_per_100_elo^(extra / 100) for the quality investment lever. Training on
+        Meta's own clusters is inside the capex (``training_inside_capex``): then only the investment's extra compute
+        is charged."""
         p = self.params()
-        return p.training_cost * p.investment.cost_per_100_elo ** (p.investment.extra_elo / 100.0)
+        factor = p.investment.cost_per_100_elo ** (p.investment.extra_elo / 100.0)
+        if p.spend.training_inside_capex:
+            return p.training_cost * max(factor - 1.0, 0.0)
+        return p.training_cost * factor
 
     def talent_gain(self) -> float:
         """Talent as quality: a base for doing frontier work at all, plus delta_T x Meta's developer mindshare, of
@@ -146,17 +155,29 @@ class Meta(ClosedLab):
 
     def book(self, sales: Sales) -> None:
         """Meta's inputs for this month, then its ledger from :mod:`sim.channels` (one formula per channel): an API's
-        tokens also feed its own flywheel."""
+        tokens also feed its own flywheel. In the last month the strategic lens adds the value after the horizon:
+        the last year's channel values (spend excluded) for ``terminal_years``, discounted."""
         api_tokens = sales.tokens[self.option] if self.strategy.serves_api else 0.0
         if api_tokens:
             self.captured += api_tokens
         self.ledger = channels.book(self.month_inputs(sales, api_tokens))
+        self.last_year.append(sum(self.ledger[name] for name in channels.BENEFITS))
+        years = self.cfg.meta.spend.terminal_years
+        if years and sales.t == self.model.horizon - 1:
+            monthly = sum(self.last_year) / len(self.last_year)
+            self.ledger["terminal_value"] = monthly * annuity(years, self.cfg.market.discount_rate)
+
+    @property
+    def profit(self) -> float:
+        """This month in the strategic lens (the reported-only lines left out)."""
+        return channels.strategic_total(self.ledger)
 
     def month_inputs(self, sales: Sales, api_tokens: float) -> channels.MetaMonth:
         """Everything Meta's channels read this month (:class:`sim.channels.MetaMonth`)."""
         cfg, t, cons = self.cfg, sales.t, sales.consumers
         avg_price = float((sales.price * sales.tokens).sum() / sales.served) if sales.served > 0 else 0.0
         spend, programme = cfg.meta.spend, self.strategy.runs_programme
+        capex = spend.capex_share * capex_month(cfg, t, programme)
         return channels.MetaMonth(
             ad_revenue=ad_revenue(cfg, t),
             attention_at_risk=cons.at_risk,
@@ -175,21 +196,12 @@ class Meta(ClosedLab):
             misuse_hazard=self.strategy.misuse_hazard(cfg.meta.misuse, self.weights_out, self.released),
             liability=cfg.meta.misuse.liability,
             training_cost=self.training_charge(t),
-            rd_cost=spend.rd_share * monthly_rd(spend, programme),
-            capex_cost=spend.capex_share * monthly_capex(spend, programme),
+            rd_cost=spend.rd_share * rd_month(cfg, t, programme),
+            capex_cost=capex,
+            capex_depreciation=self.vintages.depreciation(capex) if spend.capex_as_cash else capex,
         )
 
     @property
     def revenue(self) -> float:
         """Meta's revenue lines this month (API, host fees, support, Meta AI)."""
         return sum(v for k, v in self.ledger.items() if k in REVENUE_LINES)
-
-
-def monthly_rd(spend, programme: bool) -> float:
-    """AI R&D a month at f_R = 1: all of it while Meta runs a programme, the kept share f_abs without one."""
-    return spend.rd_per_year / 12.0 * (1.0 if programme else spend.kept_share_absent)
-
-
-def monthly_capex(spend, programme: bool) -> float:
-    """AI capex depreciation a month at f_K = 1, while Meta runs a programme."""
-    return spend.capex_per_year / spend.capex_life_years / 12.0 * programme

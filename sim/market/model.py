@@ -142,7 +142,7 @@ class LLMMarket(mesa.Model):
         adopters = users[1:].sum()
         share_users = self.shares.update(users[1:], adopters)
         consumers = self.consumers.month(t, cfg, self.terms().consumer, offer_now.quality, users_seg, self.labs,
-                                         self.meta, self.rivals)
+                                         self.meta, self.rivals, offer_now.price)
         private = private_tokens(self.devs, self.labs, offer_now.table, users, cfg, self.usage, offer_now.jevons)
         sales = Sales(t, tokens, private, offer_now.price, tokens.sum(), users_seg, consumers,
                       self.host.meta_fee(tokens, offer_now.price))

@@ -13,7 +13,15 @@ from typing import NamedTuple
 import numpy as np
 
 from sim.choice import OptionTable
-from sim.market.curves import box_cox_scalar, frontier, jevons, open_extra_cost, regulation_covers, serving_cost
+from sim.market.curves import (
+    box_cox_scalar,
+    frontier,
+    jevons,
+    llama_fee_markup,
+    open_extra_cost,
+    regulation_covers,
+    serving_cost,
+)
 
 
 class Offer(NamedTuple):
@@ -93,6 +101,9 @@ def offer_meta(cfg, cat, t: int, meta, quality: np.ndarray, price: np.ndarray, a
         unit = serving_cost(cfg, t, meta.legacy[1]) * cfg.meta.serving_efficiency * (1.0 - cut)
         price[cat.LLAMA_HOSTED], price[cat.LLAMA_SELF] = open_weight_prices(cfg, unit)
         available[llama] = True
+    markup = llama_fee_markup(cfg)
+    if markup != 1.0 and available[cat.LLAMA_HOSTED]:  # fee-paying hosts pass part of Meta's fee on
+        price[cat.LLAMA_HOSTED] *= markup
 
 
 def task_columns(cfg, t: int, trust: np.ndarray, quality: np.ndarray, edge: np.ndarray) -> np.ndarray:

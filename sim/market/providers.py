@@ -19,6 +19,7 @@ import numpy as np
 from sim.config import month_index
 from sim.market.curves import (
     box_cox_scalar,
+    fee_paying_share,
     frontier,
     nash_price,
     open_community_gain,
@@ -493,9 +494,10 @@ class CloudHost(Provider):
 
     def meta_fee(self, tokens: np.ndarray, price: np.ndarray) -> float:
         """Hosts above the MAU threshold need Meta's approval to serve Llama, which Meta sells for theta_h of their
-        Llama revenue net of the compliance charge; small hosts pay nothing; no clause, no fee."""
+        Llama revenue net of the compliance charge; hosts below it pay nothing (:func:`fee_paying_share`: the fee
+        follows the threshold); no clause, no fee."""
         cfg, host = self.cfg, self.cfg.providers.cloud_host
-        share = host.meta_revenue_share * host.large_host_share if cfg.license.enabled else 0.0
+        share = host.meta_revenue_share * fee_paying_share(cfg)
         llama_tokens, llama_price = tokens[self.catalog.LLAMA_HOSTED], price[self.catalog.LLAMA_HOSTED]
         llama_net = (llama_price - open_extra_cost(cfg)) * llama_tokens if llama_tokens else 0.0
         return share * llama_net

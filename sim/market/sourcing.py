@@ -92,7 +92,7 @@ def appraise(cfg, sources: list[Source], shares_with, worth, users: float, produ
     tau, lag = cfg.consumer.tokens_per_user_month, cfg.consumer.sourcing.lag_months
     costed = []
     for src in sources:
-        s = shares_with(src.quality)
+        s = shares_with(src.quality, src.unit_cost)
         tokens = tau * s[consumer.META_AI] * users
         costed.append((src, s, tokens, worth(s), src.unit_cost * tokens))
     held = max((v - c for src, _, _, v, c in costed if src.seller is None), default=0.0)  # the fallback of a cut-off
