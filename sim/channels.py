@@ -40,6 +40,8 @@ class MetaMonth(NamedTuple):
     capex_cost: float  # f_K x capex while Meta runs a programme: cash when spent, or one year's depreciation
     capex_depreciation: float  # the same capex depreciated by vintage (the reported lens)
     terminal_value: float = 0.0  # the last year's channel values going on after the horizon (final month only)
+    internal_value: float = 0.0  # chi: ad revenue share a year per 100 Elo of internal model over the reference
+    internal_gain: float = 0.0  # Q_int - Q_ref (Elo)
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,10 @@ CHANNELS = (
     ValueChannel("support_revenue", "Support and add-ons", True,
                  "business firms on a Meta model buy support (small; an assumption)",
                  lambda m: m.support_revenue),
+    ValueChannel("internal_use", "Internal use of a better model", False,
+                 "a better model inside Meta (integrity, ad creative, business agents) than the best open one; "
+                 "own, open or bought (design §9 item 10)",
+                 lambda m: m.ad_revenue * m.internal_value / 12.0 * m.internal_gain / 100.0),
     ValueChannel("misuse", "Misuse and liability", False,
                  "released weights cannot be recalled or monitored; closed APIs are misused too",
                  lambda m: -m.misuse_hazard * m.liability),

@@ -649,6 +649,19 @@ class Switch(Section):
     to: Literal["open", "closed", "absent"] = Field("closed", description="the strategy from that month on")
 
 
+class InternalUse(Section):
+    """What a better model does inside Meta (design §9 item 10): AR chi (Q_int - Q_ref) / 100, counting only gains
+    that need an LLM (integrity, ad creative, business agents); the recommender gains Meta reports exist under every
+    strategy and sit outside it."""
+
+    value_per_100_elo: float = _f(0.0, 0, 0.05, "share of ad revenue",
+                                  "chi: ad revenue a year gained per 100 Elo of internal model over the reference "
+                                  "(range 0-1%)")
+    bought_share: float = _f(1.0, 0, 1, "fraction",
+                             "psi: share of a bought model's lead over the reference internal use can draw on "
+                             "(terms of use, no fine-tuning of an API)")
+
+
 class MetaParams(Section):
     """Meta: ``open`` (Llama weights, licence clause, hosted and self-hosted), ``closed`` (its own API), ``absent``."""
 
@@ -671,6 +684,11 @@ class MetaParams(Section):
     quality_bonus: float = _f(0.0, -5000, 5000, "Elo", "added to Llama's quality (events)")
     serving_efficiency: float = _f(1.0, 0.01, 100, "", "serving cost multiplier")
     training_cost: float = _f(8.0e7, 0, 1e12, "$", "training cost per Llama release (405B: $60-90M, model card)")
+    api_with_open_weights: bool = Field(False, description="under open, Meta also sells an API of the same "
+                                                           "weights (the Llama API, April 2025), priced against the "
+                                                           "hosts of those weights")
+    api_open_premium: float = _f(0.0, -0.9, 10, "fraction",
+                                 "a Meta API beside open weights charges the hosted Llama price x (1 + this)")
     switch: Switch | None = Field(None, description="a dated strategy switch applied to the run of strategy "
                                                      "`meta.strategy` (e.g. {date: 2025-04, to: closed})")
     price: Pricing = Field(Pricing(mode="best_response", schedule=[PricePoint(date="2023-01", price=3.0)]),
@@ -681,6 +699,7 @@ class MetaParams(Section):
     misuse: Misuse = Misuse()
     spend: Spend = Spend()
     investment: Investment = Investment()
+    internal: InternalUse = InternalUse()
 
 
 class License(Section):

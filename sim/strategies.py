@@ -52,11 +52,10 @@ class Strategy:
         ``closed_factor`` for a closed programme."""
         return 1.0 if self.releases_weights else closed_factor
 
-    def misuse_hazard(self, misuse, weights_out: bool, released: bool) -> float:
+    def misuse_hazard(self, misuse, weights_out: bool, api_live: bool) -> float:
         """Expected incidents per month: released weights cannot be recalled or monitored (their hazard lasts once
-        they are out, whatever Meta does next); a served API is misused too."""
-        return (misuse.hazard_open_per_year * weights_out
-                + misuse.hazard_closed_per_year * (self.serves_api and released)) / 12.0
+        they are out, whatever Meta does next); a served API is misused too (``api_live``: one is on sale)."""
+        return (misuse.hazard_open_per_year * weights_out + misuse.hazard_closed_per_year * api_live) / 12.0
 
 
 OPEN = Strategy("open", runs_programme=True, releases_weights=True, serves_api=False, rival_phrase="open")

@@ -24,12 +24,27 @@ RANGES = {  # documented ranges (docs/model.md, experiments/where_open_pays.yaml
     "meta__flywheel__d0_market_months": (1.0, 36.0),
     "meta__investment__extra_elo": (-50.0, 150.0),  # how good Meta's own models are against the measured Llamas
     "consumer__meta_ai__use_per_user": (0.05, 0.4),
+    "meta__spend__rd_share": (0.05, 0.4),  # f_R
+    "meta__spend__capex_share": (0.05, 0.4),  # f_K
+    "consumer__buy_surplus_share": (0.3, 1.0),  # theta_b
+    "providers__open_rival__offset": (-55.0, 55.0),  # the other open families against Llama (Delta_LR)
+    "consumer__sourcing__cutoff_hazard_per_year": (0.0, 0.2),
+    "consumer__sourcing__lag_months": (0, 6),
+    "consumer__sourcing__switch_cost": (0.0, 2.0e8),
+    "consumer__sourcing__customisation": (0.0, 50.0),
+    "consumer__sourcing__api_customisation_share": (0.0, 1.0),
+    "meta__spend__kept_share_absent": (0.2, 0.5),
+    "meta__spend__terminal_years": (0.0, 5.0),
+    "providers__cloud_host__pass_through": (0.0, 1.0),
+    "consumer__cost_weight": (0.0, 0.5),
+    "meta__internal__value_per_100_elo": (0.0, 0.01),  # chi
+    "meta__internal__bought_share": (0.0, 1.0),  # psi
 }
 # Channels that cannot change sign between two strategies, with the sign of open − other (docs/model.md says why).
 ONE_SIGNED = {
     ("api_revenue", "closed"): -1, ("api_serving", "closed"): 1, ("host_fee", "closed"): 1,
     ("host_fee", "absent"): 1, ("rd_cost", "absent"): -1, ("capex_cost", "absent"): -1,
-    ("training_cost", "absent"): -1,
+    ("training_cost", "absent"): -1, ("capex_depreciation", "absent"): -1,
 }
 
 
@@ -41,7 +56,8 @@ def test_sign_audit_of_every_channel():
     worlds = qmc.LatinHypercube(d=len(RANGES), seed=7).random(12)
     rows = []
     for w, u in enumerate(worlds):
-        sets = {k: lo + x * (hi - lo) for (k, (lo, hi)), x in zip(RANGES.items(), u, strict=True)}
+        sets = {k: (round(lo + x * (hi - lo)) if isinstance(lo, int) else lo + x * (hi - lo))
+                for (k, (lo, hi)), x in zip(RANGES.items(), u, strict=True)}
         s = small(n=1500, horizon=36, **sets)
         runs = {k: simulate(s, k, 1) for k in ("open", "closed", "absent")}
         for other in ("closed", "absent"):

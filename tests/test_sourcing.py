@@ -120,3 +120,38 @@ def test_cut_off_draws_are_paired_across_strategies():
     stormy = sources_over_run("absent", 60, consumer__sourcing__cutoff_hazard_per_year=1.0, **no_open)
     changes = [sum(a != b for a, b in zip(x, x[1:], strict=False)) for x in (calm, stormy)]
     assert changes[1] > changes[0]
+
+
+def test_internal_use_values_the_best_internal_model_over_the_best_open_one():
+    """AR chi (Q_int - Q_ref) / 100, one formula under every strategy: Q_ref the best open model Meta may run,
+    Q_int the best of its own model and psi of a bought lab model's lead; nothing at chi = 0."""
+    from sim.market.sourcing import internal_gain
+
+    cfg = small(consumer__sourcing__customisation=0.0, meta__internal__bought_share=0.5)
+    own, ref = Source("own", 1300.0, 1.0, None, True, 0.0), Source("self", 1250.0, 1.0, None, True, 0.0)
+    lab_api = Source("api:a", 1400.0, 2.0, lab("a"), False, 0.0)
+    assert internal_gain(cfg, [ref, lab_api]) == pytest.approx(0.5 * 150)
+    assert internal_gain(cfg, [own, ref, lab_api]) == pytest.approx(75.0)  # psi halves the lab's 150
+    assert internal_gain(cfg, [own, ref]) == pytest.approx(50.0)
+    assert internal_gain(cfg, [Source("own", 1200.0, 1.0, None, True, 0.0), ref]) == 0.0  # never below the open one
+    for strategy in ("open", "closed", "absent"):
+        on = run_model(small(horizon=24, meta__internal__value_per_100_elo=0.005), strategy)
+        off = run_model(small(horizon=24, meta__internal__value_per_100_elo=0.0), strategy)
+        assert sum(r["meta.internal_use"] for r in on.rows) > 0
+        assert all(r["meta.internal_use"] == 0 for r in off.rows)
+
+
+def test_a_meta_api_beside_open_weights_sells_at_the_hosts_price():
+    """The Llama API lever: under open Meta also sells its model as an API priced against the hosts of the same
+    weights (in Llama's nest); it earns API revenue and carries a served API's misuse hazard; off, no API."""
+    lever = run_model(small(horizon=24, meta__api_with_open_weights=True), "open")
+    plain = run_model(small(horizon=24), "open")
+    last = lever.rows[-1]
+    assert last["price.meta_api"] == pytest.approx(last["price.llama_hosted"])
+    assert sum(r["meta.api_revenue"] for r in lever.rows) > 0
+    assert all(r["meta.api_revenue"] == 0 for r in plain.rows)
+    assert sum(r["meta.misuse"] for r in lever.rows) < sum(r["meta.misuse"] for r in plain.rows)
+    cat = lever.catalog
+    assert cat.FAMILY_OF[cat.META_API] == cat.FAMILY_OF[cat.LLAMA_HOSTED]
+    dear = run_model(small(horizon=24, meta__api_with_open_weights=True, meta__api_open_premium=1.0), "open")
+    assert dear.rows[-1]["price.meta_api"] == pytest.approx(2.0 * dear.rows[-1]["price.llama_hosted"])

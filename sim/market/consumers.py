@@ -14,7 +14,7 @@ import numpy as np
 from sim import consumer
 from sim.market.curves import ad_revenue
 from sim.market.providers import Consumers
-from sim.market.sourcing import Sourcing, candidates
+from sim.market.sourcing import Sourcing, candidates, internal_gain
 from sim.population import SEGMENT_CODE
 
 PLATFORM = SEGMENT_CODE["platform"]
@@ -80,7 +80,8 @@ class ConsumerMarket:
                 contract = (paid - served, 0.0) if deal.source.meta_serves else (paid, deal.tokens)
         revenue = {k: s[self.cat.PRODUCT[k]] * users * getattr(c, k).revenue_per_user_month
                    for k in self.lab_products}
-        return Consumers(s, terms.use_shares(s), users, q.copy(), cost, seller, contract, revenue, at_risk, source)
+        return Consumers(s, terms.use_shares(s), users, q.copy(), cost, seller, contract, revenue, at_risk, source,
+                         internal_gain(cfg, sources))
 
     def unit_costs(self, labs, price: np.ndarray, users_seg: np.ndarray) -> np.ndarray:
         """$/M tokens of the model each product runs on (NaN: unknown): a lab's assistant its lab's serving cost,

@@ -60,8 +60,14 @@ class Meta(ClosedLab):
         self.strategy = strategy
         self.priced = False
 
+    @property
+    def sells_api(self) -> bool:
+        """A Meta API is on sale: under closed, and under open when ``api_with_open_weights`` (the Llama API)."""
+        return self.strategy.serves_api or (self.strategy.releases_weights and self.params().api_with_open_weights)
+
     def step(self) -> None:
-        """Releases and learning while Meta runs a programme; the API's price while it sells one."""
+        """Releases and learning while Meta runs a programme; the API's price while it sells one (beside open
+        weights the offer prices it against the weights' hosts instead)."""
         view, strategy = self.model.view, self.strategy
         self.devs_share, self.mindshare, self.open_share = view.llama_share, \
             view.family_share[self.catalog.FAMILY["meta"]], view.open_share
@@ -157,7 +163,7 @@ class Meta(ClosedLab):
         """Meta's inputs for this month, then its ledger from :mod:`sim.channels` (one formula per channel): an API's
         tokens also feed its own flywheel. In the last month the strategic lens adds the value after the horizon:
         the last year's channel values (spend excluded) for ``terminal_years``, discounted."""
-        api_tokens = sales.tokens[self.option] if self.strategy.serves_api else 0.0
+        api_tokens = sales.tokens[self.option] if self.sells_api else 0.0
         if api_tokens:
             self.captured += api_tokens
         self.ledger = channels.book(self.month_inputs(sales, api_tokens))
@@ -193,12 +199,15 @@ class Meta(ClosedLab):
             api_serving_cost=self.cost * api_tokens,
             host_fee=sales.host_fee,
             support_revenue=cfg.meta.ledger.support_revenue_per_dev * sales.users_seg[self.business_firms].sum(),
-            misuse_hazard=self.strategy.misuse_hazard(cfg.meta.misuse, self.weights_out, self.released),
+            misuse_hazard=self.strategy.misuse_hazard(cfg.meta.misuse, self.weights_out,
+                                                      self.sells_api and self.released),
             liability=cfg.meta.misuse.liability,
             training_cost=self.training_charge(t),
             rd_cost=spend.rd_share * rd_month(cfg, t, programme),
             capex_cost=capex,
             capex_depreciation=self.vintages.depreciation(capex) if spend.capex_as_cash else capex,
+            internal_value=cfg.meta.internal.value_per_100_elo,
+            internal_gain=cons.internal_gain,
         )
 
     @property

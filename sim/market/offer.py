@@ -85,11 +85,12 @@ def build(cfg, cat, t: int, labs, meta, rivals, family_share: np.ndarray, terms)
 
 
 def offer_meta(cfg, cat, t: int, meta, quality: np.ndarray, price: np.ndarray, available: np.ndarray) -> None:
-    """What Meta's strategy puts on offer: its API while it sells one, Llama weights while it releases them (their
-    serving cost cut by the community's efficiency work), or the weights a switch left behind."""
+    """What Meta's strategy puts on offer: its API while it sells one (beside open weights, at the hosts' price of
+    the same weights x (1 + ``api_open_premium``)), Llama weights while it releases them (their serving cost cut by
+    the community's efficiency work), or the weights a switch left behind."""
     strategy = meta.strategy
     api, llama = cat.META_API, cat.IS_LLAMA
-    if strategy.serves_api:
+    if meta.sells_api:
         quality[api], price[api], available[api] = meta.quality, meta.price, meta.released
     cut = meta.community_cost_cut()
     if strategy.releases_weights and meta.released:
@@ -104,6 +105,10 @@ def offer_meta(cfg, cat, t: int, meta, quality: np.ndarray, price: np.ndarray, a
     markup = llama_fee_markup(cfg)
     if markup != 1.0 and available[cat.LLAMA_HOSTED]:  # fee-paying hosts pass part of Meta's fee on
         price[cat.LLAMA_HOSTED] *= markup
+    if meta.sells_api and not strategy.serves_api:  # the Llama API beside the weights: priced against their hosts
+        meta.cost = meta.unit_cost(t) * (1.0 - cut) * (cfg.market.open_size_mix or 1.0)
+        meta.price = price[cat.LLAMA_HOSTED] * (1.0 + cfg.meta.api_open_premium)
+        price[api] = meta.price
 
 
 def task_columns(cfg, t: int, trust: np.ndarray, quality: np.ndarray, edge: np.ndarray) -> np.ndarray:

@@ -61,6 +61,7 @@ class Consumers(NamedTuple):
     revenue: dict
     at_risk: float
     source: str = "none"  # what Meta's products run on: own, api:<lab>, weights:<lab>, self:<maker>, none
+    internal_gain: float = 0.0  # Q_int - Q_ref: what Meta's best internal model adds over the best open one (Elo)
 
 
 class Sales(NamedTuple):

@@ -176,3 +176,22 @@ class Sourcing:
         if here is None:
             return None, 0.0, switched
         return here, price(here, deals, cfg.consumer.buy_surplus_share), switched
+
+
+def internal_gain(cfg, sources: list[Source]) -> float:
+    """Q_int - Q_ref (design §9 item 10): Q_ref the best open model Meta may run (``self``), Q_int the best of its
+    own model, that open model and Q_ref + psi (Q_bought - Q_ref) for a bought or licensed lab model; customisation
+    left out (it is Meta AI's). 0 without an open model to measure against."""
+    kappa, psi = cfg.consumer.sourcing.customisation, cfg.meta.internal.bought_share
+    api_kappa = cfg.consumer.sourcing.api_customisation_share * kappa
+    ref = next((s.quality - kappa for s in sources if s.key == "self"), None)
+    if ref is None:
+        return 0.0
+    gains = [0.0]
+    for s in sources:
+        if s.key == "own":
+            gains.append(s.quality - kappa - ref)
+        elif s.seller is not None:
+            raw = s.quality - (kappa if s.meta_serves else api_kappa)
+            gains.append(psi * (raw - ref))
+    return max(gains)
