@@ -43,6 +43,7 @@ class ConsumerTerms:
         self.risk_months = np.array([month_index(cfg.start, p.date) for p in c.attention_at_risk], dtype=float)
         self.risk_values = np.array([p.value for p in c.attention_at_risk], dtype=float)
         self.brand = np.array([getattr(c, k).brand for k in self.products])
+        self.brands = self.brand.tolist()
         self.reach = np.array([getattr(c, k).reach for k in self.products], dtype=float)
         self.use = np.array([getattr(c, k).use_per_user for k in self.products], dtype=float)
         self.uniform_use = bool((self.use == 1.0).all())  # shares of use are the shares of users
@@ -75,15 +76,23 @@ class ConsumerTerms:
         ``consumer.cost_weight`` (alpha_c) and the $/M tokens of the model each product runs on (``unit_cost``, NaN:
         unknown), each utility loses alpha_c ln(cost / choice.budget_per_mtok). A handful of products: plain floats,
         which cost less here than array calls."""
+        costs = unit_cost.tolist() if unit_cost is not None else [math.nan] * len(self.products)
+        return self.softmax([self.utility(k, q, r, ok, cost) for k, (q, r, ok, cost) in
+                             enumerate(zip(quality.tolist(), reach.tolist(), available.tolist(), costs, strict=True))])
+
+    def utility(self, k: int, q: float, r: float, ok: bool, cost: float = math.nan) -> float:
+        """U_k of product ``k`` on a model of quality ``q`` and $/M tokens ``cost`` with reach ``r`` (-inf when not
+        available): the consumer layer recomputes only Meta AI's when it weighs where Meta's products run."""
         c, v = self.cfg.consumer, self.cfg.market.ai_is_the_product
-        a, b = v * c.beta_quality, (1.0 - v) * c.reach_weight
-        u = [a * q / 100.0 + b * math.log(r) + brand if ok and math.isfinite(q) and r > 0 else -math.inf
-             for q, r, ok, brand in zip(quality.tolist(), reach.tolist(), available.tolist(), self.brand.tolist(),
-                                        strict=True)]
-        if c.cost_weight and unit_cost is not None:
-            ref = self.cfg.choice.budget_per_mtok
-            u = [x - c.cost_weight * math.log(max(k, 1e-12) / ref) if math.isfinite(k) else x
-                 for x, k in zip(u, unit_cost.tolist(), strict=True)]
+        if not (ok and math.isfinite(q) and r > 0):
+            return -math.inf
+        u = v * c.beta_quality * q / 100.0 + (1.0 - v) * c.reach_weight * math.log(r) + self.brands[k]
+        if c.cost_weight and math.isfinite(cost):
+            u = u - c.cost_weight * math.log(max(cost, 1e-12) / self.cfg.choice.budget_per_mtok)
+        return u
+
+    def softmax(self, u: list[float]) -> np.ndarray:
+        """Shares from utilities (all -inf: none)."""
         top = max(u)
         if top == -math.inf:
             return np.zeros(len(self.products))
@@ -92,7 +101,6 @@ class ConsumerTerms:
         for x in e:  # in order, as numpy sums six numbers (Python's sum() compensates: another last bit)
             total += x
         return np.array([x / total for x in e])
-
 
 def shares(cfg, quality: np.ndarray, reach: np.ndarray, available: np.ndarray) -> np.ndarray:
     """:meth:`ConsumerTerms.shares` of a scenario."""

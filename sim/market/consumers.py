@@ -54,11 +54,17 @@ class ConsumerMarket:
         attention = ad_revenue(cfg, t) * at_risk * c.meta_ad_yield
         meta_revenue = users * c.meta_ai.revenue_per_user_month
 
+        costs = unit_cost.tolist() if unit_cost is not None else [np.nan] * len(q)
+        base = [terms.utility(k, qk, rk, ok, ck) for k, (qk, rk, ok, ck) in
+                enumerate(zip(q.tolist(), reach.tolist(), launched.tolist(), costs, strict=True))]
+        meta_reach, meta_live = float(reach[consumer.META_AI]), bool(launched[consumer.META_AI])
+
         def shares_with(meta_quality: float, meta_cost: float = np.nan) -> np.ndarray:
-            q[consumer.META_AI] = meta_quality
-            if unit_cost is not None:
-                unit_cost[consumer.META_AI] = meta_cost
-            return terms.shares(q, reach, launched & np.isfinite(q), unit_cost)
+            """The shares with Meta AI on a model of this quality and cost (the other products' utilities kept)."""
+            u = list(base)
+            u[consumer.META_AI] = terms.utility(consumer.META_AI, meta_quality, meta_reach, meta_live,
+                                                meta_cost if unit_cost is not None else np.nan)
+            return terms.softmax(u)
 
         def worth(s: np.ndarray) -> float:
             """What Meta AI's shares are worth a month: the attention it wins back (by use) and its revenue (by
