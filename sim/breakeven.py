@@ -47,3 +47,29 @@ def add_breakeven(summary: pd.DataFrame, scenario) -> pd.DataFrame:
         out[f"breakeven_spend.{s}_vs_{STAYING_OUT}"] = gain.where(mine)
         out[f"breakeven_spend_share.{s}_vs_{STAYING_OUT}"] = (gain / per_share).where(mine) if per_share > 0 else np.nan
     return out
+
+
+def sweep_breakeven(results: pd.DataFrame, base) -> pd.DataFrame:
+    """f* at every design point of a sweep that ran absent and a building strategy, from the per-run metrics
+    ``npv.meta`` and the spend lines (means over paired replicates): columns point, builder, breakeven_spend (the
+    gain before spend, $), breakeven_spend_share. The spend per unit share is read from ``base`` (the sweep's
+    scenario) with the point's own ``meta.spend.*`` values where they were swept."""
+    needed = {"npv.meta", *SPEND_LINES}
+    if not needed <= set(results.columns) or STAYING_OUT not in set(results["strategy"]):
+        return pd.DataFrame(columns=["point", "builder", "breakeven_spend", "breakeven_spend_share"])
+    spend_params = [c for c in results.columns if c.startswith("param.meta.spend.")]
+    before = results["npv.meta"] - results[list(SPEND_LINES)].sum(axis=1)
+    frame = results.assign(before=before)
+    wide = frame.pivot_table(index=["point", "replicate"], columns="strategy", values="before")
+    points = frame.groupby("point")[spend_params].first() if spend_params else None
+    rows = []
+    for builder in (b for b in BUILDERS if b in wide.columns):
+        gain = (wide[builder] - wide[STAYING_OUT]).groupby(level="point").mean()
+        for point, g in gain.items():
+            scenario = base.model_copy(deep=True)
+            for column in spend_params:
+                setattr(scenario.meta.spend, column.removeprefix("param.meta.spend."), float(points.loc[point, column]))
+            per_share = spend_per_share(scenario)
+            rows.append({"point": int(point), "builder": builder, "breakeven_spend": float(g),
+                         "breakeven_spend_share": float(g / per_share) if per_share > 0 else np.nan})
+    return pd.DataFrame(rows)

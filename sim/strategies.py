@@ -65,6 +65,7 @@ ABSENT = Strategy("absent", runs_programme=False, releases_weights=False, serves
 BY_NAME = {s.name: s for s in (OPEN, CLOSED, ABSENT)}
 assert tuple(BY_NAME) == STRATEGIES
 COMPARISONS = ((OPEN.name, CLOSED.name), (OPEN.name, ABSENT.name))  # the paired differences reports show: open - each
+PAIRS = (*COMPARISONS, (CLOSED.name, ABSENT.name))  # every paired difference discovery can label: building or not
 
 
 def comparisons_in(present) -> list[tuple[str, str]]:

@@ -4,6 +4,7 @@ does exactly as well as staying out."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim.breakeven import spend_per_share
@@ -61,3 +62,28 @@ def test_a_kept_team_under_absent_shrinks_the_spend_a_programme_adds():
         assert (absent_rd < 0) == (kept > 0)
     assert per_share[1] < per_share[0]
     assert shares[1] == pytest.approx(shares[0] * per_share[0] / per_share[1])
+
+
+def test_a_sweep_reports_the_breakeven_share_of_each_design_point():
+    """From the per-run metrics of a sweep: the mean paired gain before spend over absent, divided by the spend a
+    programme adds per unit share (with the point's own swept kept share)."""
+    from sim.breakeven import sweep_breakeven
+
+    base = small(horizon=24)
+    rows = []
+    for point, kept in ((0, 0.2), (1, 0.5)):
+        for replicate in (0, 1):
+            for strategy, npv_meta, spend in (("open", -5.0e9, -6.0e9), ("absent", -1.0e9, -2.0e9)):
+                rows.append({"point": point, "replicate": replicate, "strategy": strategy,
+                             "param.meta.spend.kept_share_absent": kept,
+                             "npv.meta": npv_meta + replicate * 1e8 + (point * 1e9 if strategy == "open" else 0.0),
+                             "npv.meta.rd_cost": spend, "npv.meta.capex_cost": 0.0})
+    f = sweep_breakeven(pd.DataFrame(rows), base).set_index("point")
+    assert (f["builder"] == "open").all()
+    assert f.loc[0, "breakeven_spend"] == pytest.approx(0.0)  # -5 + 6 against -1 + 2: no gain before spend
+    assert f.loc[1, "breakeven_spend"] == pytest.approx(1.0e9)
+    for point, kept in ((0, 0.2), (1, 0.5)):
+        at = base.model_copy(deep=True)
+        at.meta.spend.kept_share_absent = kept
+        assert f.loc[point, "breakeven_spend_share"] == pytest.approx(f.loc[point, "breakeven_spend"]
+                                                                      / spend_per_share(at))

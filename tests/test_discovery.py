@@ -222,3 +222,14 @@ def test_smoke_preset_runs_sweep_discover_report(tmp_path, capsys):
     text = (out / "report.html").read_text()
     assert "<h2>Where open pays</h2>" in text and 'class="boxes"' in text and 'class="verdicts"' in text
     assert all(f'id="fig-{name}"' in text for name in ("tradeoff", "box", "pairs"))
+
+
+def test_discover_asks_whether_building_a_closed_model_pays(tmp_path, capsys):
+    """closed-absent labels each point by closed − absent (here the synthetic 'open' column renamed closed, the
+    'closed' one absent): the same boxes, and a verdict that names the pair."""
+    results, _ = synthetic_results(strategies=("open", "closed"))
+    results["strategy"] = results["strategy"].map({"open": "closed", "closed": "absent"})
+    folder = write_sweep(tmp_path / "sweep", results)
+    assert main(["discover", str(folder), "--comparison", "closed-absent", "--resamples", "0",
+                 "--bootstrap", "200"]) == 0
+    assert "Closed beats staying out on npv.meta" in capsys.readouterr().out

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sim.cli.common import UsageError, int_in, progress_bar
 from sim.errors import ConfigError
+from sim.strategies import PAIRS
 
 
 def cmd_sweep(args) -> int:
@@ -158,8 +159,9 @@ def register(sub) -> None:
                                         "scores) and how likely that is")
     p.add_argument("dir", metavar="DIR", help="a finished sweep's output folder")
     p.add_argument("--metric", default="npv.meta", metavar="M", help="the metric compared (default npv.meta)")
-    p.add_argument("--comparison", choices=("open-closed", "open-absent"), default="open-closed",
-                   help="the paired difference that labels each point (default open-closed)")
+    p.add_argument("--comparison", choices=[f"{a}-{b}" for a, b in PAIRS], default="open-closed",
+                   help="the paired difference that labels each point (default open-closed; closed-absent asks "
+                        "whether building a closed model pays)")
     p.add_argument("--threshold", type=float, default=0.0, metavar="X",
                    help="open pays when the difference is beyond X (default 0)")
     p.add_argument("--where", choices=("above", "below"), default="above",

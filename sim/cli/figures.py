@@ -17,7 +17,7 @@ from sim.cli.common import RUN_FILES, STRATEGY_HELP, UsageError, add_scenario_op
 from sim.errors import ConfigError
 
 RUN_KINDS = ("adoption", "tokens", "prices", "ledger", "profits", "strategies")
-SWEEP_KINDS = ("response", "breakeven", "sensitivity")
+SWEEP_KINDS = ("response", "breakeven", "spendshare", "sensitivity")
 
 
 def parse_kinds(values: list[str] | None, allowed: tuple[str, ...]) -> list[str]:

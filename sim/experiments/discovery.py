@@ -25,9 +25,9 @@ import pandas as pd
 
 from sim.experiments.analysis import paired_differences, threshold_probability
 from sim.runner import derive_seed
-from sim.strategies import COMPARISONS, by_name
+from sim.strategies import PAIRS, by_name
 
-COMPARISON_NAMES = tuple(f"{a}-{b}" for a, b in COMPARISONS)
+COMPARISON_NAMES = tuple(f"{a}-{b}" for a, b in PAIRS)
 MIN_POINTS = 20
 DISCOVERY_STREAM = 0xD15C  # keeps discovery's seeds apart from run and bootstrap seeds
 LIMIT_COLUMNS = ["box", "method", "coverage", "density", "mass", "res_dim", "parameter", "lower", "upper",
@@ -166,7 +166,7 @@ def label_points(results: pd.DataFrame, settings: Settings) -> Labels:
                                     f"at least {MIN_POINTS} (sweep more points)")
     if label.all() or not label.any():
         verdict = "pays" if label.all() else "does not pay"
-        raise DiscoveryError("--threshold", f"in every one of the {len(label)} labelled rows open {verdict} "
+        raise DiscoveryError("--threshold", f"in every one of the {len(label)} labelled rows {a} {verdict} "
                                             f"({settings.metric} {settings.comparison} {settings.where} "
                                             f"{settings.threshold:g}); nothing to discover: choose another "
                                             f"threshold, metric or comparison")
@@ -367,12 +367,12 @@ def conditions(boxes: pd.DataFrame, box: int = 1, alpha: float = 0.05) -> tuple[
 def summary_lines(d: Discovery) -> list[str]:
     """The plain-words verdict: how often open wins (a probability or a share of grid points) and where it fails."""
     s = d.settings
-    _, b = s.strategies
+    a, b = s.strategies
     row = d.probability.iloc[0]
     if s.where == "above" and s.threshold == 0:
-        subject = f"Open beats {by_name(b).rival_phrase} on {s.metric}"
+        subject = f"{by_name(a).rival_phrase.capitalize()} beats {by_name(b).rival_phrase} on {s.metric}"
     else:
-        subject = f"{s.metric} (open − {b}) is {s.where} {_number(s.threshold)}"
+        subject = f"{s.metric} ({a} − {b}) is {s.where} {_number(s.threshold)}"
     ci = f" (95% CI {100 * row['ci_lo']:.0f}–{100 * row['ci_hi']:.0f}%)"
     unit = "runs" if s.per_replicate else "design points"
     if row["meaning"] == "probability":

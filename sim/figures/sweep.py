@@ -208,6 +208,33 @@ def breakeven_figure(results: pd.DataFrame, x: str, y: str, metric: str = "npv.m
     return fig
 
 
+def spend_share_figure(shares: pd.DataFrame, swept: tuple[float, float] | None = None) -> Figure:
+    """The break-even spend share f* over the design points, one histogram per building strategy against staying
+    out: where a point's f* is above the AI share of R&D and capex it assumed, building pays there. The swept range of
+    that share is shaded."""
+    fig = Figure(figsize=(PANEL_W * 1.6, PANEL_H), layout="constrained")
+    ax = fig.add_subplot()
+    values = shares["breakeven_spend_share"].to_numpy(float)
+    finite = values[np.isfinite(values)]
+    lo, hi = (float(np.quantile(finite, 0.01)), float(np.quantile(finite, 0.99))) if finite.size else (0.0, 1.0)
+    if swept is not None:
+        ax.axvspan(*swept, color="0.9", zorder=0, label="swept AI share of R&D and capex")
+        lo, hi = min(lo, swept[0]), max(hi, swept[1])
+    bins = np.linspace(lo, hi if hi > lo else lo + 1e-3, 40)
+    for builder, rows in shares.groupby("builder", sort=False):
+        f = rows["breakeven_spend_share"].to_numpy(float)
+        f = f[np.isfinite(f)]
+        beyond = int(((f < bins[0]) | (f > bins[-1])).sum())  # a few extreme worlds would squeeze the rest
+        note = f" ({beyond} beyond the axis)" if beyond else ""
+        ax.hist(np.clip(f, bins[0], bins[-1]), bins=bins, alpha=0.6, color=STRATEGY_COLORS.get(builder),
+                label=f"{STRATEGY_LABELS.get(builder, builder)} vs staying out{note}")
+    ax.axvline(0.0, color="0.3", lw=0.8)
+    ax.set_xlabel("break-even AI share of R&D and capex, f*")
+    ax.set_ylabel("design points")
+    legend_outside(fig, [ax])
+    return fig
+
+
 def sensitivity_figure(sens: pd.DataFrame, method: str) -> Figure:
     """Bar charts of sensitivity indices, one panel per metric: Sobol first-order S1 and total ST with confidence
     intervals, or Morris mu* (with its interval) and sigma."""
@@ -259,6 +286,15 @@ def sweep_figures(sweep: SweepResults, kinds: list[str], metric: str = "npv.meta
         if "breakeven" in kinds and len(params) == 2 and COMPARISONS[0] in comparisons_in(strategies) \
                 and metric in df:
             out[f"breakeven{suffix}"] = breakeven_figure(df, params[0], params[1], metric)
+    if "spendshare" in kinds and sweep.folder is not None and (sweep.folder / "scenario.yaml").is_file():
+        from sim.breakeven import sweep_breakeven
+        from sim.loading import load_scenario
+
+        shares = sweep_breakeven(sweep.results, load_scenario(sweep.folder / "scenario.yaml"))
+        if not shares.empty:
+            swept = [c for c in ("param.meta.spend.rd_share", "param.meta.spend.capex_share") if c in sweep.results]
+            span = (float(sweep.results[swept].min().min()), float(sweep.results[swept].max().max())) if swept else None
+            out["spendshare"] = spend_share_figure(shares, span)
     if "sensitivity" in kinds and sweep.sensitivity is not None and not sweep.sensitivity.empty:
         for method in dict.fromkeys(sweep.sensitivity["method"].str.lower()):
             out[f"sensitivity-{method}"] = sensitivity_figure(sweep.sensitivity, method)
@@ -393,9 +429,11 @@ DISCOVERY_CAPTIONS = {
 }
 
 
-SWEEP_KINDS = ("response", "breakeven", "sensitivity")
+SWEEP_KINDS = ("response", "breakeven", "spendshare", "sensitivity")
 SWEEP_CAPTIONS = {
     "response": "Response curves: the metric against each swept parameter, per Meta strategy (mean and 95% CI).",
     "breakeven": "Paired difference open − closed over two parameters; the black contour is break-even.",
+    "spendshare": "Break-even AI share of R&D and capex f* at each design point, building against staying out: "
+                  "building pays at a point when its f* is above the share it assumed (swept range shaded).",
     "sensitivity": "Sensitivity indices of each parameter (SALib), with 95% confidence intervals.",
 }
