@@ -9,7 +9,7 @@ import pandas as pd
 from scipy.stats import qmc
 
 from sim.channels import CHANNEL_NAMES
-from sim.runner import discount_factors, simulate
+from sim.runner import discount_factors, run_scenario, simulate
 from tests.helpers import small
 
 RANGES = {  # documented ranges (docs/model.md, experiments/where_open_pays.yaml)
@@ -85,3 +85,15 @@ def test_the_complement_argument_can_favour_either_strategy():
     assert open_minus_closed(community__strength=0.0, meta__flywheel__strength=160.0,
                              meta__flywheel__d0_market_months=1.0, meta__investment__extra_elo=150.0,
                              choice__brand__meta_api=2.0) < 0
+
+
+def test_without_a_community_more_ai_as_the_product_lowers_open_minus_closed():
+    """A direction that could fail either way: with community strength 0 an open Llama gains nothing from its
+    developers, and when consumers follow model quality (v = 1) rather than reach, open − closed is lower than at
+    v = 0 (measured: about −2.7 against −2.1 $B at this size)."""
+    def open_minus_closed(v: float) -> float:
+        s = small(n=3000, horizon=36, community__strength=0, market__ai_is_the_product=v)
+        _, summary = run_scenario(s, ("open", "closed"), 2)
+        wide = summary.pivot(index="replicate", columns="strategy", values="npv.meta")
+        return float((wide["open"] - wide["closed"]).mean())
+    assert open_minus_closed(1.0) < open_minus_closed(0.0)
