@@ -708,6 +708,9 @@ class License(Section):
     enabled: bool = Field(True, description="the MAU clause applies")
     mau_threshold: float = _f(7.0e8, 0, 1e12, "users/month", "firms above it need Meta's approval")
     approval_probability: float = _f(0.2, 0, 1, "probability", "chance Meta approves a firm above the threshold")
+    applies_to_api: bool = Field(False, description="one access policy: the clause also covers a Meta API (closed, "
+                                                    "or beside open weights), so firms above the threshold need "
+                                                    "Meta's approval for either")
 
 
 class Regulation(Section):

@@ -46,6 +46,7 @@ class ConsumerTerms:
         self.brands = self.brand.tolist()
         self.reach = np.array([getattr(c, k).reach for k in self.products], dtype=float)
         self.use = np.array([getattr(c, k).use_per_user for k in self.products], dtype=float)
+        self.use_list = self.use.tolist()
         self.uniform_use = bool((self.use == 1.0).all())  # shares of use are the shares of users
         self._risk: list[float] = []
 
@@ -65,6 +66,16 @@ class ConsumerTerms:
         weighted = shares * self.use
         total = weighted.sum()
         return weighted / total if total > 0 else weighted
+
+    def use_share(self, shares: np.ndarray, k: int) -> float:
+        """Product ``k``'s share of consumer AI use (:meth:`use_shares`, one element, in plain floats)."""
+        if self.uniform_use:
+            return float(shares[k])
+        weighted = [s * u for s, u in zip(shares.tolist(), self.use_list, strict=True)]
+        total = 0.0
+        for w in weighted:  # in order, as numpy sums six numbers
+            total += w
+        return weighted[k] / total if total > 0 else weighted[k]
 
     def launched(self, t: int) -> np.ndarray:
         """Which products exist in month t (by their launch dates)."""

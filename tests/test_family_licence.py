@@ -61,3 +61,19 @@ def test_an_approved_firm_keeps_the_family():
                                       f"providers__{FAMILY}__approval_probability": 1.0})
     model = run_model(s)
     assert not (model.licence.blocked & ~np.uint16(LLAMA_BIT)).any()
+
+
+def test_one_access_policy_covers_a_meta_api_too():
+    """license.applies_to_api: the clause that keeps unapproved firms above the threshold off Llama's weights keeps
+    them off a closed Meta API as well; without it the API is open to all."""
+    def large_on_api(**sets):
+        seen = []
+        s = small(n=20_000, horizon=36, license__approval_probability=0.0, license__mau_threshold=1.0e6, **sets)
+
+        def count(m):
+            d = m.devs
+            seen.append(int(((d.choice == m.catalog.META_API) & (d.mau > 1.0e6)).sum()))
+        run_model(s, "closed", each_month=count)
+        return max(seen)
+    assert large_on_api(license__applies_to_api=True) == 0
+    assert large_on_api() > 0

@@ -155,3 +155,21 @@ def test_a_meta_api_beside_open_weights_sells_at_the_hosts_price():
     assert cat.FAMILY_OF[cat.META_API] == cat.FAMILY_OF[cat.LLAMA_HOSTED]
     dear = run_model(small(horizon=24, meta__api_with_open_weights=True, meta__api_open_premium=1.0), "open")
     assert dear.rows[-1]["price.meta_api"] == pytest.approx(2.0 * dear.rows[-1]["price.llama_hosted"])
+
+
+def test_customisation_reaches_every_product_whose_owner_holds_the_weights():
+    """kappa_c for each lab's assistant (the lab holds its model) and apps on open weights, psi_c kappa_c for apps
+    on an API; none at kappa_c = 0."""
+    model = run_model(small(horizon=12, consumer__sourcing__customisation=0.0), "open")
+    cm, cat = model.consumers, model.catalog
+    users = np.zeros((cat.K + 1, 5))
+    users[1 + int(np.flatnonzero(cat.IS_OPEN)[0]), :] = 10.0  # platform firms on one open option ...
+    users[1 + int(np.flatnonzero(~cat.IS_OPEN)[0]), :] = 10.0  # ... and as many on one API
+    sourcing_terms = model.cfg.consumer.sourcing.model_copy(update={"customisation": 40.0,
+                                                                    "api_customisation_share": 0.5})
+    plain, _ = cm.qualities(model.labs, model.offer.quality, users, np.ones(len(cat.PRODUCTS)))
+    tuned, _ = cm.qualities(model.labs, model.offer.quality, users, np.ones(len(cat.PRODUCTS)), sourcing_terms)
+    for lab in model.labs:
+        if lab.key in cat.PRODUCT and lab.enabled:
+            assert tuned[cat.PRODUCT[lab.key]] == pytest.approx(plain[cat.PRODUCT[lab.key]] + 40.0)
+    assert tuned[cm.apps] == pytest.approx(plain[cm.apps] + 0.5 * (40.0 + 20.0))  # half on open, half on an API

@@ -46,7 +46,7 @@ class ConsumerMarket:
               price: np.ndarray | None = None) -> Consumers:
         """Split consumer AI use among products; decide what Meta's products run on (make or buy)."""
         c = cfg.consumer
-        q, reach = self.qualities(labs, quality, users_seg, terms.reach.copy())
+        q, reach = self.qualities(labs, quality, users_seg, terms.reach.copy(), cfg.consumer.sourcing)
         unit_cost = self.unit_costs(labs, price, users_seg) if cfg.consumer.cost_weight and price is not None else None
         launched = terms.launched(t)
         users = consumer.consumer_users(cfg, t)
@@ -71,7 +71,7 @@ class ConsumerMarket:
             users)."""
             if terms.uniform_use:
                 return (attention + meta_revenue) * s[consumer.META_AI]
-            return attention * terms.use_shares(s)[consumer.META_AI] + meta_revenue * s[consumer.META_AI]
+            return attention * terms.use_share(s, consumer.META_AI) + meta_revenue * s[consumer.META_AI]
 
         sources = candidates(cfg, t, labs, rivals, meta)
         deal, paid, switched = self.sourcing.month(cfg, t, sources, shares_with, worth, users)
@@ -106,14 +106,20 @@ class ConsumerMarket:
             cost[self.apps] = weighted_mean(price, firms)
         return cost
 
-    def qualities(self, labs, quality: np.ndarray, users_seg: np.ndarray, reach: np.ndarray):
+    def qualities(self, labs, quality: np.ndarray, users_seg: np.ndarray, reach: np.ndarray,
+                  sourcing=None):
         """Each product's model quality (NaN: none yet) and reach. The named giants ("platforms") and the rest of the
-        platform segment ("apps") run on what they chose."""
+        platform segment ("apps") run on what they chose. Customisation (``sourcing``: ``consumer.sourcing``) adds
+        kappa_c to every product whose owner holds the weights — each lab's assistant on its own model, apps on open
+        weights — and psi_c kappa_c to apps on an API (Meta AI's is its source's)."""
+        kappa = sourcing.customisation if sourcing is not None else 0.0
         q = np.full(len(self.cat.PRODUCTS), np.nan)
         for lab in labs:
             if lab.key in self.cat.PRODUCT:  # a lab with an assistant of its own
-                q[self.cat.PRODUCT[lab.key]] = lab.quality if lab.enabled else np.nan
+                q[self.cat.PRODUCT[lab.key]] = lab.quality + kappa if lab.enabled else np.nan
         quality = np.where(np.isnan(quality), 0.0, quality)
+        if kappa:
+            quality = quality + np.where(self.cat.IS_OPEN, kappa, sourcing.api_customisation_share * kappa)
         gch = self.devs.choice[self.giant_rows]
         on = gch >= 0
         giant_mau = self.devs.mau[self.giant_rows][on]

@@ -24,10 +24,11 @@ def licensed_families(cat, providers) -> list[tuple[str, int]]:
     return [(f, 2 << i) for i, f in enumerate(licensed)]
 
 
-def option_bits(cat, providers) -> np.ndarray:
-    """Per option, the bits of the clauses that cover it (uint16; 0: no MAU clause): Llama's, and each licensed
-    family's on both its routes."""
-    bits = cat.IS_LLAMA.astype(np.uint16) * np.uint16(LLAMA_BIT)
+def option_bits(cat, providers, api_too: bool = False) -> np.ndarray:
+    """Per option, the bits of the clauses that cover it (uint16; 0: no MAU clause): Llama's (and the Meta API's
+    with ``api_too``: one access policy), and each licensed family's on both its routes."""
+    covered = cat.IS_META if api_too else cat.IS_LLAMA
+    bits = covered.astype(np.uint16) * np.uint16(LLAMA_BIT)
     for f, bit in licensed_families(cat, providers):
         bits[cat.family_routes(f)] |= np.uint16(bit)
     return bits
@@ -56,9 +57,11 @@ class Licence:
     def update(self, lic, mau: np.ndarray, meta, rivals=()) -> None:
         """After Meta's step: draw approvals at an open release, and re-find the blocked firms when a clause, a
         threshold, the release or the families on offer changed. Llama's clause binds once there are Llama
-        weights to download, a family's while the family is offered."""
-        llama_out = meta.weights_quality() is not None
-        if llama_out and meta.released_now and meta.strategy.releases_weights:
+        weights to download (and a Meta API on sale when ``license.applies_to_api``: one access policy for weights
+        and API), a family's while the family is offered."""
+        api_bound = lic.applies_to_api and meta.sells_api and meta.released  # one access policy: the API too
+        llama_out = meta.weights_quality() is not None or api_bound
+        if llama_out and meta.released_now and (meta.strategy.releases_weights or api_bound):
             release_rng = self.rng.spawn(1)[0]
             above = np.flatnonzero(mau > lic.mau_threshold)
             self.approved[:] = False

@@ -96,27 +96,32 @@ def appraise(cfg, sources: list[Source], shares_with, worth, users: float, produ
         tokens = tau * s[consumer.META_AI] * users
         costed.append((src, s, tokens, worth(s), src.unit_cost * tokens))
     held = max((v - c for src, _, _, v, c in costed if src.seller is None), default=0.0)  # the fallback of a cut-off
+    without: dict = {}  # each seller's best alternative for Meta, found once
     deals = []
     for src, s, tokens, value, cost in costed:
         value -= src.hazard * max(lag, 1) * max(value - cost - held, 0.0)  # expected months on the fallback
         floor = cost
         if src.seller is not None:
-            floor += lost_revenue(cfg, src.seller, s, costed, users, products)
+            if src.seller.key not in without:
+                without[src.seller.key] = best_without(src.seller, costed)
+            floor += lost_revenue(cfg, src.seller, s, without[src.seller.key], users, products)
         deals.append(Deal(src, s, tokens, value, floor, value - floor))
     return deals
 
 
-def lost_revenue(cfg, lab, shares: np.ndarray, costed, users: float, products: dict) -> float:
-    """The consumer revenue lab ``lab``'s assistant loses a month when Meta runs on this source rather than on its
-    best source without the lab (by value less cost); 0 for a lab without an assistant (``products``: the
-    catalogue's product index by key)."""
-    product = products.get(lab.key)
-    if product is None:
-        return 0.0
+def best_without(lab, costed) -> np.ndarray | None:
+    """Consumer shares on Meta's best source (by value less cost) that ``lab`` does not sell; None if none."""
     others = [(v - c, s) for src, s, _, v, c in costed if src.seller is not lab]
-    if not others:
+    return max(others, key=lambda o: o[0])[1] if others else None
+
+
+def lost_revenue(cfg, lab, shares: np.ndarray, without: np.ndarray | None, users: float, products: dict) -> float:
+    """The consumer revenue lab ``lab``'s assistant loses a month when Meta runs on this source rather than on its
+    best source without the lab (``without``: the shares there); 0 for a lab without an assistant (``products``:
+    the catalogue's product index by key)."""
+    product = products.get(lab.key)
+    if product is None or without is None:
         return 0.0
-    _, without = max(others, key=lambda o: o[0])
     r = getattr(cfg.consumer, lab.key).revenue_per_user_month
     return max(r * users * (without[product] - shares[product]), 0.0)
 

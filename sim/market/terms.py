@@ -35,7 +35,7 @@ class ScenarioTerms:
         self.leak = leak.astype(np.float32)
         self.fixed_cost = np.where(cat.IS_SELF, cfg.providers.selfhost.fixed_cost, 0.0).astype(np.float32)
         self.trust = distrust(cfg, cat, trust)
-        self.licence_bits = option_bits(cat, cfg.providers)  # the options each MAU clause covers
+        self.licence_bits = option_bits(cat, cfg.providers, cfg.license.applies_to_api)  # what each clause covers
         self.outside = float(ch.beta_quality * cfg.market.frontier_start_elo / 100.0 + ch.outside_utility)
         self.consumer = consumer.ConsumerTerms(cfg, cat)
         self.start, self._schedules = cfg.start, {}
