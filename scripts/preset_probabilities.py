@@ -11,7 +11,6 @@ Usage: .venv/bin/python scripts/preset_probabilities.py [--points 100] [--popula
 from __future__ import annotations
 
 import argparse
-import math
 import tempfile
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import yaml
 from sim import paths
 from sim.cli.scenarios import preset_paths
 from sim.experiments import load_experiment, run_sweep
+from sim.experiments.analysis import wilson
 
 ROOT = Path(__file__).resolve().parents[1]
 PAIRS = (("open", "closed"), ("open", "absent"), ("closed", "absent"))
@@ -54,20 +54,13 @@ def experiment_for(preset: Path, points: int, population: int, folder: Path) -> 
     return path
 
 
-def wilson(wins: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """Wilson score interval of a proportion (honest at small n and at 0 or n wins)."""
-    p, denom = wins / n, 1 + z * z / n
-    centre, half = (p + z * z / (2 * n)) / denom, z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(centre - half, 0.0), min(centre + half, 1.0)
-
-
 def odds(results) -> list[str]:
     """'p% [lo, hi]' of each pair's wins over the worlds (paired runs of one seed per world)."""
     wide = results.pivot_table(index="point", columns="strategy", values="npv.meta")
     out = []
     for a, b in PAIRS:
         wins, n = int((wide[a] > wide[b]).sum()), len(wide)
-        lo, hi = wilson(wins, n)
+        lo, hi = (float(v) for v in wilson(wins / n, n))
         out.append(f"{100 * wins / n:.0f}% [{100 * lo:.0f}, {100 * hi:.0f}]")
     return out
 

@@ -182,6 +182,17 @@ def resolve_scenario_path(ref: str, relative_to: Path | None = None) -> Path:
     return PRESET_DIR / f"{ref}.yaml"
 
 
+def preset_or_path(ref: str) -> Path:
+    """:func:`resolve_scenario_path` of what a user typed: a name that is no preset is one line naming the closest
+    preset (a file's ``extends`` is checked where it is read, naming the file and field)."""
+    path = resolve_scenario_path(ref)
+    if path.parent == PRESET_DIR and path.name == f"{ref}.yaml" and not path.is_file():
+        names = sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
+        raise ConfigError(ref, "", f"no preset scenario or file of that name{did_you_mean(ref, names)} "
+                                   f"(sim list shows the presets)")
+    return path
+
+
 def load_merged_dict(path: Path, _chain: tuple = ()) -> dict:
     """The file's mapping with its ``extends`` chain merged underneath it."""
     real = path.resolve()
@@ -240,7 +251,7 @@ def load_scenario(ref: str | Path, overrides: list[str] | tuple = (), population
 
     The file is validated on its own first, so an error is blamed on the file only if the file holds it; an error
     the command line introduces is blamed on the option (``--set license.mau_treshold: unknown key; ...``)."""
-    path = resolve_scenario_path(str(ref))
+    path = preset_or_path(str(ref))
     data = deep_merge(default_tree(), load_merged_dict(path))  # overrides may reach into default lists
     changes = [parse_assignment(text) for text in overrides]
     if population is not None:

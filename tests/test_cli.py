@@ -424,3 +424,24 @@ def test_run_records_its_set_overrides_for_the_report_titles(tmp_path):
                  "--set", "license.mau_threshold=1e8", "--out", str(out)]) == 0
     assert yaml.safe_load((out / "overrides.yaml").read_text()) == ["horizon_months=6", "license.mau_threshold=1e8"]
     assert RunResults.read(out).overrides == ["horizon_months=6", "license.mau_threshold=1e8"]
+
+
+# --- names that miss: one line with the closest name; decision files validated by their own kind ----------------
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["run", "baselin", "--out", "x"], "did you mean baseline?"),
+    (["sweep", "smok", "--out", "x"], "did you mean smoke?"),
+    (["game", "smoke", "--out", "x"], "is a sweep file, not game: run it with sim sweep (game files: llm_market_game"),
+    (["optimize", "llm_market_game_smoke", "--out", "x"], "is a game file, not optimize: run it with sim game"),
+])
+def test_a_name_that_misses_gets_one_line_that_helps(tmp_path, capsys, argv, expected):
+    argv = [*argv[:-1], str(tmp_path / argv[-1])]
+    assert main(argv) == 2
+    assert expected in err_line(capsys)
+
+
+def test_validate_reads_game_and_policy_files_by_their_kind(capsys):
+    assert main(["validate", "experiments/llm_market_game.yaml", "experiments/meta_policy_smoke.yaml"]) == 0
+    out = capsys.readouterr().out
+    assert "ok (game llm_market_game)" in out and "ok (optimize meta_policy_smoke)" in out

@@ -121,7 +121,7 @@ def test_bootstrap_resamples_replicates_within_points():
     cube = np.tile(np.array([[-1.0], [3.0]]), (50, 1, 1))  # 50 points x 2 replicates x 1 metric, mean +1
     est, lo, hi = bootstrap_share(cube, 0.0, "above", np.random.default_rng(0), n_boot=500)
     assert est[0] == 1.0 and hi[0] - lo[0] > 0.1  # a quarter of resampled points draw -1 twice
-    assert 0.75 == pytest.approx(0.5 * (lo[0] + hi[0]), abs=0.05)
+    assert lo[0] < 0.75 < hi[0] and hi[0] == 1.0  # the bootstrap's low end; Wilson's high end at a share of 1
     per_run = bootstrap_share(cube, 0.0, "above", np.random.default_rng(0), n_boot=500, per_replicate=True)
     assert per_run[0][0] == 0.5
 
@@ -233,3 +233,12 @@ def test_discover_asks_whether_building_a_closed_model_pays(tmp_path, capsys):
     assert main(["discover", str(folder), "--comparison", "closed-absent", "--resamples", "0",
                  "--bootstrap", "200"]) == 0
     assert "Closed beats staying out on npv.meta" in capsys.readouterr().out
+
+
+def test_a_share_of_none_of_a_few_points_gets_an_honest_interval():
+    """0 of 4 points: the percentile bootstrap alone says 0–0%; the interval is no narrower than Wilson's."""
+    from sim.experiments.analysis import bootstrap_share, wilson
+
+    cube = -np.ones((4, 2, 1))
+    estimate, lo, hi = bootstrap_share(cube, 0.0, "above", np.random.default_rng(1), 200)
+    assert estimate[0] == 0 and lo[0] == 0 and hi[0] == pytest.approx(float(wilson(0.0, 4)[1])) and hi[0] > 0.4

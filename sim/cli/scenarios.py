@@ -66,8 +66,16 @@ def cmd_validate(args) -> int:
     """``sim validate``: load each scenario or experiment file and print a one-line summary if it is valid."""
     for path in args.paths:
         if is_experiment_file(path):
+            from sim.decision.levers import load_decision
             from sim.experiments import load_experiment
+            from sim.experiments.schema import resolve_experiment_path
+            from sim.loading import read_yaml_mapping
 
+            kind = read_yaml_mapping(resolve_experiment_path(path)).get("kind")
+            if kind in ("optimize", "game"):  # decision files share experiments/: validated by their own schema
+                problem = load_decision(path)
+                print(f"{path}: ok ({kind} {problem.spec.name})")
+                continue
             exp = load_experiment(path)
             print(f"{path}: ok (experiment {exp.spec.name}: {exp.design.size} points x {exp.spec.replications} "
                   f"replications x {len(exp.spec.strategies)} strategies = {exp.n_runs} runs)")

@@ -10,6 +10,7 @@ unknown one fails before the first run.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
@@ -38,6 +39,7 @@ from sim.errors import ConfigError
 from sim.experiments.designs import Design, make_design
 from sim.experiments.parameters import PARAMETER_KINDS, ParamSpec, Range
 from sim.experiments.schema import (
+    EXPERIMENT_DIR,
     BackendSpec,
     _base_scenario,
     _check_values,
@@ -301,16 +303,34 @@ class GameProblem:
 # --- loading ------------------------------------------------------------------------------------------------------
 
 
+def decision_names(kind: str | None = None) -> list[str]:
+    """The shipped decision files of ``kind`` (optimize or game; None: both), by name."""
+    out = []
+    for path in sorted(EXPERIMENT_DIR.glob("*.yaml")):
+        with contextlib.suppress(ConfigError):
+            found = read_yaml_mapping(path).get("kind")
+            if found in ("optimize", "game") and (kind is None or found == kind):
+                out.append(path.stem)
+    return out
+
+
 def load_decision(ref: str | Path, kind: str | None = None) -> OptimizeProblem | GameProblem:
     """Read, validate and resolve a decision file; ``kind`` (optimize/game) refuses the other kind."""
     from pydantic import TypeAdapter
 
     file = resolve_experiment_path(ref)
     data = read_yaml_mapping(file)
-    if data.get("kind") not in ("optimize", "game"):
-        raise ConfigError(file, "kind", f"must be optimize or game (got {data.get('kind')!r})")
-    if kind is not None and data.get("kind") != kind:
-        raise ConfigError(file, "kind", f"must be {kind} for this command (got {data.get('kind')!r})")
+    found = data.get("kind")
+    if found not in ("optimize", "game"):
+        wanted = kind or "optimize or game"
+        if found is None:  # a sweep file (sweeps have no kind): say so, and name the decision files there are
+            names = decision_names(kind)
+            listed = f" ({wanted} files: {', '.join(names)})" if names else ""
+            raise ConfigError(file, "kind", f"is a sweep file, not {wanted}: run it with sim sweep{listed}")
+        raise ConfigError(file, "kind", f"must be optimize or game (got {found!r})")
+    if kind is not None and found != kind:
+        article = "an" if found == "optimize" else "a"
+        raise ConfigError(file, "kind", f"is {article} {found} file, not {kind}: run it with sim {found}")
     try:
         spec = TypeAdapter(DecisionSpec).validate_python(data)
     except ValidationError as err:

@@ -184,7 +184,20 @@ def bootstrap_share(cube: np.ndarray, threshold: float, where: str, rng: np.rand
             boots.append(share(cube[pts]))
     tail = 100 * (1 - conf) / 2
     lo, hi = np.percentile(np.concatenate(boots), [tail, 100 - tail], axis=0)
-    return estimate, lo, hi
+    w_lo, w_hi = wilson(estimate, n * r if per_replicate else n, conf)  # at small n or a share of 0 or 1 the
+    return estimate, np.minimum(lo, w_lo), np.maximum(hi, w_hi)  # bootstrap collapses; Wilson does not
+
+
+def wilson(share: np.ndarray, n: int, conf: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of a share of ``n`` (honest at small n and at shares of 0 or 1)."""
+    from scipy.stats import norm
+
+    z = float(norm.ppf(0.5 + conf / 2))
+    share = np.asarray(share, dtype=float)
+    denom = 1 + z * z / n
+    centre = (share + z * z / (2 * n)) / denom
+    half = z * np.sqrt(share * (1 - share) / n + z * z / (4 * n * n)) / denom
+    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
 
 
 def threshold_probability(results: pd.DataFrame, metric: str | list[str], a: str, b: str, threshold: float = 0.0,

@@ -28,6 +28,7 @@ from sim.experiments.parameters import PARAMETER_KINDS, ParamSpec
 from sim.experiments.runs import RunContext, RunSpec
 from sim.loading import (
     PRESET_DIR,
+    did_you_mean,
     load_merged_dict,
     raise_validation,
     read_yaml_mapping,
@@ -167,7 +168,11 @@ def resolve_experiment_path(ref: str | Path) -> Path:
     candidate = Path(ref)
     if candidate.suffix in (".yaml", ".yml") or candidate.exists() or "/" in str(ref):
         return candidate
-    return EXPERIMENT_DIR / f"{ref}.yaml"
+    shipped = EXPERIMENT_DIR / f"{ref}.yaml"
+    if not shipped.is_file():
+        names = sorted(p.stem for p in EXPERIMENT_DIR.glob("*.yaml"))
+        raise ConfigError(str(ref), "", f"no experiment or decision file of that name{did_you_mean(str(ref), names)}")
+    return shipped
 
 
 def load_experiment(ref: str | Path) -> Experiment:

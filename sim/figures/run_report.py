@@ -346,8 +346,9 @@ def where_open_pays_html(folder: Path, dpi: int = 110) -> str:
                    else f"a {prob['meaning']}, not a probability")
         figures = {name: (fig, DISCOVERY_CAPTIONS[name]) for name, fig in discovery_figures(d).items()}
         found = f"""<div class="lead"><ul>{lead}</ul></div>
-<p>Share of design points where open pays: <b>{100 * prob['estimate']:.0f}%</b> (95% CI {100 * prob['ci_lo']:.0f}–
-{100 * prob['ci_hi']:.0f}%, a bootstrap over points and replicates); this is {meaning}.</p>
+<p>Share of design points where open pays: <b>{100 * prob['estimate']:.0f}%</b>
+(95% CI {100 * prob['ci_lo']:.0f}–{100 * prob['ci_hi']:.0f}%, a bootstrap over points and replicates, no narrower than
+Wilson's); this is {meaning}.</p>
 <h3>Boxes ({html.escape(settings.method.upper())}) where open {'pays' if d.box_of else 'does not pay'}</h3>
 <p>Coverage: the share of those points that the box holds; density: the share of the box that are such points;
 q-p: quasi-p-value of each limit (small is significant); stability: the share of PRIM reruns on random halves
