@@ -170,14 +170,22 @@ def read_yaml_mapping(path: Path) -> dict:
     return data
 
 
+def is_file(path: Path) -> bool:
+    """``path.is_file()``, False where the file system refuses the name (too long, for one) instead of raising."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def resolve_scenario_path(ref: str, relative_to: Path | None = None) -> Path:
     """A preset's name (``baseline``) or a path; relative paths are taken from the extending file's folder."""
     candidate = Path(ref)
     if relative_to is not None and not candidate.is_absolute():
         near = relative_to.parent / candidate
-        if near.is_file() or near.suffix in (".yaml", ".yml"):
+        if is_file(near) or near.suffix in (".yaml", ".yml"):
             return near
-    if candidate.suffix in (".yaml", ".yml") or candidate.is_file() or "/" in ref:
+    if candidate.suffix in (".yaml", ".yml") or is_file(candidate) or "/" in ref:
         return candidate
     return PRESET_DIR / f"{ref}.yaml"
 
@@ -186,9 +194,9 @@ def preset_or_path(ref: str) -> Path:
     """:func:`resolve_scenario_path` of what a user typed: a name that is no preset is one line naming the closest
     preset (a file's ``extends`` is checked where it is read, naming the file and field)."""
     path = resolve_scenario_path(ref)
-    if path.parent == PRESET_DIR and path.name == f"{ref}.yaml" and not path.is_file():
+    if path.parent == PRESET_DIR and path.name == f"{ref}.yaml" and not is_file(path):
         names = sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
-        raise ConfigError(ref, "", f"no preset scenario or file of that name{did_you_mean(ref, names)} "
+        raise ConfigError(clip(ref), "", f"no preset scenario or file of that name{did_you_mean(ref, names)} "
                                    f"(sim list shows the presets)")
     return path
 
@@ -208,11 +216,7 @@ def load_merged_dict(path: Path, _chain: tuple = ()) -> dict:
     if not isinstance(parent, str) or not parent:
         raise ConfigError(path, "extends", "must be a scenario name or a path")
     parent_path = resolve_scenario_path(parent, relative_to=path)
-    try:
-        found = parent_path.is_file()
-    except OSError:  # a name too long for the file system, for one
-        found = False
-    if not found:
+    if not is_file(parent_path):  # a name too long for the file system is not found either
         raise ConfigError(path, "extends", f"no scenario {parent!r} (looked for {parent_path})")
     try:
         base = load_merged_dict(parent_path, (*_chain, real))

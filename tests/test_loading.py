@@ -259,3 +259,16 @@ def test_default_tree_is_the_schema_defaults_and_a_fresh_copy_each_call():
     again = default_tree()
     assert again["providers"]["openai"]["flywheel"]["strength"] == providers.openai.flywheel.strength
     assert again["consumer"]["attention_at_risk"]
+
+
+def test_a_name_too_long_for_the_file_system_is_a_config_error(tmp_path):
+    """The Python API gets a ConfigError, not the file system's OSError, for an extends or a name too long."""
+    from sim.api import load
+
+    child = tmp_path / "child.yaml"
+    child.write_text("extends: " + "x" * 5000 + "\nname: c\n")
+    with pytest.raises(ConfigError, match="extends"):
+        load(str(child))
+    with pytest.raises(ConfigError) as err:
+        load("y" * 5000)
+    assert len(str(err.value)) < 300
