@@ -4,6 +4,7 @@ place, so old and new files never mix."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import shutil
@@ -75,18 +76,31 @@ SWEEP_MARKERS = ("experiment.json", "manifest.sqlite", "results.parquet")
 @contextmanager
 def folder_lock(target: Path):
     """An exclusive lock on ``target`` for one writer: ``flock`` on the sibling file ``.<name>.lock`` (released by
-    the kernel if the process dies, so it never goes stale). A second writer is refused at once."""
+    the kernel if the process dies, so it never goes stale). A second writer is refused at once. The holder removes
+    the file before releasing it, so none is left behind; a writer that locked a file just removed (its inode is no
+    longer at the path) tries again on the new one, so two writers never hold the lock at once."""
     target.parent.mkdir(parents=True, exist_ok=True)
     lock = target.parent / f".{target.name}.lock"
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
-    try:
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            os.close(fd)
             raise ConfigError(target, "", f"another sim is writing this folder (lock {lock.name}); wait for it to "
                                           "finish or choose another --out") from None
+        try:
+            current = os.stat(lock).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            current = False
+        if current:
+            break
+        os.close(fd)  # the previous holder removed this file as we locked it: lock the one at the path now
+    try:
         yield
     finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(lock)  # while still holding it
         os.close(fd)  # closing releases the lock
 
 

@@ -178,7 +178,7 @@ def test_a_concurrent_run_is_refused_and_ctrl_c_leaves_nothing(tmp_path, capsys)
         if first.poll() is None:
             os.killpg(first.pid, signal.SIGKILL)
     assert first.returncode == 130 and err.strip() == "interrupted", err
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".r.lock"]  # no folder, no temporary sibling
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no folder, no temporary sibling, no lock file
 
 
 def test_a_run_refuses_a_sweep_folder_and_files_it_did_not_write(tmp_path, capsys):
@@ -445,3 +445,13 @@ def test_validate_reads_game_and_policy_files_by_their_kind(capsys):
     assert main(["validate", "experiments/llm_market_game.yaml", "experiments/meta_policy_smoke.yaml"]) == 0
     out = capsys.readouterr().out
     assert "ok (game llm_market_game)" in out and "ok (optimize meta_policy_smoke)" in out
+
+
+def test_no_lock_file_stays_behind_even_after_a_refused_command(tmp_path, capsys):
+    """The lock's holder removes ``.NAME.lock`` before releasing it, on success and on refusal alike."""
+    mine = tmp_path / "my_scenario.yaml"
+    mine.write_text("name: mine\n")
+    assert main(["run", "baseline", *SMALL, "--out", str(mine)]) == 2
+    err_line(capsys)
+    assert main(["run", "baseline", *SMALL, "--out", str(tmp_path / "r")]) == 0
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".lock")] == []
