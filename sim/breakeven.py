@@ -33,13 +33,18 @@ def spend_per_share(scenario) -> float:
     return float((added * discount_factors(months, scenario.market.discount_rate)).sum())
 
 
+def before_spend(frame: pd.DataFrame) -> pd.Series:
+    """Meta's NPV of each run before the f-scaled spend lines."""
+    return frame["npv.meta"] - frame[list(SPEND_LINES)].sum(axis=1)
+
+
 def add_breakeven(summary: pd.DataFrame, scenario) -> pd.DataFrame:
     """``summary`` (one row per strategy and replicate) with ``breakeven_spend_share.<s>_vs_absent`` and
     ``breakeven_spend.<s>_vs_absent`` on the rows of each building strategy s, from the absent run of the same
     replicate (NaN without one)."""
     out = summary.copy()
     per_share = spend_per_share(scenario)
-    before = out["npv.meta"] - out[list(SPEND_LINES)].sum(axis=1)  # Meta's NPV before the spend lines
+    before = before_spend(out)
     out_of_it = before[out["strategy"] == STAYING_OUT].groupby(out["replicate"]).first()
     for s in BUILDERS:
         gain = before - out["replicate"].map(out_of_it)
@@ -58,18 +63,19 @@ def sweep_breakeven(results: pd.DataFrame, base) -> pd.DataFrame:
     if not needed <= set(results.columns) or STAYING_OUT not in set(results["strategy"]):
         return pd.DataFrame(columns=["point", "builder", "breakeven_spend", "breakeven_spend_share"])
     spend_params = [c for c in results.columns if c.startswith("param.meta.spend.")]
-    before = results["npv.meta"] - results[list(SPEND_LINES)].sum(axis=1)
-    frame = results.assign(before=before)
+    frame = results.assign(before=before_spend(results))
     wide = frame.pivot_table(index=["point", "replicate"], columns="strategy", values="before")
-    points = frame.groupby("point")[spend_params].first() if spend_params else None
+    points = frame.groupby("point")[spend_params].first()
+    per_share = {}
+    for point in wide.index.get_level_values("point").unique():  # the spend per unit share, once a point
+        scenario = base.model_copy(deep=True)
+        for column in spend_params:
+            setattr(scenario.meta.spend, column.removeprefix("param.meta.spend."), float(points.loc[point, column]))
+        per_share[point] = spend_per_share(scenario)
     rows = []
     for builder in (b for b in BUILDERS if b in wide.columns):
         gain = (wide[builder] - wide[STAYING_OUT]).groupby(level="point").mean()
         for point, g in gain.items():
-            scenario = base.model_copy(deep=True)
-            for column in spend_params:
-                setattr(scenario.meta.spend, column.removeprefix("param.meta.spend."), float(points.loc[point, column]))
-            per_share = spend_per_share(scenario)
             rows.append({"point": int(point), "builder": builder, "breakeven_spend": float(g),
-                         "breakeven_spend_share": float(g / per_share) if per_share > 0 else np.nan})
+                         "breakeven_spend_share": float(g / per_share[point]) if per_share[point] > 0 else np.nan})
     return pd.DataFrame(rows)

@@ -170,10 +170,11 @@ def read_yaml_mapping(path: Path) -> dict:
     return data
 
 
-def is_file(path: Path) -> bool:
-    """``path.is_file()``, False where the file system refuses the name (too long, for one) instead of raising."""
+def is_file(path: Path, test=Path.is_file) -> bool:
+    """``path.is_file()`` (or ``test(path)``, e.g. ``Path.exists``), False where the file system refuses the name
+    (too long, for one) instead of raising."""
     try:
-        return path.is_file()
+        return test(path)
     except OSError:
         return False
 

@@ -272,3 +272,8 @@ def test_a_name_too_long_for_the_file_system_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError) as err:
         load("y" * 5000)
     assert len(str(err.value)) < 300
+    from sim.experiments import load_experiment
+
+    with pytest.raises(ConfigError) as err:
+        load_experiment("z" * 5000)
+    assert len(str(err.value)) < 300

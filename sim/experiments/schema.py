@@ -22,13 +22,14 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 from sim import paths
 from sim.catalog import catalog_of
 from sim.config import MAX_HORIZON, MAX_POPULATION, STRATEGIES, Scenario
-from sim.errors import ConfigError
+from sim.errors import ConfigError, clip
 from sim.experiments.designs import METHODS, Design, make_design, n_points
 from sim.experiments.parameters import PARAMETER_KINDS, ParamSpec
 from sim.experiments.runs import RunContext, RunSpec
 from sim.loading import (
     PRESET_DIR,
     did_you_mean,
+    is_file,
     load_merged_dict,
     raise_validation,
     read_yaml_mapping,
@@ -166,12 +167,13 @@ class Experiment:
 def resolve_experiment_path(ref: str | Path) -> Path:
     """A preset's name (``smoke``) or a path to a YAML file."""
     candidate = Path(ref)
-    if candidate.suffix in (".yaml", ".yml") or candidate.exists() or "/" in str(ref):
+    if candidate.suffix in (".yaml", ".yml") or is_file(candidate, Path.exists) or "/" in str(ref):
         return candidate
     shipped = EXPERIMENT_DIR / f"{ref}.yaml"
-    if not shipped.is_file():
+    if not is_file(shipped):
         names = sorted(p.stem for p in EXPERIMENT_DIR.glob("*.yaml"))
-        raise ConfigError(str(ref), "", f"no experiment or decision file of that name{did_you_mean(str(ref), names)}")
+        raise ConfigError(clip(str(ref)), "", f"no experiment or decision file of that name"
+                                              f"{did_you_mean(str(ref), names)}")
     return shipped
 
 

@@ -97,14 +97,20 @@ class ConsumerMarket:
         for lab in labs:
             if lab.key in self.cat.PRODUCT:
                 cost[self.cat.PRODUCT[lab.key]] = lab.cost
-        gch = self.devs.choice[self.giant_rows]
-        on = gch >= 0
-        if on.any():
-            cost[self.platforms] = weighted_mean(price[gch[on]], self.devs.mau[self.giant_rows][on])
-        firms = np.maximum(users_seg[1:, PLATFORM] - np.bincount(gch[on], minlength=self.cat.K), 0.0)
+        giants_on, giant_mau, firms = self.platform_choices(users_seg)
+        if giants_on.size:
+            cost[self.platforms] = weighted_mean(price[giants_on], giant_mau)
         if firms.sum() > 0:
             cost[self.apps] = weighted_mean(price, firms)
         return cost
+
+    def platform_choices(self, users_seg: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What the platform segment runs on: the options of the named giants that have adopted and their MAU, and
+        the other platform firms by option (the giants, weight 1 each, taken out)."""
+        gch = self.devs.choice[self.giant_rows]
+        on = gch >= 0
+        firms = users_seg[1:, PLATFORM] - np.bincount(gch[on], minlength=self.cat.K)
+        return gch[on], self.devs.mau[self.giant_rows][on], np.maximum(firms, 0.0)
 
     def qualities(self, labs, quality: np.ndarray, users_seg: np.ndarray, reach: np.ndarray,
                   sourcing=None):
@@ -120,14 +126,10 @@ class ConsumerMarket:
         quality = np.where(np.isnan(quality), 0.0, quality)
         if kappa:
             quality = quality + np.where(self.cat.IS_OPEN, kappa, sourcing.api_customisation_share * kappa)
-        gch = self.devs.choice[self.giant_rows]
-        on = gch >= 0
-        giant_mau = self.devs.mau[self.giant_rows][on]
+        giants_on, giant_mau, firms = self.platform_choices(users_seg)
         reach[self.platforms] = float(giant_mau.sum())
-        if on.any():
-            q[self.platforms] = weighted_mean(quality[gch[on]], giant_mau)
-        firms = users_seg[1:, PLATFORM] - np.bincount(gch[on], minlength=self.cat.K)  # giants have weight 1
-        firms = np.maximum(firms, 0.0)
+        if giants_on.size:
+            q[self.platforms] = weighted_mean(quality[giants_on], giant_mau)
         if firms.sum() > 0:
             q[self.apps] = weighted_mean(quality, firms)
         reach[self.apps] = self.apps_reach * firms.sum() / max(self.apps_firms, 1.0)

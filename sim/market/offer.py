@@ -106,7 +106,7 @@ def offer_meta(cfg, cat, t: int, meta, quality: np.ndarray, price: np.ndarray, a
     if markup != 1.0 and available[cat.LLAMA_HOSTED]:  # fee-paying hosts pass part of Meta's fee on
         price[cat.LLAMA_HOSTED] *= markup
     if meta.sells_api and not strategy.serves_api:  # the Llama API beside the weights: priced against their hosts
-        meta.cost = meta.unit_cost(t) * (1.0 - cut) * (cfg.market.open_size_mix or 1.0)
+        meta.cost = meta.unit_cost(t) * (1.0 - cut) * cfg.market.open_size_mix  # the hosts' size mix, as their price
         meta.price = price[cat.LLAMA_HOSTED] * (1.0 + cfg.meta.api_open_premium)
         price[api] = meta.price
 

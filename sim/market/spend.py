@@ -19,8 +19,9 @@ def annual(points, start: str, t: int, default: float) -> float:
     scalar ``default`` without a path."""
     if not points:
         return default
-    value = points[0].value
-    for p in sorted(points, key=lambda p: p.date):
+    ordered = sorted(points, key=lambda p: p.date)
+    value = ordered[0].value
+    for p in ordered:
         if month_index(start, p.date) <= t:
             value = p.value
     return value
