@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from pathlib import Path
+
 from sim.loading import load_scenario
 from sim.market import LLMMarket
 
@@ -26,3 +29,41 @@ def write(tmp_path, name: str, text: str):
     path = tmp_path / name
     path.write_text(text)
     return path
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+BROWSER_ACTION_MS = 30_000
+
+
+def browser_unavailable(reason: str):
+    """Skip a browser test outside CI; under CI=true the browser must be there, so fail."""
+    import os
+
+    import pytest
+
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason}; CI=true, so the browser test must run (see scripts/setup-browser.sh)")
+    pytest.skip(reason)
+
+
+@contextmanager
+def chromium_page(profile: Path, width: int = 1500, height: int = 1100):
+    """A page of Debian's headless Chromium driven by Playwright (no browser download), closed afterwards."""
+    if not CHROMIUM.exists():
+        browser_unavailable(f"{CHROMIUM} is not installed (apt-get install chromium chromium-driver)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        browser_unavailable("the playwright Python package is not installed (pip install -e '.[dev]')")
+    with sync_playwright() as p:
+        ctx = p.chromium.launch_persistent_context(
+            str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS,
+            viewport={"width": width, "height": height}, timeout=BROWSER_ACTION_MS)
+        try:
+            page = ctx.new_page()
+            page.set_default_timeout(BROWSER_ACTION_MS)
+            yield page
+        finally:
+            ctx.close()

@@ -14,15 +14,13 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from tests.helpers import BROWSER_ACTION_MS as ACTION_MS
+from tests.helpers import chromium_page
+
 SERVER_START_S = 90
-ACTION_MS = 30_000
 PRICE_LABEL = "Closed-API price multiplier"
 
 HASH_JS = """async (img) => {
@@ -30,12 +28,6 @@ HASH_JS = """async (img) => {
   const digest = await crypto.subtle.digest("SHA-256", bytes);
   return Array.from(new Uint8Array(digest)).map(b => b.toString(16).padStart(2, "0")).join("");
 }"""
-
-
-def unavailable(reason: str):
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason}; CI=true, so the browser test must run (see scripts/setup-browser.sh)")
-    pytest.skip(reason)
 
 
 def free_port() -> int:
@@ -81,22 +73,8 @@ def server(tmp_path):
 
 @pytest.fixture
 def browser_page(tmp_path):
-    if not CHROMIUM.exists():
-        unavailable(f"{CHROMIUM} is not installed (apt-get install chromium chromium-driver)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("the playwright Python package is not installed (pip install -e '.[dev]')")
-    with sync_playwright() as p:
-        ctx = p.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=str(CHROMIUM), headless=True, args=FLAGS,
-            viewport={"width": 1500, "height": 1100}, timeout=ACTION_MS)
-        try:
-            page = ctx.new_page()
-            page.set_default_timeout(ACTION_MS)
-            yield page
-        finally:
-            ctx.close()
+    with chromium_page(tmp_path / "profile") as page:
+        yield page
 
 
 def adoption_image(page):

@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sim.cli import decision, experiments, figures, scenarios, validation
+from sim.cli import brief, decision, experiments, figures, scenarios, validation
 from sim.cli.common import OneLineParser, package_version, run_command
 
-COMMANDS = (scenarios, experiments, figures, validation, decision)
+COMMANDS = (brief, scenarios, experiments, figures, validation, decision)
 
 
 def build_parser() -> argparse.ArgumentParser:
