@@ -242,3 +242,38 @@ def test_a_share_of_none_of_a_few_points_gets_an_honest_interval():
     cube = -np.ones((4, 2, 1))
     estimate, lo, hi = bootstrap_share(cube, 0.0, "above", np.random.default_rng(1), 200)
     assert estimate[0] == 0 and lo[0] == 0 and hi[0] == pytest.approx(float(wilson(0.0, 4)[1])) and hi[0] > 0.4
+
+
+def test_a_box_found_in_noise_is_called_weak():
+    """Labels that no parameter explains: PRIM still finds a box, but no restriction of it is significant and the
+    resampled boxes seldom restrict the same parameters; the sentence says so instead of stating the box as a
+    finding (issue 25, defect 8)."""
+    from sim.experiments.discovery import box_stability, summary_lines
+
+    results, _ = synthetic_results(n=400, replicates=1, seed=5)
+    rng = np.random.default_rng(5)
+    pays = np.where(rng.random(400) < 0.2, 1.0, -1.0)  # open pays at random points: no box explains it
+    is_open = results["strategy"] == "open"
+    results.loc[is_open, "npv.meta"] = (results.loc[~is_open, "npv.meta"].to_numpy()
+                                        + pays[results.loc[is_open, "point"].to_numpy()])
+    d = discover(results, Settings(resamples=10, n_boot=200))
+    line = summary_lines(d)[1]
+    assert box_stability(d.boxes) < 0.5
+    assert line.startswith("It pays mainly when") and "; weak: this box is found in only" in line
+    assert "of 10 resamples and no restriction has a quasi-p-value below 0.05, so treat it as a hint" in line
+
+
+def test_a_box_that_resampling_repeats_is_called_stable_and_one_it_does_not_weak(synth):
+    from sim.experiments.discovery import summary_lines
+
+    results, _ = synth
+    d = discover(results, Settings(resamples=10, n_boot=200))
+    assert "stable: found in 100% of 10 resamples" in summary_lines(d)[1]
+    unmeasured = discover(results, Settings(resamples=0, n_boot=200))  # --resamples 0: no claim either way
+    assert "stable" not in summary_lines(unmeasured)[1] and "weak" not in summary_lines(unmeasured)[1]
+    boxes = d.boxes
+    d.boxes = boxes.assign(reproduce_coverage=0.0, reproduce_density=0.2)  # the issue's case: stability 0
+    line = summary_lines(d)[1]
+    assert "x1 > 0.7" in line and "weak: this box is found in only 10% of 10 resamples, so treat it as a hint" in line
+    d.boxes = boxes.assign(qp_lower=0.3, qp_upper=0.4)  # stable, but no restriction significant
+    assert "weak: no restriction has a quasi-p-value below 0.05" in summary_lines(d)[1]

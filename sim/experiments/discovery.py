@@ -339,18 +339,55 @@ def _number(v: float) -> str:
     return f"{v:.2g}".replace("e+0", "e").replace("e+", "e").replace("e-0", "e-")
 
 
+def shown_restrictions(boxes: pd.DataFrame, box: int = 1, alpha: float = 0.05) -> pd.DataFrame:
+    """The rows of one box that its sentence names: the restrictions whose quasi-p-value is at most ``alpha``, most
+    significant first (the two best when none is; CART boxes, which have none, in full)."""
+    sub = boxes[boxes["box"] == box].copy()
+    sub["_q"] = sub[["qp_lower", "qp_upper"]].min(axis=1)
+    if not sub["_q"].notna().any():
+        return sub
+    sub = sub.sort_values("_q", kind="stable")
+    strong = sub[sub["_q"] <= alpha]
+    return strong if len(strong) else sub.head(2)
+
+
+WEAK_STABILITY = 0.5  # a restriction that fewer than half of the resampled boxes repeat is a hint, not a finding
+
+
+def box_stability(boxes: pd.DataFrame, box: int = 1) -> float:
+    """How stable the box's sentence is under resampling: over the restrictions it names, the smallest share of
+    resampled PRIM boxes that restrict the same parameter (each restriction's share is the mean of the reruns'
+    boxes nearest in coverage and nearest in density to the chosen one; :func:`_stability`). NaN when not measured
+    (CART, or ``--resamples 0``)."""
+    shown = shown_restrictions(boxes, box)
+    share = shown[["reproduce_coverage", "reproduce_density"]].mean(axis=1, skipna=False)
+    return float(share.min()) if len(share) and share.notna().all() else float("nan")
+
+
+def stability_words(boxes: pd.DataFrame, resamples: int, box: int = 1, alpha: float = 0.05) -> str:
+    """How far to trust a box's sentence: ``; stable: found in 90% of 10 resamples``, or ``; weak: ...`` with the
+    reasons (the restrictions it names are found in under half of the resampled boxes, or none of them has a
+    quasi-p-value at most ``alpha``: PRIM always finds some box, even in noise), ``so treat it as a hint``. Empty
+    when there is nothing to say (CART boxes, ``--resamples 0``)."""
+    shown = shown_restrictions(boxes, box, alpha)
+    share = box_stability(boxes, box) if resamples > 0 else float("nan")
+    q = shown[["qp_lower", "qp_upper"]].min(axis=1)
+    reasons = []
+    if np.isfinite(share) and share < WEAK_STABILITY:
+        reasons.append(f"this box is found in only {100 * share:.0f}% of {resamples} resamples")
+    if len(q) and q.notna().any() and not (q <= alpha).any():
+        reasons.append(f"no restriction has a quasi-p-value below {alpha:g}")
+    if reasons:
+        return f"; weak: {' and '.join(reasons)}, so treat it as a hint, not a finding"
+    return f"; stable: found in {100 * share:.0f}% of {resamples} resamples" if np.isfinite(share) else ""
+
+
 def conditions(boxes: pd.DataFrame, box: int = 1, alpha: float = 0.05) -> tuple[str, int]:
     """``v > 0.6 and attention at risk < 0.03`` for one box: the restrictions whose quasi-p-value is at most
     ``alpha``, most significant first (the two best when none is; CART boxes, which have none, in full), and how many
     weaker ones were left out: a small sample lets PRIM restrict parameters by chance; they stay in boxes.csv."""
-    sub = boxes[boxes["box"] == box].copy()
-    sub["_q"] = sub[["qp_lower", "qp_upper"]].min(axis=1)
-    if sub["_q"].notna().any():
-        sub = sub.sort_values("_q", kind="stable")
-        strong = sub[sub["_q"] <= alpha]
-        shown = strong if len(strong) else sub.head(2)
-    else:
-        shown = sub
+    sub = boxes[boxes["box"] == box]
+    shown = shown_restrictions(boxes, box, alpha)
     parts = []
     for _, r in shown.iterrows():
         name = readable_name(r["parameter"])
@@ -389,7 +426,8 @@ def summary_lines(d: Discovery) -> list[str]:
         text, weak = conditions(d.boxes, 1)
         more = f"; {weak} weaker restriction{'s' * (weak > 1)}, quasi-p above 0.05, in boxes.csv" if weak else ""
         lines.append(f"It {verb} mainly when {text} (coverage {top['coverage'].iloc[0]:.2f}, "
-                     f"density {top['density'].iloc[0]:.2f}, {s.method.upper()}{more}).")
+                     f"density {top['density'].iloc[0]:.2f}, {s.method.upper()}{more}"
+                     f"{stability_words(d.boxes, s.resamples)}).")
     ranked = d.feature_scores.head(3)
     lines.append("Most influential on the difference: " + ", ".join(
         f"{readable_name(p)} ({v:.2f})" for p, v in zip(ranked["parameter"], ranked["score"], strict=True)) + ".")
