@@ -391,3 +391,57 @@ def test_refuses_a_folder_of_another_problem_or_a_foreign_one(tiny_opt, tmp_path
     (tmp_path / "foreign" / "notes.txt").write_text("mine")
     assert main(["optimize", str(path), "--out", str(tmp_path / "foreign")]) == 2
     assert "not an empty folder" in capsys.readouterr().err
+
+
+def test_game_reports_metas_breakeven_spend_share_against_staying_out(tmp_path):
+    """f* of each building item at the labs' response, from the paired before-spend payoffs (sim.breakeven)."""
+    from sim.breakeven import SPEND_LINES, spend_per_share
+    from sim.config import Scenario
+
+    write(tmp_path, TINY_SCENARIO, "market.yaml")
+    text = TINY_GAME.replace("      closed: {strategy: closed}\n",
+                             "      closed: {strategy: closed}\n      absent: {strategy: absent}\n")
+    path = write(tmp_path, text)
+    out = tmp_path / "game"
+    assert main(["game", str(path), "--out", str(out), "--workers", "1"]) == 0
+    payoffs = pd.read_parquet(out / "payoffs.parquet")
+    leader = pd.read_csv(out / "meta_vs_response.csv")
+    before = payoffs.assign(before=payoffs["payoff.meta"] - payoffs[list(SPEND_LINES)].sum(axis=1))
+    absent = leader[leader["strategy"] == "absent"].iloc[0]
+    per_share = spend_per_share(Scenario.model_validate(load_decision(path).base))
+    staying_out = before[(before["meta"] == "absent") & (before["openai"] == absent["openai"])].set_index(
+        "replicate")["before"]
+    for _, row in leader.iterrows():
+        if row["strategy"] == "absent":
+            assert np.isnan(row["breakeven_spend_share"])
+            continue
+        mine = before[(before["meta"] == row["item"]) & (before["openai"] == row["openai"])].set_index(
+            "replicate")["before"]
+        assert row["breakeven_spend_share"] == pytest.approx((mine - staying_out).mean() / per_share)
+    assert "Building breaks even with staying out" in (out / "headline.txt").read_text()
+
+
+def test_optimize_reports_each_building_policys_breakeven_spend_share(tmp_path):
+    """Mean over the worlds of f* against the best staying-out policy of each world, from the stored runs."""
+    from sim.breakeven import SPEND_LINES, spend_per_share
+    from sim.config import Scenario
+
+    text = TINY_OPT.replace("strategy: [open, closed]", "strategy: [open, closed, absent]").replace(
+        "search: {population: 4, generations: 3}", "search: {population: 6, generations: 1}")
+    problem = load_decision(write(tmp_path, text))
+    search = Search(problem, tmp_path / "out", SerialEvaluator())
+    search.run()
+    table = search.result().policies
+    runs = pd.concat(search.frames, ignore_index=True)
+    runs["before"] = runs["npv.meta"] - runs[list(SPEND_LINES)].sum(axis=1)
+    strategy = table.set_index("policy")["lever.strategy"]
+    runs["strategy"] = runs["policy"].map(strategy)
+    assert {"absent", "open"} <= set(runs["strategy"]) or {"absent", "closed"} <= set(runs["strategy"])
+    staying_out = runs[runs["strategy"] == "absent"].groupby("replicate")["before"].max()
+    per_share = spend_per_share(Scenario.model_validate(problem.base))
+    for _, row in table.iterrows():
+        if row["lever.strategy"] == "absent":
+            assert np.isnan(row["breakeven_spend_share"])
+            continue
+        mine = runs[runs["policy"] == row["policy"]].set_index("replicate")["before"]
+        assert row["breakeven_spend_share"] == pytest.approx((mine - staying_out).mean() / per_share)

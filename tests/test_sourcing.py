@@ -173,3 +173,29 @@ def test_customisation_reaches_every_product_whose_owner_holds_the_weights():
         if lab.key in cat.PRODUCT and lab.enabled:
             assert tuned[cat.PRODUCT[lab.key]] == pytest.approx(plain[cat.PRODUCT[lab.key]] + 40.0)
     assert tuned[cm.apps] == pytest.approx(plain[cm.apps] + 0.5 * (40.0 + 20.0))  # half on open, half on an API
+
+
+def test_with_the_new_terms_off_absent_is_the_old_make_or_buy():
+    """With kappa_c = chi = 0, psi = 1, no cut-offs and sellers whose assistants earn nothing (their floor is their
+    cost), the absent run is the old make or buy: each month Meta AI runs on the best closed model, bought from its
+    lab, or on the best open model it may self-host; never on a weaker lab's model. (The price differs from the old
+    fixed markup by design: it is the competing sellers' bargain, tested above.)"""
+    labs = ("openai", "anthropic", "google")
+    scenario = small(n=2000, horizon=36, consumer__sourcing__customisation=0,
+                     consumer__sourcing__cutoff_hazard_per_year=0, meta__internal__value_per_100_elo=0,
+                     meta__internal__bought_share=1, consumer__sourcing__review_months=1,
+                     **{f"consumer__{k}__revenue_per_user_month": 0 for k in labs})
+    from sim.runner import run_once
+
+    ts = run_once(scenario, "absent", 0, 5)
+    quality = ts[[f"quality.{k}" for k in labs]]
+    paid = ts[[f"meta_contract.{k}" for k in labs]].to_numpy()
+    buying = paid.sum(axis=1) > 0
+    assert buying.any() and (~buying).any()  # both sources occur in this run
+    best_lab = quality.to_numpy().argmax(axis=1)
+    assert (paid[buying].argmax(axis=1) == best_lab[buying]).all()  # from the best lab only
+    np.testing.assert_allclose(ts["meta_ai_quality"][buying], quality.max(axis=1)[buying])
+    on_open = ~buying & (ts["month"] >= 12)  # Meta AI launches 2023-09; the first reviews may still buy
+    q = ts.loc[on_open, "meta_ai_quality"].to_numpy()
+    opens = ts.loc[on_open, ["quality.open_self", "quality.china_open_self"]].to_numpy()
+    assert np.isclose(q[:, None], opens).any(axis=1).all()  # the open model it self-hosts

@@ -32,6 +32,7 @@ from pydantic import (
     model_validator,
 )
 
+from sim.breakeven import SPEND_LINES
 from sim.config import STRATEGIES, Scenario
 from sim.decision import game
 from sim.decision.context import DecisionContext, Overrides
@@ -410,7 +411,8 @@ def _optimize(spec: OptimizeSpec, file: Path, scenario_file: Path, base: dict) -
     investor = None
     if spec.investor is not None and spec.investor.metric in available:
         investor = spec.investor.metric
-    metrics = tuple(dict.fromkeys(m for m in (spec.metric, investor, LLAMA_SHARE) if m in available))
+    spend = SPEND_LINES if spec.metric == "npv.meta" else ()  # Meta's break-even spend share against staying out
+    metrics = tuple(dict.fromkeys(m for m in (spec.metric, investor, LLAMA_SHARE, *spend) if m in available))
     seeds = tuple(derive_seed(spec.seed, 1, w) for w in range(spec.worlds))
     return OptimizeProblem(spec, file, scenario_file, base, levers, worlds, seeds, metrics, investor,
                            _hash(spec, base, metrics))
@@ -460,7 +462,8 @@ def _game(spec: GameSpec, file: Path, scenario_file: Path, base: dict) -> GamePr
     unknown = sorted(set(spec.status_quo or {}) - set(players))
     if unknown:
         raise ConfigError(file, f"status_quo.{unknown[0]}", "is not a player")
-    metrics = tuple(dict.fromkeys(m for m in (*payoffs, LLAMA_SHARE) if m in available))
+    spend = SPEND_LINES if "npv.meta" in payoffs else ()  # Meta's break-even spend share against staying out
+    metrics = tuple(dict.fromkeys(m for m in (*payoffs, LLAMA_SHARE, *spend) if m in available))
     return GameProblem(spec, file, scenario_file, base, players, tuple(menus), tuple(payoffs), tuple(status),
                        metrics, _hash(spec, base, metrics))
 

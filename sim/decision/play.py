@@ -100,6 +100,7 @@ def analyse(problem: GameProblem, results: pd.DataFrame, ran: int = 0) -> GameRe
                                for s, (i, p) in enumerate(path)])
     path_frame["ended"] = how
     leader = leader_table(problem, samples, mean, name)
+    leader["breakeven_spend_share"] = leader_breakeven(problem, table, leader)
     return GameResult(table, summary, best, equilibria, path_frame, leader, headline(problem, samples, leader),
                       samples, ran)
 
@@ -171,6 +172,29 @@ def leader_table(problem: GameProblem, samples: np.ndarray, mean: np.ndarray, na
     return pd.DataFrame(rows)
 
 
+def leader_breakeven(problem: GameProblem, table: pd.DataFrame, leader: pd.DataFrame) -> list[float]:
+    """f* of each of Meta's building items against its staying-out item, each at the labs' response to it (paired
+    over replicates; ``sim.breakeven``): the AI share of R&D and capex below which building pays. NaN for the
+    staying-out item, or without one, or without the spend lines in the runs."""
+    from sim.breakeven import BUILDERS, SPEND_LINES, STAYING_OUT, spend_per_share
+    from sim.config import Scenario
+
+    out = [float("nan")] * len(leader)
+    payoff = f"payoff.{problem.players[meta_player(problem)]}" if meta_player(problem) is not None else None
+    absent = leader.index[leader["strategy"] == STAYING_OUT] if len(leader) else []
+    if payoff is None or len(absent) == 0 or not set(SPEND_LINES) <= set(table.columns):
+        return out
+    index = {p: i for i, p in enumerate(problem.profiles())}
+    before = (table[payoff] - table[list(SPEND_LINES)].sum(axis=1)).groupby(
+        [table["profile"], table["replicate"]]).first()
+    per_share = spend_per_share(Scenario.model_validate(problem.base))
+    out_of_it = before.loc[index[leader.loc[absent[0], "profile"]]]
+    for k, row in enumerate(leader.itertuples()):
+        if row.strategy in BUILDERS and per_share > 0:
+            out[k] = float((before.loc[index[row.profile]] - out_of_it).mean() / per_share)
+    return out
+
+
 def headline(problem: GameProblem, samples: np.ndarray, leader: pd.DataFrame) -> str:
     """"If the labs best-respond, Meta's best strategy is X; at equilibrium open − closed = Y [CI]."""
     j = meta_player(problem)
@@ -193,4 +217,9 @@ def headline(problem: GameProblem, samples: np.ndarray, leader: pd.DataFrame) ->
                  f"replicates).")
     else:
         text += "; the menu lacks an open or a closed item, so open − closed is not defined."
+    if "breakeven_spend_share" in leader and leader["breakeven_spend_share"].notna().any():
+        best_of = leader.dropna(subset=["breakeven_spend_share"]).groupby("strategy", sort=False)[
+            "breakeven_spend_share"].max()
+        text += (" Building breaks even with staying out below an AI share of R&D and capex f* of " + ", ".join(
+            f"{100 * f:.1f}% ({s})" for s, f in best_of.items()) + " (each at the labs' response).")
     return text

@@ -240,9 +240,31 @@ class Search:
             inv = self.spec.investor
             frame[f"investor.q{inv.quantile:g}"] = np.quantile(archive.matrix(self.problem.investor_metric),
                                                                inv.quantile, axis=1)
+        frame["breakeven_spend_share"] = self.breakeven()
         frame["feasible"] = feasible
         frame["pareto"] = np.isin(np.arange(len(archive.policies)), front)
         return pd.DataFrame(frame)
+
+    def breakeven(self) -> np.ndarray:
+        """Each building policy's break-even spend share f* against staying out (:mod:`sim.breakeven`), its mean
+        over the worlds: against the best evaluated staying-out policy of each world, paired (same worlds, same
+        seeds). NaN for staying-out policies, or when none was evaluated."""
+        from sim.breakeven import BUILDERS, SPEND_LINES, STAYING_OUT, spend_per_share
+        from sim.config import Scenario
+
+        archive, problem = self.archive, self.problem
+        out = np.full(len(archive.policies), np.nan)
+        strategies = np.array([problem.strategy_of(p) for p in archive.policies])
+        if problem.spec.metric != "npv.meta" or not set(SPEND_LINES) <= set(problem.metrics) or \
+                not (strategies == STAYING_OUT).any():
+            return out
+        before = archive.matrix("npv.meta") - sum(archive.matrix(line) for line in SPEND_LINES)
+        staying_out = before[strategies == STAYING_OUT].max(axis=0)
+        per_share = spend_per_share(Scenario.model_validate(problem.base))
+        building = np.isin(strategies, BUILDERS)
+        if per_share > 0:
+            out[building] = (before[building] - staying_out).mean(axis=1) / per_share
+        return out
 
     def world_table(self, runs: pd.DataFrame) -> pd.DataFrame:
         """Per-world outcomes of the given runs, with each policy's levers and the world's uncertain values."""
