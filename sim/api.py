@@ -81,10 +81,23 @@ def plot(results, kind: str | Iterable[str] | None = None):
     from sim.figures.run import RUN_FIGURES, comparison_figure
 
     if isinstance(results, (list, tuple)):
-        return comparison_figure(list(results))
+        return comparison_figure(labelled(list(results)))
     kinds = [kind] if isinstance(kind, str) else list(kind or RUN_FIGURES)
     unknown = [k for k in kinds if k not in RUN_FIGURES]
     if unknown:
         raise ValueError(f"unknown figure kind {unknown[0]!r}; choose from {', '.join(RUN_FIGURES)}")
     figures = {k: RUN_FIGURES[k](results) for k in kinds}
     return figures[kind] if isinstance(kind, str) else figures
+
+
+def labelled(runs: list) -> list:
+    """Copies of ``runs`` named by their overrides (``baseline with license.mau_threshold=1e+07``) where they have no
+    label of their own, numbered where two would still share a name, so a comparison tells them apart."""
+    from dataclasses import replace
+
+    out, seen = [], {}
+    for run in runs:
+        label = run.label or run.display_name
+        seen[label] = seen.get(label, 0) + 1
+        out.append(replace(run, label=label if seen[label] == 1 else f"{label} ({seen[label]})"))
+    return out

@@ -71,6 +71,16 @@ def test_python_api_doc_runs_as_written(tmp_path, monkeypatch):
     assert (tmp_path / "ledger.png").stat().st_size > 1000
     assert len(namespace["summary"]) == 3 * 3  # three strategies x three replicates
     assert isinstance(namespace["comparison"], Figure)
+    fig = namespace["comparison"]
+    labels = {text for ax in fig.axes for text in ax.get_legend_handles_labels()[1]} | {
+        t.get_text() for legend in fig.legends for t in legend.get_texts()}
+    assert any("license.mau_threshold=1e+07" in text for text in labels), labels  # runs named by their overrides
+
+
+def test_a_comparison_tells_runs_of_one_preset_apart():
+    one = sim.run(sim.load("baseline", horizon_months=3), strategies=["open"], population=300)
+    named = sim.api.labelled([one, one])
+    assert [r.label for r in named] == [one.display_name, f"{one.display_name} (2)"] and one.label is None
 
 
 def test_readme_python_example_runs_as_written():
