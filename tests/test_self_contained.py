@@ -53,3 +53,18 @@ def test_docs_cross_links_exist():
     readme = (ROOT / "README.md").read_text()
     for target in re.findall(r"\]\((docs/[^)#]+\.md)\)", readme):
         assert (ROOT / target).is_file(), f"README links to missing {target}"
+
+
+# A wall-clock time stated as a fact ("~75 s", "about 3 minutes on 2 cores") goes stale with every change of the engine
+# or the machine. The pages a user reads first state none; measured times live in docs/performance.md (which says how
+# to measure them) and in what the benchmarks print.
+TIMED_PAGES = ["README.md", "docs/presets.md", "docs/validation.md"]
+WALL_CLOCK = re.compile(r"(~|≈|about |takes |in )\s?\d[\d.,]*\s?(s|sec|seconds|min|minutes?)\b", re.IGNORECASE)
+
+
+def test_first_pages_state_no_wall_clock_times():
+    hits = [f"{page}:{n}: {line.strip()[:100]}" for page in TIMED_PAGES
+            for n, line in enumerate((ROOT / page).read_text(encoding="utf-8").splitlines(), 1)
+            if WALL_CLOCK.search(line)]
+    assert not hits, "stale-prone timings (drop them, or let a script print them):\n" + "\n".join(hits)
+    assert WALL_CLOCK.search("validate-model (~75 s on 2 cores)") and WALL_CLOCK.search("about 3 minutes")
