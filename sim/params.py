@@ -73,3 +73,49 @@ def _fmt(v) -> str:
     if isinstance(v, float):
         return f"{v:g}"
     return str(v).replace("|", "/")
+
+
+TEXT_HEADER = ("parameter", "default", "range", "unit", "meaning")
+MAX_INT = 2**63 - 1  # the seed's upper bound
+
+
+def compact(v) -> str:
+    """A number as a reader writes it: ``1e12``, ``3e6``, ``0.05``, ``50000``, ``2^63-1``; other values as text."""
+    if v is None:
+        return ""
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return str(v)
+    if v == MAX_INT:
+        return "2^63-1"
+    if isinstance(v, int) and abs(v) < 1_000_000:
+        return str(v)
+    text = f"{v:.6g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}e{int(exponent)}"
+    return text
+
+
+def text_table(rows: list[Parameter], width: int | None = None) -> str:
+    """The parameter reference as aligned text (``sim params``): a header row, compact numbers (:func:`compact`),
+    one line per parameter; with ``width`` (a terminal's), each meaning is wrapped under its own column so the lines
+    fit, or at least keep 40 columns for the meaning."""
+    import textwrap
+
+    cells = [(p.path, compact(p.default),
+              "" if p.low is None and p.high is None else f"[{compact(p.low)}, {compact(p.high)}]", p.unit)
+             for p in rows]
+    widths = [max([len(h)] + [len(c[i]) for c in cells]) for i, h in enumerate(TEXT_HEADER[:-1])]
+    aligns = ("<", ">", ">", "<")
+
+    def fixed(values) -> str:
+        return "  ".join(f"{v:{a}{w}}" for v, a, w in zip(values, aligns, widths, strict=True))
+
+    indent = sum(widths) + 2 * len(widths)
+    lines = [f"{fixed(TEXT_HEADER[:-1])}  {TEXT_HEADER[-1]}"]
+    for c, p in zip(cells, rows, strict=True):
+        meaning = textwrap.wrap(p.meaning, max(width - indent, 40)) if width else [p.meaning]
+        meaning = meaning or [""]
+        lines.append(f"{fixed(c)}  {meaning[0]}")
+        lines += [" " * indent + more for more in meaning[1:]]
+    return "\n".join(lines) + "\n"

@@ -30,8 +30,14 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``sim``: parse ``argv``, run the command and return its exit code (130 on Ctrl-C)."""
     try:
         return _main(argv)
-    except KeyboardInterrupt:  # Ctrl-C while the parser is built (validate-model imports its checks), before any work
-        print("interrupted", file=sys.stderr)
+    except (KeyboardInterrupt, SystemError) as exc:
+        # Ctrl-C while the parser is built (validate-model imports its checks), before any work; the SystemError that
+        # numba raises when Ctrl-C lands in a compiled call is Ctrl-C too (sim.cli.common.is_interrupt)
+        from sim.cli.common import interrupted_line, is_interrupt
+
+        if not is_interrupt(exc):
+            raise
+        print(interrupted_line(exc), file=sys.stderr)
         return 130
 
 

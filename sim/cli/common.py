@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 
 from sim.config import STRATEGIES, Scenario
@@ -157,9 +158,51 @@ def package_version() -> str:
         return "unknown (not installed)"
 
 
+def is_interrupt(exc: BaseException) -> bool:
+    """Whether ``exc`` is Ctrl-C: a KeyboardInterrupt, or the ``SystemError: CPUDispatcher(<function ...>) returned
+    a result with an exception set`` that CPython raises instead when Ctrl-C lands while a numba-compiled function
+    is being called (its signal handler raises inside numba's dispatch, which then returns a result); that error,
+    sometimes several of them, is chained by ``__cause__`` to the KeyboardInterrupt."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        if not isinstance(exc, SystemError):
+            return False
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C, with what the command kept: ``interrupted; <note>`` is the one line :func:`run_command` prints."""
+
+    def __init__(self, note: str):
+        super().__init__(note)
+        self.note = note
+
+
+@contextmanager
+def on_interrupt(note: str | None):
+    """Turn Ctrl-C inside the block (see :func:`is_interrupt`) into :class:`Interrupted` with ``note``, the words
+    that say what was kept (``results/x was left as it was``); without a note, Ctrl-C passes as it came."""
+    try:
+        yield
+    except (KeyboardInterrupt, SystemError) as exc:
+        if note is None or isinstance(exc, Interrupted) or not is_interrupt(exc):
+            raise
+        raise Interrupted(note) from None
+
+
+def interrupted_line(exc: BaseException) -> str:
+    """The one line Ctrl-C prints: ``interrupted``, and what was kept when the command said so."""
+    return f"interrupted; {exc.note}" if isinstance(exc, Interrupted) else "interrupted"
+
+
 def run_command(args) -> int:
     """Run the parsed command; bad input (a ConfigError or a file that cannot be read or written) is one line on
-    stderr and exit 2, Ctrl-C is exit 130."""
+    stderr and exit 2, Ctrl-C (also when it lands inside numba, see :func:`is_interrupt`) is one line and exit
+    130."""
     try:
         return int(args.func(args) or 0)
     except ConfigError as exc:
@@ -168,6 +211,8 @@ def run_command(args) -> int:
     except OSError as exc:  # a file the command had to read or write; everything expected is a ConfigError already
         print(f"{clip(exc.filename or 'sim', MAX_FILE)}: {clip(exc.strerror or exc)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+    except (KeyboardInterrupt, SystemError) as exc:
+        if not is_interrupt(exc):
+            raise
+        print(interrupted_line(exc), file=sys.stderr)
         return 130

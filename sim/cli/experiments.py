@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from sim.cli.common import UsageError, int_in, progress_bar
+from sim.cli.common import UsageError, int_in, is_interrupt, progress_bar
 from sim.errors import ConfigError
 from sim.strategies import PAIRS
 
@@ -33,7 +33,9 @@ def cmd_sweep(args) -> int:
     except WorkerLost as exc:
         print(f"sim sweep: {exc}; the finished runs are stored: rerun with --resume", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemError) as exc:  # numba's SystemError chained to Ctrl-C is Ctrl-C too
+        if not is_interrupt(exc):
+            raise
         print(f"sim sweep: interrupted; the finished runs are stored in {out}: rerun with --resume to continue",
               file=sys.stderr)
         return 130

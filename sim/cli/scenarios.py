@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import textwrap
 from pathlib import Path
 
@@ -14,23 +15,30 @@ from sim.loading import PRESET_DIR, load_scenario
 
 def cmd_run(args) -> int:
     """``sim run``: run a scenario's strategies on paired seeds and write the run folder."""
-    from sim.figures.run import adoption_figure
+    from dataclasses import replace
+
+    from sim.cli.common import on_interrupt
+    from sim.figures.run import RUN_FIGURES
     from sim.io import replace_folder, save_figure, write_text
+    from sim.results import OVERRIDES_FILE
 
     scenario, strategies = plan_run(args.scenario, args, advice="; use sim sweep or fewer runs")
     if args.replications < 1:
         raise UsageError("--replications", "must be at least 1")
     out = Path(args.out or Path("results") / scenario.name)
-    with replace_folder(out, RUN_FILES) as tmp:  # locked and checked before the work starts
+    kept = f"{out} was left as it was" if out.exists() else None  # replace_folder swaps it only at the end
+    files = ["timeseries.parquet", "summary.csv", "scenario.yaml"] + [OVERRIDES_FILE] * bool(args.overrides)
+    with on_interrupt(kept), replace_folder(out, RUN_FILES) as tmp:  # locked and checked before the work starts
         run = run_paired(scenario, strategies, args.replications)
         run.write_tables(tmp)
         if args.overrides:  # the report's titles name them (sim.results.OVERRIDES_FILE)
-            write_text(yaml.safe_dump(list(args.overrides)), tmp / "overrides.yaml")
-        fig = adoption_figure(run.timeseries)
+            write_text(yaml.safe_dump(list(args.overrides)), tmp / OVERRIDES_FILE)
+        # Drawn from the folder as written, as sim plot draws it, so the title names the overrides the same way.
+        fig = RUN_FIGURES["adoption"](replace(run, folder=tmp))
         save_figure(fig, tmp / "adoption.png", dpi=150, bbox_inches="tight")
         save_figure(fig, tmp / "adoption.svg", bbox_inches="tight")
     print_key_numbers(run.summary)
-    print(f"wrote {out}/timeseries.parquet, summary.csv, scenario.yaml, adoption.png, adoption.svg")
+    print(f"wrote {out}/" + ", ".join([*files, "adoption.png", "adoption.svg"]))
     return 0
 
 
@@ -115,16 +123,17 @@ def cmd_show(args) -> int:
 
 def cmd_params(args) -> int:
     """``sim params``: the parameter catalogue (path, default, range, unit, meaning), as text or Markdown."""
-    from sim.params import catalogue, markdown_table
+    import shutil
+
+    from sim.params import catalogue, markdown_table, text_table
 
     rows = [p for p in catalogue(load_scenario(args.scenario) if args.scenario else None)
             if not args.filter or args.filter in p.path]
     if args.markdown:
         print(markdown_table(rows), end="")
-    else:
-        for p in rows:
-            rng = "" if p.low is None and p.high is None else f"[{p.low}, {p.high}]"
-            print(f"{p.path:48s} {str(p.default):>14s} {rng:>22s} {p.unit:>16s}  {p.meaning}")
+    else:  # on a terminal, meanings wrapped to its width; into a file or pipe, one line per parameter (for grep)
+        width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+        print(text_table(rows, width), end="")
     return 0
 
 
