@@ -18,6 +18,7 @@ from sim.errors import ConfigError
 
 RUN_KINDS = ("adoption", "tokens", "prices", "ledger", "profits", "strategies")
 SWEEP_KINDS = ("response", "breakeven", "spendshare", "sensitivity")
+COMPARE_FILES = {"comparison.png", "comparison.svg", "comparison.csv"}  # beside one sim run folder per scenario run
 
 
 def parse_kinds(values: list[str] | None, allowed: tuple[str, ...]) -> list[str]:
@@ -85,16 +86,46 @@ def write_run_folder(folder: Path, run) -> None:
 
 def cmd_compare(args) -> int:
     """``sim compare``: run or read several scenarios and draw them side by side, with a CSV table."""
-    from sim.figures.run import comparison_figure, comparison_table, save_both
-    from sim.io import SWEEP_MARKERS, write_csv
-    from sim.results import RunResults
+    from sim.io import folder_lock
 
     if args.replications < 1:
         raise UsageError("--replications", "must be at least 1")
     out = Path(args.out or Path("results") / "compare")
-    sweep = [n for n in SWEEP_MARKERS if (out / n).exists()]
-    if sweep:
-        raise ConfigError(out, "", f"is a sim sweep folder (has {sweep[0]}); a comparison needs its own --out")
+    with folder_lock(out):  # one writer at a time, as sim run
+        check_compare_folder(out)
+        return compare_into(out, args)
+
+
+def check_compare_folder(out: Path) -> None:
+    """Refuse an ``--out`` holding anything a comparison did not write, as ``sim run`` refuses a folder that is not
+    its own: a comparison writes ``comparison.png/.svg/.csv`` and one ``sim run`` folder per scenario it ran, so
+    anything else there (a sweep, a user's file or folder) would sit beside or be overwritten by it."""
+    from sim.io import SWEEP_MARKERS
+
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise ConfigError(out, "", "exists and is not a folder; choose another --out")
+    for path in sorted(out.iterdir()):
+        if path.name.startswith(".") or path.name in COMPARE_FILES or is_run_folder(path):
+            continue
+        if path.name in SWEEP_MARKERS:
+            raise ConfigError(out, "", f"is a sim sweep folder (has {path.name}); a comparison needs its own --out")
+        raise ConfigError(out, "", f"holds files a sim compare did not write (e.g. {path.name}); choose an empty or "
+                                   "new --out")
+
+
+def is_run_folder(path: Path) -> bool:
+    """A folder holding only the files of a ``sim run`` folder (what a comparison writes for each scenario it ran)."""
+    return path.is_dir() and all(p.name.startswith(".") or p.name in RUN_FILES for p in path.iterdir())
+
+
+def compare_into(out: Path, args) -> int:
+    """Run or read ``args.scenarios`` and write the comparison into ``out`` (locked and checked by the caller)."""
+    from sim.figures.run import comparison_figure, comparison_table, save_both
+    from sim.io import write_csv
+    from sim.results import RunResults
+
     # Validate every argument before running anything, so a typo in the last one costs nothing.
     plan = []
     for ref in args.scenarios:
