@@ -11,6 +11,7 @@ the end ``results.parquet`` (one row per run).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import time
@@ -27,7 +28,7 @@ import yaml
 from sim.errors import ConfigError
 from sim.experiments.designs import Design
 from sim.experiments.runs import RunSpec
-from sim.io import atomic_path, write_parquet, write_text
+from sim.io import atomic_path, folder_lock, write_parquet, write_text
 
 OWN_FILES = {"experiment.json", "scenario.yaml", "design.parquet", "manifest.sqlite", "manifest.sqlite-journal",
              "manifest.sqlite-wal", "manifest.sqlite-shm", "parts", "results.parquet", "paired_deltas.csv",
@@ -45,19 +46,29 @@ def design_frame(design: Design) -> pd.DataFrame:
 
 
 class SweepStore:
-    """The output folder of one experiment. Only the coordinating process writes to it."""
+    """The output folder of one experiment. Only the coordinating process writes to it, and only one at a time: the
+    store holds the folder's lock from opening to :meth:`close`."""
 
     def __init__(self, out: Path, record: dict, scenario: dict, design: Design, runs: list[RunSpec], resume: bool):
         self.out = Path(out)
         self.parts = self.out / "parts"
         self.record = record
         self.runs = runs
-        self._prepare(design, scenario, resume)
-        self.db = sqlite3.connect(self.out / "manifest.sqlite", isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")  # cheap commits; the parts, not the manifest, are the truth
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self._plan()
-        self.finished = self._reconcile()
+        self.db = None
+        # One writer per folder, as sim run (sim.io.folder_lock): a second sweep, or a --resume while the first still
+        # runs, is refused at once instead of running every run twice. Held until close().
+        self._lock = contextlib.ExitStack()
+        self._lock.enter_context(folder_lock(self.out))
+        try:
+            self._prepare(design, scenario, resume)
+            self.db = sqlite3.connect(self.out / "manifest.sqlite", isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")  # cheap commits; the parts, not the manifest, are the truth
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self._plan()
+            self.finished = self._reconcile()
+        except BaseException:
+            self.close()
+            raise
 
     # --- opening ----------------------------------------------------------------------------------------------------
 
@@ -177,5 +188,10 @@ class SweepStore:
         return df
 
     def close(self) -> None:
-        """Close the manifest database."""
-        self.db.close()
+        """Close the manifest database and release the folder's lock."""
+        try:
+            if self.db is not None:
+                self.db.close()
+                self.db = None
+        finally:
+            self._lock.close()
