@@ -37,16 +37,57 @@ def register(subparsers) -> None:
     p.set_defaults(func=cmd_calibrate)
 
 
-def format_table(table) -> str:
-    """Fixed-width text table: check, expected, got, tolerance, pass."""
+TABLE_WIDTH = 120  # the validate-model table fits a terminal this wide: long cells wrap within their column
+CHECK_WEIGHT = 2  # the check's description keeps twice the width of a value column when the table must narrow
+
+
+def format_table(table, width: int = TABLE_WIDTH) -> str:
+    """Text table: check, expected, got, tolerance, pass; at most ``width`` wide, a long cell wrapped within its
+    column (the widths: :func:`fit_widths`)."""
+    import textwrap
+
     cols = ["check", "expected", "got", "tolerance", "pass"]
     rows = [[str(r["check"]), _fmt(r["expected"]), _fmt(r["got"]), _fmt(r["tolerance"]),
              "PASS" if r["passed"] else "FAIL"] for _, r in table.iterrows()]
-    widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(cols)]
-    line = "  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True))
-    out = [line, "  ".join("-" * w for w in widths)]
-    out += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in rows]
+    lengths = [[len(c)] + [len(row[i]) for row in rows] for i, c in enumerate(cols)]
+    words = [max(len(word) for cell in [c, *(row[i] for row in rows)] for word in cell.split() or [""])
+             for i, c in enumerate(cols)]  # no word is cut
+    widths = fit_widths([max(n) for n in lengths], [max(typical(n), w) for n, w in zip(lengths, words, strict=True)],
+                        [CHECK_WEIGHT, 1, 1, 1, 1], width - 2 * (len(cols) - 1), words)
+
+    def lines_of(cells: list[str]) -> list[str]:
+        wrapped = [textwrap.wrap(v, w, break_on_hyphens=False) or [""] for v, w in zip(cells, widths, strict=True)]
+        return ["  ".join((w[k] if k < len(w) else "").ljust(n) for w, n in zip(wrapped, widths, strict=True))
+                .rstrip() for k in range(max(len(w) for w in wrapped))]
+
+    out = lines_of(cols) + ["  ".join("-" * w for w in widths)]
+    for row in rows:
+        out += lines_of(row)
     return "\n".join(out)
+
+
+def typical(lengths: list[int]) -> int:
+    """The width that holds nine cells in ten of a column (its header's at least)."""
+    ordered = sorted(lengths[1:]) or [0]
+    return max(lengths[0], ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))])
+
+
+def fit_widths(natural: list[int], comfortable: list[int], weights: list[float], room: int,
+               floors: list[int]) -> list[int]:
+    """Column widths that sum to at most ``room``: the natural ones if they fit; else each column first gives up
+    what only its rare long cells need (down to ``comfortable``, the most overlong first), then, if that is not
+    enough, one character at a time from the column widest for its weight (never below its floor)."""
+    widths = list(natural)
+    while sum(widths) > room:
+        over = [w - c for w, c in zip(widths, comfortable, strict=True)]
+        if max(over) > 0:
+            widths[over.index(max(over))] -= 1
+            continue
+        shrinkable = [i for i, w in enumerate(widths) if w > floors[i]]
+        if not shrinkable:
+            break
+        widths[max(shrinkable, key=lambda i: widths[i] / weights[i])] -= 1
+    return widths
 
 
 def _fmt(v) -> str:

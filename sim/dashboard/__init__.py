@@ -21,6 +21,21 @@ def solara_environment() -> dict[str, str]:
     }
 
 
+# What solara warns on a page's first load over plain http at any host but "localhost" (127.0.0.1, 0.0.0.0):
+# it would like a samesite=none session cookie, which browsers allow only with https, so it falls back to
+# samesite=lax. That fallback is right for this app, which is opened directly and never embedded in another
+# site's iframe; no solara setting turns the warning off (solara 1.64: starlette.py decides from the request).
+SOLARA_COOKIE_WARNING = r"Cookies with samesite=none require https"
+
+
+def quiet_solara_warnings() -> None:
+    """Drop solara's samesite cookie warning (:data:`SOLARA_COOKIE_WARNING`); every other warning still shows."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message=SOLARA_COOKIE_WARNING, category=UserWarning,
+                            module=r"solara\.server\.starlette")
+
+
 def serve(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = False) -> int:
     """Run the dashboard's web server in this process until interrupted."""
     import importlib.util
@@ -28,6 +43,7 @@ def serve(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = False)
 
     for key, value in solara_environment().items():
         os.environ.setdefault(key, value)
+    quiet_solara_warnings()
     if importlib.util.find_spec("solara_assets") is None:
         print("sim dashboard: solara-assets is not installed; the page will fetch its front end from a CDN",
               file=sys.stderr)

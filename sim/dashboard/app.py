@@ -33,8 +33,11 @@ from sim.runner import month_dates, summarize
 
 TITLE = "LLM market: does giving Llama away pay?"  # the browser tab's title and the app bar's
 # mesa builds its sliders with solara's default thumb label, which Vuetify shows only while a slider is dragged;
-# this keeps every slider's value on its thumb (Vuetify hides the label with an inline display:none).
-SLIDER_VALUES_CSS = ".v-slider__thumb-label-container{display:block !important}"
+# this keeps every slider's value on its thumb (Vuetify hides the label with an inline display:none). The bubble
+# stands about 40 px above the thumb, over the slider above and its label; room above each slider keeps it in its
+# own row.
+SLIDER_VALUES_CSS = (".v-slider__thumb-label-container{display:block !important}"
+                     ".v-input__slider{padding-top:40px}")
 DEFAULT_PRESET = "baseline"
 DEFAULT_POPULATION = 5_000  # small enough that a month steps in milliseconds
 FIGURE_DPI = 80
