@@ -13,10 +13,18 @@ import itertools
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 from sim.figures.run import PANEL_H, PANEL_W, legend_outside
-from sim.figures.style import OKABE_ITO, PROVIDER_COLORS, PROVIDER_LABELS, STRATEGY_COLORS, STRATEGY_LABELS
+from sim.figures.style import (
+    OKABE_ITO,
+    PROVIDER_COLORS,
+    PROVIDER_LABELS,
+    STRATEGY_COLORS,
+    STRATEGY_HATCHES,
+    STRATEGY_LABELS,
+)
 
 OBJECTIVE_LABELS = {"mean": "Mean NPV ($B, higher is better)", "p10": "10th-percentile NPV ($B, higher is better)",
                     "max_regret": "Maximum regret ($B, lower is better)"}
@@ -71,6 +79,8 @@ def convergence_figure(convergence: pd.DataFrame) -> Figure:
     ax2.plot(convergence["runs"], convergence["pareto_size"], marker="s", color=OKABE_ITO[1])
     ax2.set_xlabel("Simulation runs so far")
     ax2.set_ylabel("Policies on the Pareto set")
+    for axis in (ax.xaxis, ax2.xaxis, ax2.yaxis):  # generations, runs and policies are counted: whole ticks
+        axis.set_major_locator(MaxNLocator(integer=True))
     for a in (ax, ax2):
         a.grid(alpha=0.3)
     fig.suptitle("Convergence of the robust search")
@@ -97,20 +107,22 @@ def game_path_figure(path: pd.DataFrame, players: list[str]) -> Figure:
 
 def game_meta_figure(rows: pd.DataFrame, player: str = "meta") -> Figure:
     """``rows``: item, strategy, payoff, ci_low, ci_high (the leader's payoff at the labs' response to each item)."""
-    fig = Figure(figsize=(PANEL_W * 1.4 + 1.0, PANEL_H + 0.6), layout="constrained")
+    fig = Figure(figsize=(PANEL_W * 1.4 + 2.4, PANEL_H + 0.6), layout="constrained")
     ax = fig.subplots()
     x = np.arange(len(rows))
     mean = rows["payoff"].to_numpy() / 1e9
     err = np.vstack([mean - rows["ci_low"].to_numpy() / 1e9, rows["ci_high"].to_numpy() / 1e9 - mean])
-    ax.bar(x, mean, color=[_color(s) for s in rows["strategy"]], edgecolor="black", linewidth=0.5)
+    for i, (m, strategy) in enumerate(zip(mean, rows["strategy"].astype(str), strict=True)):
+        ax.bar(i, m, color=_color(strategy), hatch=STRATEGY_HATCHES.get(strategy, ""), edgecolor="black",
+               linewidth=0.5)
     ax.errorbar(x, mean, yerr=np.nan_to_num(err), fmt="none", ecolor="black", capsize=4)
     ax.set_xticks(x, rows["item"])
     ax.axhline(0, color="black", linewidth=0.6)
     ax.set_ylabel(f"{PROVIDER_LABELS.get(player, player)} NPV ($B)")
     ax.set_xlabel(f"{PROVIDER_LABELS.get(player, player)}'s item (the labs best-respond to it)")
     ax.grid(axis="y", alpha=0.3)
-    handles = [Line2D([], [], color=_color(s), marker="s", linestyle="", label=STRATEGY_LABELS.get(s, s))
-               for s in dict.fromkeys(rows["strategy"])]
-    ax.legend(handles=handles, frameon=False)
+    handles = [Patch(facecolor=_color(s), hatch=STRATEGY_HATCHES.get(str(s), ""), edgecolor="black", linewidth=0.5,
+                     label=STRATEGY_LABELS.get(str(s), s)) for s in dict.fromkeys(rows["strategy"])]
+    fig.legend(handles=handles, loc="outside right center", frameon=False, title="Meta's strategy")  # off the bars
     fig.suptitle("What each strategy earns once the rivals have answered")
     return fig
