@@ -263,7 +263,8 @@ def test_report_figures_shown_at_their_own_size(one_rep):
         png = base64.b64decode(data)
         px = int.from_bytes(png[16:20], "big")
         assert int(width) == round(px * 96 / 50)  # 1 inch of figure = 96 CSS px: 10 pt text stays ~13 px
-    assert "max-width:none" in text
+    # ...or, in a narrower window, shrunk to fit it, so a legend right of the panels stays on screen (#25, 7).
+    assert "figure img{max-width:100%;height:auto" in text and "max-width:none" not in text
 
 
 def test_report_with_enough_replicates_gives_ci_and_a_qualified_verdict():

@@ -291,8 +291,8 @@ def test_sim_plot_autodetects_sweep_folder(tmp_path):
     synthetic_sweep(folder)
     assert main(["plot", str(folder), "--dpi", "40"]) == 0
     names = sorted(p.name for p in (folder / "figures").iterdir())
-    assert names == sorted(f"{k}.{e}" for k in ("response", "breakeven", "sensitivity-sobol", "sensitivity-morris")
-                           for e in ("png", "svg"))
+    kinds = ("response", "breakeven", "breakeven_open_absent", "sensitivity-sobol", "sensitivity-morris")
+    assert names == sorted(f"{k}.{e}" for k in kinds for e in ("png", "svg"))  # open − closed and open − absent
     assert SweepResults.read(folder).sensitivity is not None
 
 
@@ -322,8 +322,10 @@ def test_report_of_a_sweep_folder(tmp_path):
     synthetic_sweep(folder)
     assert main(["report", str(folder), "--dpi", "40"]) == 0
     text = (folder / "report.html").read_text()
-    # Sweep figures, then "Where open pays": discovery figures and a paired verdict per point, not a pooled table.
-    assert text.count("data:image/png;base64,") == 4 + 3 and 'class="verdicts"' in text
+    # Sweep figures (break-even open − closed and open − absent), then "Where open pays": discovery figures and a
+    # paired verdict per point, not a pooled table; Meta's value as differences between strategies.
+    assert text.count("data:image/png;base64,") == 5 + 3 and 'class="verdicts"' in text
+    assert 'class="differences"' in text
 
 
 # --- sim compare ---------------------------------------------------------------------------------------------------

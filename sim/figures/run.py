@@ -7,6 +7,8 @@ Colours come from :mod:`sim.figures.style` (Okabe-Ito): an option, provider or s
 
 from __future__ import annotations
 
+import re
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +31,8 @@ from sim.channels import LABELS as LEDGER_LABELS  # noqa: E402
 from sim.channels import REPORTED  # noqa: E402
 from sim.channels import STRATEGIC as META_LINES  # noqa: E402  (the lines npv.meta sums)
 from sim.figures.style import (  # noqa: E402
+    OPTION_LABELS,
+    PROVIDER_LABELS,
     STRATEGY_COLORS,
     STRATEGY_HATCHES,
     STRATEGY_LABELS,
@@ -81,14 +85,162 @@ def schema_field(dotted: str) -> FieldSpec:
     return FieldSpec(dotted, text, unit, lo, hi, info.default if info else None, node)
 
 
-def param_label(path: str) -> str:
-    """An axis label for a dotted parameter path: the schema's meaning and unit when it declares one."""
-    path = path.removeprefix("param.")
+# Short axis labels for swept parameters: plain words and the schema's unit, never an internal symbol (kappa_comm,
+# theta_h, delta_T) or a dotted path; the schema's whole description belongs in a caption (:func:`param_caption`).
+# ``*`` stands for a provider's or an option's key (``{who}``), ``#`` for a list index (``{index}``). A parameter not
+# listed gets the first plain clause of its description, or its path's last two parts in words.
+SHORT_LABELS = {
+    "adoption.rechoice_rate": "Re-choice rate",
+    "choice.brand.*": "Brand constant, {who}",
+    "choice.family_nesting": "Model-family nesting",
+    "choice.switching_cost": "Switching cost",
+    "community.strength": "Open-community strength",
+    "community.n0_share": "Community size scale",
+    "community.llama_share": "Community gains following Llama",
+    "consumer.attention_at_risk.#.value": "Attention at risk, point {index}",
+    "consumer.buy_surplus_share": "Seller's share when Meta buys",
+    "consumer.cost_weight": "Apps' weight on model cost",
+    "consumer.meta_ad_yield": "Meta AI ad yield vs the feed",
+    "consumer.meta_ai.use_per_user": "Meta AI use per user",
+    "consumer.sourcing.api_customisation_share": "API buyer's share of fine-tuning gain",
+    "consumer.sourcing.customisation": "Fine-tuning gain on own data",
+    "consumer.sourcing.cutoff_hazard_per_year": "API cut-off hazard",
+    "consumer.sourcing.lag_months": "Sourcing change lag",
+    "consumer.sourcing.licence_hazard_ratio": "Licence vs API cut-off hazard",
+    "consumer.sourcing.switch_cost": "Cost of switching source",
+    "license.approval_probability": "Licence approval probability",
+    "license.mau_threshold": "Licence MAU threshold",
+    "market.ai_is_the_product": "How much AI is the product",
+    "market.release_sd": "Release surprise, sd",
+    "meta.flywheel.strength": "Meta data-flywheel strength",
+    "meta.internal.bought_share": "Usable share of a bought lead",
+    "meta.internal.value_per_100_elo": "Ad gain per 100 Elo inside Meta",
+    "meta.ledger.support_revenue_per_dev": "Support revenue per firm",
+    "meta.misuse.hazard_open_per_year": "Misuse hazard, open weights",
+    "meta.misuse.hazard_closed_per_year": "Misuse hazard, closed API",
+    "meta.misuse.liability": "Cost of a misuse incident",
+    "meta.offset_after": "Meta's later release offset",
+    "meta.quality_bonus": "Llama quality bonus",
+    "meta.spend.capex_share": "AI share of capex",
+    "meta.spend.rd_share": "AI share of R&D",
+    "meta.spend.kept_share_absent": "R&D kept without a model",
+    "meta.spend.terminal_years": "Value years after the horizon",
+    "meta.talent.base_elo": "Talent gain from frontier work",
+    "meta.talent.per_mindshare": "Talent gain at full mindshare",
+    "meta.talent.closed_factor": "Closed API's share of talent gain",
+    "population.tasks.agentic_share": "Agentic share of firms",
+    "population.tasks.agentic_token_growth": "Agentic token growth",
+    "providers.cloud_host.meta_revenue_share": "Large hosts' licence fee to Meta",
+    "providers.cloud_host.pass_through": "Licence fee passed on by hosts",
+    "providers.cloud_host.margin": "Hosts' margin",
+    "providers.open_rival.offset": "Other open models' release offset",
+    "providers.open_rival.spillover": "Open-model spillover",
+    "providers.*.flywheel.strength": "{who} data-flywheel strength",
+}
+MAX_LABEL_CHARS = 48  # a derived label longer than this falls back to the path's words
+LABEL_WRAP = 34  # characters per line of an axis label, so labels of side-by-side panels never meet
+GREEK = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "kappa", "lambda", "mu", "rho",
+         "sigma", "tau", "phi", "chi", "psi", "omega")
+# A description's leading symbol: "theta_h: ", "a(t): ", "S: ", "kappa_data, ", "eta, "
+SYMBOL = re.compile(r"^(?:[\w()]{1,10}:|\w+_\w+,|(?:" + "|".join(GREEK) + r"),)\s+")
+SEGMENT_NAMES = {"startup": "Start-ups", "enterprise": "Enterprises", "regulated": "Regulated firms",
+                 "platform": "Platforms"}
+WHO = {**SEGMENT_NAMES, "meta_ai": "Meta AI", "platforms": "Platform apps", "apps": "Other apps", **OPTION_LABELS,
+       **PROVIDER_LABELS}  # what part of a path names: a segment, a consumer product, an option or a provider
+SHORT_LABELS.update({
+    "choice.alpha_price": "Weight of cost in the choice",
+    "choice.cost_lambda": "Cost curvature (Box-Cox)",
+    "choice.network_s0": "Network-effect share scale",
+    "community.cost_cut": "Community serving-cost cut",
+    "meta.flywheel.d0_market_months": "Meta flywheel data scale",
+    "population.price_elasticity": "Token use elasticity to price",
+    "population.tasks.agentic_quality_weight": "Quality weight of agentic work",
+    "population.tokens_exponent": "Token elasticity to firm size",
+    "providers.*.flywheel.d0_market_months": "{who} flywheel data scale",
+    **{f"providers.*.trust_penalty.{s}": f"{{who}}: distrust by {n.lower()}" for s, n in SEGMENT_NAMES.items()},
+})
+UNIT_WORDS = {"x beta_quality": "x value of quality"}  # a unit that names a parameter, in words
+
+
+def _generic(parts: list[str], star: int = -1) -> str:
+    """``parts`` as a :data:`SHORT_LABELS` key: list indices as ``#``, the part at ``star`` as ``*``."""
+    return ".".join("*" if i == star else "#" if p.isdigit() else p for i, p in enumerate(parts))
+
+
+def _who(parts: list[str]) -> tuple[int, str]:
+    """Where a path names a provider, option, consumer product or segment, and its name ((-1, "") if none)."""
+    for i, part in enumerate(parts[1:], 1):
+        if part in WHO:
+            return i, WHO[part]
+    return -1, ""
+
+
+def _described(path: str) -> FieldSpec | None:
+    """The schema's declaration of ``path``, with the description of its nearest section that has one when it has
+    none of its own (a table's leaf); None when the path is not in the schema."""
     try:
         spec = schema_field(path)
     except KeyError:
-        return path
-    return f"{path}\n{spec.label}" if spec.description else (f"{path} ({spec.unit})" if spec.unit else path)
+        return None
+    parts = path.split(".")
+    while not spec.description and len(parts) > 1:
+        parts = parts[:-1]
+        try:
+            spec = FieldSpec(spec.path, schema_field(".".join(parts)).description, spec.unit, spec.lo, spec.hi,
+                             spec.default, spec.annotation)
+        except KeyError:
+            break
+    return spec
+
+
+def _derived_label(parts: list[str], spec: FieldSpec | None, at: int, who: str) -> str:
+    """The first plain clause of the schema's description (no symbol, no aside), else the path's last parts in
+    words; prefixed by what the path is about (a provider, a segment...) when the words do not name it."""
+    text = SYMBOL.sub("", spec.description if spec is not None else "")
+    text = re.sub(r"\s*\([^()]*\)", "", text)
+    clause = re.split(r";|: |, | = | — | - ", text, maxsplit=1)[0].strip().rstrip(".")
+    if not clause or "_" in clause or len(clause) > MAX_LABEL_CHARS:
+        words = [p for i, p in enumerate(parts) if not p.isdigit() and i != at and (i or not who)]
+        clause = " ".join(words[-2:]).replace("_", " ")
+    if who and who.lower() not in clause.lower():
+        clause = f"{who}: {clause}"
+    return clause[:1].upper() + clause[1:]
+
+
+def short_label(path: str, unit: bool = True) -> str:
+    """A short axis label for a parameter path, in words with its unit: ``community.strength`` -> "Open-community
+    strength (Elo)" (from :data:`SHORT_LABELS`, else the first plain clause of the schema's description, else the
+    path's last parts in words)."""
+    path = path.removeprefix("param.")
+    parts = path.split(".")
+    at, who = _who(parts)
+    index = next((p for p in parts if p.isdigit()), "")
+    spec = _described(path)
+    key = next((k for k in (_generic(parts), _generic(parts, at)) if k in SHORT_LABELS), None)
+    text = SHORT_LABELS[key].format(who=who, index=index) if key else _derived_label(parts, spec, at, who)
+    if not unit or spec is None or not spec.unit:
+        return text
+    return f"{text} ({UNIT_WORDS.get(spec.unit, spec.unit.replace('_', ' '))})"
+
+
+def param_label(path: str, wrap: int = LABEL_WRAP) -> str:
+    """An axis label for a dotted parameter path: :func:`short_label`, wrapped to ``wrap`` characters a line."""
+    text = re.sub(r"\([^()]*\)$", lambda m: m.group(0).replace(" ", "\u00a0"), short_label(path))
+    return textwrap.fill(text, wrap, break_long_words=False).replace("\u00a0", " ")  # a unit stays on one line
+
+
+def param_caption(path: str) -> str:
+    """What a parameter is, for a caption: its short label, its path and the schema's whole description."""
+    path = path.removeprefix("param.")
+    spec = _described(path)
+    text = spec.description if spec is not None else ""
+    return f"{short_label(path)}: {path}" + (f" — {text}" if text else "")
+
+
+def parameters_caption(paths) -> str:
+    """One sentence naming the parameters a figure shows (short label = path: description), for its caption."""
+    shown = list(dict.fromkeys(p.removeprefix("param.") for p in paths))
+    return ("Parameters: " + "; ".join(param_caption(p) for p in shown) + ".") if shown else ""
 
 
 # --- statistics ----------------------------------------------------------------------------------------------------
@@ -148,8 +300,10 @@ def date_axis(ax) -> None:
     ax.set_xlabel("Date (month)")
 
 
-def legend_outside(fig: Figure, axes, title: str | None = None, extra: list | None = None) -> None:
-    """One legend for the whole figure, right of the panels (never over the data); labels seen once."""
+def legend_outside(fig: Figure, axes, title: str | None = None, extra: list | None = None,
+                   below: bool = False) -> None:
+    """One legend for the whole figure, right of the panels or (``below``) under them in one row, never over the
+    data or an axis label; labels seen once."""
     handles: dict = {}
     for ax in np.ravel(axes):
         for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
@@ -158,7 +312,8 @@ def legend_outside(fig: Figure, axes, title: str | None = None, extra: list | No
     for h in extra or []:
         handles[h.get_label()] = h
     if handles:
-        fig.legend(list(handles.values()), list(handles), loc="outside right center", frameon=False, title=title)
+        fig.legend(list(handles.values()), list(handles), loc="outside lower center" if below else
+                   "outside right center", ncols=len(handles) if below else 1, frameon=False, title=title)
 
 
 def row_legend(row, title: str, extra: list | None = None) -> None:
@@ -426,6 +581,18 @@ RUN_CAPTIONS = {
     "profits": "Monthly profit of each company under each of Meta's strategies.",
     "strategies": "NPV of Meta and of each closed lab under each Meta strategy (mean and 95% CI across replicates).",
 }
+
+
+def run_captions(n: int) -> dict[str, str]:
+    """:data:`RUN_CAPTIONS` for a run of ``n`` replicates: an interval or band is named only when it is drawn (a
+    figure draws one from two replicates on)."""
+    if n > 1:
+        return dict(RUN_CAPTIONS)
+    return {**RUN_CAPTIONS,
+            "ledger": "Meta's net present value built up from its ledger lines (discounted monthly values); blue adds, "
+                      "vermillion costs, black is the total (one replicate: no confidence interval).",
+            "strategies": "NPV of Meta and of each closed lab under each Meta strategy (one replicate: the values of "
+                          "that run, no confidence interval)."}
 
 
 def save_both(fig: Figure, stem: Path, dpi: int = 150) -> list[Path]:

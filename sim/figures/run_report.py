@@ -17,12 +17,14 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.catalog import catalog_from_columns
+from sim.channels import LABELS as CHANNEL_LABELS
+from sim.channels import STRATEGIC
 from sim.errors import ConfigError
-from sim.figures.run import RUN_CAPTIONS, RUN_FIGURES, mean_ci, strategies_of
+from sim.figures.run import RUN_FIGURES, mean_ci, run_captions, strategies_of
 from sim.figures.style import STRATEGY_LABELS
 from sim.io import write_text
 from sim.results import RunResults
-from sim.strategies import COMPARISONS, comparisons_in
+from sim.strategies import COMPARISONS, PAIRS, comparisons_in
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;max-width:1640px;margin:2em auto;
@@ -34,12 +36,14 @@ h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #ddd;padding-bottom:.
 table{border-collapse:collapse;margin:.6em 0;font-size:.92em} th,td{padding:.35em .7em;border-bottom:1px solid #e3e3e3;
 text-align:right} th:first-child,td:first-child{text-align:left} thead th{background:#f2f2f2}
 td .ci{color:#777;font-size:.85em}
-figure{margin:1.2em 0 2em;overflow-x:auto} figure img{max-width:none;border:1px solid #eee}
-.caution{background:#fff6e5;border-left:4px solid #E69F00;padding:.6em 1em}
+figure{margin:1.2em 0 2em} figure img{max-width:100%;height:auto;border:1px solid #eee}
+.caution{display:block;background:#fff6e5;border-left:4px solid #E69F00;padding:.6em 1em;max-width:1100px}
+.note{background:#f7f7f7;border-left:4px solid #999;padding:.6em 1em}
 figcaption{color:#444;font-size:.92em;margin-top:.3em} footer{color:#777;font-size:.85em;margin:3em 0 1em}
 """
 MIN_CI_REPLICATES = 3  # fewer replicates: no confidence interval is shown, and the report says so
-CSS_PX_PER_INCH = 96  # a figure is shown at its own size (10 pt text stays 13 px), however sharp its PNG
+CSS_PX_PER_INCH = 96  # a figure is shown at its own size (10 pt text stays 13 px) or, on a narrower window, shrunk
+# to fit it (max-width:100%), so no legend is ever pushed off-screen
 MONEY = ("npv.meta", "npv.meta_reported", "npv.openai", "npv.anthropic", "npv.google")
 OUTCOME_COLUMNS = {
     "npv.meta": "Meta NPV, strategic ($B)",
@@ -142,6 +146,55 @@ def _paired_sentences(summary: pd.DataFrame, metric: str, lens: str) -> list[str
     return out
 
 
+DIFFERENCE_COLUMNS = {"npv.meta": "Meta NPV, strategic ($B)", "npv.meta_reported": "Meta reported AI P&L, NPV ($B)"}
+
+
+def _channel_words(names) -> str:
+    """Ledger channel labels as a running list in lower case ("attention lost to AI products, Meta AI revenue...")."""
+    def lower(label: str) -> str:
+        first = label.split(" ", 1)[0]
+        return label if first.isupper() or first in ("Meta", "Meta's") else label[:1].lower() + label[1:]
+    return ", ".join(lower(CHANNEL_LABELS[n]) for n in names)
+
+
+def meta_value_note() -> str:
+    """The one plain statement of what ``npv.meta`` is, for beside every table that shows Meta's NPV."""
+    return ('<p class="note"><b>What Meta\'s NPV measures.</b> <code>npv.meta</code> sums only the AI-related channels '
+            f"of Meta's ledger ({html.escape(_channel_words(STRATEGIC))}), discounted. It is not Meta's enterprise "
+            "value: Meta's advertising business as a whole is not in it, only what its AI strategy moves. Its level, "
+            "often negative under every strategy, means little on its own; only differences between strategies are "
+            "meaningful. <code>npv.meta_reported</code> is the same for the lines an investor sees in the AI P&amp;L."
+            "</p>")
+
+
+def strategy_differences(summary: pd.DataFrame, metric: str) -> list[tuple[str, str, np.ndarray]]:
+    """``metric`` under one strategy minus another, paired on replicate (same seeds), for every pair of
+    :data:`sim.strategies.PAIRS` that was run: open − closed, open − absent, closed − absent (in $)."""
+    wide = summary.pivot_table(index="replicate", columns="strategy", values=metric)
+    return [(a, b, (wide[a] - wide[b]).dropna().to_numpy(float)) for a, b in PAIRS
+            if a in wide and b in wide]
+
+
+def differences_table(summary: pd.DataFrame, with_ci: bool = True) -> str:
+    """Meta's value as differences between strategies: a row per pair run (open − closed, open − absent, closed −
+    absent), the paired mean of each lens with its 95% CI (only with ``with_ci`` and at least
+    :data:`MIN_CI_REPLICATES` pairs) and how many replicates the first strategy is ahead in; '' with one strategy."""
+    metrics = [m for m in DIFFERENCE_COLUMNS if m in summary]
+    per_metric = {m: strategy_differences(summary, m) for m in metrics}
+    if not metrics or not per_metric[metrics[0]]:
+        return ""
+    head = "".join(f"<th>{html.escape(DIFFERENCE_COLUMNS[m])}</th>" for m in metrics)
+    body = []
+    for k, (a, b, first) in enumerate(per_metric[metrics[0]]):
+        ci = with_ci and len(first) >= MIN_CI_REPLICATES
+        cells = "".join(f"<td>{_cell(per_metric[m][k][2], True, ci)}</td>" for m in metrics)
+        body.append(f"<tr><td>{html.escape(f'{a} − {b}')}</td>{cells}"
+                    f"<td>{int((first > 0).sum())} of {len(first)}</td></tr>")
+    ahead = f"Replicates where the first is ahead ({html.escape(DIFFERENCE_COLUMNS[metrics[0]].split(' (')[0])})"
+    return (f'<table class="differences"><thead><tr><th>Paired difference (same seeds)</th>{head}'
+            f"<th>{ahead}</th></tr></thead><tbody>{''.join(body)}</tbody></table>")
+
+
 def _scenario_facts(run: RunResults) -> str:
     sc, ts = run.scenario, run.timeseries
     pop = sc.get("population") or {}
@@ -176,19 +229,23 @@ def replicates_note(n: int) -> str:
         return ("Mean across replicates with its 95% confidence interval in brackets. NPVs are discounted monthly "
                 "profits in US$ billion for the whole market the population stands for.")
     what = "the values of a single replicate" if n == 1 else f"means of {n} replicates"
-    return (f'<span class="caution">Only {n} replicate{"s" if n != 1 else ""}: these are {what}, with no '
+    return (f'<div class="caution">Only {n} replicate{"s" if n != 1 else ""}: these are {what}, with no '
             f"confidence interval (at least {MIN_CI_REPLICATES} replicates are needed); differences between "
-            "strategies may be the model's randomness. Re-run with <code>--replications 3</code> or more.</span> "
+            "strategies may be the model's randomness. Re-run with <code>--replications 3</code> or more.</div> "
             "NPVs are discounted monthly profits in US$ billion for the whole market the population stands for.")
 
 
 def run_report_html(run: RunResults, dpi: int = 110) -> str:
     """The HTML report of a ``sim run``: scenario, verdicts, key numbers with CIs and every figure."""
-    figures = {kind: (draw(run), RUN_CAPTIONS[kind]) for kind, draw in RUN_FIGURES.items()}
+    n = int(run.summary["replicate"].nunique())
+    captions = run_captions(n)
+    figures = {kind: (draw(run), captions[kind]) for kind, draw in RUN_FIGURES.items()}
     description = str(run.scenario.get("description") or "(no description)")
     verdicts = "".join(f"<li>{html.escape(line)}</li>" for line in paired_lines(run.summary))
     lead = f'<div class="lead"><ul>{verdicts}</ul></div>' if verdicts else ""
-    n = int(run.summary["replicate"].nunique())
+    differences = differences_table(run.summary, with_ci=n >= MIN_CI_REPLICATES)
+    if differences:
+        differences = f"<h3>Meta's value: differences between strategies</h3>\n{meta_value_note()}\n{differences}"
     overrides = "".join(f"<li><code>{html.escape(o)}</code></li>" for o in run.overrides)
     changed = f"<p>Settings changed from the preset <b>{html.escape(run.name)}</b>:</p><ul>{overrides}</ul>" \
         if overrides else ""
@@ -200,7 +257,9 @@ def run_report_html(run: RunResults, dpi: int = 110) -> str:
 {changed}
 {lead}
 <h2>Key numbers</h2>
-<p>{replicates_note(n)}</p>
+<div>{replicates_note(n)}</div>
+{differences or meta_value_note()}
+<h3>Outcomes by strategy</h3>
 {outcomes_table(run.summary, with_ci=n >= MIN_CI_REPLICATES)}
 <h3>Final share of tokens served</h3>
 {shares_table(run.summary)}
@@ -221,21 +280,24 @@ def noise_note(n: int) -> str:
 
 def sweep_report_html(folder: Path, dpi: int = 110) -> str:
     """The HTML report of a sweep folder: where open pays (or pooled key numbers) and its figures."""
-    from sim.figures.sweep import SWEEP_CAPTIONS, SWEEP_KINDS, SweepResults, sweep_figures
+    from sim.figures.sweep import SWEEP_KINDS, SweepResults, sweep_caption, sweep_figures
 
     sweep = SweepResults.read(folder)
     figs = sweep_figures(sweep, list(SWEEP_KINDS))
-    figures = {name: (fig, SWEEP_CAPTIONS[name.split("-")[0]]) for name, fig in figs.items()}
+    figures = {name: (fig, sweep_caption(name, sweep.results)) for name, fig in figs.items()}
+    design, seed = design_and_seed(folder)
     params = [c.removeprefix("param.") for c in sweep.results.columns if c.startswith("param.")]
     experiments = ", ".join(dict.fromkeys(sweep.results["experiment"].astype(str)))
     where_open_pays = where_open_pays_html(folder, dpi)  # replaces the pooled table when the sweep allows it
     key_numbers = where_open_pays or f"""<h2>Key numbers</h2>
 <p>Mean and 95% confidence interval across all runs of each strategy (over the whole design).</p>
 {outcomes_table(sweep.results)}"""
+    differences = sweep_differences_html(sweep.results, seed, design) if "point" in sweep.results else ""
     body = f"""
 <h1>Sweep {html.escape(experiments)} — LLM market simulation</h1>
 <p class="meta">{len(sweep.results):,} runs · {sweep.results['point'].nunique()} design points ·
 parameters: {html.escape(', '.join(params))}</p>
+{differences}
 {key_numbers}
 <h2>Figures</h2>
 {figures_html(figures, dpi)}"""
@@ -263,37 +325,135 @@ def discovery_settings(folder: Path):
     return Settings(comparison=f"{a}-{b}")
 
 
-def verdict_table(results: pd.DataFrame, settings) -> tuple[str, str]:
-    """Per design point: the paired mean difference with its bootstrap 95% CI and a verdict (open pays, open loses,
-    or unclear when the CI straddles the threshold); the HTML table and a one-line count."""
-    from sim.experiments.analysis import paired_deltas
+def design_and_seed(folder: Path) -> tuple[str, int]:
+    """The design method and the experiment seed a sweep folder records ("unknown" and 0 for a bare results table)."""
+    import json
 
-    record_seed = settings.seed or 0
-    deltas = paired_deltas(results, [settings.metric], record_seed, n_boot=1000)
-    deltas = deltas[deltas["comparison"] == settings.comparison]
-    params = [c for c in deltas.columns if c.startswith("param.") and results[c].nunique() > 1]
+    try:
+        spec = json.loads((folder / "experiment.json").read_text(encoding="utf-8"))["experiment"]
+        return str(spec["design"]["method"]), int(spec["seed"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "unknown", 0
+
+
+def point_differences(results: pd.DataFrame, metric: str, seed: int, n_boot: int = 1000) -> pd.DataFrame:
+    """Per design point and pair of strategies run (open − closed, open − absent, closed − absent): ``metric``'s
+    paired mean difference with a seeded bootstrap 95% CI over replicates (the columns of
+    :func:`sim.experiments.analysis.paired_deltas`, whose numbers these are for the first two pairs)."""
+    from sim.experiments.analysis import BOOTSTRAP_STREAM, bootstrap_mean_ci, paired_deltas, paired_differences
+    from sim.runner import derive_seed
+
+    frames = [paired_deltas(results, [metric], seed, n_boot=n_boot)]
+    present = set(results["strategy"])
+    for number, (a, b) in enumerate(PAIRS):
+        if (a, b) in COMPARISONS or a not in present or b not in present:
+            continue
+        rows = []
+        for point, group in paired_differences(results, a, b, [metric]).groupby("point", sort=True):
+            rng = np.random.default_rng(derive_seed(seed, BOOTSTRAP_STREAM, int(point), number))
+            mean, lo, hi = bootstrap_mean_ci(group[[metric]].to_numpy(float), rng, n_boot, 0.95)
+            rows.append({"point": int(point), "metric": metric, "comparison": f"{a}-{b}", "mean": mean[0],
+                         "ci_lo": lo[0], "ci_hi": hi[0], "n": len(group)})
+        frames.append(pd.DataFrame(rows))
+    frames = [f for f in frames if not f.empty]
+    columns = ["point", "metric", "comparison", "mean", "ci_lo", "ci_hi", "n"]
+    return pd.concat([f[columns] for f in frames], ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def _difference_cell(row, money: bool) -> str:
+    """A paired difference with its 95% CI when it rests on at least :data:`MIN_CI_REPLICATES` replicates."""
+    ci = f' <span class="ci">[{_fmt(row["ci_lo"], money)}, {_fmt(row["ci_hi"], money)}]</span>' \
+        if row["n"] >= MIN_CI_REPLICATES and row["ci_hi"] > row["ci_lo"] else ""
+    return f"{_fmt(row['mean'], money)}{ci}"
+
+
+def verdict_table(results: pd.DataFrame, settings) -> tuple[str, str]:
+    """Per design point: the paired mean difference of every pair of strategies run (with its bootstrap 95% CI from
+    :data:`MIN_CI_REPLICATES` replicates) and a verdict on the compared one (its first strategy pays, loses, or
+    unclear when the CI straddles the threshold); the HTML table and a one-line count."""
+    long = point_differences(results, settings.metric, settings.seed or 0)
+    wide = {c: rows.set_index("point") for c, rows in long.groupby("comparison", sort=False)}
+    judged = wide[settings.comparison]
+    first = settings.strategies[0]
+    params = [c for c in results.columns if c.startswith("param.") and results[c].nunique() > 1]
+    values = results.drop_duplicates("point").set_index("point")
     money = settings.metric in MONEY or settings.metric.startswith("npv.")
     t, sign = settings.threshold, 1 if settings.where == "above" else -1
-    verdicts = np.where(sign * (deltas["ci_lo" if sign > 0 else "ci_hi"] - t) > 0, "open pays",
-                        np.where(sign * (deltas["ci_hi" if sign > 0 else "ci_lo"] - t) < 0, "open loses", "unclear"))
-    head = "".join(f"<th>{html.escape(p.removeprefix('param.'))}</th>" for p in params)
-    rows = []
-    for (_, r), verdict in zip(deltas.iterrows(), verdicts, strict=True):
-        cells = "".join(f"<td>{r[p]:.3g}</td>" for p in params)
-        ci = f' <span class="ci">[{_fmt(r["ci_lo"], money)}, {_fmt(r["ci_hi"], money)}]</span>' \
-            if r["ci_hi"] > r["ci_lo"] else ""
-        rows.append(f"<tr><td>{int(r['point'])}</td>{cells}<td>{_fmt(r['mean'], money)}{ci}</td>"
-                    f"<td>{verdict}</td></tr>")
+    verdicts = pd.Series(np.where(sign * (judged["ci_lo" if sign > 0 else "ci_hi"] - t) > 0, f"{first} pays",
+                                  np.where(sign * (judged["ci_hi" if sign > 0 else "ci_lo"] - t) < 0,
+                                           f"{first} loses", "unclear")), index=judged.index)
     unit = " ($B)" if money else ""
-    table = (f'<table class="verdicts"><thead><tr><th>point</th>{head}<th>{html.escape(settings.metric)} '
-             f"{html.escape(settings.comparison)}{unit}</th><th>verdict</th></tr></thead>"
+    head = "".join(f"<th>{html.escape(p.removeprefix('param.'))}</th>" for p in params) + "".join(
+        f"<th>{html.escape(settings.metric)} {html.escape(c.replace('-', ' − '))}{unit}</th>" for c in wide)
+    rows = []
+    for point, verdict in verdicts.items():
+        cells = "".join(f"<td>{values.at[point, p]:.3g}</td>" for p in params)
+        cells += "".join(f"<td>{_difference_cell(w.loc[point], money) if point in w.index else '–'}</td>"
+                         for w in wide.values())
+        rows.append(f"<tr><td>{int(point)}</td>{cells}<td>{verdict}</td></tr>")
+    table = (f'<table class="verdicts"><thead><tr><th>point</th>{head}<th>verdict on '
+             f"{html.escape(settings.comparison.replace('-', ' − '))}</th></tr></thead>"
              f"<tbody>{''.join(rows)}</tbody></table>")
-    counts = pd.Series(verdicts).value_counts()
-    n_rep = int(deltas["n"].max()) if len(deltas) else 0
-    line = (f"{len(deltas)} design points, {n_rep} paired replicate(s) each: " +
-            ", ".join(f"{counts.get(k, 0)} {k}" for k in ("open pays", "open loses", "unclear")) +
-            (" (one replicate: no interval, the verdict is the sign of the difference)" if n_rep < 2 else ""))
+    counts = verdicts.value_counts()
+    n_rep = int(judged["n"].max()) if len(judged) else 0
+    line = (f"{len(judged)} design points, {n_rep} paired replicate(s) each: " +
+            ", ".join(f"{counts.get(k, 0)} {k}" for k in (f"{first} pays", f"{first} loses", "unclear")) +
+            (" (one replicate: no interval, the verdict is the sign of the difference)" if n_rep < 2 else
+             f" (intervals shown from {MIN_CI_REPLICATES} replicates on)" if n_rep < MIN_CI_REPLICATES else ""))
     return table, line
+
+
+def design_differences(results: pd.DataFrame, metric: str, seed: int, design: str,
+                       n_boot: int = 1000) -> pd.DataFrame:
+    """Per pair of strategies run (open − closed, open − absent, closed − absent): ``metric``'s paired mean
+    difference over every design point and replicate with a seeded bootstrap 95% CI (as ``sim analyze`` prints it),
+    the number of paired runs, at how many points the first strategy is ahead, and the share of points where it is,
+    with its CI and what that share means (a probability only for a sampled design)."""
+    from sim.experiments.analysis import (
+        BOOTSTRAP_STREAM,
+        bootstrap_mean_ci,
+        paired_differences,
+        threshold_probability,
+    )
+    from sim.runner import derive_seed
+
+    present = set(results["strategy"])
+    rows = []
+    for number, (a, b) in enumerate([(a, b) for a, b in PAIRS if a in present and b in present]):
+        d = paired_differences(results, a, b, [metric])
+        rng = np.random.default_rng(derive_seed(seed, BOOTSTRAP_STREAM, 1 << 20, number))
+        mean, lo, hi = (float(v[0]) for v in bootstrap_mean_ci(d[[metric]].to_numpy(float), rng, n_boot, 0.95))
+        share = threshold_probability(results, metric, a, b, 0.0, "above", design, seed, n_boot).iloc[0]
+        by_point = d.groupby("point")[metric].mean()
+        rows.append({"a": a, "b": b, "mean": mean, "ci_lo": lo, "ci_hi": hi, "runs": len(d),
+                     "ahead": int((by_point > 0).sum()), "points": len(by_point), "share": share["estimate"],
+                     "share_lo": share["ci_lo"], "share_hi": share["ci_hi"], "meaning": share["meaning"]})
+    return pd.DataFrame(rows)
+
+
+def sweep_differences_html(results: pd.DataFrame, seed: int, design: str) -> str:
+    """The sweep report's "Meta's value" section: each pair of strategies run, under each lens, as paired differences
+    over the whole design ('' when the sweep ran a single strategy)."""
+    lenses = [m for m in DIFFERENCE_COLUMNS if m in results]
+    tables = {m: design_differences(results, m, seed, design) for m in lenses}
+    if not lenses or tables[lenses[0]].empty:
+        return ""
+    head = "".join(f"<th>{html.escape(DIFFERENCE_COLUMNS[m])}: mean over the design</th>" for m in lenses)
+    body = []
+    for k, row in tables[lenses[0]].iterrows():
+        cells = "".join(f"<td>{_difference_cell(tables[m].loc[k].rename({'runs': 'n'}), True)}</td>" for m in lenses)
+        what = "" if row["meaning"] == "probability" else f" ({html.escape(row['meaning'])})"
+        body.append(f"<tr><td>{html.escape(row['a'])} − {html.escape(row['b'])}</td>{cells}"
+                    f"<td>{100 * row['share']:.0f}% <span class=\"ci\">[{100 * row['share_lo']:.0f}, "
+                    f"{100 * row['share_hi']:.0f}]</span>{what}</td><td>{row['ahead']} of {row['points']}</td></tr>")
+    return f"""<h2>Meta's value: differences between strategies</h2>
+{meta_value_note()}
+<p>Each difference is paired on design point and replicate (the two runs share a seed), then averaged over the whole
+design, with a bootstrap 95% confidence interval in brackets. The share of points where the first strategy is ahead
+is a probability under the sampled distributions only for a sampled design (LHS, Sobol').</p>
+<table class="differences"><thead><tr><th>Paired difference</th>{head}
+<th>{html.escape(DIFFERENCE_COLUMNS[lenses[0]].split(' (')[0])}: share of points where the first is ahead</th>
+<th>points where the first is ahead</th></tr></thead><tbody>{''.join(body)}</tbody></table>"""
 
 
 def boxes_html(boxes: pd.DataFrame) -> str:
@@ -317,21 +477,16 @@ def boxes_html(boxes: pd.DataFrame) -> str:
 def where_open_pays_html(folder: Path, dpi: int = 110) -> str:
     """The "Where open pays" section of a sweep report ('' when the sweep has no open runs to compare): the
     probability, the boxes, the three discovery figures and the paired verdict per design point."""
-    import json
     from dataclasses import replace
 
     from sim.experiments.discovery import DiscoveryError, discover, summary_lines
-    from sim.figures.sweep import DISCOVERY_CAPTIONS, discovery_figures
+    from sim.figures.sweep import discovery_captions, discovery_figures
 
     results = pd.read_parquet(folder / "results.parquet")
     settings = discovery_settings(folder)
     if not set(settings.strategies) <= set(results["strategy"]) or settings.metric not in results:
         return ""
-    try:  # the design (is the share a probability?) and the seed; a bare results table is still reported
-        spec = json.loads((folder / "experiment.json").read_text(encoding="utf-8"))["experiment"]
-        design, seed = str(spec["design"]["method"]), int(spec["seed"])
-    except (OSError, ValueError, KeyError, TypeError):
-        design, seed = "unknown", 0
+    design, seed = design_and_seed(folder)  # is the share a probability? a bare results table is still reported
     if settings.seed is None:
         settings = replace(settings, seed=seed)
     table, count = verdict_table(results, settings)
@@ -344,7 +499,8 @@ def where_open_pays_html(folder: Path, dpi: int = 110) -> str:
         prob = d.probability.iloc[0]
         meaning = ("the probability under the sampled distributions" if prob["meaning"] == "probability"
                    else f"a {prob['meaning']}, not a probability")
-        figures = {name: (fig, DISCOVERY_CAPTIONS[name]) for name, fig in discovery_figures(d).items()}
+        captions = discovery_captions(d)
+        figures = {name: (fig, captions[name]) for name, fig in discovery_figures(d).items()}
         found = f"""<div class="lead"><ul>{lead}</ul></div>
 <p>Share of design points where open pays: <b>{100 * prob['estimate']:.0f}%</b>
 (95% CI {100 * prob['ci_lo']:.0f}–{100 * prob['ci_hi']:.0f}%, a bootstrap over points and replicates, no narrower than

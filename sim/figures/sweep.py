@@ -17,9 +17,10 @@ from matplotlib.colors import BoundaryNorm, TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from sim.errors import ConfigError
-from sim.figures.run import PANEL_H, PANEL_W, legend_outside, mean_ci, param_label
+from sim.figures.run import PANEL_H, PANEL_W, legend_outside, mean_ci, param_label, parameters_caption
 from sim.figures.style import STRATEGY_COLORS, STRATEGY_LABELS, STRATEGY_STYLES
 from sim.strategies import COMPARISONS, comparisons_in
 
@@ -107,7 +108,8 @@ def response_figure(results: pd.DataFrame, metric: str = "npv.meta", params: lis
     n = len(params)
     cols = min(n, 3)
     rows = -(-n // cols)
-    fig = Figure(figsize=(PANEL_W * cols + 2.4, PANEL_H * rows + 0.8), layout="constrained")
+    fig = Figure(figsize=(PANEL_W * cols + 0.8, PANEL_H * rows + 1.2), layout="constrained")
+    fig.get_layout_engine().set(wspace=0.06)  # room between panels: one's last tick never meets the next one's first
     axes = fig.subplots(rows, cols, squeeze=False, sharey=True)
     for ax, param in zip(np.ravel(axes), params, strict=False):
         x = _levels(results[param])
@@ -120,12 +122,14 @@ def response_figure(results: pd.DataFrame, metric: str = "npv.meta", params: lis
                     ls=STRATEGY_STYLES.get(strategy, "-"), label=STRATEGY_LABELS.get(strategy, strategy))
             ax.fill_between(xs, lo, hi, color=STRATEGY_COLORS.get(strategy, "0.5"), alpha=0.18, lw=0)
         ax.set_xlabel(param_label(param))
+        ax.xaxis.set_major_locator(MaxNLocator(5))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: tick_text(v)))  # 700M, not an offset "1e9"
         ax.grid(alpha=0.3)
     for ax in np.ravel(axes)[n:]:
         ax.set_visible(False)
     for row in axes:
         row[0].set_ylabel(ylabel)
-    legend_outside(fig, axes, "Meta's strategy")
+    legend_outside(fig, axes, "Meta's strategy", below=True)
     fig.suptitle(f"Response of {metric} — experiment {results['experiment'].iloc[0]}; mean and 95% CI")
     return fig
 
@@ -264,11 +268,17 @@ def sensitivity_figure(sens: pd.DataFrame, method: str) -> Figure:
         ax.grid(alpha=0.3, axis="x")
         ax.set_xlabel("Sobol index (share of variance)" if method.lower() == "sobol" else
                       "Morris elementary effect (metric units)")
-    axes[0][0].set_yticks(ypos, [p.removeprefix("param.") for p in params])
+    axes[0][0].set_yticks(ypos, [param_label(p) for p in params])
     axes[0][0].invert_yaxis()
     legend_outside(fig, axes, "Index (95% CI)")
     fig.suptitle(f"{method.capitalize()} sensitivity indices by parameter")
     return fig
+
+
+def breakeven_name(a: str, b: str) -> str:
+    """The name of the break-even figure of ``a`` − ``b``: ``breakeven`` for open − closed (the first comparison),
+    ``breakeven_open_absent`` for the others."""
+    return "breakeven" if (a, b) == COMPARISONS[0] else f"breakeven_{a}_{b}"
 
 
 def sweep_figures(sweep: SweepResults, kinds: list[str], metric: str = "npv.meta") -> dict[str, Figure]:
@@ -282,10 +292,9 @@ def sweep_figures(sweep: SweepResults, kinds: list[str], metric: str = "npv.meta
         params = swept_parameters(df)
         if "response" in kinds and params and metric in df:
             out[f"response{suffix}"] = response_figure(df, metric, params)
-        strategies = set(df["strategy"])
-        if "breakeven" in kinds and len(params) == 2 and COMPARISONS[0] in comparisons_in(strategies) \
-                and metric in df:
-            out[f"breakeven{suffix}"] = breakeven_figure(df, params[0], params[1], metric)
+        if "breakeven" in kinds and len(params) == 2 and metric in df:
+            for a, b in comparisons_in(set(df["strategy"])):  # open − closed, and open − absent where run
+                out[f"{breakeven_name(a, b)}{suffix}"] = breakeven_figure(df, params[0], params[1], metric, a, b)
     if "spendshare" in kinds and sweep.folder is not None and (sweep.folder / "scenario.yaml").is_file():
         from sim.breakeven import sweep_breakeven
         from sim.loading import load_scenario
@@ -360,7 +369,7 @@ def box_figure(boxes: pd.DataFrame, box: int = 1, box_of: bool = False, other: s
         lim = f"{r['lower']:.3g} to {r['upper']:.3g}" if lo_ok and hi_ok else \
             (f"> {r['lower']:.3g}" if lo_ok else f"< {r['upper']:.3g}")
         ax.text(1.03, i, f"{lim}" + (f"  (qp {', '.join(qps)})" if qps else ""), va="center", fontsize=8)
-    ax.set_yticks(range(n), [p for p in sub["parameter"]])
+    ax.set_yticks(range(n), [param_label(p) for p in sub["parameter"]])
     ax.set_ylim(n - 0.5, -0.5)
     ax.set_xlim(0, 1.6)
     ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
@@ -429,11 +438,33 @@ DISCOVERY_CAPTIONS = {
 }
 
 
+def discovery_captions(d) -> dict[str, str]:
+    """The captions of :func:`discovery_figures`, each naming the parameters its figure shows (short label, path and
+    the schema's description: the axes carry only the short labels)."""
+    shown = {"tradeoff": [], "box": list(d.boxes.loc[d.boxes["box"] == 1, "parameter"]) if not d.boxes.empty else [],
+             "pairs": list(d.feature_scores["parameter"][:2])}
+    return {k: " ".join(filter(None, (text, parameters_caption(shown[k])))) for k, text in DISCOVERY_CAPTIONS.items()}
+
+
 SWEEP_KINDS = ("response", "breakeven", "spendshare", "sensitivity")
 SWEEP_CAPTIONS = {
     "response": "Response curves: the metric against each swept parameter, per Meta strategy (mean and 95% CI).",
-    "breakeven": "Paired difference open − closed over two parameters; the black contour is break-even.",
+    "breakeven": "Paired difference {a} − {b} over two parameters; the black contour is break-even.",
     "spendshare": "Break-even AI share of R&D and capex f* at each design point, building against staying out: "
                   "building pays at a point when its f* is above the share it assumed (swept range shaded).",
     "sensitivity": "Sensitivity indices of each parameter (SALib), with 95% confidence intervals.",
 }
+
+
+def sweep_caption(name: str, results: pd.DataFrame) -> str:
+    """The caption of the sweep figure ``name`` (``breakeven_open_absent-exp``...): what it shows, and what each
+    parameter on its axes is (short label, path and the schema's description)."""
+    kind, _, experiment = name.partition("-")
+    if experiment in set(results["experiment"].astype(str)):
+        results = results[results["experiment"].astype(str) == experiment]
+    base = kind.split("_")[0]
+    a, b = kind.split("_")[1:3] if kind.count("_") == 2 else COMPARISONS[0]
+    text = SWEEP_CAPTIONS[base].format(a=a, b=b)
+    if base in ("response", "breakeven", "sensitivity"):
+        text = " ".join(filter(None, (text, parameters_caption(swept_parameters(results)))))
+    return text
