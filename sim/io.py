@@ -73,6 +73,22 @@ def save_figure(fig, target: str | Path, **kwargs) -> Path:
 SWEEP_MARKERS = ("experiment.json", "manifest.sqlite", "results.parquet")
 
 
+_HELD_LOCKS: set[int] = set()  # descriptors of the folder locks this process holds
+
+
+def _drop_inherited_locks() -> None:
+    """In a forked child (a sweep's worker): close the copies of the parent's lock descriptors, so the lock is the
+    parent's alone; a worker left running after its coordinator was killed would otherwise hold it, and refuse every
+    ``--resume``, for as long as it lives. Closing a copy does not release the parent's lock."""
+    for fd in list(_HELD_LOCKS):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD_LOCKS.clear()
+
+
+os.register_at_fork(after_in_child=_drop_inherited_locks)
+
+
 @contextmanager
 def folder_lock(target: Path):
     """An exclusive lock on ``target`` for one writer: ``flock`` on the sibling file ``.<name>.lock`` (released by
@@ -96,11 +112,13 @@ def folder_lock(target: Path):
         if current:
             break
         os.close(fd)  # the previous holder removed this file as we locked it: lock the one at the path now
+    _HELD_LOCKS.add(fd)
     try:
         yield
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(lock)  # while still holding it
+        _HELD_LOCKS.discard(fd)
         os.close(fd)  # closing releases the lock
 
 

@@ -177,6 +177,38 @@ def test_the_sweep_store_holds_the_lock_while_open(tmp_path):
     assert not (tmp_path / ".s.lock").exists()
 
 
+def _holds_inode(inode: int, answer) -> None:
+    """In a child: whether any open descriptor refers to ``inode``."""
+    found = False
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            found |= os.stat(int(fd)).st_ino == inode
+        except OSError:
+            pass
+    answer.put(found)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_forked_workers_do_not_inherit_the_lock(tmp_path):
+    """A sweep's workers are forked while the coordinator holds the folder's lock; were they to keep a copy of its
+    descriptor, a worker outliving a killed coordinator would hold the lock and refuse every --resume."""
+    import multiprocessing
+
+    from sim.experiments.local import forking_quietly
+
+    fork = multiprocessing.get_context("fork")
+    answer = fork.Queue()
+    with folder_lock(tmp_path / "s"):
+        inode = (tmp_path / ".s.lock").stat().st_ino
+        child = fork.Process(target=_holds_inode, args=(inode, answer))
+        with forking_quietly():
+            child.start()
+        held = answer.get(timeout=30)
+        child.join(timeout=30)
+        assert child.exitcode == 0
+    assert held is False
+
+
 # --- 12. the run's adoption figure is titled as sim plot titles it ----------------------------------------------
 
 
