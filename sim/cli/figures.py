@@ -225,7 +225,9 @@ def register(sub) -> None:
 
     p = sub.add_parser("compare", help="run (or read) several scenarios and draw them side by side")
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="preset names, YAML paths or sim run folders")
-    p.add_argument("--out", help="output folder (default results/compare)")
+    p.add_argument("--out", metavar="DIR", help="output folder (default results/compare); refused if it holds files "
+                                                "sim compare did not write (its comparison.* and one sim run folder "
+                                                "per scenario), or another sim is writing it")
     p.add_argument("--replications", type=int_in(1, 10_000), default=3, metavar="R",
                    help="replicates per strategy and scenario, on seeds shared by all strategies (default 3)")
     p.add_argument("--strategies", default=None, metavar="LIST", help=STRATEGY_HELP)
