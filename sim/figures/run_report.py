@@ -404,9 +404,10 @@ def verdict_table(results: pd.DataFrame, settings) -> tuple[str, str]:
 
 
 def design_differences(results: pd.DataFrame, metric: str, seed: int, design: str,
-                       n_boot: int = 1000) -> pd.DataFrame:
+                       n_boot: int = 2000) -> pd.DataFrame:
     """Per pair of strategies run (open − closed, open − absent, closed − absent): ``metric``'s paired mean
-    difference over every design point and replicate with a seeded bootstrap 95% CI (as ``sim analyze`` prints it),
+    difference over every design point and replicate with a seeded bootstrap 95% CI (as ``sim analyze`` prints it,
+    with its default 2,000 resamples),
     the number of paired runs, at how many points the first strategy is ahead, and the share of points where it is,
     with its CI and what that share means (a probability only for a sampled design)."""
     from sim.experiments.analysis import (
