@@ -455,3 +455,15 @@ def test_no_lock_file_stays_behind_even_after_a_refused_command(tmp_path, capsys
     err_line(capsys)
     assert main(["run", "baseline", *SMALL, "--out", str(tmp_path / "r")]) == 0
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".lock")] == []
+
+
+def test_run_prints_metas_value_as_paired_differences(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(["run", "baseline", *SMALL, "--replications", "3", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "npv.meta sums only the AI-related lines of Meta's ledger" in printed
+    summary = pd.read_csv(out / "summary.csv")
+    wide = summary.pivot_table(index="replicate", columns="strategy", values="npv.meta") / 1e9
+    line = next(x for x in printed.splitlines() if x.strip().startswith("open − absent"))
+    assert f"strategic {(wide['open'] - wide['absent']).mean():+,.2f} [" in line and "reported AI P&L" in line
+    assert not any(x.strip().startswith("absent − open") for x in printed.splitlines())

@@ -52,6 +52,31 @@ def print_key_numbers(summary) -> None:
         if c.startswith("npv."):
             table[c] = table[c] / 1e9
     print(table.rename(columns=cols).to_string(float_format=lambda v: f"{v:,.3f}"))
+    for line in difference_lines(summary):
+        print(line)
+
+
+def difference_lines(summary) -> list[str]:
+    """Meta's value as paired differences between the strategies run (mean and, from 3 replicates, 95% CI), with
+    the one line that says why: ``npv.meta`` is a ledger of AI-related lines, not Meta's value."""
+    from sim.figures.run import mean_ci
+    from sim.figures.run_report import MIN_CI_REPLICATES, strategy_differences
+
+    lenses = {"npv.meta": "strategic", "npv.meta_reported": "reported AI P&L"}
+    rows = {}
+    for metric, lens in lenses.items():
+        for a, b, diff in strategy_differences(summary, metric) if metric in summary else []:
+            m, lo, hi = mean_ci(diff / 1e9)
+            ci = f" [{lo:+,.2f}, {hi:+,.2f}]" if len(diff) >= MIN_CI_REPLICATES else ""
+            rows.setdefault(f"{a} − {b}", []).append(f"{lens} {m:+,.2f}{ci}")
+    if not rows:
+        return []
+    out = ["Meta, paired differences between strategies, $B (95% CI from 3 replicates); npv.meta sums only the "
+           "AI-related lines of Meta's ledger, so only these differences mean something:"]
+    width = max(map(len, rows))
+    cell = max(len(c) for cells in rows.values() for c in cells)
+    return out + [f"  {name:<{width}}  " + "   ".join(f"{c:<{cell}}" for c in cells).rstrip()
+                  for name, cells in rows.items()]
 
 
 def is_experiment_file(path: str) -> bool:
