@@ -17,8 +17,8 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from sim.cli import main
+from sim.decision.play import leader_headline
 from sim.figures.decision import convergence_figure, game_meta_figure
-from sim.figures.decision_report import leader_headline
 from sim.figures.run import param_label, schema_field
 from sim.figures.run_report import MIN_CI_REPLICATES, differences_table, run_report_html, sweep_report_html
 from sim.figures.sweep import breakeven_figure, pairs_figure, response_figure, sensitivity_figure, sweep_caption

@@ -195,16 +195,48 @@ def leader_breakeven(problem: GameProblem, table: pd.DataFrame, leader: pd.DataF
     return out
 
 
+MIN_CI_REPLICATES = 3  # as the run report: fewer paired replicates name no best strategy
+
+
+def leader_headline(leader: pd.DataFrame, payoffs: dict[str, np.ndarray], player: str, metric: str) -> str:
+    """What each of the leader's items earns once the labs have best-responded, and a verdict on the best one only
+    when it is one. ``payoffs``: the leader's payoff per replicate at the labs' response to each item (paired:
+    replicate r shares its seed in every profile).
+
+    The rule is the run report's: with fewer than :data:`MIN_CI_REPLICATES` paired replicates no strategy is named
+    best, nor when the 95% interval of the best item's gain over another includes 0."""
+    from sim.catalog import PROVIDER_LABELS
+
+    name = PROVIDER_LABELS.get(player, player[:1].upper() + player[1:])
+    items = list(leader["item"])
+    n = min(len(v) for v in payoffs.values())
+    best = items[int(leader["payoff"].to_numpy().argmax())]
+    gains = {other: game.paired_interval(payoffs[best] - payoffs[other]) for other in items if other != best}
+    what = ", ".join(f"{item} {v.mean() / 1e9:,.2f} $B" for item, v in payoffs.items())
+    told = "; ".join(f"{best} − {other} = {g.mean / 1e9:+,.2f} $B" + (
+        f" [{g.low / 1e9:+,.2f}, {g.high / 1e9:+,.2f}]" if n >= MIN_CI_REPLICATES and np.isfinite(g.low) else "")
+        for other, g in gains.items())
+    cycle = " (the labs' responses cycle for some items; their last profile is used)" \
+        if "ended" in leader and (leader["ended"] != "equilibrium").any() else ""
+    head = f"If the labs best-respond{cycle}, {name}'s items earn {what} ({metric}, mean of {n} paired replicates)"
+    if not gains:
+        return f"{head}."
+    if n < MIN_CI_REPLICATES:
+        return (f"{head}; {told}: too few replicates to name {name}'s best strategy (at least {MIN_CI_REPLICATES} "
+                "are needed).")
+    if all(g.low > 0 for g in gains.values()):
+        return f"{head}. {name}'s best strategy is {best}: {told} (95% CI; the interval excludes 0)."
+    return f"{head}; {told} (95% CI): the interval includes 0, so no strategy of {name}'s is clearly best."
+
+
 def headline(problem: GameProblem, samples: np.ndarray, leader: pd.DataFrame) -> str:
-    """"If the labs best-respond, Meta's best strategy is X; at equilibrium open − closed = Y [CI]."""
+    """:func:`leader_headline` with Meta as the leader, then open − closed at the labs' responses (paired, 95% CI)
+    and the break-even spend share f* of each way of building against staying out."""
     j = meta_player(problem)
     if j is None or leader.empty:
         return "No player sets Meta's strategy, so there is no headline about it."
-    player = problem.players[j]
-    best = int(leader["payoff"].to_numpy().argmax())
-    text = f"If the labs best-respond, {player}'s best strategy is {leader['item'].iloc[best]}"
-    if (leader["ended"] != "equilibrium").any():
-        text += " (the labs' responses cycle for some items; their last profile is used)"
+    payoffs = {row["item"]: samples[tuple(row["profile"]) + (j,)] for _, row in leader.iterrows()}
+    text = leader_headline(leader, payoffs, problem.players[j], problem.payoffs[j])
     by_kind = {}
     for k, row in leader.iterrows():
         if row["strategy"] not in by_kind or row["payoff"] > leader["payoff"].iloc[by_kind[row["strategy"]]]:
@@ -212,11 +244,9 @@ def headline(problem: GameProblem, samples: np.ndarray, leader: pd.DataFrame) ->
     if comparisons_in(by_kind)[:1] == [COMPARISONS[0]]:
         o, c = (leader["profile"].iloc[by_kind[s]] for s in COMPARISONS[0])
         ci = game.paired_interval(samples[o + (j,)] - samples[c + (j,)], CONFIDENCE)
-        text += (f"; at equilibrium open − closed = {ci.mean / 1e9:,.2f} $B [{ci.low / 1e9:,.2f}, "
-                 f"{ci.high / 1e9:,.2f}] ({problem.payoffs[j]}, 95% CI over {problem.spec.replications} paired "
-                 f"replicates).")
-    else:
-        text += "; the menu lacks an open or a closed item, so open − closed is not defined."
+        text += (f" At the labs' responses open − closed = {ci.mean / 1e9:,.2f} $B [{ci.low / 1e9:,.2f}, "
+                 f"{ci.high / 1e9:,.2f}] (best open item against best closed item, 95% CI over "
+                 f"{problem.spec.replications} paired replicates).")
     if "breakeven_spend_share" in leader and leader["breakeven_spend_share"].notna().any():
         best_of = leader.dropna(subset=["breakeven_spend_share"]).groupby("strategy", sort=False)[
             "breakeven_spend_share"].max()

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from sim.decision.game import paired_interval
 from sim.decision.levers import GameProblem, OptimizeProblem
-from sim.decision.play import GameResult, meta_player
+from sim.decision.play import GameResult
 from sim.decision.robust import OptimizeResult, most_robust
 from sim.figures.decision import (
     DECISION_CAPTIONS,
@@ -23,8 +21,6 @@ from sim.figures.decision import (
     pareto_figure,
 )
 from sim.figures.run import save_both
-from sim.figures.run_report import MIN_CI_REPLICATES
-from sim.figures.style import PROVIDER_LABELS
 from sim.io import write_csv, write_parquet, write_text
 
 NAMES = {"mean": "mean NPV", "p10": "10th-percentile NPV", "max_regret": "maximum regret"}
@@ -32,44 +28,6 @@ NAMES = {"mean": "mean NPV", "p10": "10th-percentile NPV", "max_regret": "maximu
 
 def _money(v: float) -> str:
     return f"{v / 1e9:,.2f}"
-
-
-def leader_headline(leader: pd.DataFrame, payoffs: dict[str, np.ndarray], player: str, metric: str) -> str:
-    """The game's headline for a reader: what each of the leader's items earns once the labs have best-responded,
-    and a verdict on the best one only when it is one. ``payoffs``: the leader's payoff per replicate at the labs'
-    response to each item (paired: replicate r shares its seed in every profile).
-
-    The rule is the run report's: with fewer than :data:`MIN_CI_REPLICATES` paired replicates no strategy is named
-    best, nor when the 95% interval of the best item's gain over another includes 0."""
-    name = PROVIDER_LABELS.get(player, player[:1].upper() + player[1:])
-    items = list(leader["item"])
-    n = min(len(v) for v in payoffs.values())
-    best = items[int(leader["payoff"].to_numpy().argmax())]
-    gains = {other: paired_interval(payoffs[best] - payoffs[other]) for other in items if other != best}
-    what = ", ".join(f"{item} {_money(v.mean())} $B" for item, v in payoffs.items())
-    told = "; ".join(f"{best} − {other} = {g.mean / 1e9:+,.2f} $B" + (
-        f" [{g.low / 1e9:+,.2f}, {g.high / 1e9:+,.2f}]" if n >= MIN_CI_REPLICATES and np.isfinite(g.low) else "")
-        for other, g in gains.items())
-    cycle = " (the labs' responses cycle for some items; their last profile is used)" \
-        if "ended" in leader and (leader["ended"] != "equilibrium").any() else ""
-    head = f"If the labs best-respond{cycle}, {name}'s items earn {what} ({metric}, mean of {n} paired replicates)"
-    if not gains:
-        return f"{head}."
-    if n < MIN_CI_REPLICATES:
-        return (f"{head}; {told}: too few replicates to name {name}'s best strategy (at least {MIN_CI_REPLICATES} "
-                "are needed).")
-    if all(g.low > 0 for g in gains.values()):
-        return f"{head}. {name}'s best strategy is {best}: {told} (95% CI; the interval excludes 0)."
-    return f"{head}; {told} (95% CI): the interval includes 0, so no strategy of {name}'s is clearly best."
-
-
-def game_headline(problem: GameProblem, result: GameResult) -> str:
-    """:func:`leader_headline` of a played game (the solver's own line when no player sets Meta's strategy)."""
-    j = meta_player(problem)
-    if j is None or result.leader.empty:
-        return result.headline
-    payoffs = {row["item"]: result.samples[tuple(row["profile"]) + (j,)] for _, row in result.leader.iterrows()}
-    return leader_headline(result.leader, payoffs, problem.players[j], problem.payoffs[j])
 
 
 def _markdown(df: pd.DataFrame) -> str:
@@ -138,7 +96,7 @@ def game_section(problem: GameProblem, result: GameResult) -> str:
     for c in ("payoff", "ci_low", "ci_high"):
         if c in shown_leader:
             shown_leader[c] = shown_leader[c] / 1e9
-    text = [f"## The strategic game: {spec.name}", "", f"**{game_headline(problem, result)}**", "",
+    text = [f"## The strategic game: {spec.name}", "", f"**{result.headline}**", "",
             f"{len(problem.profiles())} profiles x {spec.replications} paired replicates. A pure Nash equilibrium "
             f"has no profitable deviation on mean payoffs; an ε-equilibrium has none whose paired gain is "
             f"significant at 95%.", "",
