@@ -14,6 +14,7 @@ from matplotlib.patches import Rectangle
 
 from sim.brief.compute import ASKED, LENSES, Brief, Verdict
 from sim.experiments.discovery import readable_name
+from sim.figures.run import param_label, short_label
 from sim.figures.style import STRATEGY_LABELS
 
 MIN_SEEDS = 3  # fewer paired seeds: the difference is shown, no verdict drawn from it (as in the run report)
@@ -100,7 +101,7 @@ def influence_table(b: Brief, top: int = 3) -> pd.DataFrame:
             best["verdicts"].append(f"{v.comparison} ({LENSES[v.metric]})")
     table = pd.DataFrame(rows.values(), columns=["parameter", "score", "verdicts"])
     table["range"] = [_range(b.swept.get(p, {})) for p in table["parameter"]]
-    table["name"] = table["parameter"].map(readable_name)
+    table["name"] = table["parameter"].map(short_label)
     return table.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
 
 
@@ -156,8 +157,8 @@ def flips_figure(b: Brief) -> Figure:
             if mask.any():
                 ax.scatter(x[mask], y[mask], s=18, marker=marker, color=color, label=label)
         _draw_box(ax, v, params, x, y)
-        ax.set_xlabel(readable_name(params[0]))
-        ax.set_ylabel(readable_name(params[1]))
+        ax.set_xlabel(param_label(params[0]))
+        ax.set_ylabel(param_label(params[1]))
         ax.set_title(f"Open against {OTHER[v.b]}, {LENSES[v.metric]}: open ahead in {percent(v.p)} of worlds",
                      fontsize=10)
         ax.legend(fontsize=8, loc="best", framealpha=0.9)

@@ -320,18 +320,16 @@ def discover(results: pd.DataFrame, settings: Settings, design_method: str = "lh
 
 
 def readable_name(path: str) -> str:
-    """A short name for a parameter path: the schema's description when it is short and plain, else the path's
-    last two parts in words (``community.strength`` -> ``community strength``)."""
-    from sim.figures.run import schema_field
+    """A parameter's short name in words, as the figures label it (``community.strength`` -> "Open-community
+    strength"; :func:`sim.figures.run.short_label`, without the unit); a path outside the scenario schema in its
+    own words (``x1``)."""
+    from sim.figures.run import schema_field, short_label
 
     try:
-        text = schema_field(path).description
+        schema_field(path)
     except KeyError:
-        text = ""
-    if text and len(text) <= 48 and "_" not in text:
-        return text
-    words = [part for part in path.split(".") if not part.isdigit()]  # list indices say nothing to a reader
-    return " ".join(words[-2:]).replace("_", " ")
+        return " ".join(part for part in path.split(".") if not part.isdigit()).replace("_", " ")
+    return short_label(path, unit=False)
 
 
 def _number(v: float) -> str:
