@@ -86,7 +86,8 @@ def test_page_renders_and_slider_plus_step_changes_the_plot():
     for knob in app.KNOBS:
         assert knob.label in labels
     texts = " ".join(str(w.widget.children) for w in rc.find(v.CardTitle))
-    for title in ("Adoption by option", "Meta's ledger", "Active scenario", "Model Parameters"):
+    for title in ("Adoption by option", "Meta's ledger", "differences between strategies", "Active scenario",
+                  "Model Parameters"):
         assert title in texts
     step = rc.find(v.Btn, children=["Step"]).widget
     reset = rc.find(v.Btn, children=["Reset"]).widget
@@ -95,7 +96,7 @@ def test_page_renders_and_slider_plus_step_changes_the_plot():
     step.click()
     assert len(app.model.value.rows) == 2
     before = images(rc)
-    assert len(before) == 3  # adoption, ledger, indicators
+    assert len(before) == 4  # adoption, ledger, differences between strategies, indicators
     plotted_before = app.adoption_chart(app.model.value).axes[0].get_lines()[0].get_ydata()
 
     price = rc.find(v.Slider, label=KNOB["price_multiplier"].label).widget
@@ -150,3 +151,26 @@ def test_page_has_its_own_title_and_sliders_show_their_values():
     texts = " ".join(str(w.widget.children) for w in rc.find(v.CardTitle))
     assert "Key indicators by month" in texts
     rc.close()
+
+
+def test_differences_card_pairs_the_strategies_on_the_same_seed():
+    """Meta's NPV shown as differences: each strategy's model on the dashboard's seed, stepped to the same month,
+    equals a model run alone."""
+    from sim.market import LLMMarket
+    from sim.runner import RecordColumns, outcomes
+
+    m = app.DashboardMarket(population=600)
+    assert app.differences_chart(m) is None
+    for _ in range(4):
+        m.step()
+    npv = m.npv_to_date()
+    assert set(npv) == {"open", "closed", "absent"} and all(len(p.rows) == 4 for p in m.paired.values())
+    alone = LLMMarket(m.cfg, strategy="absent")
+    for _ in range(4):
+        alone.step()
+    expected = outcomes(RecordColumns(alone.rows), m.cfg.market.discount_rate, alone.catalog)["npv.meta"]
+    assert npv["absent"] == expected
+    fig = app.differences_chart(m)
+    bars = [p.get_width() for p in fig.axes[0].patches]
+    assert bars[1] == pytest.approx((npv["open"] - npv["absent"]) / 1e9)
+    assert "only the differences" in app.VALUE_NOTE

@@ -29,7 +29,8 @@ from sim.figures.run import FieldSpec, adoption_figure, date_axis, ledger_waterf
 from sim.figures.style import OPTION_COLORS
 from sim.loading import PRESET_DIR, load_scenario
 from sim.market import LLMMarket
-from sim.runner import month_dates, summarize
+from sim.runner import RecordColumns, month_dates, outcomes, summarize
+from sim.strategies import PAIRS
 
 TITLE = "LLM market: does giving Llama away pay?"  # the browser tab's title and the app bar's
 # mesa builds its sliders with solara's default thumb label, which Vuetify shows only while a slider is dragged;
@@ -192,6 +193,18 @@ class DashboardMarket(LLMMarket):
             cfg = load_scenario(DEFAULT_PRESET, population=population, seed=seed_value)
         super().__init__(cfg, strategy=meta_strategy or cfg.meta.strategy)
         self.dates = month_dates(cfg.start, cfg.horizon_months)
+        self.paired = {s: LLMMarket(cfg, strategy=s) for s in {a for pair in PAIRS for a in pair}
+                       if s != self.plan.name}  # the other strategies on the same seed, stepped when asked
+
+    def npv_to_date(self) -> dict[str, float]:
+        """Meta's strategic NPV over the months run so far under every strategy, on the same seed: the other
+        strategies' models are stepped up to this one's month first."""
+        out = {}
+        for name, m in {self.plan.name: self, **self.paired}.items():
+            while m is not self and m.running and len(m.rows) < len(self.rows):
+                m.step()
+            out[name] = outcomes(RecordColumns(m.rows), self.cfg.market.discount_rate, m.catalog)["npv.meta"]
+        return out
 
     def indicators(self) -> pd.DataFrame:
         """The key indicators month by month, read from the model's record (its one output path)."""
@@ -231,12 +244,36 @@ def ledger_chart(model: DashboardMarket) -> Figure | None:
     return ledger_waterfall_figure(summary)
 
 
-def _figure_card(title: str, fig: Figure | None):
+VALUE_NOTE = ("npv.meta sums only the AI-related lines of Meta's ledger, not Meta's value: only the differences "
+              "between strategies mean something.")
+
+
+def differences_chart(model: DashboardMarket) -> Figure | None:
+    """Meta's NPV to date as paired differences between strategies (open − closed, open − absent, closed − absent,
+    same seed), $B; None before the first step."""
+    if not model.rows:
+        return None
+    npv = model.npv_to_date()
+    labels = [f"{a} − {b}" for a, b in PAIRS]
+    values = [(npv[a] - npv[b]) / 1e9 for a, b in PAIRS]
+    fig = Figure(figsize=(5.6, 2.6), layout="constrained")
+    ax = fig.subplots()
+    ax.barh(labels, values, color=["#0072B2" if v >= 0 else "#D55E00" for v in values], height=0.6)
+    ax.axvline(0, color="0.3", lw=0.8)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"$B, NPV to month {len(model.rows)} (same seed)")
+    ax.grid(alpha=0.3, axis="x")
+    return fig
+
+
+def _figure_card(title: str, fig: Figure | None, note: str = ""):
     with solara.Card(title, classes=["sim-chart"]) as card:
         if fig is None:
             solara.Text("Press Step or ▶ to run the model.")
         else:
             solara.FigureMatplotlib(fig, format="png", dpi=FIGURE_DPI, bbox_inches="tight")
+            if note:
+                solara.Text(note, style={"color": "#555", "font-size": "0.85em"})
     return card
 
 
@@ -249,6 +286,11 @@ def AdoptionPlot(model: DashboardMarket):
 def LedgerPlot(model: DashboardMarket):
     """The card with Meta's ledger to date, redrawn by SolaraViz after every step."""
     return _figure_card("Meta's ledger to date (NPV by line)", ledger_chart(model))
+
+
+def DifferencesPlot(model: DashboardMarket):
+    """The card with Meta's NPV to date as differences between strategies, redrawn after every step."""
+    return _figure_card("Meta's NPV: differences between strategies", differences_chart(model), VALUE_NOTE)
 
 
 def ScenarioInfo(model: DashboardMarket):
@@ -309,7 +351,7 @@ def Page():
     solara.Style(SLIDER_VALUES_CSS)
     SolaraViz(
         model,
-        components=[AdoptionPlot, LedgerPlot, IndicatorsPlot, ScenarioInfo],
+        components=[AdoptionPlot, LedgerPlot, DifferencesPlot, IndicatorsPlot, ScenarioInfo],
         model_params=model_params(),
         name=TITLE,
         play_interval=150,
