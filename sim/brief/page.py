@@ -161,7 +161,12 @@ def flips_figure(b: Brief) -> Figure:
         ax.set_ylabel(param_label(params[1]))
         ax.set_title(f"Open against {OTHER[v.b]}, {LENSES[v.metric]}: open ahead in {percent(v.p)} of worlds",
                      fontsize=10)
-        ax.legend(fontsize=8, loc="best", framealpha=0.9)
+    handles = {}
+    for ax in fig.axes:  # one legend for the figure, below the panels, so no marker hides a world
+        for h, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(label, h)
+    if handles:
+        fig.legend(handles.values(), handles.keys(), loc="outside lower center", ncols=len(handles), frameon=False)
     return fig
 
 
@@ -177,8 +182,10 @@ def _draw_box(ax, v: Verdict, params: list[str], x: pd.Series, y: pd.Series) -> 
         return (lo if np.isfinite(lo) else values.min()), (hi if np.isfinite(hi) else values.max())
 
     (x0, x1), (y0, y1) = span(params[0], x), span(params[1], y)
-    ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, lw=1.5, ls="--", color="0.2",
-                           label=f"PRIM box: open {'ahead' if v.box_of else 'behind'}"))
+    ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, lw=1.5, ls="--", color="0.2", label="PRIM box"))
+    ax.annotate(f"box: open {'ahead' if v.box_of else 'behind'}", (x0, y1), xytext=(3, -3),
+                textcoords="offset points", va="top", fontsize=8, color="0.2",
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8})
 
 
 # --- the page as blocks, written as Markdown and as HTML ------------------------------------------------------------
