@@ -100,6 +100,11 @@ def test_set_meta_strategy_is_honoured_by_run_and_compare(tmp_path):
     table = pd.read_csv(cmp / "comparison.csv")
     assert sorted(table.loc[table["scenario"] == "baseline", "strategy"]) == ["absent", "closed", "open"]
     assert list(table.loc[table["scenario"] == "no_meta_model", "strategy"]) == ["absent"]
+    # Meta's value as paired differences: each strategy's row against the others of its scenario
+    base = table[table["scenario"] == "baseline"].set_index("strategy")
+    assert base.loc["open", "npv.meta_minus_absent"] == pytest.approx(
+        base.loc["open", "npv.meta"] - base.loc["absent", "npv.meta"])
+    assert table.loc[table["scenario"] == "no_meta_model", "npv.meta_minus_open"].isna().all()
 
 
 # --- 5-7. output folders --------------------------------------------------------------------------------------

@@ -689,5 +689,17 @@ def comparison_table(runs: list[RunResults]) -> pd.DataFrame:
             m, lo, hi = mean_ci(last.loc[last["strategy"] == strategy, "closed_revenue"])
             row["closed_revenue_final_month"], row["closed_revenue_final_month.lo"] = m, lo
             row["closed_revenue_final_month.hi"] = hi
+            row.update(paired_meta_columns(run.summary, strategy))
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def paired_meta_columns(summary: pd.DataFrame, strategy: str) -> dict[str, float]:
+    """Meta's NPV under ``strategy`` minus each other strategy of the run, paired on replicate (mean and 95% CI):
+    ``npv.meta`` sums only the AI-related lines of Meta's ledger, so only these differences mean something."""
+    wide = summary.pivot_table(index="replicate", columns="strategy", values="npv.meta")
+    out = {}
+    for other in (s for s in strategies_of(summary) if s != strategy):
+        name = f"npv.meta_minus_{other}"
+        out[name], out[f"{name}.lo"], out[f"{name}.hi"] = mean_ci((wide[strategy] - wide[other]).dropna())
+    return out
