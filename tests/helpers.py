@@ -67,3 +67,12 @@ def chromium_page(profile: Path, width: int = 1500, height: int = 1100):
             yield page
         finally:
             ctx.close()
+
+
+def free_port() -> int:
+    """A TCP port free on the loopback interface now (for a test's own server)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -18,6 +18,7 @@ import pytest
 
 from sim.cli import main
 from sim.io import folder_lock
+from tests.helpers import free_port
 from tests.test_experiments import TINY, TINY_RUNS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -301,15 +302,9 @@ def test_solara_cookie_warning_is_silenced_and_nothing_else(recwarn):
     assert [str(w.message) for w in seen] == ["something else"]
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def test_dashboard_first_load_prints_no_warning():
+def test_dashboard_first_load_prints_no_warning_and_ctrl_c_is_one_line_exit_130():
     port = free_port()
     proc = subprocess.Popen([*SIM, "dashboard", "--port", str(port)], cwd=ROOT, start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

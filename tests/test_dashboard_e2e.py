@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ import urllib.request
 import pytest
 
 from tests.helpers import BROWSER_ACTION_MS as ACTION_MS
-from tests.helpers import chromium_page
+from tests.helpers import chromium_page, free_port
 
 SERVER_START_S = 90
 PRICE_LABEL = "Closed-API price multiplier"
@@ -30,10 +29,6 @@ HASH_JS = """async (img) => {
 }"""
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
