@@ -138,3 +138,18 @@ def test_page_is_not_clipped_at_1280_px(brief, tmp_path):
         for img in page.locator("img").all():
             assert img.evaluate("i => i.complete && i.naturalWidth > 0")
             assert img.evaluate("i => i.getBoundingClientRect().width <= i.parentElement.clientWidth + 0.5")
+
+
+def test_worlds_sentence_says_what_the_interval_allows():
+    from sim.brief.compute import Verdict
+    from sim.brief.page import worlds_sentence
+
+    def said(p, lo, hi, n=100):
+        return worlds_sentence(Verdict("open", "absent", "npv.meta", 0, 0, 0, 3, p, lo, hi, n)).split(": ", 1)[1]
+
+    assert said(0.0, 0.0, 0.04) == "almost nowhere in the ranges"
+    assert said(0.0, 0.0, 0.16, 20).startswith("in none of them")
+    assert said(0.3, 0.2, 0.4) == "in a minority of worlds"
+    assert said(0.85, 0.64, 1.0, 20) == "in most worlds"
+    assert said(0.5, 0.4, 0.6) == "it depends on the world"
+    assert said(0.97, 0.93, 1.0) == "almost everywhere in the ranges"

@@ -66,6 +66,12 @@ def worlds_sentence(v: Verdict) -> str:
         return f"{share}: almost nowhere in the ranges"
     if v.p_lo > 0.9:
         return f"{share}: almost everywhere in the ranges"
+    if v.p in (0.0, 1.0):
+        return f"{share}: {'in none' if v.p == 0 else 'in every one'} of them, too few worlds to say more"
+    if v.p_hi < 0.5:
+        return f"{share}: in a minority of worlds"
+    if v.p_lo > 0.5:
+        return f"{share}: in most worlds"
     return f"{share}: it depends on the world"
 
 
