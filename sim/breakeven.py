@@ -25,6 +25,22 @@ BUILDERS = tuple(name for name, s in BY_NAME.items() if s.runs_programme)  # ope
 STAYING_OUT = next(name for name, s in BY_NAME.items() if not s.runs_programme)  # absent
 
 
+# What the spend per unit share reads besides meta.spend.*: a decision file that moves one of these per policy, world
+# or menu item has no single spend per share, and reports no f* rather than a wrong one.
+SPEND_INPUTS = ("meta.spend.", "horizon_months", "start", "market.discount_rate")
+
+
+def moves_spend(paths) -> bool:
+    """Whether any of these parameter paths changes :func:`spend_per_share`."""
+    return any(p == i or p.startswith(i) for p in paths for i in SPEND_INPUTS)
+
+
+def describe_breakeven(shares) -> str:
+    """``0.3% (open), building loses even at f = 0 (closed)``: f* per building strategy in words."""
+    return ", ".join(f"{100 * f:.1f}% ({s})" if f > 0 else f"none: building loses even with no spend ({s})"
+                     for s, f in shares.items())
+
+
 def spend_per_share(scenario) -> float:
     """NPV of the spend a programme adds over absent at f_R = f_K = 1, in the strategic lens ($)."""
     months = np.arange(scenario.horizon_months)

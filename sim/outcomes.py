@@ -163,3 +163,17 @@ def markdown_table(outcomes: tuple[Outcome, ...] = OUTCOMES) -> str:
 
 if __name__ == "__main__":
     print(markdown_table(), end="")
+
+
+# Metrics read at a fixed month: the month a run must reach for the value to exist.
+MONTH_METRICS = {"llama_token_share_m24": 24}
+
+
+def without_unsimulated(summary, horizon_months: int):
+    """NaN for a metric read at a month the run never reached (``--set horizon_months=1`` has no month 24): what
+    ``sim run`` and ``sim brief`` write in summary.csv."""
+    summary = summary.copy()
+    for col, month in MONTH_METRICS.items():
+        if col in summary and horizon_months <= month:
+            summary[col] = np.nan
+    return summary

@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -104,12 +105,38 @@ def test_a_scenario_premise_is_held_and_the_rest_swept():
     assert not held and set(swept) == set(ranges)
     swept, held = split_ranges(load_scenario("baseline", ["community.strength=90"]), ranges)
     assert held == {"community.strength": 90} and "community.strength" not in swept
+    baseline_value = load_scenario("baseline").community.strength  # named by --set: held even at the baseline's
+    _, held = split_ranges(load_scenario("baseline", [f"community.strength={baseline_value}"]), ranges,
+                           [f"community.strength={baseline_value}"])
+    assert held == {"community.strength": baseline_value}
+
+
+def test_page_numbers_are_strict_json_and_commands_reproduce_all_three(brief):
+    json.loads((brief / "brief.json").read_text(), parse_constant=lambda c: pytest.fail(f"{c} in brief.json"))
+    md = (brief / "brief.md").read_text()
+    assert "sim run baseline --strategies open,closed,absent --replications 3 --population 1500 --seed 11" in md
+    assert "--set horizon_months=24" in md and "--resamples 3" in md
+
+
+def test_a_pinned_or_switched_strategy_is_said_on_the_page():
+    from sim.brief.page import strategy_notes
+
+    fake = SimpleNamespace(scenario=load_scenario("no_meta_model"))
+    assert "pins Meta's strategy to absent" in strategy_notes(fake)[0][1]
+    notes = strategy_notes(SimpleNamespace(scenario=load_scenario("meta_goes_closed")))
+    assert any("switches Meta's open strategy to closed" in n[1] for n in notes)
+    assert strategy_notes(SimpleNamespace(scenario=load_scenario("baseline"))) == []
+
+
+ALL_BUT_ONE = "\n".join(["name: all_set", "description: sets every documented range but one", "extends: baseline",
+                          "community:", "  strength: 61"])
 
 
 @pytest.mark.parametrize("args, blamed", [
     (["brief", "baselin", "--quick"], "did you mean baseline"),
     (["brief", "baseline", "--points", "5"], "--points"),
     (["brief", "baseline", "--set", "community.strenght=3"], "community.strenght"),
+    (["brief", "baseline", "--set", "meta.strategy=closed"], "meta.strategy"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, blamed, tmp_path):
     done = sim(*args, "--out", str(tmp_path / "x"), cwd=tmp_path)
@@ -153,3 +180,19 @@ def test_worlds_sentence_says_what_the_interval_allows():
     assert said(0.85, 0.64, 1.0, 20) == "in most worlds"
     assert said(0.5, 0.4, 0.6) == "it depends on the world"
     assert said(0.97, 0.93, 1.0) == "almost everywhere in the ranges"
+
+
+def test_too_few_parameters_left_to_sample_is_refused_before_any_work(tmp_path, monkeypatch, capsys):
+    """A scenario that sets all but one of the documented ranged parameters leaves the worlds nothing to explain."""
+    import sim.brief.compute as compute
+    from sim.cli import main
+
+    ranges = documented_ranges()
+    keep = {p: ranges[p] for p in ("community.strength", "market.ai_is_the_product")}
+    monkeypatch.setattr(compute, "documented_ranges", lambda: keep)
+    scenario = tmp_path / "one_left.yaml"
+    scenario.write_text(ALL_BUT_ONE)
+    assert "community.strength" in keep
+    assert main(["brief", str(scenario), "--quick", "--out", str(tmp_path / "x")]) == 2
+    assert "leaving 1 to sample" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()

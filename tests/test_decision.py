@@ -447,3 +447,14 @@ def test_optimize_reports_each_building_policys_breakeven_spend_share(tmp_path):
             continue
         mine = runs[runs["policy"] == row["policy"]].set_index("replicate")["before"]
         assert row["breakeven_spend_share"] == pytest.approx((mine - staying_out).mean() / per_share)
+
+
+def test_breakeven_words_and_files_that_move_the_spend():
+    """A negative f* means building loses with no spend at all; a file that moves what the spend per share reads
+    gets no f* rather than a wrong one."""
+    from sim.breakeven import describe_breakeven, moves_spend
+
+    assert describe_breakeven({"open": 0.004, "closed": -0.016}) == \
+        "0.4% (open), none: building loses even with no spend (closed)"
+    assert moves_spend(["meta.spend.rd_share"]) and moves_spend(["market.discount_rate"])
+    assert not moves_spend(["license.mau_threshold", "community.strength"])

@@ -102,6 +102,14 @@ def test_inert_parameters_rank_last_in_feature_scores(synth):
                                                                                                 ["x2", "x1"])
 
 
+def test_one_swept_parameter_gets_its_feature_score(synth):
+    """EMA's default draws round(n / 3) features per split, none for one parameter; discovery asks for at least one."""
+    results, _ = synth
+    labels = label_points(results, Settings())
+    scores = feature_scores(labels.x[["x1"]], labels.value, labels.label, seed=3)
+    assert list(scores["parameter"]) == ["x1"] and scores["score"].iloc[0] == pytest.approx(1.0)
+
+
 def test_probability_equals_the_known_fraction_within_its_ci(synth):
     results, label = synth
     prob = threshold_probability(results, "npv.meta", "open", "closed", seed=2, n_boot=1000)

@@ -30,6 +30,7 @@ ASKED = (("open", "closed"), ("open", "absent"))  # the question: does open pay 
 LENSES = {"npv.meta": "strategic NPV", "npv.meta_reported": "reported AI P&L"}
 METRICS = ("npv.meta", "npv.meta_reported", *SPEND_LINES)
 REFERENCE = "baseline"  # a swept parameter the scenario moves away from the baseline is its premise: held, not swept
+MIN_SWEPT = 2  # discovery's feature scores and its figure need two parameters that vary
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class Brief:
     channels: pd.DataFrame  # channel, label, and the paired mean difference per comparison ($)
     breakeven: pd.DataFrame  # builder, source (seeds or worlds), median, q05, q95 of f*
     spend_share: tuple[float, float]  # the scenario's own f_R, f_K
+    ref: str = ""  # the scenario as the user named it (a preset or a path), for the commands that reproduce it
 
 
 def documented_ranges() -> dict[str, dict]:
@@ -96,14 +98,19 @@ def documented_ranges() -> dict[str, dict]:
     return dict(read_yaml_mapping(resolve_experiment_path(RANGES_EXPERIMENT))["parameters"])
 
 
-def split_ranges(scenario: Scenario, ranges: dict[str, dict]) -> tuple[dict[str, dict], dict[str, float]]:
-    """(swept, held): a parameter whose value in ``scenario`` differs from the baseline's is the scenario's premise
-    (``community_boom`` is a world of strong community) and stays at it; the others are sampled over their range."""
+def split_ranges(scenario: Scenario, ranges: dict[str, dict], overrides=()) -> tuple[dict[str, dict],
+                                                                                      dict[str, float]]:
+    """(swept, held): a parameter whose value in ``scenario`` differs from the baseline's, or that ``overrides``
+    (``--set``) names, is the scenario's premise (``community_boom`` is a world of strong community) and stays at
+    it; the others are sampled over their range."""
+    from sim.loading import parse_assignment
+
     reference = load_scenario(REFERENCE)
+    named = {parse_assignment(text)[0] for text in overrides}
     swept, held = {}, {}
     for path, spec in ranges.items():
         mine, theirs = paths.get(scenario, path, mappings=False), paths.get(reference, path, mappings=False)
-        if mine != theirs:
+        if mine != theirs or path in named:
             held[path] = mine
         else:
             swept[path] = spec
@@ -130,8 +137,12 @@ def experiment_text(scenario: Scenario, swept: dict[str, dict], size: BriefSize)
 
 
 def run_seeds(scenario: Scenario, replications: int, progress: Callable[[], object] | None = None) -> pd.DataFrame:
-    """``sim run``'s summary of the scenario under every strategy on paired seeds."""
-    return run_scenario(scenario, STRATEGIES, replications, progress=progress)[1]
+    """``sim run``'s summary of the scenario under every strategy on paired seeds (a metric read at a month never
+    reached is NaN, as there)."""
+    from sim.outcomes import without_unsimulated
+
+    summary = run_scenario(scenario, STRATEGIES, replications, progress=progress)[1]
+    return without_unsimulated(summary, scenario.horizon_months)
 
 
 def paired_over_seeds(summary: pd.DataFrame, a: str, b: str, metric: str) -> tuple[float, float, float, int]:
@@ -181,16 +192,30 @@ def flips(results: pd.DataFrame, verdict: Verdict, seed: int, resamples: int) ->
     are still scored (against a split at the median, which the regression scores do not read)."""
     from dataclasses import replace
 
-    from sim.experiments.discovery import DiscoveryError, Settings, discover, feature_scores, label_points
+    from sim.experiments.discovery import (
+        DISCOVERY_STREAM,
+        DiscoveryError,
+        Settings,
+        discover,
+        feature_scores,
+        label_points,
+    )
+    from sim.runner import derive_seed
 
     settings = Settings(metric=verdict.metric, comparison=verdict.comparison, resamples=resamples,
                         seed=seed)
     try:
         d = discover(results, settings, "lhs")
-    except DiscoveryError:
-        labels = label_points(results, replace(settings, threshold=float(np.median(
-            _point_differences(results, verdict)))))
-        verdict.influence = feature_scores(labels.x, labels.value, labels.label, seed)[["parameter", "score"]]
+    except DiscoveryError as exc:
+        if exc.where != "--threshold":  # not "every world says the same": a real failure, reported as one
+            raise
+        try:
+            labels = label_points(results, replace(settings, threshold=float(np.median(
+                _point_differences(results, verdict)))))
+        except DiscoveryError:  # every world gives the same difference: nothing moves it
+            return
+        scores = feature_scores(labels.x, labels.value, labels.label, derive_seed(seed, DISCOVERY_STREAM))
+        verdict.influence = scores[["parameter", "score"]]
         return
     from sim.experiments.discovery import summary_lines
 
@@ -224,15 +249,17 @@ def verdicts(summary: pd.DataFrame, results: pd.DataFrame, seed: int, resamples:
 
 
 def build(scenario: Scenario, overrides: list[str], size: BriefSize, folder: Path, workers: int | None = None,
-          progress: Callable[[int], object] | None = None, on_start: Callable[[int], object] | None = None) -> Brief:
+          progress: Callable[[int], object] | None = None, on_start: Callable[[int], object] | None = None,
+          split: tuple[dict, dict] | None = None, ref: str | None = None) -> Brief:
     """Run the brief into ``folder`` (a fresh one): ``scenario.yaml``, ``experiment.yaml``, ``summary.csv`` and the
     hypercube's sweep in ``sweep/``; returns the :class:`Brief` the page is drawn from.
 
-    ``on_start(total)`` and ``progress(n)`` feed a progress bar counted in runs (seeds first, then worlds)."""
+    ``on_start(total)`` and ``progress(n)`` feed a progress bar counted in runs (seeds first, then worlds);
+    ``split`` is :func:`split_ranges`'s answer when the caller has it; ``ref`` how the user named the scenario."""
     from sim.experiments import load_experiment, run_sweep
     from sim.io import write_csv, write_text
 
-    swept, held = split_ranges(scenario, documented_ranges())
+    swept, held = split or split_ranges(scenario, documented_ranges(), overrides)
     write_text(yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False), folder / "scenario.yaml")
     write_text(experiment_text(scenario, swept, size), folder / "experiment.yaml")
     experiment = load_experiment(folder / "experiment.yaml")
@@ -252,4 +279,4 @@ def build(scenario: Scenario, overrides: list[str], size: BriefSize, folder: Pat
     return Brief(scenario, list(overrides), size, summary, results, swept, held,
                  verdicts(summary, results, int(scenario.seed), size.resamples), channel_differences(summary),
                  breakeven_table(summary, results, scenario),
-                 (scenario.meta.spend.rd_share, scenario.meta.spend.capex_share))
+                 (scenario.meta.spend.rd_share, scenario.meta.spend.capex_share), ref or scenario.name)

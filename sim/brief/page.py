@@ -13,15 +13,16 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from sim.brief.compute import ASKED, LENSES, Brief, Verdict
+from sim.channels import LABELS, STRATEGIC
 from sim.experiments.discovery import readable_name
 from sim.figures.run import param_label, short_label
 from sim.figures.style import STRATEGY_LABELS
 
 MIN_SEEDS = 3  # fewer paired seeds: the difference is shown, no verdict drawn from it (as in the run report)
-LEDGER_NOTE = ("Meta's NPV here (`npv.meta`) sums only the AI-related lines of its ledger — the value channels the "
-               "model books (attention, engagement, Meta AI revenue, running its products, API revenue, licence "
-               "fees, support, internal use, misuse, training, R&D and capex) — not Meta's enterprise value. Its "
-               "level means little; only the differences between strategies do, and those are what this page shows.")
+LEDGER_NOTE = ("Meta's NPV here (`npv.meta`) sums only the AI-related lines of its ledger — "
+               + ", ".join(LABELS[c].lower() for c in STRATEGIC)
+               + " — not Meta's enterprise value. Its level means little; only the differences between strategies "
+                 "do, and those are what this page shows.")
 FIXED_INPUTS = (  # the fixed inputs the answer rests on, and where they come from (docs/sources.md has each figure)
     ("Release dates and quality at release of every lab and open family, through 2025",
      "Chatbot Arena / LMArena leaderboard history; SWE-bench Verified as reported at release"),
@@ -91,7 +92,7 @@ def flip_sentence(v: Verdict) -> str:
     side = "ahead" if v.p > 0.5 else "behind"
     top = v.influence["parameter"].head(2).map(readable_name).tolist() if v.influence is not None else []
     moved = f"; what moves the difference most: {' and '.join(top)}" if top else ""
-    return f"No sampled world reverses it: open stays {side} everywhere in the ranges{moved}."
+    return f"No sampled world reverses it: open is {side} in all {v.points} sampled worlds{moved}."
 
 
 def influence_table(b: Brief, top: int = 3) -> pd.DataFrame:
@@ -229,8 +230,8 @@ def breakeven_blocks(b: Brief) -> list[tuple]:
 
 
 def percent_fine(p: float) -> str:
-    """A share to a tenth of a percent (f* is often below 1%)."""
-    return "–" if not math.isfinite(p) else f"{100 * p:.1f}%"
+    """A share to a tenth of a percent (f* is often below 1%), never "-0.0%"."""
+    return "–" if not math.isfinite(p) else f"{100 * p + 0.0:.1f}%".replace("-0.0%", "0.0%")
 
 
 def leans_blocks(b: Brief) -> list[tuple]:
@@ -260,12 +261,13 @@ def blocks(b: Brief) -> list[tuple]:
     facts = (f"{size.replications} paired seeds of the scenario and {b.verdicts[0].points} worlds of a Latin "
              f"hypercube over {len(b.swept)} documented ranges, every strategy on the same seeds; "
              f"{sc.population.n:,} simulated developers, {sc.horizon_months} months from {sc.start}, seed {sc.seed}.")
-    out = [("h1", f"Does giving Llama away pay? — {title}"), ("p", facts), ("lead", headline(b)),
+    out = [("h1", f"Does giving Llama away pay? — {title}"), ("p", facts), *strategy_notes(b), ("lead", headline(b)),
            ("p", str(sc.description).strip()),
            ("h2", "The answer"),
            ("p", "Open minus each alternative, paired: over the scenario's own seeds (mean and 95% interval) and over "
-                 "the sampled worlds (the share where open is ahead, with its 95% interval). The strategic NPV counts "
-                 "every channel; the reported AI P&L is what an investor sees."),
+                 "the sampled worlds (the share where open is ahead, with its 95% interval; each world runs one "
+                 "seed, so the share holds the model's randomness as well as what the ranges leave open). The "
+                 "strategic NPV counts every channel; the reported AI P&L is what an investor sees."),
            ("table", verdict_table(b)), ("note", LEDGER_NOTE),
            ("h2", "Which channels make the answer"),
            ("figure", "channels", "The paired difference of Meta's strategic NPV by value channel (largest eight, the "
@@ -277,12 +279,33 @@ def blocks(b: Brief) -> list[tuple]:
                                "(circles) or behind (crosses); the dashed box is PRIM's, where it restricts them.")]
     out += breakeven_blocks(b)
     out += leans_blocks(b)
-    out += [("h2", "Reproduce"),
-            ("ul", [f"The seeds: sim run {sc.name} --replications {size.replications} --population "
-                    f"{sc.population.n} --seed {sc.seed}" + "".join(f" --set {o}" for o in b.overrides),
-                    "The worlds: sim sweep experiment.yaml --out sweep (this folder's experiment file)",
-                    "Where it flips: sim discover sweep --comparison open-absent (or open-closed)"])]
+    out += [("h2", "Reproduce"), ("ul", reproduce(b))]
     return out
+
+
+def reproduce(b: Brief) -> list[str]:
+    """The commands that give the page's numbers again, run from this folder."""
+    sc = b.scenario
+    sets = "".join(f" --set {o}" for o in b.overrides)
+    return [f"The seeds: sim run {b.ref} --strategies open,closed,absent --replications {b.size.replications} "
+            f"--population {sc.population.n} --seed {sc.seed}{sets}",
+            "The worlds: sim sweep experiment.yaml --out worlds, then sim analyze worlds (this folder's experiment "
+            "file; its sweep/ holds the runs already)",
+            f"Where it flips: sim discover sweep --metric npv.meta --comparison open-closed --resamples "
+            f"{b.size.resamples} (npv.meta_reported for the reported lens, open-absent for the other alternative)"]
+
+
+def strategy_notes(b: Brief) -> list[tuple]:
+    """What the strategies mean in this scenario when it pins one or switches one at a date."""
+    meta, notes = b.scenario.meta, []
+    if meta.strategy != "open":
+        notes.append(f"This scenario pins Meta's strategy to {meta.strategy} (sim run would run only that one); "
+                     "the brief compares all three on it, which are the baseline's comparisons in this world.")
+    if meta.switch is not None:
+        notes.append(f"This scenario switches Meta's {meta.strategy} strategy to {meta.switch.to} in "
+                     f"{meta.switch.date}: below, '{meta.strategy}' means {meta.strategy} until then and "
+                     f"{meta.switch.to} after; the other strategies hold from the start.")
+    return [("note", n) for n in notes]
 
 
 def markdown(page_blocks: list[tuple]) -> str:
@@ -363,6 +386,19 @@ def numbers(b: Brief) -> dict:
     }
 
 
+def strict_json(value):
+    """``value`` with every NaN or infinity as None (JSON null) and numpy scalars as Python numbers."""
+    if isinstance(value, dict):
+        return {str(k): strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
 def write_page(b: Brief, folder, dpi: int = 110) -> list[str]:
     """Draw the figures and write ``brief.md``, ``brief.html``, ``brief.json`` and ``figures/`` into ``folder``;
     returns the names written."""
@@ -380,5 +416,5 @@ def write_page(b: Brief, folder, dpi: int = 110) -> list[str]:
     page_blocks = blocks(b)
     write_text(markdown(page_blocks), folder / "brief.md")
     write_text(html_page(page_blocks, images), folder / "brief.html")
-    write_text(json.dumps(numbers(b), indent=2, default=float, allow_nan=True), folder / "brief.json")
+    write_text(json.dumps(strict_json(numbers(b)), indent=2), folder / "brief.json")
     return ["brief.html", "brief.md", "brief.json", "figures/"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from sim.cli.common import MAX_DEV_STEPS, UsageError, add_scenario_options, int_in, progress_bar
@@ -24,25 +25,49 @@ def brief_size(args):
     return replace(size, **{k: v for k, v in changes.items() if v is not None})
 
 
-def cmd_brief(args) -> int:
-    """``sim brief``: run the scenario over seeds and a hypercube of the documented ranges, write the page."""
-    from sim.brief import build
-    from sim.brief.page import headline, write_page
-    from sim.io import replace_folder
-    from sim.loading import load_scenario
+def plan_brief(args):
+    """The brief's size and scenario, and its split of the documented ranges into swept and held, every check made
+    before any work: too much work, ``--set meta.strategy`` (the brief compares all three), too little to sample."""
+    from sim.brief.compute import MIN_SWEPT, documented_ranges, split_ranges
+    from sim.loading import load_scenario, parse_assignment
 
     size = brief_size(args)
+    if any(parse_assignment(text)[0] == "meta.strategy" for text in args.overrides):
+        raise UsageError("--set", "meta.strategy: the brief compares open, closed and absent on the same seeds; "
+                                  "drop --set meta.strategy (sim run runs one strategy)")
     scenario = load_scenario(args.scenario, args.overrides, size.population, args.seed)
     work = float(size.population) * scenario.horizon_months * len(STRATEGIES) * (size.replications + size.points)
     if work > MAX_DEV_STEPS:
         raise UsageError("--points", f"{work:.2g} developer-months is more than this tool runs at once "
                                      f"({MAX_DEV_STEPS:.0g}); use fewer points, replications or developers")
+    swept, held = split_ranges(scenario, documented_ranges(), args.overrides)
+    if len(swept) < MIN_SWEPT:
+        raise UsageError("SCENARIO", f"{args.scenario} sets {len(held)} of the {len(held) + len(swept)} documented "
+                                     f"ranged parameters itself, leaving {len(swept)} to sample; the brief's worlds "
+                                     f"need at least {MIN_SWEPT} (use sim run for this scenario alone)")
+    return size, scenario, (swept, held)
+
+
+def cmd_brief(args) -> int:
+    """``sim brief``: run the scenario over seeds and a hypercube of the documented ranges, write the page."""
+    from sim.brief import build
+    from sim.brief.page import headline, write_page
+    from sim.cli.common import on_interrupt
+    from sim.experiments.base import WorkerLost
+    from sim.io import replace_folder
+
+    size, scenario, split = plan_brief(args)
     out = Path(args.out or Path("results") / "brief" / scenario.name)
-    with replace_folder(out, BRIEF_FILES, kind="sim brief") as tmp:
-        with progress_bar(0, f"brief {scenario.name}", unit="run") as bar:
-            brief = build(scenario, list(args.overrides), size, tmp, workers=args.workers, progress=bar.update,
-                          on_start=bar.reset)
-        written = write_page(brief, tmp)
+    kept = f"{out} was left as it was" if out.exists() else None  # replace_folder swaps it only at the end
+    try:
+        with on_interrupt(kept), replace_folder(out, BRIEF_FILES, kind="sim brief") as tmp:
+            with progress_bar(0, f"brief {scenario.name}", unit="run") as bar:
+                brief = build(scenario, list(args.overrides), size, tmp, workers=args.workers, progress=bar.update,
+                              on_start=bar.reset, split=split, ref=args.scenario)
+            written = write_page(brief, tmp)
+    except WorkerLost as exc:
+        print(f"sim brief: {exc}; nothing was written, run it again", file=sys.stderr)
+        return 1
     for line in headline(brief):
         print(line)
     print(f"wrote {out}/" + ", ".join(written) + " (and the runs behind them: summary.csv, experiment.yaml, sweep/)")

@@ -4,7 +4,6 @@ and the error report (bad input exits 2 with one line on stderr, Ctrl-C exits 13
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
@@ -12,6 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 from sim.config import STRATEGIES, Scenario
 from sim.errors import MAX_FILE, ConfigError, clip
 from sim.loading import parse_assignment
+from sim.outcomes import without_unsimulated
 
 DEFAULT_STRATEGY = Scenario.model_fields["meta"].get_default(call_default_factory=True).strategy
 # The files of a ``sim run`` folder, and what sim plot / sim report add to it: only these may be replaced.
@@ -111,17 +111,6 @@ def add_scenario_options(p: argparse.ArgumentParser) -> None:
                    help="override any parameter, e.g. --set license.mau_threshold=1e7 (repeatable)")
 
 
-# Metrics read at a fixed month: the month a run must reach for the value to exist.
-MONTH_METRICS = {"llama_token_share_m24": 24}
-
-
-def without_unsimulated(summary, horizon_months: int):
-    """NaN for a metric read at a month the run never reached (``--set horizon_months=1`` has no month 24)."""
-    summary = summary.copy()
-    for col, month in MONTH_METRICS.items():
-        if col in summary and horizon_months <= month:
-            summary[col] = math.nan
-    return summary
 
 
 def plan_run(ref: str, args, where: str = "", advice: str = "") -> tuple[Scenario, list[str]]:

@@ -245,7 +245,8 @@ def ledger_chart(model: DashboardMarket) -> Figure | None:
 
 
 VALUE_NOTE = ("npv.meta sums only the AI-related lines of Meta's ledger, not Meta's value: only the differences "
-              "between strategies mean something.")
+              "between strategies mean something. One seed, so part of a difference is the model's randomness: "
+              "sim run --replications 3 or sim brief give intervals.")
 
 
 def differences_chart(model: DashboardMarket) -> Figure | None:

@@ -173,17 +173,20 @@ def leader_table(problem: GameProblem, samples: np.ndarray, mean: np.ndarray, na
 
 
 def leader_breakeven(problem: GameProblem, table: pd.DataFrame, leader: pd.DataFrame) -> list[float]:
-    """f* of each of Meta's building items against its staying-out item, each at the labs' response to it (paired
-    over replicates; ``sim.breakeven``): the AI share of R&D and capex below which building pays. NaN for the
-    staying-out item, or without one, or without the spend lines in the runs."""
-    from sim.breakeven import BUILDERS, SPEND_LINES, STAYING_OUT, spend_per_share
+    """f* of each of Meta's building items against its best staying-out item, each at the labs' response to it
+    (paired over replicates; ``sim.breakeven``): the AI share of R&D and capex below which building pays. NaN for
+    the staying-out items, or without one, or without the spend lines in the runs, or when a menu item moves what
+    the spend per share reads (``sim.breakeven.moves_spend``)."""
+    from sim.breakeven import BUILDERS, SPEND_LINES, STAYING_OUT, moves_spend, spend_per_share
     from sim.config import Scenario
 
     out = [float("nan")] * len(leader)
     payoff = f"payoff.{problem.players[meta_player(problem)]}" if meta_player(problem) is not None else None
     absent = leader.index[leader["strategy"] == STAYING_OUT] if len(leader) else []
-    if payoff is None or len(absent) == 0 or not set(SPEND_LINES) <= set(table.columns):
+    moved = [k for menu in problem.menus for item in menu for k, _ in item.overrides]
+    if payoff is None or len(absent) == 0 or not set(SPEND_LINES) <= set(table.columns) or moves_spend(moved):
         return out
+    absent = [leader.loc[absent, "payoff"].idxmax()]  # the best staying-out item, as sim optimize takes it
     index = {p: i for i, p in enumerate(problem.profiles())}
     before = (table[payoff] - table[list(SPEND_LINES)].sum(axis=1)).groupby(
         [table["profile"], table["replicate"]]).first()
@@ -248,8 +251,10 @@ def headline(problem: GameProblem, samples: np.ndarray, leader: pd.DataFrame) ->
                  f"{ci.high / 1e9:,.2f}] (best open item against best closed item, 95% CI over "
                  f"{problem.spec.replications} paired replicates).")
     if "breakeven_spend_share" in leader and leader["breakeven_spend_share"].notna().any():
+        from sim.breakeven import describe_breakeven
+
         best_of = leader.dropna(subset=["breakeven_spend_share"]).groupby("strategy", sort=False)[
             "breakeven_spend_share"].max()
-        text += (" Building breaks even with staying out below an AI share of R&D and capex f* of " + ", ".join(
-            f"{100 * f:.1f}% ({s})" for s, f in best_of.items()) + " (each at the labs' response).")
+        text += (" Building breaks even with staying out below an AI share of R&D and capex f* of "
+                 + describe_breakeven(best_of) + " (each at the labs' response).")
     return text

@@ -248,15 +248,17 @@ class Search:
     def breakeven(self) -> np.ndarray:
         """Each building policy's break-even spend share f* against staying out (:mod:`sim.breakeven`), its mean
         over the worlds: against the best evaluated staying-out policy of each world, paired (same worlds, same
-        seeds). NaN for staying-out policies, or when none was evaluated."""
-        from sim.breakeven import BUILDERS, SPEND_LINES, STAYING_OUT, spend_per_share
+        seeds). NaN for staying-out policies, when none was evaluated, or when a lever or an uncertainty moves what
+        the spend per share reads (``sim.breakeven.moves_spend``)."""
+        from sim.breakeven import BUILDERS, SPEND_LINES, STAYING_OUT, moves_spend, spend_per_share
         from sim.config import Scenario
 
         archive, problem = self.archive, self.problem
         out = np.full(len(archive.policies), np.nan)
         strategies = np.array([problem.strategy_of(p) for p in archive.policies])
+        varied = [lev.name for lev in problem.levers] + list(problem.worlds.names)
         if problem.spec.metric != "npv.meta" or not set(SPEND_LINES) <= set(problem.metrics) or \
-                not (strategies == STAYING_OUT).any():
+                not (strategies == STAYING_OUT).any() or moves_spend(varied):
             return out
         before = archive.matrix("npv.meta") - sum(archive.matrix(line) for line in SPEND_LINES)
         staying_out = before[strategies == STAYING_OUT].max(axis=0)

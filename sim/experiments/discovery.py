@@ -287,10 +287,11 @@ def feature_scores(x: pd.DataFrame, value: np.ndarray, label: np.ndarray, seed: 
         from ema_workbench.analysis.scenario_discovery_util import RuleInductionType
 
         state = int(derive_seed(seed, DISCOVERY_STREAM, 1) % 2**32)
+        features = max(1, round(x.shape[1] / 3))  # EMA's own default, which is 0 for a single parameter
         reg, _ = feature_scoring.get_ex_feature_scores(x, value, mode=RuleInductionType.REGRESSION,
-                                                       random_state=state)
+                                                       random_state=state, max_features=features)
         cls, _ = feature_scoring.get_ex_feature_scores(x, label.astype(int), mode=RuleInductionType.CLASSIFICATION,
-                                                       random_state=state)
+                                                       random_state=state, max_features=features)
     table = pd.DataFrame({"parameter": list(x.columns)})
     table["score"] = reg.iloc[:, 0].reindex(table["parameter"]).to_numpy(float)
     table["score_label"] = cls.iloc[:, 0].reindex(table["parameter"]).to_numpy(float)
