@@ -297,8 +297,10 @@ def reproduce(b: Brief) -> list[str]:
 
 def strategy_notes(b: Brief) -> list[tuple]:
     """What the strategies mean in this scenario when it pins one or switches one at a date."""
+    from sim.config import Scenario
+
     meta, notes = b.scenario.meta, []
-    if meta.strategy != "open":
+    if meta.strategy != Scenario.model_fields["meta"].get_default(call_default_factory=True).strategy:
         notes.append(f"This scenario pins Meta's strategy to {meta.strategy} (sim run would run only that one); "
                      "the brief compares all three on it, which are the baseline's comparisons in this world.")
     if meta.switch is not None:
