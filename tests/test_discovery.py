@@ -285,3 +285,12 @@ def test_a_box_that_resampling_repeats_is_called_stable_and_one_it_does_not_weak
     assert "x1 > 0.7" in line and "weak: this box is found in only 10% of 10 resamples, so treat it as a hint" in line
     d.boxes = boxes.assign(qp_lower=0.3, qp_upper=0.4)  # stable, but no restriction significant
     assert "weak: no restriction has a quasi-p-value below 0.05" in summary_lines(d)[1]
+
+
+def test_parameter_names_read_well_inside_a_sentence():
+    from sim.experiments.discovery import readable_name
+
+    assert readable_name("market.ai_is_the_product") == "how much AI is the product"
+    assert readable_name("community.strength") == "open-community strength"
+    assert readable_name("meta.spend.capex_share") == "AI share of capex"  # an acronym keeps its capitals
+    assert readable_name("consumer.meta_ai.use_per_user").startswith("Meta AI")  # so does a name

@@ -330,7 +330,19 @@ def readable_name(path: str) -> str:
         schema_field(path)
     except KeyError:
         return " ".join(part for part in path.split(".") if not part.isdigit()).replace("_", " ")
-    return short_label(path, unit=False)
+    return in_sentence(short_label(path, unit=False))
+
+
+PROPER = {"Meta", "Llama", "OpenAI", "Anthropic", "Google", "Qwen", "DeepSeek", "Mistral", "API", "Arena"}
+
+
+def in_sentence(label: str) -> str:
+    """A label as it reads inside a sentence: "How much AI is the product" -> "how much AI is the product", while a
+    name or an acronym keeps its capital ("Meta AI use per user", "AI share of R&D")."""
+    first = label.split(" ", 1)[0].split(",")[0]
+    if first in PROPER or first.rstrip("'s") in PROPER or (len(first) > 1 and first[1].isupper()):
+        return label
+    return label[:1].lower() + label[1:]
 
 
 def _number(v: float) -> str:
