@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -82,13 +81,14 @@ def register(sub) -> None:
                                    "the parameters the scenario sets itself stay at its values), then write "
                                    "brief.html and brief.md: open against a closed Meta API and against no Meta "
                                    "model in both lenses, with intervals and probabilities, the channels that make "
-                                   "the answer, where it flips, the break-even spend share and what it leans on.",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                   "the answer, where it flips, the break-even spend share and what it leans on.")
     p.add_argument("scenario", help="preset name (sim list) or path to a scenario YAML file")
     p.add_argument("--quick", action="store_true",
-                   help="a small brief (5,000 developers, 5 seeds, 48 worlds) in about 20 s; default 20,000, 10, 256")
-    p.add_argument("--replications", type=int_in(1, 1000), metavar="R", help="paired seeds of the scenario itself")
-    p.add_argument("--points", type=int_in(20, 100_000), metavar="N", help="worlds of the Latin hypercube")
+                   help="a small brief: 5,000 developers, 5 seeds, 48 worlds (default 20,000, 10, 256)")
+    p.add_argument("--replications", type=int_in(1, 1000), metavar="R",
+                   help="paired seeds of the scenario itself (overrides the size's)")
+    p.add_argument("--points", type=int_in(20, 100_000), metavar="N",
+                   help="worlds of the Latin hypercube (overrides the size's; at least 20, for discovery)")
     p.add_argument("--workers", type=int_in(1, 4096), help="worker processes for the hypercube (default: all cores)")
     p.add_argument("--out", help="output folder (default results/brief/<scenario>)")
     add_scenario_options(p)
