@@ -147,10 +147,9 @@ def run_seeds(scenario: Scenario, replications: int, progress: Callable[[], obje
 
 def paired_over_seeds(summary: pd.DataFrame, a: str, b: str, metric: str) -> tuple[float, float, float, int]:
     """Mean and Student-t 95% interval of ``metric(a) − metric(b)`` over replicates (the run report's interval)."""
-    from sim.figures.run import mean_ci
+    from sim.figures.run import mean_ci, paired_by_replicate
 
-    wide = summary.pivot_table(index="replicate", columns="strategy", values=metric)
-    diff = (wide[a] - wide[b]).dropna()
+    (_, _, diff), = paired_by_replicate(summary, metric, [(a, b)])
     m, lo, hi = mean_ci(diff)
     return m, lo, hi, len(diff)
 

@@ -265,6 +265,13 @@ def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
     return m, m - half, m + half
 
 
+def paired_by_replicate(summary: pd.DataFrame, metric: str, pairs) -> list[tuple[str, str, pd.Series]]:
+    """``metric`` under strategy a minus under b for each pair (a, b) of ``pairs`` that was run, paired on replicate
+    (the runs of one replicate share a seed): the paired differences every table of Meta's value reads."""
+    wide = summary.pivot_table(index="replicate", columns="strategy", values=metric)
+    return [(a, b, (wide[a] - wide[b]).dropna()) for a, b in pairs if a in wide and b in wide]
+
+
 def strategies_of(df: pd.DataFrame) -> list[str]:
     """The strategies in a table, in the order they first appear (so colours and panels stay stable)."""
     return list(dict.fromkeys(df["strategy"]))
@@ -697,9 +704,9 @@ def comparison_table(runs: list[RunResults]) -> pd.DataFrame:
 def paired_meta_columns(summary: pd.DataFrame, strategy: str) -> dict[str, float]:
     """Meta's NPV under ``strategy`` minus each other strategy of the run, paired on replicate (mean and 95% CI):
     ``npv.meta`` sums only the AI-related lines of Meta's ledger, so only these differences mean something."""
-    wide = summary.pivot_table(index="replicate", columns="strategy", values="npv.meta")
     out = {}
-    for other in (s for s in strategies_of(summary) if s != strategy):
+    pairs = [(strategy, other) for other in strategies_of(summary) if other != strategy]
+    for _, other, diff in paired_by_replicate(summary, "npv.meta", pairs):
         name = f"npv.meta_minus_{other}"
-        out[name], out[f"{name}.lo"], out[f"{name}.hi"] = mean_ci((wide[strategy] - wide[other]).dropna())
+        out[name], out[f"{name}.lo"], out[f"{name}.hi"] = mean_ci(diff)
     return out

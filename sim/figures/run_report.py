@@ -20,7 +20,7 @@ from sim.catalog import catalog_from_columns
 from sim.channels import LABELS as CHANNEL_LABELS
 from sim.channels import STRATEGIC
 from sim.errors import ConfigError
-from sim.figures.run import RUN_FIGURES, mean_ci, run_captions, strategies_of
+from sim.figures.run import RUN_FIGURES, mean_ci, paired_by_replicate, run_captions, strategies_of
 from sim.figures.style import STRATEGY_LABELS
 from sim.io import write_text
 from sim.results import RunResults
@@ -126,11 +126,8 @@ def paired_lines(summary: pd.DataFrame) -> list[str]:
 
 def _paired_sentences(summary: pd.DataFrame, metric: str, lens: str) -> list[str]:
     out = []
-    wide = summary.pivot_table(index="replicate", columns="strategy", values=metric)
-    for base, other in COMPARISONS:
-        if base not in wide or other not in wide:
-            continue
-        diff = (wide[base] - wide[other]).dropna() / 1e9
+    for base, other, diff in paired_by_replicate(summary, metric, COMPARISONS):
+        diff = diff / 1e9
         m, lo, hi = mean_ci(diff)
         head = f"{STRATEGY_LABELS[base]} versus {STRATEGY_LABELS[other]}: {lens} {m:+,.2f} $B"
         if len(diff) < MIN_CI_REPLICATES:
@@ -170,9 +167,7 @@ def meta_value_note() -> str:
 def strategy_differences(summary: pd.DataFrame, metric: str) -> list[tuple[str, str, np.ndarray]]:
     """``metric`` under one strategy minus another, paired on replicate (same seeds), for every pair of
     :data:`sim.strategies.PAIRS` that was run: open − closed, open − absent, closed − absent (in $)."""
-    wide = summary.pivot_table(index="replicate", columns="strategy", values=metric)
-    return [(a, b, (wide[a] - wide[b]).dropna().to_numpy(float)) for a, b in PAIRS
-            if a in wide and b in wide]
+    return [(a, b, diff.to_numpy(float)) for a, b, diff in paired_by_replicate(summary, metric, PAIRS)]
 
 
 def differences_table(summary: pd.DataFrame, with_ci: bool = True) -> str:
