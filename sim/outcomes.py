@@ -165,6 +165,10 @@ if __name__ == "__main__":
     print(markdown_table(), end="")
 
 
+# Fewer paired replicates than this: a difference between strategies is shown without an interval and no verdict is
+# drawn from it (the run and sweep reports, sim run's printout, the game's headline, the brief).
+MIN_CI_REPLICATES = 3
+
 # Metrics read at a fixed month: the month a run must reach for the value to exist.
 MONTH_METRICS = {"llama_token_share_m24": 24}
 

@@ -16,9 +16,10 @@ from sim.brief.compute import ASKED, LENSES, Brief, Verdict
 from sim.channels import LABELS, STRATEGIC
 from sim.experiments.discovery import readable_name
 from sim.figures.run import param_label, short_label
+from sim.figures.run_report import figure_png_base64, markdown_table
 from sim.figures.style import STRATEGY_LABELS
+from sim.outcomes import MIN_CI_REPLICATES  # fewer paired seeds: a difference, no verdict
 
-MIN_SEEDS = 3  # fewer paired seeds: the difference is shown, no verdict drawn from it (as in the run report)
 LEDGER_NOTE = ("Meta's NPV here (`npv.meta`) sums only the AI-related lines of its ledger — "
                + ", ".join(LABELS[c].lower() for c in STRATEGIC)
                + " — not Meta's enterprise value. Its level means little; only the differences between strategies "
@@ -50,7 +51,7 @@ def percent(p: float) -> str:
 def seeds_sentence(v: Verdict) -> str:
     """What the paired seeds say: a verdict only when the interval, from enough seeds, excludes zero."""
     head = f"{money(v.mean)} $B"
-    if v.n < MIN_SEEDS:
+    if v.n < MIN_CI_REPLICATES:
         return f"{head} over {v.n} seed(s): too few for a verdict"
     ci = f"{head} (95% CI {money(v.lo)} to {money(v.hi)}, {v.n} paired seeds)"
     if v.lo > 0:
@@ -136,7 +137,7 @@ def channels_figure(b: Brief, keep: int = 8) -> Figure:
         values = [*(shown[column] / 1e9), rest / 1e9] if len(table) > keep else list(shown[column] / 1e9)
         labels = [*shown["label"], "Other channels"] if len(table) > keep else list(shown["label"])
         v = next(x for x in b.verdicts if x.comparison == column and x.metric == "npv.meta")
-        ci = (v.lo / 1e9, v.hi / 1e9) if v.n >= MIN_SEEDS else None
+        ci = (v.lo / 1e9, v.hi / 1e9) if v.n >= MIN_CI_REPLICATES else None
         draw_waterfall(ax, values, labels, total_label="Difference of Meta's NPV", total_ci=ci)
         ax.set_title(f"{STRATEGY_LABELS[a]} − {STRATEGY_LABELS[other]}", fontsize=10)
         ax.set_xlabel("$B (NPV, paired mean over seeds)")
@@ -202,7 +203,7 @@ def verdict_table(b: Brief) -> pd.DataFrame:
     """One row per alternative and lens: the seeds' difference and the worlds' probability."""
     rows = []
     for v in b.verdicts:
-        ci = f"[{money(v.lo)}, {money(v.hi)}]" if v.n >= MIN_SEEDS else "(too few seeds)"
+        ci = f"[{money(v.lo)}, {money(v.hi)}]" if v.n >= MIN_CI_REPLICATES else "(too few seeds)"
         rows.append({"Open against": OTHER[v.b], "Lens": LENSES[v.metric],
                      "Difference, $B (seeds)": f"{money(v.mean)} {ci}",
                      "Open ahead (worlds)": f"{percent(v.p)} [{percent(v.p_lo)}–{percent(v.p_hi)}]"})
@@ -321,17 +322,10 @@ def markdown(page_blocks: list[tuple]) -> str:
         elif kind in ("ul", "lead"):
             parts.append("\n".join(f"- {item}" for item in rest[0]))
         elif kind == "table":
-            parts.append(_md_table(rest[0]))
+            parts.append(markdown_table(rest[0]))
         elif kind == "figure":
             parts.append(f"![{rest[0]}](figures/{rest[0]}.png)\n\n*{rest[1]}*")
     return "\n\n".join(parts) + "\n"
-
-
-def _md_table(df: pd.DataFrame) -> str:
-    """A small table in Markdown (pandas' to_markdown needs tabulate, which this package does not depend on)."""
-    cells = [[str(c).replace("|", "/") for c in row] for row in df.itertuples(index=False)]
-    head = "| " + " | ".join(df.columns) + " |"
-    return "\n".join([head, "|" + "---|" * len(df.columns), *("| " + " | ".join(r) + " |" for r in cells)])
 
 
 CSS = """
@@ -407,7 +401,6 @@ def write_page(b: Brief, folder, dpi: int = 110) -> list[str]:
     from pathlib import Path
 
     from sim.figures.run import save_both
-    from sim.figures.run_report import figure_png_base64
     from sim.io import write_text
 
     folder = Path(folder)

@@ -22,6 +22,7 @@ from sim.decision.store import open_folder, run_batch
 from sim.experiments.base import Evaluator
 from sim.experiments.designs import Design
 from sim.experiments.runs import RunSpec
+from sim.outcomes import MIN_CI_REPLICATES  # fewer paired replicates name no best strategy
 from sim.runner import derive_seed
 from sim.strategies import COMPARISONS, comparisons_in
 
@@ -196,9 +197,6 @@ def leader_breakeven(problem: GameProblem, table: pd.DataFrame, leader: pd.DataF
         if row.strategy in BUILDERS and per_share > 0:
             out[k] = float((before.loc[index[row.profile]] - out_of_it).mean() / per_share)
     return out
-
-
-MIN_CI_REPLICATES = 3  # as the run report: fewer paired replicates name no best strategy
 
 
 def leader_headline(leader: pd.DataFrame, payoffs: dict[str, np.ndarray], player: str, metric: str) -> str:

@@ -21,6 +21,7 @@ from sim.figures.decision import (
     pareto_figure,
 )
 from sim.figures.run import save_both
+from sim.figures.run_report import markdown_table
 from sim.io import write_csv, write_parquet, write_text
 
 NAMES = {"mean": "mean NPV", "p10": "10th-percentile NPV", "max_regret": "maximum regret"}
@@ -28,16 +29,6 @@ NAMES = {"mean": "mean NPV", "p10": "10th-percentile NPV", "max_regret": "maximu
 
 def _money(v: float) -> str:
     return f"{v / 1e9:,.2f}"
-
-
-def _markdown(df: pd.DataFrame) -> str:
-    """A plain Markdown table (no tabulate dependency)."""
-    cols = list(df.columns)
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for _, row in df.iterrows():
-        cells = [(f"{v:,.4g}" if isinstance(v, float) else str(v)) for v in row]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
 
 
 def describe_policy(row: pd.Series) -> str:
@@ -70,7 +61,7 @@ def optimize_section(problem: OptimizeProblem, result: OptimizeResult) -> str:
             f"({result.runs} runs; {spec.metric}); {len(result.pareto)} on the Pareto set. Regret is measured "
             f"against the best evaluated policy in each world. Objectives in $B.", "",
             *[f"- {line}" for line in robust_summary(problem, result)], *[f"- note: {n}" for n in result.notes], "",
-            _markdown(shown), ""]
+            markdown_table(shown), ""]
     for stem in ("pareto", "convergence"):
         text += [f"![{stem}]({stem}.png)", "", f"*{DECISION_CAPTIONS[stem]}*", ""]
     return "\n".join(text)
@@ -102,8 +93,8 @@ def game_section(problem: GameProblem, result: GameResult) -> str:
             f"significant at 95%.", "",
             f"Pure Nash equilibria: {len(nash)}; ε-equilibria: {int(eq['epsilon'].sum()) if len(eq) else 0}.", ""]
     if len(nash):
-        text += [_markdown(nash[list(problem.players)]), ""]
-    text += ["Meta's items once the labs have best-responded ($B):", "", _markdown(shown_leader), ""]
+        text += [markdown_table(nash[list(problem.players)]), ""]
+    text += ["Meta's items once the labs have best-responded ($B):", "", markdown_table(shown_leader), ""]
     for stem in ("game_meta", "game_path"):
         text += [f"![{stem}]({stem}.png)", "", f"*{DECISION_CAPTIONS[stem]}*", ""]
     return "\n".join(text)

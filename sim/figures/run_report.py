@@ -23,6 +23,7 @@ from sim.errors import ConfigError
 from sim.figures.run import RUN_FIGURES, mean_ci, paired_by_replicate, run_captions, strategies_of
 from sim.figures.style import STRATEGY_LABELS
 from sim.io import write_text
+from sim.outcomes import MIN_CI_REPLICATES  # fewer: no CI is shown, and the report says so
 from sim.results import RunResults
 from sim.strategies import COMPARISONS, PAIRS, comparisons_in
 
@@ -41,7 +42,6 @@ figure{margin:1.2em 0 2em} figure img{max-width:100%;height:auto;border:1px soli
 .note{background:#f7f7f7;border-left:4px solid #999;padding:.6em 1em}
 figcaption{color:#444;font-size:.92em;margin-top:.3em} footer{color:#777;font-size:.85em;margin:3em 0 1em}
 """
-MIN_CI_REPLICATES = 3  # fewer replicates: no confidence interval is shown, and the report says so
 CSS_PX_PER_INCH = 96  # a figure is shown at its own size (10 pt text stays 13 px) or, on a narrower window, shrunk
 # to fit it (max-width:100%), so no legend is ever pushed off-screen
 MONEY = ("npv.meta", "npv.meta_reported", "npv.openai", "npv.anthropic", "npv.google")
@@ -55,6 +55,16 @@ OUTCOME_COLUMNS = {
     "final_adopted_frac": "Developers adopted, final",
     "final_commoditization": "Commoditization, final",
 }
+
+
+def markdown_table(df: pd.DataFrame) -> str:
+    """A plain Markdown table of ``df`` (pandas' to_markdown needs tabulate, which this package does not depend on):
+    floats to four significant figures, a "|" inside a cell written "/" so it cannot split the row."""
+    lines = ["| " + " | ".join(map(str, df.columns)) + " |", "|" + "---|" * len(df.columns)]
+    for row in df.itertuples(index=False):
+        cells = [(f"{v:,.4g}" if isinstance(v, float) else str(v)).replace("|", "/") for v in row]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def figure_png(fig: Figure, dpi: int = 110) -> tuple[str, int, int]:
