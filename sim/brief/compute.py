@@ -210,7 +210,7 @@ def flips(results: pd.DataFrame, verdict: Verdict, seed: int, resamples: int) ->
             raise
         try:
             labels = label_points(results, replace(settings, threshold=float(np.median(
-                _point_differences(results, verdict)))))
+                world_differences(results, verdict)))))
         except DiscoveryError:  # every world gives the same difference: nothing moves it
             return
         scores = feature_scores(labels.x, labels.value, labels.label, derive_seed(seed, DISCOVERY_STREAM))
@@ -224,11 +224,12 @@ def flips(results: pd.DataFrame, verdict: Verdict, seed: int, resamples: int) ->
     verdict.influence = d.feature_scores[["parameter", "score"]]
 
 
-def _point_differences(results: pd.DataFrame, verdict: Verdict) -> np.ndarray:
+def world_differences(results: pd.DataFrame, verdict: Verdict) -> pd.Series:
+    """The verdict's paired difference in each sampled world (mean over its replicates), indexed by point."""
     from sim.experiments.analysis import paired_differences
 
     diffs = paired_differences(results, verdict.a, verdict.b, [verdict.metric])
-    return diffs.groupby("point")[verdict.metric].mean().to_numpy(float)
+    return diffs.groupby("point")[verdict.metric].mean()
 
 
 def verdicts(summary: pd.DataFrame, results: pd.DataFrame, seed: int, resamples: int) -> list[Verdict]:

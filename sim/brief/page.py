@@ -12,7 +12,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from sim.brief.compute import ASKED, LENSES, Brief, Verdict
+from sim.brief.compute import ASKED, LENSES, Brief, Verdict, world_differences
 from sim.channels import LABELS, STRATEGIC
 from sim.experiments.discovery import readable_name
 from sim.figures.run import param_label, short_label
@@ -147,12 +147,10 @@ def channels_figure(b: Brief, keep: int = 8) -> Figure:
 def flips_figure(b: Brief) -> Figure:
     """Each verdict's worlds over the two parameters that move its difference most, marked by whether open is
     ahead, with the PRIM box where it restricts them: where the answer flips."""
-    from sim.experiments.analysis import paired_differences
-
     fig = Figure(figsize=(11.5, 8.0), layout="constrained")
     axes = fig.subplots(len(ASKED), len(LENSES), squeeze=False).ravel()
     for ax, v in zip(axes, b.verdicts, strict=True):
-        diffs = paired_differences(b.results, v.a, v.b, [v.metric]).groupby("point")[v.metric].mean()
+        diffs = world_differences(b.results, v)
         params = v.influence["parameter"].head(2).tolist() if v.influence is not None else []
         points = b.results.drop_duplicates("point").set_index("point").loc[diffs.index]
         if len(params) < 2:

@@ -24,6 +24,7 @@ from mesa.visualization import Slider, SolaraViz
 
 from sim import paths
 from sim.catalog import CLOSED_LABS
+from sim.config import STRATEGIES
 from sim.errors import ConfigError
 from sim.figures.run import FieldSpec, adoption_figure, date_axis, ledger_waterfall_figure, schema_field
 from sim.figures.style import OPTION_COLORS
@@ -193,7 +194,7 @@ class DashboardMarket(LLMMarket):
             cfg = load_scenario(DEFAULT_PRESET, population=population, seed=seed_value)
         super().__init__(cfg, strategy=meta_strategy or cfg.meta.strategy)
         self.dates = month_dates(cfg.start, cfg.horizon_months)
-        self.paired = {s: LLMMarket(cfg, strategy=s) for s in {a for pair in PAIRS for a in pair}
+        self.paired = {s: LLMMarket(cfg, strategy=s) for s in STRATEGIES
                        if s != self.plan.name}  # the other strategies on the same seed, stepped when asked
 
     def npv_to_date(self) -> dict[str, float]:
