@@ -11,7 +11,7 @@ provider or channel gets its outcomes without an edit here.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -137,13 +137,23 @@ BY_NAME: dict[str, Outcome] = {o.name: o for o in OUTCOMES}
 NAMES: tuple[str, ...] = tuple(BY_NAME)
 
 
-def evaluate(run: Mapping, annual_rate: float, cat: Catalog = DEFAULT) -> dict[str, float]:
-    """Every declared outcome of one run, in declaration order; ``run`` maps record columns to monthly values."""
+def evaluate(run: Mapping, annual_rate: float, cat: Catalog = DEFAULT,
+             names: Iterable[str] | None = None) -> dict[str, float]:
+    """The declared outcomes of one run (``names``: only these), in declaration order; ``run`` maps record columns to
+    monthly values."""
     def column(name: str) -> np.ndarray:
         return np.asarray(run[name], dtype=np.float64)
 
+    wanted = None if names is None else frozenset(names)
     disc = discount_factors(column("month"), annual_rate)
-    return {o.name: o.evaluate(column, disc) for o in declared(cat)}
+    return {o.name: o.evaluate(column, disc) for o in declared(cat) if wanted is None or o.name in wanted}
+
+
+def columns_read(names: Iterable[str], cat: Catalog = DEFAULT) -> frozenset[str]:
+    """The record columns the named outcomes read (and ``month``, which discounting reads): what a run that keeps
+    only these outcomes must record."""
+    wanted = frozenset(names)
+    return frozenset(("month", *(c for o in declared(cat) if o.name in wanted for c in o.columns)))
 
 
 def reading(column: str) -> frozenset[str]:

@@ -15,7 +15,7 @@ from sim.breakeven import add_breakeven
 from sim.catalog import DEFAULT, Catalog, catalog_of
 from sim.config import STRATEGIES, Scenario
 from sim.market import LLMMarket
-from sim.outcomes import discount_factors, evaluate  # noqa: F401 - discount_factors: re-exported (validation, tests)
+from sim.outcomes import columns_read, discount_factors, evaluate  # noqa: F401 - discount_factors: re-exported (validation, tests)
 
 SEED_MASK = (1 << 63) - 1
 
@@ -101,11 +101,13 @@ def outcomes(run: Mapping, annual_rate: float, cat: Catalog = DEFAULT) -> dict:
     return evaluate(run, annual_rate, cat)
 
 
-def run_outcomes(scenario: Scenario, strategy: str, seed: int) -> dict:
-    """One run's :func:`outcomes`, read straight from the model's records without building its DataFrame (what a
-    sweep keeps of a run)."""
-    rows = LLMMarket(scenario, strategy=strategy, seed=seed).run()
-    return outcomes(RecordColumns(rows), scenario.market.discount_rate, catalog_of(scenario))
+def run_outcomes(scenario: Scenario, strategy: str, seed: int, names: Iterable[str] | None = None) -> dict:
+    """One run's :func:`outcomes` (``names``: only these, and the model records only the columns they read), read
+    straight from the model's records without building its DataFrame (what a sweep keeps of a run)."""
+    cat = catalog_of(scenario)
+    keep = None if names is None else columns_read(names, cat)
+    rows = LLMMarket(scenario, strategy=strategy, seed=seed, keep=keep).run()
+    return evaluate(RecordColumns(rows), scenario.market.discount_rate, cat, names)
 
 
 def run_scenario(scenario: Scenario, strategies: Iterable[str] = STRATEGIES, replications: int = 1,

@@ -232,6 +232,23 @@ def test_sweep_outcomes_are_the_frame_summary():
     assert list(short) == list(direct) and np.isnan(short["flywheel_gain_m24.openai"])
 
 
+
+def test_a_run_that_keeps_some_outcomes_records_only_their_columns():
+    """A sweep asks for a few metrics: the run records only the sections holding their columns after the first
+    month (which is whole), and the metrics are those of a whole run, bit for bit."""
+    from sim.outcomes import columns_read
+    from sim.runner import run_outcomes
+    scenario = small(n=400, horizon=26)
+    names = ("npv.meta", "npv.openai", "llama_token_share_m24", "final_adopted_frac")
+    whole = run_outcomes(scenario, "open", 4)
+    lean = run_outcomes(scenario, "open", 4, names)
+    assert lean == {k: whole[k] for k in names}
+    keep = columns_read(names)
+    assert {"profit.meta", "share_tokens.llama_self", "adopted_frac", "month"} <= keep
+    rows = LLMMarket(scenario, "open", seed=4, keep=keep).run()
+    assert "commoditization" in rows[0] and "meta.capex_cost" in rows[0]
+    assert keep <= set(rows[1]) and "commoditization" not in rows[1] and "meta.capex_cost" not in rows[1]
+
 def test_paired_runs_share_the_population_draw_not_its_state(monkeypatch):
     """Runs of one seed reuse one population draw: the same fixed arrays (read-only, identical to a fresh draw), but
     each run its own choices; another seed or other population settings draw anew; the draws kept are bounded by

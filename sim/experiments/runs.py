@@ -75,7 +75,7 @@ class RunContext:
 def execute(context: RunContext, spec: RunSpec) -> dict:
     """Run one spec and keep its summary metrics, in the results.parquet layout."""
     scenario = context.run_scenario(spec.values)
-    summary = run_outcomes(scenario, spec.strategy, spec.seed)
+    summary = run_outcomes(scenario, spec.strategy, spec.seed, context.metrics)
     row: dict = {"experiment": context.experiment, "point": int(spec.point)}
     row.update({f"param.{n}": float(v) for n, v in zip(context.names, spec.values, strict=True)})
     row.update({"strategy": spec.strategy, "replicate": int(spec.replicate), "seed": int(spec.seed)})

@@ -7,6 +7,8 @@ stable column names per month, which the runner turns into the tidy tables.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from sim import channels, consumer
@@ -76,40 +78,120 @@ def lab_ledger_columns(labs) -> dict:
     return out
 
 
-def record(market, t: int, sales: Sales, users: np.ndarray, share_users: np.ndarray, adopters: float) -> dict:
-    """The month's row: adoption, per-option users, shares, tokens, prices and qualities, providers' revenue and
-    profit, Meta's ledger lines, the consumer layer, and the market's indicators."""
-    offer, tokens, served, users_seg, cat = market.offer, sales.tokens, sales.served, sales.users_seg, market.catalog
-    share_tokens = tokens / served if served > 0 else np.zeros(cat.K)
-    row: dict = {"month": t, "strategy_now": market.meta.strategy.name,
-                 "adopted_frac": 1.0 - users[0] / market.developers.total, "users.none": float(users[0])}
+class Month(NamedTuple):
+    """What the record's sections read of the month being settled."""
+
+    t: int
+    sales: Sales
+    users: np.ndarray  # real firms by option + 1 (0: not adopted)
+    share_users: np.ndarray
+    share_tokens: np.ndarray
+    adopters: float
+
+
+def head(market, m: Month) -> dict:
+    """The month, Meta's strategy in force and adoption."""
+    return {"month": m.t, "strategy_now": market.meta.strategy.name,
+            "adopted_frac": 1.0 - m.users[0] / market.developers.total, "users.none": float(m.users[0])}
+
+
+def per_option(market, m: Month) -> dict:
+    """Users, shares of users and tokens, tokens, price and quality of every option (NaN where not offered)."""
+    offer = market.offer
     offered = np.where(offer.available, 1.0, np.nan)
-    per_option = np.concatenate((users[1:], share_users, share_tokens, tokens, offer.price * offered,
-                                 offer.quality * offered), dtype=np.float64)
-    row.update(zip(market.columns.options, per_option.tolist(), strict=True))
-    regulated = users_seg[1:, REGULATED]
-    in_regulated = regulated.sum()
-    row["llama_share_regulated"] = float(regulated[cat.IS_LLAMA].sum() / in_regulated) if in_regulated else 0.0
+    values = np.concatenate((m.users[1:], m.share_users, m.share_tokens, m.sales.tokens, offer.price * offered,
+                             offer.quality * offered), dtype=np.float64)
+    return dict(zip(market.columns.options, values.tolist(), strict=True))
+
+
+def regulated(market, m: Month) -> dict:
+    """Llama's share of the regulated segment's adopters."""
+    users = m.sales.users_seg[1:, REGULATED]
+    total = users.sum()
+    return {"llama_share_regulated": float(users[market.catalog.IS_LLAMA].sum() / total) if total else 0.0}
+
+
+def money(market, m: Month) -> dict:
+    """Every provider's revenue and profit."""
+    row: dict = {}
     for key, p in market.providers.items():
         row[f"revenue.{key}"] = float(p.revenue)
         row[f"profit.{key}"] = p.profit
+    return row
+
+
+def flywheels(market, m: Month) -> dict:
+    """The labs' and Meta's flywheel gains and the data the labs captured."""
+    row: dict = {}
     for lab in (*market.labs, market.meta):
         row[f"flywheel_gain.{lab.key}"] = float(lab.flywheel_gain())
     for lab in market.labs:
         row[f"data_captured.{lab.key}"] = float(lab.data_captured)
-    ledger = market.meta.ledger
-    row.update(zip(_META_COLUMNS, map(float, map(ledger.__getitem__, channels.CHANNEL_NAMES)), strict=True))
-    row["meta_reported"] = float(sum(ledger[line] for line in channels.REPORTED))
-    row.update(indicators(market, sales, share_tokens, adopters))
-    row.update(zip(market.columns.agentic, task_shares(market.developers.agentic_tokens, served, cat.K), strict=True))
-    row.update(zip(market.columns.consumer, np.asarray(sales.consumers.use, dtype=np.float64).tolist(), strict=True))
-    row.update(zip(market.columns.consumer_users, np.asarray(sales.consumers.shares, dtype=np.float64).tolist(),
-                   strict=True))
-    row["consumer_users"] = sales.consumers.users
-    row["meta_ai_quality"] = float(sales.consumers.quality[consumer.META_AI])
-    row["meta_ai_source"] = sales.consumers.source
-    row.update(lab_ledger_columns(market.labs))
     return row
+
+
+def meta_lines(market, m: Month) -> dict:
+    """Meta's ledger, one column per channel, and its reported AI P&L."""
+    ledger = market.meta.ledger
+    row = dict(zip(_META_COLUMNS, map(float, map(ledger.__getitem__, channels.CHANNEL_NAMES)), strict=True))
+    row["meta_reported"] = float(sum(ledger[line] for line in channels.REPORTED))
+    return row
+
+
+def tasks(market, m: Month) -> dict:
+    """Agentic work's share of tokens and each option's share of it."""
+    return dict(zip(market.columns.agentic, task_shares(market.developers.agentic_tokens, m.sales.served,
+                                                        market.catalog.K), strict=True))
+
+
+def consumer_layer(market, m: Month) -> dict:
+    """Consumer AI: each product's share of use and of users, the users, Meta AI's quality and source."""
+    cons = m.sales.consumers
+    row = dict(zip(market.columns.consumer, np.asarray(cons.use, dtype=np.float64).tolist(), strict=True))
+    row.update(zip(market.columns.consumer_users, np.asarray(cons.shares, dtype=np.float64).tolist(), strict=True))
+    row["consumer_users"] = cons.users
+    row["meta_ai_quality"] = float(cons.quality[consumer.META_AI])
+    row["meta_ai_source"] = cons.source
+    return row
+
+
+def market_indicators(market, m: Month) -> dict:
+    """:func:`indicators` as a section of the record."""
+    return indicators(market, m.sales, m.share_tokens, m.adopters)
+
+
+def lab_ledgers(market, m: Month) -> dict:
+    """:func:`lab_ledger_columns` as a section of the record."""
+    return lab_ledger_columns(market.labs)
+
+
+SECTIONS = (per_option, regulated, money, flywheels, meta_lines, market_indicators, tasks, consumer_layer, lab_ledgers)
+
+
+class Recorder:
+    """The month's row: adoption, per-option users, shares, tokens, prices and qualities, providers' revenue and
+    profit, Meta's ledger lines, the consumer layer, and the market's indicators.
+
+    ``keep`` (None: every column) names the columns a run needs, as a sweep needs only those its metrics read: the
+    first month's row is whole, which shows which section writes which column; later rows hold the month's head and
+    the sections with a kept column (building the rest was a sixth of a small run's time)."""
+
+    def __init__(self, keep: frozenset[str] | None = None):
+        self.keep = keep
+        self.sections = SECTIONS
+
+    def record(self, market, t: int, sales: Sales, users: np.ndarray, share_users: np.ndarray,
+               adopters: float) -> dict:
+        """The row of month ``t``."""
+        share_tokens = sales.tokens / sales.served if sales.served > 0 else np.zeros(market.catalog.K)
+        m = Month(t, sales, users, share_users, share_tokens, adopters)
+        row = head(market, m)
+        parts = [section(market, m) for section in self.sections]
+        for part in parts:
+            row.update(part)
+        if self.keep is not None and self.sections is SECTIONS:
+            self.sections = tuple(s for s, part in zip(SECTIONS, parts, strict=True) if not self.keep.isdisjoint(part))
+        return row
 
 
 def task_shares(agentic: np.ndarray | None, served: float, k: int) -> list[float]:

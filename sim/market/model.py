@@ -26,7 +26,7 @@ from sim.catalog import DEFAULT, catalog_of
 from sim.choice import Coefficients
 from sim.config import Scenario, month_index
 from sim.edits import apply_event, scenario_copy
-from sim.market.books import Columns, Shares, private_tokens, record
+from sim.market.books import Columns, Recorder, Shares, private_tokens
 from sim.market.consumers import ConsumerMarket
 from sim.market.developers import DeveloperMarket
 from sim.market.licence import Licence
@@ -46,9 +46,11 @@ class LLMMarket(mesa.Model):
         strategy: Meta's strategy for this run (``open``, ``closed`` or ``absent``); defaults to the scenario's.
             The scenario's ``meta.switch`` applies to the run whose strategy is the scenario's own ``meta.strategy``.
         seed: the run's seed; defaults to ``scenario.seed``. Runs with the same seed are paired.
+        keep: the record columns the caller reads (None: all); a sweep's run records only those its metrics read.
     """
 
-    def __init__(self, scenario: Scenario, strategy: str | None = None, seed: int | None = None):
+    def __init__(self, scenario: Scenario, strategy: str | None = None, seed: int | None = None,
+                 keep: frozenset[str] | None = None):
         super().__init__(rng=int(scenario.seed if seed is None else seed))
         self.cfg = scenario_copy(scenario)
         self.edits = 0  # events applied so far: what a provider caches from the scenario is keyed on it
@@ -83,6 +85,7 @@ class LLMMarket(mesa.Model):
         self.offer: Offer | None = None
         self.view: MarketView | None = None
         self.rows: list[dict] = []
+        self.recorder = Recorder(keep)
         self.usage = 1.0  # token use per firm relative to month 0 (population.tokens_growth_per_year)
 
     def makers(self) -> tuple:
@@ -148,7 +151,7 @@ class LLMMarket(mesa.Model):
                       self.host.meta_fee(tokens, offer_now.price))
         for provider in self.book_order:
             provider.book(sales)
-        return record(self, t, sales, users, share_users, adopters)
+        return self.recorder.record(self, t, sales, users, share_users, adopters)
 
     def terms(self) -> ScenarioTerms:
         """The scenario's terms (built on first use, and again after an event edits the scenario)."""
