@@ -76,3 +76,17 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def stored_runs(out) -> list[str]:
+    """The keys of the runs a sweep folder's parts hold, one per stored run (a part holds a batch of runs)."""
+    import pyarrow.parquet as pq
+
+    from sim.experiments.runs import RunSpec
+
+    keys = []
+    for part in sorted((Path(out) / "parts").glob("*.parquet")):
+        ids = pq.read_table(part, columns=["point", "replicate", "strategy"]).to_pydict()
+        keys += [RunSpec(p, r, s, 0, ()).key for p, r, s in zip(ids["point"], ids["replicate"], ids["strategy"],
+                                                                strict=True)]
+    return keys

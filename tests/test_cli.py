@@ -20,6 +20,7 @@ from sim.cli import build_parser, main
 from sim.cli.common import choose_strategies
 from sim.io import folder_lock
 from sim.loading import load_scenario
+from tests.helpers import stored_runs
 from tests.test_experiments import TINY, TINY_RUNS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -298,7 +299,7 @@ def test_ctrl_c_on_sweep_is_one_line_and_resumable(tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 130, err
     assert err.count("\n") == 1 and "interrupted" in err and "--resume" in err, err
-    done = len(list((out / "parts").glob("*.parquet")))
+    done = len(stored_runs(out))
     assert 1 <= done < SWEEP_RUNS and not (out / "results.parquet").exists()
     resumed = subprocess.run([*cmd, "--resume"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr

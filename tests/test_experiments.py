@@ -24,6 +24,7 @@ from sim.experiments.designs import make_design
 from sim.experiments.parameters import ParamSpec
 from sim.experiments.schema import EXPERIMENT_DIR
 from sim.runner import derive_seed
+from tests.helpers import stored_runs
 
 ROOT = Path(__file__).resolve().parent.parent
 SIM = [sys.executable, "-m", "sim"]
@@ -124,7 +125,7 @@ def test_results_layout_order_and_paired_seeds(tiny):
         assert group["seed"].nunique() == 1  # open, closed and absent of a point and replicate are paired
         assert group["seed"].iloc[0] == derive_seed(11, point, rep)
     assert sorted(set(results["param.community.strength"])) == [0.0, 60.0]
-    assert len(list((out / "parts").glob("*.parquet"))) == TINY_RUNS
+    assert sorted(stored_runs(out)) == sorted(set(stored_runs(out))) and len(stored_runs(out)) == TINY_RUNS
     # Seeds differ across replicates, and strategies differ in outcome (the runs really are different).
     assert results["seed"].nunique() == TINY_RUNS // 3
     assert results.groupby("strategy")["npv.meta"].mean().nunique() == 3
@@ -136,6 +137,22 @@ def test_two_workers_give_identical_results(tiny, tmp_path):
     assert result.backend == "processes" and result.workers == 2
     pd.testing.assert_frame_equal(result.results, reference, check_exact=True)
     assert (tmp_path / "two" / "results.parquet").read_bytes() == (out / "results.parquet").read_bytes()
+
+
+def test_a_bundle_of_runs_is_stored_as_one_part(tiny, tmp_path):
+    """Worker processes return bundles: each is one Parquet part (one file a run cost the coordinator a thirtieth
+    of a small run), named by its first run, and every run is stored once."""
+    from sim.experiments.local import ProcessPoolEvaluator
+
+    path, _, reference = tiny
+    out = tmp_path / "bundled"
+    result = run_sweep(load_experiment(path), out, evaluator=ProcessPoolEvaluator(2, bundle=4))
+    pd.testing.assert_frame_equal(result.results, reference, check_exact=True)
+    parts = sorted((out / "parts").glob("*.parquet"))
+    assert len(parts) == -(-TINY_RUNS // 4)
+    keys = stored_runs(out)
+    assert sorted(keys) == sorted(set(keys)) and len(keys) == TINY_RUNS
+    assert {p.stem for p in parts} <= set(keys)
 
 
 @pytest.mark.parametrize("start", ["fork", "spawn"])
@@ -195,14 +212,14 @@ def test_sigkill_then_resume_loses_nothing_and_duplicates_nothing(tiny, tmp_path
                             start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     try:
-        while len(list((out / "parts").glob("*.parquet"))) < 3:
+        while len(stored_runs(out)) < 3:
             assert proc.poll() is None, proc.stderr.read().decode()
             assert time.monotonic() < deadline, "sweep made no progress"
             time.sleep(0.005)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
-    done_at_kill = len(list((out / "parts").glob("*.parquet")))
+    done_at_kill = len(stored_runs(out))
     assert 3 <= done_at_kill < TINY_RUNS
     assert not (out / "results.parquet").exists()
     # Debris a kill can leave: a half-written part under its temporary name, and a manifest that says "finished"
@@ -219,8 +236,9 @@ def test_sigkill_then_resume_loses_nothing_and_duplicates_nothing(tiny, tmp_path
     assert f"resuming: {done_at_kill} of {TINY_RUNS}" in resumed.stderr
     results = pd.read_parquet(out / "results.parquet")
     pd.testing.assert_frame_equal(results, reference, check_exact=True)
-    assert sorted(p.name for p in (out / "parts").iterdir()) == sorted(
-        f"{k}.parquet" for k in results.apply(lambda r: f"p{r.point:07d}-r{r.replicate:05d}-{r.strategy}", axis=1))
+    assert sorted(stored_runs(out)) == sorted(  # each run stored once, and no debris left
+        results.apply(lambda r: f"p{r.point:07d}-r{r.replicate:05d}-{r.strategy}", axis=1))
+    assert all(p.suffix == ".parquet" for p in (out / "parts").iterdir())
     with sqlite3.connect(out / "manifest.sqlite") as db:
         assert db.execute("SELECT status, COUNT(*) FROM runs GROUP BY status").fetchall() == [("finished", TINY_RUNS)]
 
@@ -242,7 +260,7 @@ def test_a_dead_worker_stops_the_sweep_cleanly_and_resume_completes_it(tiny, tmp
     kill_a_worker.armed = True
     with pytest.raises(WorkerLost):
         run_sweep(load_experiment(path), out, workers=2, on_progress=kill_a_worker)
-    stored = len(list((out / "parts").glob("*.parquet")))
+    stored = len(stored_runs(out))
     assert 1 <= stored < TINY_RUNS
     result = run_sweep(load_experiment(path), out, workers=1, resume=True)
     assert result.skipped == stored and result.ran == TINY_RUNS - stored

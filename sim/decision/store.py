@@ -2,7 +2,7 @@
 
 ``DIR/decision.json`` names the problem (its hash); each batch of runs (a generation of the search, or the game's
 profiles) lives in a sub-folder laid out exactly like a sweep's (:class:`sim.experiments.storage.SweepStore`: a
-Parquet part per finished run and a manifest), so a killed command resumes without repeating or losing a run.
+Parquet part per batch of finished runs and a manifest), so a killed command resumes without repeating or losing a run.
 """
 
 from __future__ import annotations

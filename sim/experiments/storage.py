@@ -1,12 +1,14 @@
-"""A sweep's output folder: one Parquet part per finished run, a SQLite manifest, and the assembled results.
+"""A sweep's output folder: one Parquet part per batch of finished runs, a SQLite manifest, and the assembled results.
 
-A part is written under a temporary name and renamed, so its presence is the truth of "this run finished": a
-SIGKILL at any moment loses only runs that had not finished, and a part's name is the run's key, so a run is never
+A part is written under a temporary name and renamed, so its presence is the truth of "these runs finished": a
+SIGKILL at any moment loses only runs that had not finished. A part holds the runs a worker returned together (one
+per part in this process, a bundle from worker processes: a part per run cost the coordinator a thirtieth of a small
+run's time), is named by its first run's key, and the store never writes a finished run again, so a run is never
 stored twice. The manifest (planned and finished runs) is a fast index, reconciled with the parts on every open.
 
 Layout of ``DIR``: ``experiment.json`` (identity hash and the validated experiment), ``scenario.yaml`` (the merged
-base scenario), ``design.parquet`` (points, unit coordinates), ``manifest.sqlite``, ``parts/<key>.parquet``, and at
-the end ``results.parquet`` (one row per run).
+base scenario), ``design.parquet`` (points, unit coordinates), ``manifest.sqlite``, ``parts/<first key>.parquet``,
+and at the end ``results.parquet`` (one row per run).
 """
 
 from __future__ import annotations
@@ -125,22 +127,22 @@ class SweepStore:
         for tmp in self.parts.glob(".*.tmp"):
             tmp.unlink(missing_ok=True)
         planned = {r.key for r in self.runs}
-        present = {p.stem for p in self.parts.glob("*.parquet")}
-        finished = {key for key in present & planned if self._readable(key)}
+        finished = set().union(*(self._keys_in(part) for part in sorted(self.parts.glob("*.parquet")))) & planned
         with self.db:
             self.db.execute("BEGIN")
             self.db.execute("UPDATE runs SET status = 'planned', finished_at = NULL")
             self.db.executemany("UPDATE runs SET status = 'finished' WHERE key = ?", ((k,) for k in finished))
         return finished
 
-    def _readable(self, key: str) -> bool:
-        path = self.parts / f"{key}.parquet"
+    def _keys_in(self, path: Path) -> set[str]:
+        """The keys of the runs a part holds (none, and the part removed, if it cannot be read)."""
         try:
-            pq.read_metadata(path)
-            return True
-        except (OSError, pa.ArrowException):
+            ids = pq.read_table(path, columns=["point", "replicate", "strategy"]).to_pydict()
+        except (OSError, pa.ArrowException, KeyError):
             path.unlink(missing_ok=True)  # cannot happen with rename-into-place, but never trust a broken part
-            return False
+            return set()
+        return {RunSpec(p, r, s, 0, ()).key for p, r, s in zip(ids["point"], ids["replicate"], ids["strategy"],
+                                                                strict=True)}
 
     # --- running ----------------------------------------------------------------------------------------------------
 
@@ -150,13 +152,15 @@ class SweepStore:
 
     def save(self, done: Iterable[tuple[RunSpec, dict]]) -> int:
         """Store finished runs: parts first (the truth), then their manifest rows in one transaction."""
-        keys = []
+        keys, rows = [], []
         for spec, row in done:
             if spec.key in self.finished or spec.key in keys:
                 continue
-            with atomic_path(self.parts / f"{spec.key}.parquet") as tmp:  # one row: no compression or statistics
-                pq.write_table(pa.Table.from_pylist([row]), tmp, compression="none", write_statistics=False)
             keys.append(spec.key)
+            rows.append(row)
+        if rows:
+            with atomic_path(self.parts / f"{keys[0]}.parquet") as tmp:  # a few rows: no compression or statistics
+                pq.write_table(pa.Table.from_pylist(rows), tmp, compression="none", write_statistics=False)
         now = time.time()
         with self.db:
             self.db.execute("BEGIN")
@@ -179,8 +183,9 @@ class SweepStore:
             raise RuntimeError(f"{len(missing)} runs have not finished (first: {missing[0]})")
         if not self.runs:
             return pd.DataFrame(columns=columns)
-        parts = [str(self.parts / f"{r.key}.parquet") for r in self.runs]  # one schema: execute() writes every part
+        parts = [str(p) for p in sorted(self.parts.glob("*.parquet"))]  # one schema: execute() writes every row
         df = pa_dataset.dataset(parts, format="parquet").to_table().to_pandas()  # read on threads, not one by one
+        df = df.drop_duplicates(["point", "replicate", "strategy"])  # never written twice; a part copied in by hand
         order = {s: i for i, s in enumerate(strategies)}
         df = (df.assign(_s=df["strategy"].map(order)).sort_values(["point", "replicate", "_s"], kind="stable")
               .drop(columns="_s").reset_index(drop=True))[columns]
