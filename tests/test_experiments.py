@@ -164,6 +164,21 @@ def test_forked_and_spawned_workers_give_identical_results(tiny, tmp_path, start
     pd.testing.assert_frame_equal(result.results, reference, check_exact=True)
 
 
+def test_a_worker_hides_what_it_was_started_with_from_the_collector(tiny):
+    """Full collections in a worker would walk every module and kernel it holds, once per few dozen small runs."""
+    import gc
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from sim.experiments import local
+
+    path, _, _ = tiny
+    context = load_experiment(path).context()
+    with local.forking_quietly(), ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
+                                                      initializer=local._init_worker, initargs=(context,)) as pool:
+        assert pool.submit(gc.get_freeze_count).result() > 10_000
+
+
 def test_workers_are_forked_only_from_a_single_threaded_linux_process(monkeypatch):
     import threading
 
