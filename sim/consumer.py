@@ -19,6 +19,7 @@ import math
 
 import numpy as np
 
+from sim import kernels
 from sim.catalog import DEFAULT
 from sim.config import month_index
 
@@ -67,16 +68,6 @@ class ConsumerTerms:
         total = weighted.sum()
         return weighted / total if total > 0 else weighted
 
-    def use_share(self, shares: np.ndarray, k: int) -> float:
-        """Product ``k``'s share of consumer AI use (:meth:`use_shares`, one element, in plain floats)."""
-        if self.uniform_use:
-            return float(shares[k])
-        weighted = [s * u for s, u in zip(shares.tolist(), self.use_list, strict=True)]
-        total = 0.0
-        for w in weighted:  # in order, as numpy sums six numbers
-            total += w
-        return weighted[k] / total if total > 0 else weighted[k]
-
     def launched(self, t: int) -> np.ndarray:
         """Which products exist in month t (by their launch dates)."""
         return self.launch <= t
@@ -101,6 +92,19 @@ class ConsumerTerms:
         if c.cost_weight and math.isfinite(cost):
             u = u - c.cost_weight * math.log(max(cost, 1e-12) / self.cfg.choice.budget_per_mtok)
         return u
+
+    def shares_on(self, base: list[float], k: int, quality: np.ndarray, cost: np.ndarray, reach: float,
+                  live: bool) -> tuple[np.ndarray, np.ndarray]:
+        """The shares with product ``k`` on each of several models (a row per quality and $/M tokens, NaN: no cost
+        term), the other products' utilities ``base`` held, and product k's share of use on each row: :meth:`utility`,
+        :meth:`softmax` and :meth:`use_shares` for every model Meta's products could run on, in one compiled pass
+        (:func:`sim.kernels.consumer_shares`, value for value)."""
+        c, v = self.cfg.consumer, self.cfg.market.ai_is_the_product
+        ok = bool(live) and reach > 0
+        reach_term = (1.0 - v) * c.reach_weight * math.log(reach) if ok else 0.0
+        return kernels.consumer_shares(np.asarray(base, dtype=np.float64), k, quality, cost, ok, v * c.beta_quality,
+                                       reach_term, self.brands[k], float(c.cost_weight),
+                                       float(self.cfg.choice.budget_per_mtok), self.use, self.uniform_use)
 
     def softmax(self, u: list[float]) -> np.ndarray:
         """Shares from utilities (all -inf: none)."""

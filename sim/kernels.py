@@ -10,6 +10,8 @@ the float32 logarithms of the Gumbel shocks and of the Box-Cox cost term, and th
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 
@@ -335,3 +337,47 @@ def nested_pick(v, nest_of, nests, lam, mu, option_uniforms, nest_uniforms, outs
                         best, pick = score, j
         out[i] = pick
     return out
+
+
+@numba.njit(cache=True)
+def consumer_shares(base, k, quality, cost, live, quality_weight, reach_term, brand, cost_weight, budget, use,
+                    uniform_use):
+    """The consumer logit's shares with product ``k`` on each of several models (one row a (quality, cost) pair;
+    the other products' utilities ``base`` held), and product k's share of use on each row: the float64 operations
+    of :meth:`sim.consumer.ConsumerTerms.utility`, ``softmax`` and ``use_shares``, in their order. Python's math.exp
+    and math.log and numba's are the same C library functions, so the shares are those of the scalar code, bit for
+    bit. ``cost`` NaN: no cost term; ``live`` False: the product is not on offer (utility -inf)."""
+    rows, n = quality.size, base.size
+    shares = np.zeros((rows, n))
+    use_k = np.zeros(rows)
+    u = base.copy()
+    for r in range(rows):
+        q = quality[r]
+        if live and np.isfinite(q):
+            v = quality_weight * q / 100.0 + reach_term + brand
+            if cost_weight != 0.0 and np.isfinite(cost[r]):
+                v = v - cost_weight * math.log(max(cost[r], 1e-12) / budget)
+            u[k] = v
+        else:
+            u[k] = -np.inf
+        top = u[0]
+        for i in range(1, n):
+            if u[i] > top:
+                top = u[i]
+        if top == -np.inf:
+            continue
+        total = 0.0
+        for i in range(n):
+            shares[r, i] = math.exp(u[i] - top)
+            total += shares[r, i]
+        for i in range(n):
+            shares[r, i] = shares[r, i] / total
+        if uniform_use:
+            use_k[r] = shares[r, k]
+            continue
+        weighted = 0.0
+        for i in range(n):
+            weighted += shares[r, i] * use[i]
+        mine = shares[r, k] * use[k]
+        use_k[r] = mine / weighted if weighted > 0 else mine
+    return shares, use_k

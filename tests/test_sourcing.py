@@ -34,6 +34,12 @@ def worth(s: np.ndarray) -> float:
     return 1.0e9 * s[0]
 
 
+def shares_and_worth(qualities, costs):
+    """What appraise() asks of the consumer layer: the toy shares on each source (a row each) and their worth."""
+    shares = np.array([shares_with(q, c) for q, c in zip(qualities, costs, strict=True)])
+    return shares, np.array([worth(s) for s in shares])
+
+
 def lab(key: str):
     return SimpleNamespace(key=key)
 
@@ -41,7 +47,7 @@ def lab(key: str):
 def test_two_identical_labs_price_at_their_floor():
     a, b = lab("a"), lab("b")
     sources = [Source("api:a", 100.0, 2.0, a, False, 0.0), Source("api:b", 100.0, 2.0, b, False, 0.0)]
-    deals = appraise(toy_cfg(), sources, shares_with, worth, USERS, {})
+    deals = appraise(toy_cfg(), sources, shares_and_worth, USERS, {})
     chosen = best(deals)
     assert price(chosen, deals, theta_b=0.8) == pytest.approx(chosen.floor)
 
@@ -50,26 +56,26 @@ def test_a_single_seller_recovers_the_bilateral_bargain():
     """One lab against self-hosting: P = F + theta_b (W_buy - W_self)."""
     seller = lab("a")
     sources = [Source("api:a", 200.0, 2.0, seller, False, 0.0), Source("self", 50.0, 1.0, None, True, 0.0)]
-    deals = appraise(toy_cfg(), sources, shares_with, worth, USERS, {})
+    deals = appraise(toy_cfg(), sources, shares_and_worth, USERS, {})
     buy, own = deals
     assert best(deals) is buy
     assert price(buy, deals, 0.5) == pytest.approx(buy.floor + 0.5 * (buy.surplus - own.surplus))
-    alone = appraise(toy_cfg(), sources[:1], shares_with, worth, USERS, {})  # nothing else: disagreement is 0
+    alone = appraise(toy_cfg(), sources[:1], shares_and_worth, USERS, {})  # nothing else: disagreement is 0
     assert price(alone[0], alone, 0.5) == pytest.approx(alone[0].floor + 0.5 * alone[0].surplus)
 
 
 def test_a_seller_whose_floor_exceeds_metas_value_makes_no_deal():
     dear = [Source("api:a", 100.0, 1.0e4, lab("a"), False, 0.0)]
-    deals = appraise(toy_cfg(), dear, shares_with, worth, USERS, {})
+    deals = appraise(toy_cfg(), dear, shares_and_worth, USERS, {})
     assert deals[0].surplus < 0 and best(deals) is None
     with_self = dear + [Source("self", 20.0, 1.0, None, True, 0.0)]
-    assert best(appraise(toy_cfg(), with_self, shares_with, worth, USERS, {})).source.key == "self"
+    assert best(appraise(toy_cfg(), with_self, shares_and_worth, USERS, {})).source.key == "self"
 
 
 def test_a_sellers_consumer_revenue_raises_its_floor():
     """Arming Meta AI costs the seller's own assistant users: its floor rises with their revenue."""
     sources = [Source("api:a", 200.0, 2.0, lab("a"), False, 0.0), Source("self", 50.0, 1.0, None, True, 0.0)]
-    floors = [appraise(toy_cfg(r), sources, shares_with, worth, USERS, {"a": LAB_PRODUCT})[0].floor
+    floors = [appraise(toy_cfg(r), sources, shares_and_worth, USERS, {"a": LAB_PRODUCT})[0].floor
               for r in (0.0, 1.0, 2.0)]
     assert floors[0] < floors[1] < floors[2]
 
@@ -77,8 +83,8 @@ def test_a_sellers_consumer_revenue_raises_its_floor():
 def test_a_cut_off_risk_lowers_what_a_bought_source_is_worth():
     sources = [Source("api:a", 200.0, 2.0, lab("a"), False, 0.1), Source("self", 50.0, 1.0, None, True, 0.0)]
     safe = [s._replace(hazard=0.0) for s in sources]
-    risky_value = appraise(toy_cfg(lag=3), sources, shares_with, worth, USERS, {})[0].value
-    assert risky_value < appraise(toy_cfg(lag=3), safe, shares_with, worth, USERS, {})[0].value
+    risky_value = appraise(toy_cfg(lag=3), sources, shares_and_worth, USERS, {})[0].value
+    assert risky_value < appraise(toy_cfg(lag=3), safe, shares_and_worth, USERS, {})[0].value
 
 
 def sources_over_run(strategy: str, horizon: int = 36, **sets) -> list[str]:
@@ -167,8 +173,9 @@ def test_customisation_reaches_every_product_whose_owner_holds_the_weights():
     users[1 + int(np.flatnonzero(~cat.IS_OPEN)[0]), :] = 10.0  # ... and as many on one API
     sourcing_terms = model.cfg.consumer.sourcing.model_copy(update={"customisation": 40.0,
                                                                     "api_customisation_share": 0.5})
-    plain, _ = cm.qualities(model.labs, model.offer.quality, users, np.ones(len(cat.PRODUCTS)))
-    tuned, _ = cm.qualities(model.labs, model.offer.quality, users, np.ones(len(cat.PRODUCTS)), sourcing_terms)
+    platform = cm.platform_choices(users)
+    plain, _ = cm.qualities(model.labs, model.offer.quality, platform, np.ones(len(cat.PRODUCTS)))
+    tuned, _ = cm.qualities(model.labs, model.offer.quality, platform, np.ones(len(cat.PRODUCTS)), sourcing_terms)
     for lab in model.labs:
         if lab.key in cat.PRODUCT and lab.enabled:
             assert tuned[cat.PRODUCT[lab.key]] == pytest.approx(plain[cat.PRODUCT[lab.key]] + 40.0)
@@ -199,3 +206,28 @@ def test_with_the_new_terms_off_absent_is_the_old_make_or_buy():
     q = ts.loc[on_open, "meta_ai_quality"].to_numpy()
     opens = ts.loc[on_open, ["quality.open_self", "quality.china_open_self"]].to_numpy()
     assert np.isclose(q[:, None], opens).any(axis=1).all()  # the open model it self-hosts
+
+
+def test_the_compiled_consumer_shares_are_the_scalar_ones_bit_for_bit():
+    """Meta's sources are weighed in one compiled pass: the same shares and share of use, bit for bit, as the
+    scalar utility, softmax and use shares (products used unequally, a cost term, sources without a cost or a
+    quality, and Meta AI not yet launched)."""
+    from sim.catalog import catalog_of
+    from sim.consumer import META_AI, ConsumerTerms
+
+    scenario = small()
+    terms = ConsumerTerms(scenario, catalog_of(scenario))
+    assert not terms.uniform_use and scenario.consumer.cost_weight > 0
+    rng = np.random.default_rng(3)
+    base = [terms.utility(k, q, r, True, c) for k, (q, r, c) in
+            enumerate(zip(rng.uniform(1000, 1300, 6), terms.reach, rng.uniform(0.1, 5, 6), strict=False))]
+    quality = np.append(rng.uniform(900, 1400, 6), [np.nan, 1200.0])
+    cost = np.append(rng.uniform(0.05, 20, 6), [3.0, np.nan])
+    for live in (True, False):
+        shares, use = terms.shares_on(base, META_AI, quality, cost, 2.0e9, live)
+        for row, q, c, mine in zip(shares, quality, cost, use, strict=True):
+            u = list(base)
+            u[META_AI] = terms.utility(META_AI, q, 2.0e9, live, c)
+            expected = terms.softmax(u)
+            assert row.tobytes() == expected.tobytes()
+            assert mine == terms.use_shares(expected)[META_AI]

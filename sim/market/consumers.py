@@ -46,8 +46,9 @@ class ConsumerMarket:
               price: np.ndarray | None = None) -> Consumers:
         """Split consumer AI use among products; decide what Meta's products run on (make or buy)."""
         c = cfg.consumer
-        q, reach = self.qualities(labs, quality, users_seg, terms.reach.copy(), cfg.consumer.sourcing)
-        unit_cost = self.unit_costs(labs, price, users_seg) if cfg.consumer.cost_weight and price is not None else None
+        platform = self.platform_choices(users_seg)
+        q, reach = self.qualities(labs, quality, platform, terms.reach.copy(), cfg.consumer.sourcing)
+        unit_cost = self.unit_costs(labs, price, platform) if cfg.consumer.cost_weight and price is not None else None
         launched = terms.launched(t)
         users = consumer.consumer_users(cfg, t)
         at_risk = terms.attention_at_risk(t)
@@ -59,25 +60,23 @@ class ConsumerMarket:
                 enumerate(zip(q.tolist(), reach.tolist(), launched.tolist(), costs, strict=True))]
         meta_reach, meta_live = float(reach[consumer.META_AI]), bool(launched[consumer.META_AI])
 
-        def shares_with(meta_quality: float, meta_cost: float = np.nan) -> np.ndarray:
-            """The shares with Meta AI on a model of this quality and cost (the other products' utilities kept)."""
-            u = list(base)
-            u[consumer.META_AI] = terms.utility(consumer.META_AI, meta_quality, meta_reach, meta_live,
-                                                meta_cost if unit_cost is not None else np.nan)
-            return terms.softmax(u)
-
-        def worth(s: np.ndarray) -> float:
-            """What Meta AI's shares are worth a month: the attention it wins back (by use) and its revenue (by
-            users)."""
+        def shares_and_worth(qualities: list[float], costs: list[float]) -> tuple[np.ndarray, np.ndarray]:
+            """The shares with Meta AI on models of these qualities and costs (a row each; the other products'
+            utilities kept), and what Meta AI's shares on each are worth a month: the attention it wins back (by
+            use) and its revenue (by users)."""
+            quality = np.asarray(qualities, dtype=np.float64)
+            cost = np.asarray(costs, dtype=np.float64) if unit_cost is not None else np.full(quality.size, np.nan)
+            s, use = terms.shares_on(base, consumer.META_AI, quality, cost, meta_reach, meta_live)
+            mine = s[:, consumer.META_AI]
             if terms.uniform_use:
-                return (attention + meta_revenue) * s[consumer.META_AI]
-            return attention * terms.use_share(s, consumer.META_AI) + meta_revenue * s[consumer.META_AI]
+                return s, (attention + meta_revenue) * mine
+            return s, attention * use + meta_revenue * mine
 
         sources = candidates(cfg, t, labs, rivals, meta)
-        deal, paid, switched = self.sourcing.month(cfg, t, sources, shares_with, worth, users)
+        deal, paid, switched = self.sourcing.month(cfg, t, sources, shares_and_worth, users)
         seller, contract, cost, source = None, (0.0, 0.0), paid + switched, "none"
         if deal is None:
-            s = shares_with(np.nan)
+            s = shares_and_worth([np.nan], [np.nan])[0][0]
         else:
             s, q[consumer.META_AI], source = deal.shares, deal.source.quality, deal.source.label or deal.source.key
             if deal.source.seller is not None:  # the seller books the price less what Meta's servers cost Meta
@@ -89,15 +88,15 @@ class ConsumerMarket:
         return Consumers(s, terms.use_shares(s), users, q.copy(), cost, seller, contract, revenue, at_risk, source,
                          internal_gain(cfg, sources))
 
-    def unit_costs(self, labs, price: np.ndarray, users_seg: np.ndarray) -> np.ndarray:
+    def unit_costs(self, labs, price: np.ndarray, platform: tuple) -> np.ndarray:
         """$/M tokens of the model each product runs on (NaN: unknown): a lab's assistant its lab's serving cost,
         the platforms and apps the price of what they chose (weighted as their quality); Meta AI's is its source's
-        (set by the sourcing rule)."""
+        (set by the sourcing rule). ``platform``: :meth:`platform_choices` this month."""
         cost = np.full(len(self.cat.PRODUCTS), np.nan)
         for lab in labs:
             if lab.key in self.cat.PRODUCT:
                 cost[self.cat.PRODUCT[lab.key]] = lab.cost
-        giants_on, giant_mau, firms = self.platform_choices(users_seg)
+        giants_on, giant_mau, firms = platform
         if giants_on.size:
             cost[self.platforms] = weighted_mean(price[giants_on], giant_mau)
         if firms.sum() > 0:
@@ -112,12 +111,12 @@ class ConsumerMarket:
         firms = users_seg[1:, PLATFORM] - np.bincount(gch[on], minlength=self.cat.K)
         return gch[on], self.devs.mau[self.giant_rows][on], np.maximum(firms, 0.0)
 
-    def qualities(self, labs, quality: np.ndarray, users_seg: np.ndarray, reach: np.ndarray,
-                  sourcing=None):
+    def qualities(self, labs, quality: np.ndarray, platform: tuple, reach: np.ndarray, sourcing=None):
         """Each product's model quality (NaN: none yet) and reach. The named giants ("platforms") and the rest of the
         platform segment ("apps") run on what they chose. Customisation (``sourcing``: ``consumer.sourcing``) adds
         kappa_c to every product whose owner holds the weights — each lab's assistant on its own model, apps on open
-        weights — and psi_c kappa_c to apps on an API (Meta AI's is its source's)."""
+        weights — and psi_c kappa_c to apps on an API (Meta AI's is its source's). ``platform``:
+        :meth:`platform_choices` this month."""
         kappa = sourcing.customisation if sourcing is not None else 0.0
         q = np.full(len(self.cat.PRODUCTS), np.nan)
         for lab in labs:
@@ -126,7 +125,7 @@ class ConsumerMarket:
         quality = np.where(np.isnan(quality), 0.0, quality)
         if kappa:
             quality = quality + np.where(self.cat.IS_OPEN, kappa, sourcing.api_customisation_share * kappa)
-        giants_on, giant_mau, firms = self.platform_choices(users_seg)
+        giants_on, giant_mau, firms = platform
         reach[self.platforms] = float(giant_mau.sum())
         if giants_on.size:
             q[self.platforms] = weighted_mean(quality[giants_on], giant_mau)

@@ -86,15 +86,17 @@ def candidates(cfg, t: int, labs, rivals, meta) -> list[Source]:
     return out
 
 
-def appraise(cfg, sources: list[Source], shares_with, worth, users: float, products: dict) -> list[Deal]:
-    """Each source's value, floor and surplus. A lab's floor adds the consumer revenue its assistant loses when Meta
-    runs on this source rather than on its best source without the lab (r_j A (s_j[best without j] − s_j[here]))."""
+def appraise(cfg, sources: list[Source], shares_and_worth, users: float, products: dict) -> list[Deal]:
+    """Each source's value, floor and surplus. ``shares_and_worth(qualities, costs)`` gives the consumer shares with
+    Meta AI on each source (a row each) and what they are worth a month. A lab's floor adds the consumer revenue its
+    assistant loses when Meta runs on this source rather than on its best source without the lab
+    (r_j A (s_j[best without j] − s_j[here]))."""
     tau, lag = cfg.consumer.tokens_per_user_month, cfg.consumer.sourcing.lag_months
+    shares, worth = shares_and_worth([src.quality for src in sources], [src.unit_cost for src in sources])
     costed = []
-    for src in sources:
-        s = shares_with(src.quality, src.unit_cost)
+    for src, s, value in zip(sources, shares, np.asarray(worth).tolist(), strict=True):
         tokens = tau * s[consumer.META_AI] * users
-        costed.append((src, s, tokens, worth(s), src.unit_cost * tokens))
+        costed.append((src, s, tokens, value, src.unit_cost * tokens))
     held = max((v - c for src, _, _, v, c in costed if src.seller is None), default=0.0)  # the fallback of a cut-off
     without: dict = {}  # each seller's best alternative for Meta, found once
     deals = []
@@ -150,13 +152,13 @@ class Sourcing:
         self.current: str | None = None
         self.pending: tuple[str, int] | None = None  # (key, month it comes into force)
 
-    def month(self, cfg, t: int, sources: list[Source], shares_with, worth, users: float):
+    def month(self, cfg, t: int, sources: list[Source], shares_and_worth, users: float):
         """This month's deal Meta runs on (None: nothing to run on), what it pays, and the switching cost charged.
         Losing the current source (cut off, or gone) falls back at once to the best source Meta holds and starts
         the move to the best one left; a review starts a move to a better source; a move takes ``lag_months``."""
         sc = cfg.consumer.sourcing
         draws = self.rng.random(len(self.lab_keys))  # one a lab every month, whatever Meta runs on: paired
-        deals = appraise(cfg, sources, shares_with, worth, users, self.products)
+        deals = appraise(cfg, sources, shares_and_worth, users, self.products)
         by_key = {d.source.key: d for d in deals}
         here, switched = by_key.get(self.current), 0.0
         seller = here.source.seller if here is not None else None
