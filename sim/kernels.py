@@ -214,6 +214,21 @@ def settle(who, picked, old, segment, volume, weight, t, choice, chosen_at, k1, 
 
 
 @numba.njit(cache=True)
+def settle_and_count(who, picked, old, segment, group, volume, weight, may_leave, two_tasks, t, choice, chosen_at,
+                     users_seg, tokens, rows, k1, n_seg):
+    """One logit draw settled in one call: :func:`settle` writes the picks, :func:`apply_transitions` moves the
+    tally's counts (``users_seg``, ``tokens``, ``rows``, in place) and :func:`agentic_and_entry` sums what else
+    moved. Returns the weights of the adopters that changed option, the change of agentic M tokens by option + 1,
+    and the real firms the Bass hazard reached that may stay out and those that did."""
+    flow, vol, rows_out, rows_in, moved = settle(who, picked, old, segment, volume, weight, t, choice, chosen_at, k1,
+                                                 n_seg)
+    apply_transitions(users_seg, tokens, rows, flow, vol, rows_out, rows_in)
+    agentic, reached, declined = agentic_and_entry(picked, old, group, volume, weight, may_leave, two_tasks, n_seg,
+                                                   k1)
+    return moved, agentic, reached, declined
+
+
+@numba.njit(cache=True)
 def agentic_and_entry(picked, old, group, volume, weight, may_leave, two_tasks, n_seg, k1):
     """What one logit draw moved besides the counts: the change of agentic firms' M tokens by option + 1 (as
     ``np.bincount(picked + 1, v, k1) - np.bincount(old + 1, v, k1)`` over the agentic choosers, float64 sums in the

@@ -82,9 +82,10 @@ class Tally:
     as firms move.
 
     Recounting a million firms each month costs more than all the month's choices; only movers change the counts, so
-    :meth:`apply` adds their transitions (from :func:`sim.kernels.settle`) in O(movers). Firm and token sums are
-    float64 (rows carry weights); an option with no row is reset to exactly 0 so that additions and removals leave no
-    rounding residue behind. The model moves firms only through its ``developers_choose``; code that edits
+    each logit draw adds their transitions in O(movers) (:func:`sim.kernels.settle_and_count`, which settles the
+    picks and moves these arrays in place in one compiled call). Firm and token sums are float64 (rows carry
+    weights); an option with no row is reset to exactly 0 so that additions and removals leave no rounding residue
+    behind. The model moves firms only through :meth:`sim.market.developers.DeveloperMarket.pick`; code that edits
     ``Developers.choice`` directly must rebuild the tally.
     """
 
@@ -100,13 +101,6 @@ class Tally:
     def adopters(self) -> float:
         """Real firms that have adopted."""
         return self.total - float(self.users_seg[0].sum())
-
-    def apply(self, flow: np.ndarray, vol: np.ndarray, rows_out: np.ndarray, rows_in: np.ndarray) -> None:
-        """Firms moved between options: add their transition tables (real firms by old option, new option and
-        segment; tokens and rows by old and new option, from :func:`sim.kernels.transitions`), so each option gains
-        its in-flows and loses its out-flows, in O(movers) instead of a recount (one compiled pass,
-        :func:`sim.kernels.apply_transitions`)."""
-        kernels.apply_transitions(self.users_seg, self.tokens, self.rows, flow, vol, rows_out, rows_in)
 
 
 _Z = np.linspace(-8.0, 8.0, 4001)  # grid of the standard-normal token noise for the stratum integrals

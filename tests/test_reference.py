@@ -289,6 +289,32 @@ def test_choosers_and_settle_do_what_the_array_code_says(rng):
     assert np.allclose(flow.sum(axis=0), into) and np.isclose(vol.sum(), volume[changed].sum(dtype=np.float64))
 
 
+def test_settle_and_count_is_settle_then_the_counts_then_the_entry_sums(rng):
+    """The pick's one compiled call does what the three kernels it strings together do, bit for bit."""
+    n, k1 = 3000, K + 1
+    choice = rng.integers(-1, K, n).astype(np.int8)
+    who = np.sort(rng.choice(n, 600, replace=False))
+    old = choice[who]
+    picked = np.where(rng.random(who.size) < 0.5, old, rng.integers(-1, K, who.size)).astype(np.int8)
+    group = rng.integers(0, 10, who.size).astype(np.int8)
+    segment = (group % 5).astype(np.int8)
+    volume, weight = rng.random(who.size).astype(np.float32), rng.random(who.size).astype(np.float32)
+    may_leave = rng.random(who.size) < 0.5
+    counts = [rng.random((k1, 5)) * 100, rng.random(K) * 100, rng.integers(5, 50, k1)]
+    fused_choice, fused_at, fused_counts = choice.copy(), np.zeros(n, dtype=np.int16), [c.copy() for c in counts]
+    moved, agentic, reached, declined = kernels.settle_and_count(
+        who, picked, old, segment, group, volume, weight, may_leave, True, 4, fused_choice, fused_at, *fused_counts,
+        k1, 5)
+    *flows, switched = kernels.settle(who, picked, old, segment, volume, weight, 4, choice, np.zeros(n, np.int16), k1,
+                                      5)
+    kernels.apply_transitions(*counts, *flows)
+    expected = kernels.agentic_and_entry(picked, old, group, volume, weight, may_leave, True, 5, k1)
+    assert np.array_equal(fused_choice, choice) and np.array_equal(moved, switched)
+    assert all(a.tobytes() == b.tobytes() for a, b in zip(fused_counts, counts, strict=True))
+    assert agentic.tobytes() == expected[0].tobytes() and (reached, declined) == expected[1:]
+    assert np.flatnonzero(fused_at).size == int((picked != old).sum())
+
+
 def test_apply_transitions_is_the_array_formula_bit_for_bit(rng):
     """kernels.apply_transitions adds in-flows minus out-flows to the tally's float64 counts in numpy's summation
     order (checked bit for bit on flows spread over 16 orders of magnitude, where any other order rounds

@@ -97,13 +97,13 @@ class DeveloperMarket:
         else:
             picked = logit_choice(table, co, tokens, sensitivity, capability, group, old, blocked, uniforms,
                                   may_leave)
-        *flows, switched = kernels.settle(who, picked, old, segment, volume, weight, t, d.choice, d.chosen_at,
-                                          self.k + 1, N_SEG)  # writes choice and chosen_at
-        self.tally.apply(*flows)
+        # writes choice and chosen_at, moves the tally's counts in place, and sums the agentic movers'
+        # volume (leaving their old option, joining their new one) and the entrants who may stay out
+        tally = self.tally
+        switched, agentic, reached, declined = kernels.settle_and_count(
+            who, picked, old, segment, group, volume, weight, may_leave, two_tasks, t, d.choice, d.chosen_at,
+            tally.users_seg, tally.tokens, tally.rows, self.k + 1, N_SEG)
         self.switchers += float(switched.sum())
-        # agentic movers' volume leaves their old option and joins their new one; entrants who may stay out
-        agentic, reached, declined = kernels.agentic_and_entry(picked, old, group, volume, weight, may_leave,
-                                                              two_tasks, N_SEG, self.k + 1)
         if two_tasks:
             self.agentic_volume += agentic
         self.reached += reached
