@@ -396,3 +396,14 @@ def consumer_shares(base, k, quality, cost, live, quality_weight, reach_term, br
         mine = shares[r, k] * use[k]
         use_k[r] = mine / weighted if weighted > 0 else mine
     return shares, use_k
+
+
+@numba.njit(cache=True)
+def float32_from_words(words, out):
+    """numpy's float32 uniforms from PCG64's 64-bit words: each word is two 32-bit draws, low half first, and a
+    float32 uniform is the top 24 bits of a 32-bit draw times 2^-24 (see :func:`sim.streams.uniform_float32`)."""
+    scale = np.float32(1.0 / 16777216.0)
+    for i in range(words.size):
+        word = words[i]
+        out[2 * i] = np.float32(np.uint32(word & np.uint64(0xFFFFFFFF)) >> np.uint32(8)) * scale
+        out[2 * i + 1] = np.float32(np.uint32(word >> np.uint64(32)) >> np.uint32(8)) * scale

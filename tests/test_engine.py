@@ -286,3 +286,20 @@ def test_scenario_terms_follow_events():
         seen.append((model.coefficients().switching_cost, float(model.terms().brand[1])))
     before = (scenario.choice.switching_cost, scenario.choice.brand.anthropic)
     assert seen[:3] == [before] * 3 and seen[3:] == [(9.0, 3.0)] * 3
+
+
+@pytest.mark.parametrize("shape", [(14, 1751), (3, 5), (1, 2), (13, 1)])
+@pytest.mark.parametrize("half_word_held", [False, True])
+def test_float32_uniforms_are_numpys_and_leave_the_stream_where_numpy_would(shape, half_word_held):
+    """The taste shocks' uniforms come from raw PCG64 words: the same numbers as ``rng.random(dtype=float32)`` and
+    the same draws after them, whatever the count and whether the stream holds half a word."""
+    from sim.streams import uniform_float32
+
+    for bits in (np.random.PCG64(11), np.random.Philox(11)):
+        ours, numpys = np.random.Generator(bits), np.random.Generator(type(bits)(11))
+        if half_word_held:
+            ours.random(3, dtype=np.float32)
+            numpys.random(3, dtype=np.float32)
+        assert uniform_float32(ours, shape).tobytes() == numpys.random(shape, dtype=np.float32).tobytes()
+        assert ours.random(5, dtype=np.float32).tobytes() == numpys.random(5, dtype=np.float32).tobytes()
+        assert ours.random(3).tobytes() == numpys.random(3).tobytes()

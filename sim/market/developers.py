@@ -13,7 +13,7 @@ import numpy as np
 from sim import kernels
 from sim.choice import bernoulli_indices, logit_choice, nested_logit_choice
 from sim.population import N_SEG, Developers, Tally
-from sim.streams import MonthStreams
+from sim.streams import MonthStreams, uniform_float32
 
 _DRAWN_MONTHLY, _FORCED_SHOCKS = (0, 1, 2), 3  # month streams: adoption, re-choice, taste shocks; forced shocks
 
@@ -89,9 +89,9 @@ class DeveloperMarket:
             growth = self.agentic_growth(t)
             if growth != 1.0:
                 tokens = np.where(mine, tokens * np.float32(growth), tokens)
-        uniforms = rng.random((self.k + 1, who.size), dtype=np.float32)
+        uniforms = uniform_float32(rng, (self.k + 1, who.size))
         if lam < 1.0:
-            nest_uniforms = rng.random((int(self.family_of.max()) + 2, who.size), dtype=np.float32)
+            nest_uniforms = uniform_float32(rng, (int(self.family_of.max()) + 2, who.size))
             picked = nested_logit_choice(table, co, tokens, sensitivity, capability, group, old, blocked, uniforms,
                                          nest_uniforms, self.family_of, lam, may_leave)
         else:
