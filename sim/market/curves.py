@@ -149,3 +149,11 @@ def llama_fee_markup(cfg) -> float:
     """Factor on hosted Llama's price: fee-paying hosts pass ``pass_through`` of the fee on (1 + rho theta_h s)."""
     host = cfg.providers.cloud_host
     return 1.0 + host.pass_through * host.meta_revenue_share * fee_paying_share(cfg)
+
+
+def reference_cost_term(cfg, t: int, quality: float) -> float:
+    """g(c / c_ref) of an option priced at the serving cost of a model of ``quality`` at month ``t``, per base token
+    after Jevons demand (:func:`jevons` in scalar form): the cost term the outside option's expectations follow."""
+    cost, ref, eps = serving_cost(cfg, t, quality), cfg.choice.budget_per_mtok, cfg.population.price_elasticity
+    paid = cost * max(cost / ref, 1e-12) ** -eps if eps else cost
+    return box_cox_scalar(paid / ref, cfg.choice.cost_lambda)

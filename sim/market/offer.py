@@ -14,11 +14,10 @@ import numpy as np
 
 from sim.choice import OptionTable
 from sim.market.curves import (
-    box_cox_scalar,
     frontier,
     jevons,
-    llama_fee_markup,
     open_extra_cost,
+    reference_cost_term,
     regulation_covers,
     serving_cost,
 )
@@ -57,7 +56,7 @@ def build(cfg, cat, t: int, labs, meta, rivals, family_share: np.ndarray, terms)
     quality, price, available = np.full(cat.K, np.nan), np.zeros(cat.K), np.zeros(cat.K, dtype=bool)
     for lab in labs:
         quality[lab.option], price[lab.option], available[lab.option] = lab.quality, lab.price, lab.enabled
-    offer_meta(cfg, cat, t, meta, quality, price, available)
+    offer_meta(cfg, cat, t, meta, quality, price, available, terms)
     for rival in rivals:  # the other open families, hosted and self-hosted
         routes = cat.family_routes(rival.key)
         quality[routes] = rival.quality
@@ -84,7 +83,8 @@ def build(cfg, cat, t: int, labs, meta, rivals, family_share: np.ndarray, terms)
     return Offer(quality, price, available, tokens_per_base, table)
 
 
-def offer_meta(cfg, cat, t: int, meta, quality: np.ndarray, price: np.ndarray, available: np.ndarray) -> None:
+def offer_meta(cfg, cat, t: int, meta, quality: np.ndarray, price: np.ndarray, available: np.ndarray,
+               terms) -> None:
     """What Meta's strategy puts on offer: its API while it sells one (beside open weights, at the hosts' price of
     the same weights x (1 + ``api_open_premium``)), Llama weights while it releases them (their serving cost cut by
     the community's efficiency work), or the weights a switch left behind."""
@@ -102,7 +102,7 @@ def offer_meta(cfg, cat, t: int, meta, quality: np.ndarray, price: np.ndarray, a
         unit = serving_cost(cfg, t, meta.legacy[1]) * cfg.meta.serving_efficiency * (1.0 - cut)
         price[cat.LLAMA_HOSTED], price[cat.LLAMA_SELF] = open_weight_prices(cfg, unit)
         available[llama] = True
-    markup = llama_fee_markup(cfg)
+    markup = terms.llama_fee_markup
     if markup != 1.0 and available[cat.LLAMA_HOSTED]:  # fee-paying hosts pass part of Meta's fee on
         price[cat.LLAMA_HOSTED] *= markup
     if meta.sells_api and not strategy.serves_api:  # the Llama API beside the weights: priced against their hosts
@@ -120,7 +120,7 @@ def task_columns(cfg, t: int, trust: np.ndarray, quality: np.ndarray, edge: np.n
     w, top = tasks.agentic_quality_weight, frontier(cfg, t)
     q = np.where(np.isnan(quality), top, quality)
     extra = beta * ((w - 1.0) * (q - top) + w * edge) / 100.0
-    return np.hstack([trust, trust - extra[:, None]]).astype(np.float32)
+    return np.concatenate((trust, trust - extra[:, None]), axis=1, dtype=np.float32)
 
 
 def outside(cfg, t: int, terms) -> float:
@@ -139,16 +139,8 @@ def outside(cfg, t: int, terms) -> float:
     if tracks:
         u0 += tracks * ch.beta_quality * (top - start) / 100.0
     if tracks_cost:
-        u0 += tracks_cost * ch.alpha_price * (reference_cost_term(cfg, 0, start) - reference_cost_term(cfg, t, top))
+        u0 += tracks_cost * ch.alpha_price * (terms.reference_cost_term_0 - reference_cost_term(cfg, t, top))
     return u0
-
-
-def reference_cost_term(cfg, t: int, quality: float) -> float:
-    """g(c / c_ref) of an option priced at the serving cost of a model of ``quality`` at month ``t``, per base token
-    after Jevons demand (:func:`jevons` in scalar form): the cost term the outside option's expectations follow."""
-    cost, ref, eps = serving_cost(cfg, t, quality), cfg.choice.budget_per_mtok, cfg.population.price_elasticity
-    paid = cost * max(cost / ref, 1e-12) ** -eps if eps else cost
-    return box_cox_scalar(paid / ref, cfg.choice.cost_lambda)
 
 
 def choice_table(cfg, cat, t, quality, paid, available, sellers, family_share, terms) -> OptionTable:
