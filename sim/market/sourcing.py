@@ -93,28 +93,32 @@ def appraise(cfg, sources: list[Source], shares_and_worth, users: float, product
     (r_j A (s_j[best without j] − s_j[here]))."""
     tau, lag = cfg.consumer.tokens_per_user_month, cfg.consumer.sourcing.lag_months
     shares, worth = shares_and_worth([src.quality for src in sources], [src.unit_cost for src in sources])
-    costed = []
-    for src, s, value in zip(sources, shares, np.asarray(worth).tolist(), strict=True):
-        tokens = tau * s[consumer.META_AI] * users
-        costed.append((src, s, tokens, value, src.unit_cost * tokens))
-    held = max((v - c for src, _, _, v, c in costed if src.seller is None), default=0.0)  # the fallback of a cut-off
+    tokens = (tau * shares[:, consumer.META_AI] * users).tolist()  # Meta's M tokens a month on each source
+    values = np.asarray(worth).tolist()
+    costs = [src.unit_cost * n for src, n in zip(sources, tokens, strict=True)]
+    net = [v - c for v, c in zip(values, costs, strict=True)]  # value less serving cost
+    held = max((w for src, w in zip(sources, net, strict=True) if src.seller is None), default=0.0)  # if cut off
     without: dict = {}  # each seller's best alternative for Meta, found once
     deals = []
-    for src, s, tokens, value, cost in costed:
-        value -= src.hazard * max(lag, 1) * max(value - cost - held, 0.0)  # expected months on the fallback
-        floor = cost
+    for i, src in enumerate(sources):
+        value = values[i] - src.hazard * max(lag, 1) * max(net[i] - held, 0.0)  # expected months on the fallback
+        floor = costs[i]
         if src.seller is not None:
             if src.seller.key not in without:
-                without[src.seller.key] = best_without(src.seller, costed)
-            floor += lost_revenue(cfg, src.seller, s, without[src.seller.key], users, products)
-        deals.append(Deal(src, s, tokens, value, floor, value - floor))
+                without[src.seller.key] = best_without(src.seller, sources, net, shares)
+            floor += lost_revenue(cfg, src.seller, shares[i], without[src.seller.key], users, products)
+        deals.append(Deal(src, shares[i], tokens[i], value, floor, value - floor))
     return deals
 
 
-def best_without(lab, costed) -> np.ndarray | None:
-    """Consumer shares on Meta's best source (by value less cost) that ``lab`` does not sell; None if none."""
-    others = [(v - c, s) for src, s, _, v, c in costed if src.seller is not lab]
-    return max(others, key=lambda o: o[0])[1] if others else None
+def best_without(lab, sources: list[Source], net: list[float], shares: np.ndarray) -> np.ndarray | None:
+    """Consumer shares on Meta's best source (by value less cost, ``net``) that ``lab`` does not sell (the first of
+    equals); None if none."""
+    top = None
+    for i, src in enumerate(sources):
+        if src.seller is not lab and (top is None or net[i] > net[top]):
+            top = i
+    return None if top is None else shares[top]
 
 
 def lost_revenue(cfg, lab, shares: np.ndarray, without: np.ndarray | None, users: float, products: dict) -> float:
