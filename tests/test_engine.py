@@ -248,6 +248,8 @@ def test_a_run_that_keeps_some_outcomes_records_only_their_columns():
     rows = LLMMarket(scenario, "open", seed=4, keep=keep).run()
     assert "commoditization" in rows[0] and "meta.capex_cost" in rows[0]
     assert keep <= set(rows[1]) and "commoditization" not in rows[1] and "meta.capex_cost" not in rows[1]
+    assert "profit.anthropic" not in rows[1] and "price.openai" not in rows[1]  # one provider's, one quantity's
+    assert list(rows[0]) == list(LLMMarket(scenario, "open", seed=4).run()[0])  # the whole row, in column order
 
 def test_paired_runs_share_the_population_draw_not_its_state(monkeypatch):
     """Runs of one seed reuse one population draw: the same fixed arrays (read-only, identical to a fresh draw), but

@@ -19,14 +19,14 @@ from sim.population import SEGMENT_CODE
 
 REGULATED = SEGMENT_CODE["regulated"]
 _META_COLUMNS = tuple(f"meta.{line}" for line in channels.CHANNEL_NAMES)
+PER_OPTION = ("users", "share_users", "share_tokens", "tokens", "price", "quality")  # the per-option quantities
 
 
 class Columns:
     """The record's column names that depend on the scenario's catalogue (per option and per consumer product)."""
 
     def __init__(self, cat):
-        per_option = ("users", "share_users", "share_tokens", "tokens", "price", "quality")
-        self.options = tuple(f"{name}.{o}" for name in per_option for o in cat.OPTIONS)
+        self.options = {name: tuple(f"{name}.{o}" for o in cat.OPTIONS) for name in PER_OPTION}  # by quantity
         self.consumer = tuple(f"consumer_share.{name}" for name in cat.PRODUCTS)  # shares of use
         self.consumer_users = tuple(f"consumer_user_share.{name}" for name in cat.PRODUCTS)  # shares of users
         self.agentic = ("agentic_token_share", *(f"share_tokens_agentic.{o}" for o in cat.OPTIONS))
@@ -95,13 +95,17 @@ def head(market, m: Month) -> dict:
             "adopted_frac": 1.0 - m.users[0] / market.developers.total, "users.none": float(m.users[0])}
 
 
-def per_option(market, m: Month) -> dict:
-    """Users, shares of users and tokens, tokens, price and quality of every option (NaN where not offered)."""
-    offer = market.offer
-    offered = np.where(offer.available, 1.0, np.nan)
-    values = np.concatenate((m.users[1:], m.share_users, m.share_tokens, m.sales.tokens, offer.price * offered,
-                             offer.quality * offered), dtype=np.float64)
-    return dict(zip(market.columns.options, values.tolist(), strict=True))
+def per_option(name: str):
+    """The section of one per-option quantity (``name``, of :data:`PER_OPTION`): users, shares of users and tokens,
+    tokens, or price and quality (NaN where not offered)."""
+    def section(market, m: Month) -> dict:
+        if name in ("price", "quality"):
+            values = getattr(market.offer, name) * np.where(market.offer.available, 1.0, np.nan)
+        else:
+            values = {"users": m.users[1:], "share_users": m.share_users, "share_tokens": m.share_tokens,
+                      "tokens": m.sales.tokens}[name]
+        return dict(zip(market.columns.options[name], np.asarray(values, dtype=np.float64).tolist(), strict=True))
+    return section
 
 
 def regulated(market, m: Month) -> dict:
@@ -111,13 +115,14 @@ def regulated(market, m: Month) -> dict:
     return {"llama_share_regulated": float(users[market.catalog.IS_LLAMA].sum() / total) if total else 0.0}
 
 
-def money(market, m: Month) -> dict:
-    """Every provider's revenue and profit."""
-    row: dict = {}
-    for key, p in market.providers.items():
-        row[f"revenue.{key}"] = float(p.revenue)
-        row[f"profit.{key}"] = p.profit
-    return row
+def money(key: str):
+    """The section of one provider's revenue and profit."""
+    revenue, profit = f"revenue.{key}", f"profit.{key}"
+
+    def section(market, m: Month) -> dict:
+        provider = market.providers[key]
+        return {revenue: float(provider.revenue), profit: provider.profit}
+    return section
 
 
 def flywheels(market, m: Month) -> dict:
@@ -165,7 +170,11 @@ def lab_ledgers(market, m: Month) -> dict:
     return lab_ledger_columns(market.labs)
 
 
-SECTIONS = (per_option, regulated, money, flywheels, meta_lines, market_indicators, tasks, consumer_layer, lab_ledgers)
+def sections(market) -> tuple:
+    """The record's sections in column order: each per-option quantity, the regulated segment, each provider's
+    money, the flywheels, Meta's ledger, the indicators, the tasks, the consumer layer, the labs' ledgers."""
+    return (*map(per_option, PER_OPTION), regulated, *map(money, market.providers), flywheels, meta_lines,
+            market_indicators, tasks, consumer_layer, lab_ledgers)
 
 
 class Recorder:
@@ -176,9 +185,9 @@ class Recorder:
     first month's row is whole, which shows which section writes which column; later rows hold the month's head and
     the sections with a kept column (building the rest was a sixth of a small run's time)."""
 
-    def __init__(self, keep: frozenset[str] | None = None):
+    def __init__(self, market, keep: frozenset[str] | None = None):
         self.keep = keep
-        self.sections = SECTIONS
+        self.sections = self.every = sections(market)
 
     def record(self, market, t: int, sales: Sales, users: np.ndarray, share_users: np.ndarray,
                adopters: float) -> dict:
@@ -189,8 +198,9 @@ class Recorder:
         parts = [section(market, m) for section in self.sections]
         for part in parts:
             row.update(part)
-        if self.keep is not None and self.sections is SECTIONS:
-            self.sections = tuple(s for s, part in zip(SECTIONS, parts, strict=True) if not self.keep.isdisjoint(part))
+        if self.keep is not None and self.sections is self.every:
+            self.sections = tuple(s for s, part in zip(self.every, parts, strict=True)
+                                  if not self.keep.isdisjoint(part))
         return row
 
 

@@ -85,7 +85,7 @@ class LLMMarket(mesa.Model):
         self.offer: Offer | None = None
         self.view: MarketView | None = None
         self.rows: list[dict] = []
-        self.recorder = Recorder(keep)
+        self.recorder = Recorder(self, keep)
         self.usage = 1.0  # token use per firm relative to month 0 (population.tokens_growth_per_year)
 
     def makers(self) -> tuple:
