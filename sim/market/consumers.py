@@ -9,6 +9,8 @@ best open model self-hosted).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from sim import consumer
@@ -20,10 +22,24 @@ from sim.population import SEGMENT_CODE
 PLATFORM = SEGMENT_CODE["platform"]
 
 
-def weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
-    """np.average's weighted mean in float64, without its argument checks (called every month)."""
-    w = weights.astype(np.float64)
-    return float(np.multiply(values, w).sum() / w.sum())
+def weighted_mean(values: np.ndarray, weights: np.ndarray, total: float | None = None) -> float:
+    """np.average's weighted mean in float64, without its argument checks (called every month); ``total``: the
+    weights' float64 sum when the caller has it."""
+    w = weights if weights.dtype == np.float64 else weights.astype(np.float64)
+    return float(np.multiply(values, w).sum() / (w.sum() if total is None else total))
+
+
+class Platform(NamedTuple):
+    """What the platform segment runs on this month (:meth:`ConsumerMarket.platform_choices`): the options of the
+    named giants that have adopted, their MAU (float32, and as float64 weights with their sum), and the other platform
+    firms by option (float64, with their sum)."""
+
+    giants_on: np.ndarray
+    giant_mau: np.ndarray
+    giant_weights: np.ndarray
+    giant_total: float
+    firms: np.ndarray
+    firms_total: float
 
 
 class ConsumerMarket:
@@ -88,7 +104,7 @@ class ConsumerMarket:
         return Consumers(s, terms.use_shares(s), users, q.copy(), cost, seller, contract, revenue, at_risk, source,
                          internal_gain(cfg, sources))
 
-    def unit_costs(self, labs, price: np.ndarray, platform: tuple) -> np.ndarray:
+    def unit_costs(self, labs, price: np.ndarray, platform: Platform) -> np.ndarray:
         """$/M tokens of the model each product runs on (NaN: unknown): a lab's assistant its lab's serving cost,
         the platforms and apps the price of what they chose (weighted as their quality); Meta AI's is its source's
         (set by the sourcing rule). ``platform``: :meth:`platform_choices` this month."""
@@ -96,22 +112,24 @@ class ConsumerMarket:
         for lab in labs:
             if lab.key in self.cat.PRODUCT:
                 cost[self.cat.PRODUCT[lab.key]] = lab.cost
-        giants_on, giant_mau, firms = platform
-        if giants_on.size:
-            cost[self.platforms] = weighted_mean(price[giants_on], giant_mau)
-        if firms.sum() > 0:
-            cost[self.apps] = weighted_mean(price, firms)
+        if platform.giants_on.size:
+            cost[self.platforms] = weighted_mean(price[platform.giants_on], platform.giant_weights,
+                                                 platform.giant_total)
+        if platform.firms_total > 0:
+            cost[self.apps] = weighted_mean(price, platform.firms, platform.firms_total)
         return cost
 
-    def platform_choices(self, users_seg: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def platform_choices(self, users_seg: np.ndarray) -> Platform:
         """What the platform segment runs on: the options of the named giants that have adopted and their MAU, and
         the other platform firms by option (the giants, weight 1 each, taken out)."""
         gch = self.devs.choice[self.giant_rows]
         on = gch >= 0
-        firms = users_seg[1:, PLATFORM] - np.bincount(gch[on], minlength=self.cat.K)
-        return gch[on], self.devs.mau[self.giant_rows][on], np.maximum(firms, 0.0)
+        firms = np.maximum(users_seg[1:, PLATFORM] - np.bincount(gch[on], minlength=self.cat.K), 0.0)
+        mau = self.devs.mau[self.giant_rows][on]
+        weights = mau.astype(np.float64)
+        return Platform(gch[on], mau, weights, weights.sum(), firms, firms.sum())
 
-    def qualities(self, labs, quality: np.ndarray, platform: tuple, reach: np.ndarray, sourcing=None):
+    def qualities(self, labs, quality: np.ndarray, platform: Platform, reach: np.ndarray, sourcing=None):
         """Each product's model quality (NaN: none yet) and reach. The named giants ("platforms") and the rest of the
         platform segment ("apps") run on what they chose. Customisation (``sourcing``: ``consumer.sourcing``) adds
         kappa_c to every product whose owner holds the weights — each lab's assistant on its own model, apps on open
@@ -125,11 +143,10 @@ class ConsumerMarket:
         quality = np.where(np.isnan(quality), 0.0, quality)
         if kappa:
             quality = quality + np.where(self.cat.IS_OPEN, kappa, sourcing.api_customisation_share * kappa)
-        giants_on, giant_mau, firms = platform
-        reach[self.platforms] = float(giant_mau.sum())
-        if giants_on.size:
-            q[self.platforms] = weighted_mean(quality[giants_on], giant_mau)
-        if firms.sum() > 0:
-            q[self.apps] = weighted_mean(quality, firms)
-        reach[self.apps] = self.apps_reach * firms.sum() / max(self.apps_firms, 1.0)
+        reach[self.platforms] = float(platform.giant_mau.sum())
+        if platform.giants_on.size:
+            q[self.platforms] = weighted_mean(quality[platform.giants_on], platform.giant_weights, platform.giant_total)
+        if platform.firms_total > 0:
+            q[self.apps] = weighted_mean(quality, platform.firms, platform.firms_total)
+        reach[self.apps] = self.apps_reach * platform.firms_total / max(self.apps_firms, 1.0)
         return q, reach
