@@ -108,3 +108,29 @@ def test_spillover_runs_from_any_released_weights_into_llama_too():
         model.step()
     rival = next(r for r in model.rivals if r.key == "open_rival")
     assert rival.learn(1000.0, 30) > 1000.0 + 0.2 * 100  # no Llama under absent: it learns from the Chinese family
+
+
+def test_a_listings_lookups_are_the_scans_they_replace():
+    """The listing bisects its months; each lookup gives what a scan of the dated releases gives, with releases
+    before the start, several in one month and some without scores."""
+    from types import SimpleNamespace
+
+    from sim.market.history import Listing
+
+    rng = np.random.default_rng(2)
+    for _ in range(30):
+        releases = [SimpleNamespace(date=f"{2022 + int(y)}-{int(mo):02d}", elo=None if rng.random() < 0.3 else 1.0,
+                                    agentic=None if rng.random() < 0.5 else 2.0)
+                    for y, mo in zip(rng.integers(0, 4, 8), rng.integers(1, 13, 8), strict=True)]
+        listing = Listing("2023-01", releases)
+        dated = listing.dated
+        for t in range(-3, 40):
+            here = [r for m, r in dated if m == t or (t == 0 and m < 0)]
+            assert listing.at(t) is (here[-1] if here else None)
+            later = [m for m, _ in dated if m > t]
+            assert listing.next_after(t) == (later[0] if later else None)
+            scored = [(m, r) for m, r in listing.with_score if m <= max(t, 0)]
+            assert listing.scored(t) == (scored[-1] if scored else listing.with_score[0] if listing.with_score
+                                         else None)
+            both = [(m, r) for m, r in listing.with_both if m <= max(t, 0)]
+            assert listing.with_agentic(t) == (both[-1] if both else None)

@@ -9,6 +9,7 @@ adds back what its own strategy earns (:meth:`ModelMaker.measured <sim.market.pr
 
 from __future__ import annotations
 
+import bisect
 import math
 
 import numpy as np
@@ -18,21 +19,27 @@ from sim.market.curves import open_community_gain, talent
 
 
 class Listing:
-    """A maker's dated releases in run months (a release dated before the start counts at month 0)."""
+    """A maker's dated releases in run months (a release dated before the start counts at month 0). Its lookups
+    bisect the sorted months: the engine asks every month."""
 
     def __init__(self, start: str, releases):
         order = sorted(((month_index(start, r.date), i) for i, r in enumerate(releases)))
         self.dated = [(m, releases[i]) for m, i in order]
         self.with_score = [(m, r) for m, r in self.dated if r.elo is not None]
         self.with_both = [(m, r) for m, r in self.with_score if r.agentic is not None]  # for the agentic edge
+        self._months = [m for m, _ in self.dated]
+        self._scored_months = [m for m, _ in self.with_score]
+        self._both_months = [m for m, _ in self.with_both]
 
     def __bool__(self) -> bool:
         return bool(self.dated)
 
     def at(self, t: int):
         """The release dated month ``t`` (at month 0: the latest dated at or before the start), or None."""
-        here = [r for m, r in self.dated if m == t or (t == 0 and m < 0)]
-        return here[-1] if here else None
+        last = bisect.bisect_right(self._months, t) - 1
+        if last < 0 or (t != 0 and self._months[last] != t):
+            return None
+        return self.dated[last][1]
 
     def first(self) -> int | None:
         """The first release's month (0 for one dated before the start), or None for no list."""
@@ -40,22 +47,21 @@ class Listing:
 
     def next_after(self, t: int) -> int | None:
         """The month of the next listed release after month ``t``, or None after the last."""
-        later = [m for m, _ in self.dated if m > t]
-        return later[0] if later else None
+        later = bisect.bisect_right(self._months, t)
+        return self._months[later] if later < len(self._months) else None
 
     def scored(self, t: int) -> tuple[int, object] | None:
         """(month, release) of the latest release with a score dated at or before ``t``; before the first, the first
         scored one (a maker's place before its first measured model is that model's); None when none has a score."""
-        scored = self.with_score
-        if not scored:
+        if not self.with_score:
             return None
-        before = [(m, r) for m, r in scored if m <= max(t, 0)]
-        return before[-1] if before else scored[0]
+        last = bisect.bisect_right(self._scored_months, max(t, 0)) - 1
+        return self.with_score[last] if last >= 0 else self.with_score[0]
 
     def with_agentic(self, t: int) -> tuple[int, object] | None:
         """(month, release) of the latest release with both scores dated at or before ``t``, or None."""
-        before = [(m, r) for m, r in self.with_both if m <= max(t, 0)]
-        return before[-1] if before else None
+        last = bisect.bisect_right(self._both_months, max(t, 0)) - 1
+        return self.with_both[last] if last >= 0 else None
 
 
 def benchmark_elo(score: float, tasks) -> float:
