@@ -30,12 +30,14 @@ def bills(price, fixed_cost, tokens, capability, budget, discount):
     out = np.empty(k + n_fixed * m, dtype=np.float32)
     for j in range(k):
         out[j] = price[j] / budget
+    per_fixed = np.empty(m if n_fixed else 0, dtype=np.float32)  # the same for every option with a fixed cost
+    for i in range(per_fixed.size):
+        per_fixed[i] = (np.float32(1.0) - discount * capability[i]) / tokens[i] / budget
     at = k
     for j in range(k):
         if fixed_cost[j] != 0:
             for i in range(m):
-                per_fixed = (np.float32(1.0) - discount * capability[i]) / tokens[i] / budget
-                out[at + i] = fixed_cost[j] * per_fixed + out[j]
+                out[at + i] = fixed_cost[j] * per_fixed[i] + out[j]
             at += m
     return out
 
