@@ -77,3 +77,17 @@ def test_one_access_policy_covers_a_meta_api_too():
         return max(seen)
     assert large_on_api(license__applies_to_api=True) == 0
     assert large_on_api() > 0
+
+
+def test_a_blocked_firm_is_looked_at_only_when_a_block_is_new():
+    """Blocked firms are forced off a covered model in the month their block starts (or the options' clauses
+    change); a blocked firm never picks what blocks it, so other months skip the check."""
+    model = run_model(small(n=3000, horizon=14), "open")
+    dm, lic, d = model.developers, model.licence, model.devs
+    assert lic.blocked_rows.size
+    row = int(lic.blocked_rows[0])
+    d.choice[row] = model.catalog.LLAMA_HOSTED  # by hand: what a new block would find
+    nobody = (np.empty(0, np.intp), np.empty(0, np.int8), np.empty(0, bool))
+    assert dm.forced_choosers(nobody, model.cfg, model.offer, lic).size == 0  # no new block since the last look
+    lic.version += 1
+    assert row in dm.forced_choosers(nobody, model.cfg, model.offer, lic)

@@ -130,7 +130,7 @@ class ProcessPoolEvaluator(Evaluator):
         """Bundles of runs on the local worker processes, a few in flight per worker; results as they finish."""
         if not specs:
             return
-        size = self.bundle or auto_bundle(len(specs), self.workers, per_slot=8, most=16)
+        size = self.bundle or auto_bundle(len(specs), self.workers, per_slot=8, most=8)  # a short tail at the end
         todo = iter(bundles(specs, size))
         window = 2 * self.workers
         pending: set[Future] = set()

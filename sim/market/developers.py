@@ -34,6 +34,7 @@ class DeveloperMarket:
         self.tally = Tally(devs, cat.K)  # firms and tokens by option, kept current by choose()
         self.can_self = devs.capability >= cfg.choice.selfhost_capability
         self._selfhost_bar = cfg.choice.selfhost_capability
+        self._licence_seen: tuple = (-1, None)  # (licence version, clause bits of the options) last checked
         init_rng = rng.spawn(1)[0]
         self.month_streams = MonthStreams(rng, 4)  # see _DRAWN_MONTHLY and _FORCED_SHOCKS
         self.initial_adopters = bernoulli_indices(init_rng, devs.n, cfg.adoption.initial_adopted)
@@ -119,8 +120,10 @@ class DeveloperMarket:
         gone = ~offer.available & (self.tally.rows[1:] > 0)
         if gone.any():
             forced.append(np.flatnonzero(np.append(gone, False)[d.choice]))
-        blocked = licence.blocked_rows
-        if blocked.size:  # the bits of each blocked firm's option (-1, not adopted, reads the appended 0)
+        blocked, bits_now = licence.blocked_rows, (licence.version, offer.table.licence_bits)
+        fresh = bits_now[0] != self._licence_seen[0] or bits_now[1] is not self._licence_seen[1]
+        self._licence_seen = bits_now  # a blocked firm never picks what blocks it: only a new block can force it
+        if blocked.size and fresh:  # the bits of each blocked firm's option (-1, not adopted, reads the appended 0)
             bits = np.append(offer.table.licence_bits, np.uint16(0))[d.choice[blocked]]
             forced.append(blocked[(bits & licence.blocked[blocked]) != 0])
         forced = np.unique(np.concatenate(forced)) if any(f.size for f in forced) else np.empty(0, dtype=np.intp)

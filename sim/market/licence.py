@@ -43,6 +43,7 @@ class Licence:
         self.blocked = np.zeros(n, dtype=np.uint16)
         self.blocked_rows = np.empty(0, dtype=np.intp)
         self._key = None
+        self.version = 0  # counts the times the blocked firms were re-found
         self.families = [] if cat is None else licensed_families(cat, providers)
         self.family_approved = {}
         if self.families:  # own stream: Meta's approvals draw the same numbers with or without these families
@@ -74,6 +75,7 @@ class Licence:
         if key == self._key:
             return
         self._key = key
+        self.version += 1
         blocked = np.zeros(mau.size, dtype=np.uint16)
         if llama_out and lic.enabled:
             blocked[(mau > lic.mau_threshold) & ~self.approved] = LLAMA_BIT
