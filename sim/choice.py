@@ -174,8 +174,9 @@ def logit_choice(opt: OptionTable, co: Coefficients, tokens, sensitivity, capabi
     z = uniforms
     offer_outside = outside_ok is not None and np.isfinite(opt.outside) and bool(outside_ok.any())
     offered = np.append(opt.available, offer_outside)
-    for start, stop in _blocks(offered.tolist()):  # offered rows only, a contiguous block at a time
-        block = z[start:stop]
+    rows = np.flatnonzero(offered)
+    if rows.size:  # from the first offered row to the last: a row between them not offered is never read after
+        block = z[rows[0]:rows[-1] + 1]
         block += TINY  # U + 2^-26 > 0: moves only U < 1/4, by a quarter of their spacing, and never reaches 1
         np.log(block, out=block)
         np.negative(block, out=block)
@@ -215,12 +216,6 @@ def nested_logsum(v: np.ndarray, mu: float, nest_of: np.ndarray, lam: float) -> 
         return logsum(v, mu, axis=0)
     nests = np.array([logsum(v[nest_of == f], mu * lam, axis=0) for f in range(int(nest_of.max()) + 1)])
     return logsum(nests, mu, axis=0)  # each nest's log-sum is mu IV_f in utility units
-
-
-def _blocks(flags: list[bool]) -> list[tuple[int, int]]:
-    """(start, stop) of each run of True in ``flags``."""
-    edges = [i for i in range(len(flags) + 1) if (i < len(flags) and flags[i]) != (i > 0 and flags[i - 1])]
-    return list(zip(edges[::2], edges[1::2], strict=True))
 
 
 def add_utilities(z: np.ndarray, opt: OptionTable, co: Coefficients, tokens, sensitivity, capability, segment,
