@@ -251,20 +251,28 @@ def agentic_and_entry(picked, old, group, volume, weight, may_leave, two_tasks, 
 
 
 @numba.njit(cache=True)
-def gather(who, packed, weight, segment, license_blocked, usage):
+def gather(who, packed, weight, codes, license_blocked, usage, growth, n_seg):
     """The choosers' attributes as contiguous arrays: (tokens x usage, sensitivity, capability, volume) from the
-    packed N x 4 float32 rows (one cache line per firm), then weight, segment and the licence bits."""
+    packed N x 4 float32 rows (one cache line per firm), then weight, the group ``codes``, the segment and the
+    licence bits. A code of ``n_seg`` or more is an agentic firm's (segment + n_seg): its tokens are also multiplied
+    by ``growth`` (float32, as numpy multiplies), and its segment is the code less ``n_seg``."""
     m = who.size
     out = np.empty((4, m), dtype=np.float32)
-    w, seg = np.empty(m, dtype=weight.dtype), np.empty(m, dtype=segment.dtype)
+    w, code, seg = np.empty(m, dtype=weight.dtype), np.empty(m, dtype=codes.dtype), np.empty(m, dtype=codes.dtype)
     blocked = np.empty(m, dtype=license_blocked.dtype)
+    grows = growth != np.float32(1.0)
     for i in range(m):
         row = who[i]
         out[0, i] = packed[row, 0] * usage
         for a in range(1, 4):
             out[a, i] = packed[row, a]
-        w[i], seg[i], blocked[i] = weight[row], segment[row], license_blocked[row]
-    return out[0], out[1], out[2], out[3], w, seg, blocked
+        w[i], code[i], blocked[i] = weight[row], codes[row], license_blocked[row]
+        seg[i] = code[i]
+        if code[i] >= n_seg:
+            seg[i] = code[i] - n_seg
+            if grows:
+                out[0, i] = out[0, i] * growth
+    return out[0], out[1], out[2], out[3], w, code, seg, blocked
 
 
 @numba.njit(cache=True)

@@ -52,15 +52,16 @@ class Developers:
         return self.segment.shape[0]
 
     def attributes_of(self, who: np.ndarray, license_blocked: np.ndarray, usage: float = 1.0,
-                      codes: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
-        """(tokens x usage, sensitivity, capability, volume, weight, segment, licence block) of the firms ``who``, as
-        contiguous arrays, in one compiled pass (:func:`sim.kernels.gather`); ``codes`` replaces the segment codes
-        read (two tasks: the (segment, task) group).
+                      codes: np.ndarray | None = None, growth: float = 1.0) -> tuple[np.ndarray, ...]:
+        """(tokens x usage, sensitivity, capability, volume, weight, group code, segment, licence block) of the firms
+        ``who``, as contiguous arrays, in one compiled pass (:func:`sim.kernels.gather`). ``codes`` replaces the
+        segment codes read (two tasks: the (segment, task) group, segment + N_SEG for agentic work), and an agentic
+        firm's tokens are also multiplied by ``growth`` (its faster token growth).
 
         Choosers are scattered over the population, so reading four separate float arrays costs four cache misses a
         firm; one 16-byte row of a packed copy of these fixed attributes (built on first use) costs one."""
         return kernels.gather(who, self.packed(), self.weight, self.segment if codes is None else codes,
-                              license_blocked, np.float32(usage))
+                              license_blocked, np.float32(usage), np.float32(growth), N_SEG)
 
     def packed(self) -> np.ndarray:
         """The N x 4 float32 copy of the PACKED attributes (built on first use)."""

@@ -422,8 +422,16 @@ def test_packed_attributes_are_the_population_arrays(rng):
     who = np.concatenate((np.sort(rng.choice(d.n, 300, replace=False)), np.arange(10)))
     blocked = rng.random(d.n) < 0.3
     *got, got_blocked = d.attributes_of(who, blocked, usage=1.7)
-    for name, values in zip(("tokens", "sensitivity", "capability", "volume", "weight", "segment"), got,
+    for name, values in zip(("tokens", "sensitivity", "capability", "volume", "weight", "segment", "segment"), got,
                             strict=True):
         expected = getattr(d, name)[who] * (np.float32(1.7) if name == "tokens" else 1)
         assert values.dtype == expected.dtype and np.array_equal(values, expected) and values.flags.c_contiguous
     assert np.array_equal(got_blocked, blocked[who])
+    # two tasks: an agentic firm's group code is its segment + N_SEG, and its tokens grow faster (float32, as numpy)
+    from sim.population import N_SEG
+    codes = (d.segment + N_SEG * d.task).astype(np.int8)
+    tokens, *_, group, segment, _ = d.attributes_of(who, blocked, 1.7, codes, growth=1.3)
+    agentic = d.task[who] == 1
+    assert agentic.any() and np.array_equal(group, codes[who]) and np.array_equal(segment, d.segment[who])
+    plain = d.tokens[who] * np.float32(1.7)
+    assert np.array_equal(tokens, np.where(agentic, plain * np.float32(1.3), plain))

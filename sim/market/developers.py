@@ -81,15 +81,9 @@ class DeveloperMarket:
         """One logit draw for the firms ``who`` (their current options ``old``), settled into the arrays and counts:
         the plain logit, or the nested logit by family when ``lam`` < 1 (its nest draws come after the options')."""
         d, two_tasks = self.devs, self.group is not None
-        tokens, sensitivity, capability, volume, weight, group, blocked = d.attributes_of(
-            who, blocked_all, usage, self.group)
-        segment = group
-        if two_tasks:  # agentic firms: their own group's utilities, and their faster token growth
-            mine = group >= N_SEG
-            segment = group - np.int8(N_SEG) * mine
-            growth = self.agentic_growth(t)
-            if growth != 1.0:
-                tokens = np.where(mine, tokens * np.float32(growth), tokens)
+        # agentic firms: their own group's utilities (group = segment + N_SEG), and their faster token growth
+        tokens, sensitivity, capability, volume, weight, group, segment, blocked = d.attributes_of(
+            who, blocked_all, usage, self.group, self.agentic_growth(t) if two_tasks else 1.0)
         uniforms = uniform_float32(rng, (self.k + 1, who.size))
         if lam < 1.0:
             nest_uniforms = uniform_float32(rng, (int(self.family_of.max()) + 2, who.size))
