@@ -10,7 +10,7 @@ import pytest
 from sim.config import month_index
 from sim.loading import load_scenario
 from sim.market import LLMMarket
-from sim.market.history import frontier_fit, leap_sd, without_spillover
+from sim.market.history import Listing, frontier_fit, leap_sd, without_spillover
 from sim.runner import simulate
 from tests.helpers import small, write
 
@@ -134,3 +134,21 @@ def test_a_listings_lookups_are_the_scans_they_replace():
                                          else None)
             both = [(m, r) for m, r in listing.with_both if m <= max(t, 0)]
             assert listing.with_agentic(t) == (both[-1] if both else None)
+
+
+def test_the_open_netting_reads_listings_built_once_from_the_scenario():
+    """The listings the open netting reads (Meta's and every open family's) are built once with the scenario's terms,
+    not on every release: an event may not edit a release history, so they stay right for the whole run."""
+    from sim.config import Event
+    from sim.edits import apply_event
+
+    model = LLMMarket(small(n=500, horizon=2), "open", seed=1)
+    listings = model.terms().open_listings
+    assert set(listings) == {"meta", *model.catalog.OPEN_FAMILIES}
+    assert model.terms().open_listings is listings  # kept between months
+    for key, listing in listings.items():
+        history = model.cfg.meta.releases if key == "meta" else getattr(model.cfg.providers, key).releases
+        assert listing.dated == Listing(model.cfg.start, history).dated
+    family = model.catalog.OPEN_FAMILIES[0]
+    with pytest.raises(TypeError, match="cannot change during a run"):
+        apply_event(model.cfg, Event(date=model.cfg.start, set={f"providers.{family}.releases.0.elo": 1.0}))

@@ -98,12 +98,12 @@ def own_score(cfg, key: str, elo: float) -> float:
 def measured_teacher(cfg, open_makers: dict, t: int, exclude: str) -> float | None:
     """The best released open weights history shows at month ``t``, other than ``exclude``'s: each other open
     maker's latest scored release at or before ``t``, net of its own terms (``own_score``); None when there is none.
-    ``open_makers`` maps a key to its release list (Meta's and every open family's)."""
+    ``open_makers`` maps a key to its :class:`Listing` (Meta's and every open family's)."""
     best = None
-    for key, releases in open_makers.items():
+    for key, listing in open_makers.items():
         if key == exclude:
             continue
-        scored = Listing(cfg.start, releases).scored(t)
+        scored = listing.scored(t)
         if scored is not None and scored[0] <= max(t, 0):
             net = own_score(cfg, key, scored[1].elo)
             best = net if best is None else max(best, net)

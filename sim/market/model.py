@@ -54,6 +54,7 @@ class LLMMarket(mesa.Model):
         super().__init__(rng=int(scenario.seed if seed is None else seed))
         self.cfg = scenario_copy(scenario)
         self.edits = 0  # events applied so far: what a provider caches from the scenario is keyed on it
+        self._terms: ScenarioTerms | None = None  # built on first use (providers read it as they are built)
         self.plan = strategies.plan(self.cfg, strategy)
         self.cfg.meta.strategy = self.plan.name
         self.horizon = self.cfg.horizon_months
@@ -79,7 +80,6 @@ class LLMMarket(mesa.Model):
         self.book_order = (*self.labs, self.host, *self.rivals, self.meta)  # Meta books last, after the host
 
         self.events = sorted(self.cfg.events, key=lambda e: e.date)
-        self._terms: ScenarioTerms | None = None
         self.shares = Shares(cat)  # last month's shares of adopters
         self.developers = DeveloperMarket(self.devs, self.cfg, cat, dynamics_rng)
         self.offer: Offer | None = None

@@ -177,9 +177,7 @@ class ModelMaker(Provider):
         """An open maker's listed score as its release's own quality: net of its own terms (community, Meta's
         talent) and of the spillover from the other open weights history had out then."""
         cfg = self.cfg
-        histories = {"meta": cfg.meta.releases,
-                     **{k: getattr(cfg.providers, k).releases for k in self.catalog.OPEN_FAMILIES}}
-        teacher = measured_teacher(cfg, histories, t, self.key)
+        teacher = measured_teacher(cfg, self.model.terms().open_listings, t, self.key)
         return without_spillover(own_score(cfg, self.key, elo), teacher, self.spillover_rate())
 
     def agentic_edge(self, t: int) -> float:

@@ -9,6 +9,7 @@ from sim.catalog import CLOSED_LABS
 from sim.choice import Coefficients
 from sim.config import SEGMENTS, PerOption, Scenario
 from sim.market.curves import dated_prices, llama_fee_markup, reference_cost_term
+from sim.market.history import Listing
 from sim.market.licence import option_bits
 
 
@@ -38,6 +39,9 @@ class ScenarioTerms:
         self.licence_bits = option_bits(cat, cfg.providers, cfg.license.applies_to_api)  # what each clause covers
         self.outside = float(ch.beta_quality * cfg.market.frontier_start_elo / 100.0 + ch.outside_utility)
         self.consumer = consumer.ConsumerTerms(cfg, cat)
+        self.open_listings = {key: Listing(cfg.start, releases) for key, releases in  # what open netting reads
+                              (("meta", cfg.meta.releases),
+                               *((k, getattr(cfg.providers, k).releases) for k in cat.OPEN_FAMILIES))}
         self.llama_fee_markup = llama_fee_markup(cfg)  # hosted Llama's price factor (the fee the hosts pass on)
         self.reference_cost_term_0 = reference_cost_term(cfg, 0, cfg.market.frontier_start_elo)  # u0's cost anchor
         self.start, self._schedules = cfg.start, {}
