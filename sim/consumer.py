@@ -47,7 +47,6 @@ class ConsumerTerms:
         self.brands = self.brand.tolist()
         self.reach = np.array([getattr(c, k).reach for k in self.products], dtype=float)
         self.use = np.array([getattr(c, k).use_per_user for k in self.products], dtype=float)
-        self.use_list = self.use.tolist()
         self.uniform_use = bool((self.use == 1.0).all())  # shares of use are the shares of users
         self._risk: list[float] = []
 

@@ -80,13 +80,6 @@ def free_port() -> int:
 
 def stored_runs(out) -> list[str]:
     """The keys of the runs a sweep folder's parts hold, one per stored run (a part holds a batch of runs)."""
-    import pyarrow.parquet as pq
+    from sim.experiments.storage import part_keys
 
-    from sim.experiments.runs import RunSpec
-
-    keys = []
-    for part in sorted((Path(out) / "parts").glob("*.parquet")):
-        ids = pq.read_table(part, columns=["point", "replicate", "strategy"]).to_pydict()
-        keys += [RunSpec(p, r, s, 0, ()).key for p, r, s in zip(ids["point"], ids["replicate"], ids["strategy"],
-                                                                strict=True)]
-    return keys
+    return [key for part in sorted((Path(out) / "parts").glob("*.parquet")) for key in part_keys(part)]

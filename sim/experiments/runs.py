@@ -29,8 +29,13 @@ class RunSpec:
 
     @property
     def key(self) -> str:
-        """Stable name of the run, used for its Parquet part and in the manifest."""
-        return f"p{self.point:07d}-r{self.replicate:05d}-{self.strategy}"
+        """Stable name of the run, used in the manifest and to name the Parquet part it opens."""
+        return run_key(self.point, self.replicate, self.strategy)
+
+
+def run_key(point: int, replicate: int, strategy: str) -> str:
+    """The stable name of the run of this point, replicate and strategy (:attr:`RunSpec.key`)."""
+    return f"p{point:07d}-r{replicate:05d}-{strategy}"
 
 
 @dataclass(frozen=True)

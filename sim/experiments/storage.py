@@ -29,7 +29,7 @@ import yaml
 
 from sim.errors import ConfigError
 from sim.experiments.designs import Design
-from sim.experiments.runs import RunSpec
+from sim.experiments.runs import RunSpec, run_key
 from sim.io import atomic_path, folder_lock, write_parquet, write_text
 
 OWN_FILES = {"experiment.json", "scenario.yaml", "design.parquet", "manifest.sqlite", "manifest.sqlite-journal",
@@ -45,6 +45,12 @@ def design_frame(design: Design) -> pd.DataFrame:
     for j, name in enumerate(design.names):
         frame[f"unit.{name}"] = design.unit[:, j].astype(float)
     return pd.DataFrame(frame)
+
+
+def part_keys(path: Path) -> list[str]:
+    """The keys of the runs a Parquet part holds, in its row order."""
+    ids = pq.read_table(path, columns=["point", "replicate", "strategy"]).to_pydict()
+    return [run_key(p, r, s) for p, r, s in zip(ids["point"], ids["replicate"], ids["strategy"], strict=True)]
 
 
 class SweepStore:
@@ -137,12 +143,10 @@ class SweepStore:
     def _keys_in(self, path: Path) -> set[str]:
         """The keys of the runs a part holds (none, and the part removed, if it cannot be read)."""
         try:
-            ids = pq.read_table(path, columns=["point", "replicate", "strategy"]).to_pydict()
+            return set(part_keys(path))
         except (OSError, pa.ArrowException, KeyError):
             path.unlink(missing_ok=True)  # cannot happen with rename-into-place, but never trust a broken part
             return set()
-        return {RunSpec(p, r, s, 0, ()).key for p, r, s in zip(ids["point"], ids["replicate"], ids["strategy"],
-                                                                strict=True)}
 
     # --- running ----------------------------------------------------------------------------------------------------
 
